@@ -1,0 +1,99 @@
+package io.layerswarm.mirror;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** A verified blob that can be streamed whole or by range. */
+public interface BlobContent {
+
+    /** Size in bytes. */
+    long size();
+
+    /**
+     * The committed file holding the blob, when there is one; lets the server use zero-copy
+     * transfer.
+     */
+    default Optional<Path> file() {
+        return Optional.empty();
+    }
+
+    /**
+     * Opens a stream over {@code [offset, offset + length)}.
+     *
+     * @throws IOException if the blob cannot be read
+     */
+    InputStream open(long offset, long length) throws IOException;
+
+    /** A blob backed by a committed, verified file. */
+    static BlobContent ofFile(Path file, long size) {
+        return new BlobContent() {
+            @Override
+            public long size() {
+                return size;
+            }
+
+            @Override
+            public Optional<Path> file() {
+                return Optional.of(file);
+            }
+
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                InputStream in = java.nio.file.Files.newInputStream(file);
+                in.skipNBytes(offset);
+                return new BoundedInputStream(in, length);
+            }
+        };
+    }
+
+    /** A blob held in memory. */
+    static BlobContent ofBytes(byte[] bytes) {
+        return new BlobContent() {
+            @Override
+            public long size() {
+                return bytes.length;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) {
+                return new java.io.ByteArrayInputStream(bytes, Math.toIntExact(offset), Math.toIntExact(length));
+            }
+        };
+    }
+
+    /** Limits a stream to a number of bytes without closing early. */
+    final class BoundedInputStream extends java.io.FilterInputStream {
+        private long remaining;
+
+        BoundedInputStream(InputStream in, long limit) {
+            super(in);
+            this.remaining = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            if (remaining <= 0) {
+                return -1;
+            }
+            int b = super.read();
+            if (b >= 0) {
+                remaining--;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (remaining <= 0) {
+                return -1;
+            }
+            int n = super.read(b, off, (int) Math.min(len, remaining));
+            if (n > 0) {
+                remaining -= n;
+            }
+            return n;
+        }
+    }
+}

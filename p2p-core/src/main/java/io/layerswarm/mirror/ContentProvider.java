@@ -1,0 +1,30 @@
+package io.layerswarm.mirror;
+
+import io.layerswarm.oci.Digest;
+import java.io.IOException;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where a {@link DistributionServer} gets what it serves: an OCI layout, the local cache, the swarm or an
+ * upstream registry. Implementations may block; the server calls them off the event loop.
+ */
+public interface ContentProvider {
+
+    /**
+     * Looks up a manifest or index by tag or digest.
+     *
+     * @param repository validated repository name
+     * @param reference tag or digest string
+     * @param accept media types the client accepts, in its order (may be empty: anything)
+     * @return the manifest, or empty if unknown
+     */
+    Optional<ManifestContent> manifest(String repository, String reference, List<String> accept) throws IOException;
+
+    /**
+     * Looks up a blob.
+     *
+     * @return the blob, or empty if unknown
+     */
+    Optional<BlobContent> blob(String repository, Digest digest) throws IOException;
+}

@@ -1,0 +1,244 @@
+package io.layerswarm.mirror;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedStream;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Maps distribution API requests onto a {@link ContentProvider}; one request at a time per connection. */
+final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger log = LoggerFactory.getLogger(DistributionHandler.class);
+
+    private final ContentProvider provider;
+    private final Executor lookups;
+
+    DistributionHandler(ContentProvider provider, Executor lookups) {
+        this.provider = provider;
+        this.lookups = lookups;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (!req.decoderResult().isSuccess()) {
+            sendError(ctx, false, HttpResponseStatus.BAD_REQUEST, "UNSUPPORTED", "malformed HTTP request");
+            return;
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        HttpMethod method = req.method();
+        if (!HttpMethod.GET.equals(method) && !HttpMethod.HEAD.equals(method)) {
+            sendError(ctx, keepAlive, HttpResponseStatus.METHOD_NOT_ALLOWED, "UNSUPPORTED",
+                    "this mirror is read-only");
+            return;
+        }
+        Route route;
+        try {
+            route = Route.parse(req.uri());
+        } catch (IllegalArgumentException e) {
+            sendError(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "NAME_INVALID", e.getMessage());
+            return;
+        }
+        boolean head = HttpMethod.HEAD.equals(method);
+        List<String> accept = accept(req.headers().getAll(HttpHeaderNames.ACCEPT));
+        String range = req.headers().get(HttpHeaderNames.RANGE);
+        ctx.channel().config().setAutoRead(false);
+        try {
+            lookups.execute(() -> {
+                try {
+                    serve(ctx, route, head, keepAlive, accept, range);
+                } catch (Exception e) {
+                    log.warn("event=mirror_error route={} error={}", route, e.toString());
+                    ctx.executor().execute(() -> sendError(ctx, false, HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                            "UNKNOWN", "lookup failed: " + e.getMessage()));
+                } finally {
+                    ctx.channel().config().setAutoRead(true);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            ctx.channel().config().setAutoRead(true);
+            sendError(ctx, false, HttpResponseStatus.SERVICE_UNAVAILABLE, "UNAVAILABLE", "shutting down");
+        }
+    }
+
+    private void serve(ChannelHandlerContext ctx, Route route, boolean head, boolean keepAlive,
+                       List<String> accept, String range) throws IOException {
+        if (route instanceof Route.Blob b) {
+            serveBlob(ctx, b, head, keepAlive, range);
+        } else if (route instanceof Route.Manifest m) {
+            Optional<ManifestContent> found = provider.manifest(m.repository(), m.reference(), accept);
+            if (found.isEmpty()) {
+                sendError(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "MANIFEST_UNKNOWN",
+                        "manifest unknown: " + m.repository() + ":" + m.reference());
+                return;
+            }
+            ManifestContent mc = found.get();
+            FullHttpResponse r = full(HttpResponseStatus.OK, mc.bytes(), head);
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, mc.mediaType());
+            r.headers().set("Docker-Content-Digest", mc.digest().toString());
+            r.headers().set(HttpHeaderNames.ETAG, "\"" + mc.digest() + "\"");
+            log.debug("event=served kind=manifest repo={} ref={} digest={}", m.repository(), m.reference(), mc.digest());
+            write(ctx, r, keepAlive);
+        } else {
+            FullHttpResponse r = full(HttpResponseStatus.OK, "{}".getBytes(StandardCharsets.US_ASCII), head);
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+            write(ctx, r, keepAlive);
+        }
+    }
+
+    private void serveBlob(ChannelHandlerContext ctx, Route.Blob b, boolean head, boolean keepAlive, String rangeHeader)
+            throws IOException {
+        Optional<BlobContent> found = provider.blob(b.repository(), b.digest());
+        if (found.isEmpty()) {
+            sendError(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "BLOB_UNKNOWN", "blob unknown: " + b.digest());
+            return;
+        }
+        BlobContent blob = found.get();
+        long size = blob.size();
+        ByteRange range;
+        try {
+            range = ByteRange.parse(rangeHeader, size);
+        } catch (ByteRange.Unsatisfiable e) {
+            FullHttpResponse r = errorResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "BLOB_UNKNOWN", e.getMessage());
+            r.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
+            write(ctx, r, keepAlive);
+            return;
+        }
+        long offset = range == null ? 0 : range.offset();
+        long length = range == null ? size : range.length();
+        HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                range == null ? HttpResponseStatus.OK : HttpResponseStatus.PARTIAL_CONTENT);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
+        r.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
+        r.headers().set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+        r.headers().set("Docker-Content-Digest", b.digest().toString());
+        r.headers().set(HttpHeaderNames.ETAG, "\"" + b.digest() + "\"");
+        if (range != null) {
+            r.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes " + offset + "-" + (offset + length - 1) + "/" + size);
+        }
+        HttpUtil.setKeepAlive(r, keepAlive);
+        if (head) {
+            ctx.write(r);
+            finish(ctx, ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), keepAlive);
+            return;
+        }
+        Optional<Path> file = blob.file();
+        ctx.write(r);
+        ChannelFuture last;
+        if (file.isPresent() && ctx.pipeline().get(SslHandler.class) == null) {
+            FileChannel fc = FileChannel.open(file.get(), StandardOpenOption.READ);
+            ctx.write(new DefaultFileRegion(fc, offset, length));
+            last = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        } else {
+            InputStream in = blob.open(offset, length);
+            last = ctx.writeAndFlush(new HttpChunkedInput(new ChunkedStream(in, 64 * 1024)));
+        }
+        log.debug("event=served kind=blob repo={} digest={} offset={} bytes={}", b.repository(), b.digest(), offset, length);
+        finish(ctx, last, keepAlive);
+    }
+
+    private static List<String> accept(List<String> headers) {
+        List<String> out = new ArrayList<>();
+        for (String h : headers) {
+            for (String part : h.split(",")) {
+                int semi = part.indexOf(';');
+                String t = (semi >= 0 ? part.substring(0, semi) : part).trim();
+                if (!t.isEmpty() && out.size() < 32) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static FullHttpResponse full(HttpResponseStatus status, byte[] body, boolean head) {
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        r.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        r.headers().set("Docker-Distribution-API-Version", "registry/2.0");
+        return r;
+    }
+
+    private static FullHttpResponse errorResponse(HttpResponseStatus status, String code, String message) {
+        String json = "{\"errors\":[{\"code\":\"" + code + "\",\"message\":\"" + jsonEscape(message) + "\"}]}";
+        FullHttpResponse r = full(status, json.getBytes(StandardCharsets.UTF_8), false);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+        return r;
+    }
+
+    private static void sendError(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status,
+                                  String code, String message) {
+        write(ctx, errorResponse(status, code, message), keepAlive);
+    }
+
+    private static void write(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive) {
+        HttpUtil.setKeepAlive(r, keepAlive);
+        finish(ctx, ctx.writeAndFlush(r), keepAlive);
+    }
+
+    private static void finish(ChannelHandlerContext ctx, ChannelFuture f, boolean keepAlive) {
+        if (!keepAlive) {
+            f.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private static String jsonEscape(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.toString();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        log.debug("event=mirror_connection_error remote={} error={}", ctx.channel().remoteAddress(), cause.toString());
+        ctx.close();
+    }
+}
