@@ -1,0 +1,477 @@
+package io.layerswarm.swarm;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ForkJoinPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Downloads one blob in verified pieces from several sources at once. All state lives on the
+ * {@link SwarmLoop}; the public methods only post events to it.
+ *
+ * <p>Each source gets up to a few pipelined requests; the {@link PiecePicker} chooses among the
+ * pieces it holds. Faster sources finish sooner and so are asked again sooner. A request that takes
+ * several times its expected duration is given up and reassigned; repeated failures blacklist the
+ * source, and a source that sends a piece not matching its hash is blacklisted at once. When every
+ * missing piece is already requested (endgame) idle sources duplicate outstanding requests. The
+ * registry is asked only for pieces its {@link OriginGate} allows.
+ */
+public final class BlobDownload {
+    private static final Logger log = LoggerFactory.getLogger(BlobDownload.class);
+
+    /** Thrown (as the completion's cause) when all pieces verified but the blob did not: the piece hashes lied. */
+    public static final class BadPieceHashesException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        BadPieceHashesException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Callbacks from the loop thread; must not block. */
+    public interface Listener {
+        /** Piece {@code piece} is verified and written: it may now be served to others. */
+        default void pieceVerified(int piece) {
+        }
+
+        /** A source sent a bad piece or failed repeatedly and was banned. */
+        default void sourceBanned(String sourceId, String reason) {
+        }
+    }
+
+    private final SwarmLoop loop;
+    private final PieceHashes hashes;
+    private final PieceLayout layout;
+    private final PieceSink sink;
+    private final PiecePicker picker;
+    private final OriginGate originGate;
+    private final DownloadConfig config;
+    private final Listener listener;
+    private final CompletableFuture<DownloadResult> completion = new CompletableFuture<>();
+    private final Random random;
+
+    // --- loop-owned state ---
+    private final Map<String, SourceState> sources = new LinkedHashMap<>();
+    private final BitSet have;
+    private final Map<Integer, List<Request>> inflight = new HashMap<>();
+    private final Map<String, Long> bytesBySource = new HashMap<>();
+    private int[] availability;
+    private boolean availabilityDirty = true;
+    private long originBytes;
+    private int badPieces;
+    private long startNanos;
+    private long lastPeerProgressNanos;
+    private boolean finished;
+    private java.util.concurrent.ScheduledFuture<?> ticker;
+
+    private static final class SourceState {
+        final PieceSource source;
+        BitSet has;
+        int inflight;
+
+        SourceState(PieceSource source, BitSet has) {
+            this.source = source;
+            this.has = has;
+        }
+    }
+
+    private record Request(SourceState source, int piece, long startNanos, long deadlineNanos,
+                           CompletableFuture<ByteBuffer> future) {
+    }
+
+    private BlobDownload(SwarmLoop loop, PieceHashes hashes, PieceSink sink, PiecePicker picker,
+                         OriginGate originGate, DownloadConfig config, Listener listener, long seed) {
+        this.loop = Objects.requireNonNull(loop, "loop");
+        this.hashes = Objects.requireNonNull(hashes, "hashes");
+        this.layout = hashes.layout();
+        this.sink = Objects.requireNonNull(sink, "sink");
+        this.picker = Objects.requireNonNull(picker, "picker");
+        this.originGate = Objects.requireNonNull(originGate, "originGate");
+        this.config = Objects.requireNonNull(config, "config");
+        this.listener = listener == null ? new Listener() { } : listener;
+        this.have = new BitSet(layout.count());
+        this.random = new Random(seed);
+    }
+
+    /**
+     * Starts a download. Sources are added afterwards as they are discovered.
+     *
+     * @param alreadyHave pieces already verified in the sink (resume), or {@code null}
+     */
+    public static BlobDownload start(SwarmLoop loop, PieceHashes hashes, PieceSink sink, PiecePicker picker,
+                                     OriginGate originGate, DownloadConfig config, Listener listener,
+                                     Bitfield alreadyHave) {
+        BlobDownload d = new BlobDownload(loop, hashes, sink, picker, originGate, config, listener,
+                hashes.blob().hex().hashCode() ^ System.nanoTime());
+        loop.post(() -> d.onStart(alreadyHave));
+        return d;
+    }
+
+    /** Completes with the result, or exceptionally (e.g. {@link BadPieceHashesException}). */
+    public CompletableFuture<DownloadResult> completion() {
+        return completion;
+    }
+
+    /** Adds (or replaces) a source holding {@code has}. */
+    public void addSource(PieceSource source, Bitfield has) {
+        Objects.requireNonNull(source, "source");
+        if (has.size() != layout.count()) {
+            throw new IllegalArgumentException("bitfield of " + has.size() + " pieces for a blob of " + layout.count());
+        }
+        BitSet bits = new BitSet(layout.count());
+        for (int i = 0; i < has.size(); i++) {
+            if (has.has(i)) {
+                bits.set(i);
+            }
+        }
+        loop.post(() -> onSourceAdded(source, bits));
+    }
+
+    /** A source announced it now holds {@code piece}. */
+    public void sourceHas(String sourceId, int piece) {
+        loop.post(() -> onSourceHas(sourceId, piece));
+    }
+
+    /** A source went away (disconnected): its requests are reassigned. */
+    public void removeSource(String sourceId) {
+        loop.post(() -> onSourceRemoved(sourceId));
+    }
+
+    /** Gives up: outstanding requests are cancelled and the sink aborted. */
+    public void cancel() {
+        loop.post(() -> fail(new java.util.concurrent.CancellationException("download cancelled")));
+    }
+
+    // ---------------------------------------------------------------- events, all on the loop thread
+
+    private void onStart(Bitfield alreadyHave) {
+        startNanos = loop.nanoTime();
+        lastPeerProgressNanos = startNanos;
+        if (alreadyHave != null) {
+            for (int i = 0; i < alreadyHave.size() && i < layout.count(); i++) {
+                if (alreadyHave.has(i)) {
+                    have.set(i);
+                }
+            }
+        }
+        ticker = loop.every(config.tick().toMillis(), this::onTick);
+        maybeComplete();
+    }
+
+    private void onSourceAdded(PieceSource source, BitSet bits) {
+        if (finished) {
+            return;
+        }
+        SourceState old = sources.remove(source.id());
+        if (old != null) {
+            cancelRequestsOf(old);
+        }
+        sources.put(source.id(), new SourceState(source, bits));
+        availabilityDirty = true;
+        schedule();
+    }
+
+    private void onSourceHas(String id, int piece) {
+        SourceState s = sources.get(id);
+        if (finished || s == null || piece < 0 || piece >= layout.count()) {
+            return;
+        }
+        s.has.set(piece);
+        availabilityDirty = true;
+        schedule();
+    }
+
+    private void onSourceRemoved(String id) {
+        SourceState s = sources.remove(id);
+        if (s != null) {
+            cancelRequestsOf(s);
+            availabilityDirty = true;
+            schedule();
+        }
+    }
+
+    private void onPieceArrived(Request req, ByteBuffer data) {
+        // a late answer to a request that timed out is still welcome if it verifies
+        removeRequest(req);
+        if (finished) {
+            return;
+        }
+        String id = req.source().source.id();
+        if (loop.blacklist().isBanned(id)) {
+            return; // answers already in flight when the source was banned
+        }
+        if (!hashes.verify(req.piece(), data)) {
+            badPieces++;
+            ban(req.source(), "bad piece " + req.piece());
+            schedule();
+            return;
+        }
+        long now = loop.nanoTime();
+        loop.stats(id).recordPiece(data.remaining(), now - req.startNanos());
+        if (!req.source().source.isOrigin()) {
+            lastPeerProgressNanos = now;
+        }
+        if (!have.get(req.piece())) {
+            try {
+                sink.write(layout.offset(req.piece()), data.duplicate());
+            } catch (IOException e) {
+                fail(e);
+                return;
+            }
+            have.set(req.piece());
+            bytesBySource.merge(id, (long) data.remaining(), Long::sum);
+            if (req.source().source.isOrigin()) {
+                originBytes += data.remaining();
+            }
+            // endgame duplicates of this piece are now waste
+            List<Request> dups = inflight.remove(req.piece());
+            if (dups != null) {
+                for (Request r : dups) {
+                    r.source().inflight--;
+                    r.future().cancel(true);
+                }
+            }
+            listener.pieceVerified(req.piece());
+        }
+        maybeComplete();
+        schedule();
+    }
+
+    private void onPieceFailed(Request req, Throwable error) {
+        if (!removeRequest(req) || finished) {
+            return;
+        }
+        SourceState s = req.source();
+        int failures = loop.stats(s.source.id()).recordFailure();
+        log.debug("event=piece_failed blob={} piece={} source={} failures={} error={}", hashes.blob().shortHex(12),
+                req.piece(), s.source.id(), failures, error.toString());
+        if (failures >= config.maxConsecutiveFailures()) {
+            ban(s, failures + " consecutive failures, last: " + error);
+        }
+        schedule();
+    }
+
+    private void onTick() {
+        if (finished) {
+            return;
+        }
+        long now = loop.nanoTime();
+        List<Request> expired = new ArrayList<>();
+        for (List<Request> rs : inflight.values()) {
+            for (Request r : rs) {
+                if (now - r.deadlineNanos() > 0) {
+                    expired.add(r);
+                }
+            }
+        }
+        for (Request r : expired) {
+            r.future().cancel(true);
+            onPieceFailed(r, new java.util.concurrent.TimeoutException("piece " + r.piece() + " took longer than "
+                    + Duration.ofNanos(r.deadlineNanos() - r.startNanos()).toMillis() + " ms"));
+        }
+        schedule();
+    }
+
+    // ---------------------------------------------------------------- scheduling
+
+    private void schedule() {
+        if (finished) {
+            return;
+        }
+        refreshAvailability();
+        long now = loop.nanoTime();
+        List<SourceState> order = new ArrayList<>(sources.values());
+        // fastest peers first; the registry last
+        order.sort(Comparator.<SourceState>comparingInt(s -> s.source.isOrigin() ? 1 : 0)
+                .thenComparing(s -> -loop.stats(s.source.id()).bytesPerSecond()));
+        BitSet missing = new BitSet(layout.count());
+        missing.set(0, layout.count());
+        missing.andNot(have);
+        for (SourceState s : order) {
+            if (loop.blacklist().isBanned(s.source.id())) {
+                continue;
+            }
+            int limit = s.source.isOrigin() ? config.maxInflightOrigin() : config.maxInflightPerPeer();
+            while (s.inflight < limit) {
+                BitSet candidates = candidatesFor(s, missing, now);
+                if (candidates.isEmpty()) {
+                    break;
+                }
+                request(s, picker.pick(candidates, availability, random), now);
+            }
+        }
+    }
+
+    private BitSet candidatesFor(SourceState s, BitSet missing, long now) {
+        BitSet c = (BitSet) s.has.clone();
+        c.and(missing);
+        BitSet unrequested = (BitSet) c.clone();
+        for (Integer p : inflight.keySet()) {
+            unrequested.clear(p);
+        }
+        if (s.source.isOrigin()) {
+            long stalled = now - lastPeerProgressNanos;
+            for (int i = unrequested.nextSetBit(0); i >= 0; i = unrequested.nextSetBit(i + 1)) {
+                if (!originGate.mayFetch(i, availability[i], stalled)) {
+                    unrequested.clear(i);
+                }
+            }
+            return unrequested;
+        }
+        if (!unrequested.isEmpty()) {
+            return unrequested;
+        }
+        // Endgame: every missing piece this source has is requested already; duplicate the
+        // outstanding requests of others, a bounded number of times.
+        BitSet endgame = new BitSet(layout.count());
+        for (int i = c.nextSetBit(0); i >= 0; i = c.nextSetBit(i + 1)) {
+            List<Request> rs = inflight.get(i);
+            if (rs != null && rs.size() < config.endgameCopies()
+                    && rs.stream().noneMatch(r -> r.source() == s)) {
+                endgame.set(i);
+            }
+        }
+        return endgame;
+    }
+
+    private void request(SourceState s, int piece, long now) {
+        int len = layout.length(piece);
+        long expected = loop.stats(s.source.id()).expectedNanos(len, config.minRequestTimeout().toNanos());
+        long timeout = Math.max(config.minRequestTimeout().toNanos(), (long) (expected * config.slowFactor()));
+        CompletableFuture<ByteBuffer> f;
+        try {
+            f = s.source.fetch(layout.offset(piece), len);
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        Request r = new Request(s, piece, now, now + timeout, f);
+        inflight.computeIfAbsent(piece, k -> new ArrayList<>(2)).add(r);
+        s.inflight++;
+        f.whenComplete((data, err) -> loop.post(() -> {
+            if (err != null) {
+                onPieceFailed(r, err instanceof CompletionException && err.getCause() != null ? err.getCause() : err);
+            } else {
+                onPieceArrived(r, data);
+            }
+        }));
+    }
+
+    private boolean removeRequest(Request req) {
+        List<Request> rs = inflight.get(req.piece());
+        if (rs == null || !rs.remove(req)) {
+            return false;
+        }
+        if (rs.isEmpty()) {
+            inflight.remove(req.piece());
+        }
+        req.source().inflight--;
+        return true;
+    }
+
+    private void cancelRequestsOf(SourceState s) {
+        for (List<Request> rs : new ArrayList<>(inflight.values())) {
+            for (Request r : new ArrayList<>(rs)) {
+                if (r.source() == s) {
+                    removeRequest(r);
+                    r.future().cancel(true);
+                }
+            }
+        }
+    }
+
+    private void ban(SourceState s, String reason) {
+        log.warn("event=source_banned blob={} source={} reason=\"{}\"", hashes.blob().shortHex(12), s.source.id(), reason);
+        loop.blacklist().ban(s.source.id(), config.banDuration().toNanos());
+        cancelRequestsOf(s);
+        availabilityDirty = true;
+        listener.sourceBanned(s.source.id(), reason);
+    }
+
+    private void refreshAvailability() {
+        if (!availabilityDirty) {
+            return;
+        }
+        int[] a = new int[layout.count()];
+        for (SourceState s : sources.values()) {
+            if (s.source.isOrigin() || loop.blacklist().isBanned(s.source.id())) {
+                continue;
+            }
+            for (int i = s.has.nextSetBit(0); i >= 0; i = s.has.nextSetBit(i + 1)) {
+                a[i]++;
+            }
+        }
+        availability = a;
+        availabilityDirty = false;
+    }
+
+    // ---------------------------------------------------------------- completion
+
+    private void maybeComplete() {
+        if (finished || have.cardinality() < layout.count()) {
+            return;
+        }
+        finished = true;
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+        for (List<Request> rs : inflight.values()) {
+            for (Request r : rs) {
+                r.future().cancel(true);
+            }
+        }
+        inflight.clear();
+        Duration elapsed = Duration.ofNanos(loop.nanoTime() - startNanos);
+        DownloadResult result = new DownloadResult(hashes.blob(), bytesBySource, originBytes, badPieces, elapsed);
+        // Hashing the whole blob may take a while: keep it off the loop.
+        CompletableFuture.runAsync(() -> {
+            try {
+                sink.commit();
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, ForkJoinPool.commonPool()).whenComplete((v, err) -> {
+            if (err == null) {
+                log.info("event=blob_downloaded blob={} bytes={} origin_bytes={} sources={} bad_pieces={} ms={}",
+                        hashes.blob(), layout.blobSize(), originBytes, bytesBySource.keySet(), badPieces,
+                        elapsed.toMillis());
+                completion.complete(result);
+            } else {
+                Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+                sink.abort();
+                completion.completeExceptionally(new BadPieceHashesException("every piece matched its hash but blob "
+                        + hashes.blob() + " did not: the piece hashes were wrong", cause));
+            }
+        });
+    }
+
+    private void fail(Throwable t) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+        for (List<Request> rs : inflight.values()) {
+            for (Request r : rs) {
+                r.future().cancel(true);
+            }
+        }
+        inflight.clear();
+        sink.abort();
+        completion.completeExceptionally(t);
+    }
+}

@@ -1,0 +1,60 @@
+package io.layerswarm.swarm;
+
+/**
+ * What a node has measured of one source: round-trip time from pings and an exponentially weighted
+ * moving average of piece throughput. Mutable, owned by the swarm loop.
+ */
+public final class SourceStats {
+    /** Weight of the newest sample. */
+    static final double ALPHA = 0.3;
+
+    private double bytesPerSecond;
+    private double rttMillis = Double.NaN;
+    private int failures;
+    private long bytesReceived;
+
+    /** Records a piece of {@code bytes} that took {@code nanos} from request to arrival. */
+    public void recordPiece(long bytes, long nanos) {
+        double sample = bytes * 1e9 / Math.max(nanos, 1_000);
+        bytesPerSecond = bytesPerSecond == 0 ? sample : ALPHA * sample + (1 - ALPHA) * bytesPerSecond;
+        bytesReceived += bytes;
+        failures = 0;
+    }
+
+    /** Records a ping round trip. */
+    public void recordRtt(double millis) {
+        rttMillis = Double.isNaN(rttMillis) ? millis : ALPHA * millis + (1 - ALPHA) * rttMillis;
+    }
+
+    /** Records a failed or timed-out request and returns the consecutive failure count. */
+    public int recordFailure() {
+        return ++failures;
+    }
+
+    /** Estimated throughput, 0 if nothing measured yet. */
+    public double bytesPerSecond() {
+        return bytesPerSecond;
+    }
+
+    /** Estimated RTT in milliseconds, NaN if never measured. */
+    public double rttMillis() {
+        return rttMillis;
+    }
+
+    /** Bytes received from this source. */
+    public long bytesReceived() {
+        return bytesReceived;
+    }
+
+    /**
+     * Time a request for {@code bytes} should take, from measurements; {@code fallbackNanos} when there
+     * are none.
+     */
+    public long expectedNanos(long bytes, long fallbackNanos) {
+        if (bytesPerSecond <= 0) {
+            return fallbackNanos;
+        }
+        double rtt = Double.isNaN(rttMillis) ? 0 : rttMillis * 1e6;
+        return (long) (rtt + bytes * 1e9 / bytesPerSecond);
+    }
+}

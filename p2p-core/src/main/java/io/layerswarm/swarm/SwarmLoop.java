@@ -1,0 +1,96 @@
+package io.layerswarm.swarm;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one thread that owns swarm state: downloads, per-source statistics and the blacklist. Everything
+ * that changes that state arrives as an event run on this thread, so none of it needs locks.
+ */
+public final class SwarmLoop implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SwarmLoop.class);
+
+    private final ScheduledExecutorService executor;
+    private final LongSupplier nanoClock;
+    private final Blacklist blacklist;
+    private final Map<String, SourceStats> stats = new HashMap<>();
+    private volatile Thread thread;
+
+    /** A loop on the system clock. */
+    public SwarmLoop() {
+        this(System::nanoTime);
+    }
+
+    /** A loop on a given monotonic clock. */
+    public SwarmLoop(LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
+        this.blacklist = new Blacklist(nanoClock);
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "swarm-loop");
+            t.setDaemon(true);
+            thread = t;
+            return t;
+        });
+    }
+
+    /** Runs {@code event} on the loop. Exceptions are logged, never allowed to kill the loop. */
+    public void post(Runnable event) {
+        executor.execute(() -> {
+            try {
+                event.run();
+            } catch (RuntimeException e) {
+                log.error("event=loop_event_failed error={}", e.toString(), e);
+            }
+        });
+    }
+
+    /** Runs {@code tick} every {@code periodMillis} on the loop until cancelled or the loop closes. */
+    public java.util.concurrent.ScheduledFuture<?> every(long periodMillis, Runnable tick) {
+        return executor.scheduleWithFixedDelay(() -> {
+            try {
+                tick.run();
+            } catch (RuntimeException e) {
+                log.error("event=loop_tick_failed error={}", e.toString(), e);
+            }
+        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether the caller is the loop thread. */
+    public boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** Current monotonic time. */
+    long nanoTime() {
+        return nanoClock.getAsLong();
+    }
+
+    /** The blacklist; loop thread only. */
+    Blacklist blacklist() {
+        assertInLoop();
+        return blacklist;
+    }
+
+    /** Statistics of a source, kept across downloads; loop thread only. */
+    SourceStats stats(String sourceId) {
+        assertInLoop();
+        return stats.computeIfAbsent(sourceId, k -> new SourceStats());
+    }
+
+    private void assertInLoop() {
+        if (!inLoop()) {
+            throw new IllegalStateException("swarm state touched off the swarm loop");
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,191 @@
+package io.layerswarm.swarm;
+
+import static io.layerswarm.swarm.TestSources.Behaviour.CORRUPT;
+import static io.layerswarm.swarm.TestSources.Behaviour.FAIL;
+import static io.layerswarm.swarm.TestSources.Behaviour.GOOD;
+import static io.layerswarm.swarm.TestSources.Behaviour.HANG;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerswarm.oci.Digest;
+import java.io.ByteArrayInputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class BlobDownloadTest {
+    static final int PIECE = 64 * 1024;
+
+    byte[] blob;
+    Digest digest;
+    PieceLayout layout;
+    PieceHashes hashes;
+    SwarmLoop loop;
+    TestSources.MemorySink sink;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        blob = TestSources.realBlob();
+        digest = Digest.sha256(blob);
+        layout = new PieceLayout(blob.length, PIECE);
+        hashes = PieceHashes.compute(digest, layout, new ByteArrayInputStream(blob));
+        loop = new SwarmLoop();
+        sink = new TestSources.MemorySink(digest, blob.length);
+    }
+
+    @AfterEach
+    void tearDown() {
+        loop.close();
+    }
+
+    BlobDownload start(OriginGate gate, DownloadConfig cfg, BlobDownload.Listener listener) {
+        return BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(), gate, cfg, listener, null);
+    }
+
+    DownloadResult await(BlobDownload d) throws Exception {
+        return d.completion().get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void piecesComeFromEveryPeerAndAssembleTheBlob() throws Exception {
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null);
+        for (int i = 0; i < 3; i++) {
+            d.addSource(new TestSources.Source("peer" + i, blob, false, 2 + i * 3, GOOD), Bitfield.full(layout.count()));
+        }
+        DownloadResult r = await(d);
+        assertTrue(sink.committed);
+        assertArrayEquals(blob, sink.data);
+        assertEquals(blob.length, r.peerBytes());
+        assertEquals(0, r.originBytes());
+        assertEquals(3, r.bytesBySource().size(), "every peer contributed: " + r.bytesBySource());
+        // the fastest peer should have carried the most
+        assertTrue(r.bytesBySource().get("peer0") > r.bytesBySource().get("peer2"), r.bytesBySource().toString());
+    }
+
+    @Test
+    void disjointHoldingsAreCombined() throws Exception {
+        Bitfield even = Bitfield.empty(layout.count());
+        Bitfield odd = Bitfield.empty(layout.count());
+        for (int i = 0; i < layout.count(); i++) {
+            if (i % 2 == 0) {
+                even = even.with(i);
+            } else {
+                odd = odd.with(i);
+            }
+        }
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null);
+        d.addSource(new TestSources.Source("even", blob, false, 1, GOOD), even);
+        d.addSource(new TestSources.Source("odd", blob, false, 1, GOOD), odd);
+        DownloadResult r = await(d);
+        assertArrayEquals(blob, sink.data);
+        long evenBytes = 0;
+        for (int i = 0; i < layout.count(); i += 2) {
+            evenBytes += layout.length(i);
+        }
+        assertEquals(evenBytes, r.bytesBySource().get("even"));
+    }
+
+    @Test
+    void aPeerSendingBadPiecesIsBannedAndItsPiecesRefetched() throws Exception {
+        List<String> banned = Collections.synchronizedList(new ArrayList<>());
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), new BlobDownload.Listener() {
+            @Override
+            public void sourceBanned(String sourceId, String reason) {
+                banned.add(sourceId);
+            }
+        });
+        d.addSource(new TestSources.Source("liar", blob, false, 0, CORRUPT), Bitfield.full(layout.count()));
+        d.addSource(new TestSources.Source("honest", blob, false, 5, GOOD), Bitfield.full(layout.count()));
+        DownloadResult r = await(d);
+        assertArrayEquals(blob, sink.data);
+        assertEquals(List.of("liar"), banned);
+        assertTrue(r.badPieces() >= 1);
+        assertFalse(r.bytesBySource().containsKey("liar"));
+    }
+
+    @Test
+    void aHangingPeerTimesOutAndIsReplaced() throws Exception {
+        DownloadConfig cfg = DownloadConfig.defaults().withMinRequestTimeout(Duration.ofMillis(150));
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), cfg, null);
+        TestSources.Source hang = new TestSources.Source("hang", blob, false, 0, HANG);
+        d.addSource(hang, Bitfield.full(layout.count()));
+        d.addSource(new TestSources.Source("slow-but-alive", blob, false, 20, GOOD), Bitfield.full(layout.count()));
+        DownloadResult r = await(d);
+        assertArrayEquals(blob, sink.data);
+        assertFalse(r.bytesBySource().containsKey("hang"));
+        // banned after three consecutive timeouts, so at most 3 rounds of 4 pipelined requests went to it
+        assertTrue(hang.requests.get() <= 3 * DownloadConfig.defaults().maxInflightPerPeer(), "" + hang.requests.get());
+    }
+
+    @Test
+    void theRegistryIsAskedOnlyForPiecesNoPeerHolds() throws Exception {
+        Bitfield most = Bitfield.empty(layout.count());
+        for (int i = 0; i < layout.count() - 2; i++) {
+            most = most.with(i);
+        }
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null);
+        d.addSource(new TestSources.Source("peer", blob, false, 1, GOOD), most);
+        TestSources.Source registry = new TestSources.Source("registry", blob, true, 1, GOOD);
+        d.addSource(registry, Bitfield.full(layout.count()));
+        DownloadResult r = await(d);
+        assertArrayEquals(blob, sink.data);
+        long lastTwo = layout.length(layout.count() - 1) + layout.length(layout.count() - 2);
+        assertEquals(lastTwo, r.originBytes());
+        assertEquals(2, registry.requests.get());
+    }
+
+    @Test
+    void aFailingRegistryIsNotNeededWhenPeersHoldEverything() throws Exception {
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null);
+        d.addSource(new TestSources.Source("registry", blob, true, 0, FAIL), Bitfield.full(layout.count()));
+        d.addSource(new TestSources.Source("peer", blob, false, 1, GOOD), Bitfield.full(layout.count()));
+        DownloadResult r = await(d);
+        assertEquals(0, r.originBytes());
+        assertArrayEquals(blob, sink.data);
+    }
+
+    @Test
+    void piecesAnnouncedWhileDownloadingArePickedUp() throws Exception {
+        List<Integer> verified = Collections.synchronizedList(new ArrayList<>());
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), new BlobDownload.Listener() {
+            @Override
+            public void pieceVerified(int piece) {
+                verified.add(piece);
+            }
+        });
+        d.addSource(new TestSources.Source("seeding", blob, false, 1, GOOD), Bitfield.empty(layout.count()));
+        for (int i = layout.count() - 1; i >= 0; i--) {
+            d.sourceHas("seeding", i);
+        }
+        await(d);
+        assertArrayEquals(blob, sink.data);
+        assertEquals(layout.count(), verified.size());
+        assertEquals(layout.count(), sink.writes.get(), "each piece written exactly once");
+    }
+
+    @Test
+    void lyingPieceHashesFailTheDownloadInsteadOfCommittingIt() throws Exception {
+        byte[] other = blob.clone();
+        other[7] ^= 1;
+        // hashes of other content, claimed for the real digest: every piece of `other` matches them
+        PieceHashes lies = new PieceHashes(digest, layout,
+                PieceHashes.compute(Digest.sha256(other), layout, new ByteArrayInputStream(other)).toBytes());
+        BlobDownload d = BlobDownload.start(loop, lies, sink, PiecePicker.inOrder(), OriginGate.whenNoPeerHolds(),
+                DownloadConfig.defaults(), null, null);
+        d.addSource(new TestSources.Source("peer", other, false, 0, GOOD), Bitfield.full(layout.count()));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> await(d));
+        assertInstanceOf(BlobDownload.BadPieceHashesException.class, e.getCause());
+        assertFalse(sink.committed);
+        assertTrue(sink.aborted);
+    }
+}

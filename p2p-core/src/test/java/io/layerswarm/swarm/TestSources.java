@@ -1,0 +1,115 @@
+package io.layerswarm.swarm;
+
+import io.layerswarm.oci.Digest;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** In-process piece sources and sinks for scheduler tests; the blob is a real binary from the machine. */
+final class TestSources {
+    static final ScheduledExecutorService TIMER = Executors.newScheduledThreadPool(2, r -> {
+        Thread t = new Thread(r, "test-source");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private TestSources() {
+    }
+
+    /** A real ELF binary shipped by Debian's bash package. */
+    static byte[] realBlob() throws IOException {
+        return Files.readAllBytes(Path.of("/usr/bin/bash"));
+    }
+
+    /** What a source does with requests. */
+    enum Behaviour { GOOD, CORRUPT, HANG, FAIL }
+
+    static final class Source implements PieceSource {
+        final String id;
+        final byte[] blob;
+        final boolean origin;
+        final long delayMillis;
+        volatile Behaviour behaviour;
+        final AtomicInteger requests = new AtomicInteger();
+
+        Source(String id, byte[] blob, boolean origin, long delayMillis, Behaviour behaviour) {
+            this.id = id;
+            this.blob = blob;
+            this.origin = origin;
+            this.delayMillis = delayMillis;
+            this.behaviour = behaviour;
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public boolean isOrigin() {
+            return origin;
+        }
+
+        @Override
+        public CompletableFuture<ByteBuffer> fetch(long offset, int length) {
+            requests.incrementAndGet();
+            CompletableFuture<ByteBuffer> f = new CompletableFuture<>();
+            Behaviour b = behaviour;
+            if (b == Behaviour.HANG) {
+                return f;
+            }
+            TIMER.schedule(() -> {
+                if (b == Behaviour.FAIL) {
+                    f.completeExceptionally(new IOException(id + " refused"));
+                    return;
+                }
+                byte[] piece = Arrays.copyOfRange(blob, (int) offset, (int) offset + length);
+                if (b == Behaviour.CORRUPT) {
+                    piece[piece.length / 2] ^= 0x5a;
+                }
+                f.complete(ByteBuffer.wrap(piece));
+            }, delayMillis, TimeUnit.MILLISECONDS);
+            return f;
+        }
+    }
+
+    /** A sink that assembles in memory and, like the content store, verifies the whole blob on commit. */
+    static final class MemorySink implements PieceSink {
+        final byte[] data;
+        final Digest digest;
+        volatile boolean committed;
+        volatile boolean aborted;
+        final AtomicInteger writes = new AtomicInteger();
+
+        MemorySink(Digest digest, long size) {
+            this.digest = digest;
+            this.data = new byte[Math.toIntExact(size)];
+        }
+
+        @Override
+        public void write(long offset, ByteBuffer piece) {
+            writes.incrementAndGet();
+            piece.get(data, (int) offset, piece.remaining());
+        }
+
+        @Override
+        public void commit() throws IOException {
+            if (!digest.matches(digest.newMessageDigest().digest(data))) {
+                throw new IOException("assembled blob does not match " + digest);
+            }
+            committed = true;
+        }
+
+        @Override
+        public void abort() {
+            aborted = true;
+        }
+    }
+}
