@@ -423,16 +423,7 @@ public final class BlobDownload {
         if (finished || have.cardinality() < layout.count()) {
             return;
         }
-        finished = true;
-        if (ticker != null) {
-            ticker.cancel(false);
-        }
-        for (List<Request> rs : inflight.values()) {
-            for (Request r : rs) {
-                r.future().cancel(true);
-            }
-        }
-        inflight.clear();
+        stop();
         Duration elapsed = Duration.ofNanos(loop.nanoTime() - startNanos);
         DownloadResult result = new DownloadResult(hashes.blob(), bytesBySource, originBytes, badPieces, elapsed);
         // Hashing the whole blob may take a while: keep it off the loop.
@@ -457,10 +448,8 @@ public final class BlobDownload {
         });
     }
 
-    private void fail(Throwable t) {
-        if (finished) {
-            return;
-        }
+    /** Ends the download: no more ticks, outstanding requests cancelled. */
+    private void stop() {
         finished = true;
         if (ticker != null) {
             ticker.cancel(false);
@@ -471,6 +460,13 @@ public final class BlobDownload {
             }
         }
         inflight.clear();
+    }
+
+    private void fail(Throwable t) {
+        if (finished) {
+            return;
+        }
+        stop();
         sink.abort();
         completion.completeExceptionally(t);
     }
