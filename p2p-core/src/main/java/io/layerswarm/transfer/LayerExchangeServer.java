@@ -1,0 +1,181 @@
+package io.layerswarm.transfer;
+
+import com.google.protobuf.ByteString;
+import io.layerswarm.oci.Digest;
+import io.layerswarm.swarm.Bitfield;
+import io.layerswarm.swarm.PieceHashes;
+import io.layerswarm.swarm.PieceLayout;
+import io.layerswarm.swarm.pb.LayerExchangeProtos.LayerRequest;
+import io.layerswarm.swarm.pb.LayerExchangeProtos.LayerResponse;
+import io.layerswarm.swarm.pb.LayerExchangeProtos.Status;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Answers {@code /layerswarm/layer/1.0.0} requests from {@link LocalBlobs}. At most a few piece
+ * uploads run at once (default 3); a request that cannot get an upload slot within a short wait is
+ * answered {@code BUSY} so the requester goes elsewhere rather than queueing behind us.
+ */
+public final class LayerExchangeServer {
+    /** Protocol id. */
+    public static final String PROTOCOL = "/layerswarm/layer/1.0.0";
+    private static final Logger log = LoggerFactory.getLogger(LayerExchangeServer.class);
+    private static final int MAX_REQUEST = 4096;
+
+    private final LocalBlobs blobs;
+    private final Semaphore uploads;
+    private final Duration slotWait;
+    private final AtomicLong bytesServed = new AtomicLong();
+
+    /**
+     * @param blobs what to serve
+     * @param maxConcurrentUploads piece uploads allowed at once
+     * @param slotWait how long a piece request may wait for an upload slot before {@code BUSY}
+     */
+    public LayerExchangeServer(LocalBlobs blobs, int maxConcurrentUploads, Duration slotWait) {
+        this.blobs = Objects.requireNonNull(blobs, "blobs");
+        if (maxConcurrentUploads < 1) {
+            throw new IllegalArgumentException("maxConcurrentUploads must be positive");
+        }
+        this.uploads = new Semaphore(maxConcurrentUploads, true);
+        this.slotWait = slotWait;
+    }
+
+    /** Piece bytes sent so far. */
+    public long bytesServed() {
+        return bytesServed.get();
+    }
+
+    /**
+     * Serves one request read from {@code in}, answering on {@code out}. Malformed requests get a
+     * {@code BAD_REQUEST} answer where possible and a {@link ProtocolException}.
+     */
+    public void serve(InputStream in, OutputStream out) throws IOException {
+        LayerRequest req;
+        try {
+            req = Frames.read(in, LayerRequest.parser(), MAX_REQUEST);
+        } catch (ProtocolException e) {
+            reply(out, error(Status.BAD_REQUEST, e.getMessage()));
+            throw e;
+        }
+        Digest digest;
+        try {
+            digest = Digest.parse(req.getDigest());
+        } catch (IllegalArgumentException e) {
+            reply(out, error(Status.BAD_REQUEST, e.getMessage()));
+            throw new ProtocolException("bad digest in request: " + e.getMessage());
+        }
+        OptionalLong size = blobs.size(digest);
+        if (size.isEmpty()) {
+            reply(out, error(Status.NOT_FOUND, "no such blob " + digest));
+            return;
+        }
+        switch (req.getKindCase()) {
+            case HAVE -> serveHave(out, digest, size.getAsLong(), req.getHave().getPieceSize());
+            case HASHES -> serveHashes(out, digest, size.getAsLong(), req.getHashes().getPieceSize());
+            case PIECE -> servePiece(out, digest, size.getAsLong(), req.getPiece().getOffset(), req.getPiece().getLength());
+            default -> {
+                reply(out, error(Status.BAD_REQUEST, "request names no query"));
+                throw new ProtocolException("request names no query");
+            }
+        }
+    }
+
+    private void serveHave(OutputStream out, Digest digest, long size, int pieceSize) throws IOException {
+        Optional<PieceLayout> layout = layout(out, size, pieceSize);
+        if (layout.isEmpty()) {
+            return;
+        }
+        Bitfield have = blobs.pieces(digest, layout.get()).orElse(Bitfield.empty(layout.get().count()));
+        reply(out, LayerResponse.newBuilder().setSize(size).setPieceSize(pieceSize)
+                .setBitfield(ByteString.copyFrom(have.toBytes())).build());
+    }
+
+    private void serveHashes(OutputStream out, Digest digest, long size, int pieceSize) throws IOException {
+        Optional<PieceLayout> layout = layout(out, size, pieceSize);
+        if (layout.isEmpty()) {
+            return;
+        }
+        if ((long) layout.get().count() * 32 > Frames.MAX_FRAME - 64) {
+            reply(out, error(Status.BAD_REQUEST, "piece size too small for a blob of " + size + " bytes"));
+            return;
+        }
+        Optional<PieceHashes> hashes = blobs.hashes(digest, layout.get());
+        if (hashes.isEmpty()) {
+            reply(out, error(Status.UNAVAILABLE, "piece hashes for " + pieceSize + "-byte pieces not known here"));
+            return;
+        }
+        reply(out, LayerResponse.newBuilder().setSize(size).setPieceSize(pieceSize)
+                .setHashes(ByteString.copyFrom(hashes.get().toBytes())).build());
+    }
+
+    private void servePiece(OutputStream out, Digest digest, long size, long offset, int length) throws IOException {
+        if (offset < 0 || length <= 0 || length > PieceLayout.MAX_PIECE_SIZE || offset > size - length) {
+            reply(out, error(Status.BAD_REQUEST, "range " + offset + "+" + length + " outside blob of " + size));
+            return;
+        }
+        boolean slot;
+        try {
+            slot = uploads.tryAcquire(slotWait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted waiting for an upload slot", e);
+        }
+        if (!slot) {
+            reply(out, error(Status.BUSY, "all upload slots busy"));
+            return;
+        }
+        try (InputStream data = openHeld(digest, offset, length)) {
+            if (data == null) {
+                reply(out, error(Status.UNAVAILABLE, "range " + offset + "+" + length + " not held yet"));
+                return;
+            }
+            Frames.write(out, LayerResponse.newBuilder().setSize(size).setDataLength(length).build());
+            long copied = data.transferTo(out);
+            if (copied != length) {
+                throw new IOException("local blob " + digest + " returned " + copied + " of " + length + " bytes");
+            }
+            out.flush();
+            bytesServed.addAndGet(length);
+            log.debug("event=piece_served blob={} offset={} bytes={}", digest.shortHex(12), offset, length);
+        } finally {
+            uploads.release();
+        }
+    }
+
+    private InputStream openHeld(Digest digest, long offset, int length) {
+        try {
+            return blobs.open(digest, offset, length);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private Optional<PieceLayout> layout(OutputStream out, long size, int pieceSize) throws IOException {
+        try {
+            return Optional.of(new PieceLayout(size, pieceSize));
+        } catch (IllegalArgumentException e) {
+            reply(out, error(Status.BAD_REQUEST, e.getMessage()));
+            return Optional.empty();
+        }
+    }
+
+    private static LayerResponse error(Status status, String message) {
+        return LayerResponse.newBuilder().setStatus(status).setMessage(message).build();
+    }
+
+    private static void reply(OutputStream out, LayerResponse r) throws IOException {
+        Frames.write(out, r);
+        out.flush();
+    }
+}
