@@ -324,8 +324,9 @@ public final class BlobDownload {
         }
         if (s.source.isOrigin()) {
             long stalled = now - lastPeerProgressNanos;
+            long sinceStart = now - startNanos;
             for (int i = unrequested.nextSetBit(0); i >= 0; i = unrequested.nextSetBit(i + 1)) {
-                if (!originGate.mayFetch(i, availability[i], stalled)) {
+                if (!originGate.mayFetch(i, availability[i], sinceStart, stalled)) {
                     unrequested.clear(i);
                 }
             }
