@@ -31,7 +31,7 @@ class BlobDownloadTest {
     PieceLayout layout;
     PieceHashes hashes;
     SwarmLoop loop;
-    TestSources.MemorySink sink;
+    MemorySink sink;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -40,7 +40,7 @@ class BlobDownloadTest {
         layout = new PieceLayout(blob.length, PIECE);
         hashes = PieceHashes.compute(digest, layout, new ByteArrayInputStream(blob));
         loop = new SwarmLoop();
-        sink = new TestSources.MemorySink(digest, blob.length);
+        sink = new MemorySink(digest, blob.length);
     }
 
     @AfterEach

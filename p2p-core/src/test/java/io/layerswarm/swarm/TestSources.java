@@ -79,37 +79,4 @@ final class TestSources {
             return f;
         }
     }
-
-    /** A sink that assembles in memory and, like the content store, verifies the whole blob on commit. */
-    static final class MemorySink implements PieceSink {
-        final byte[] data;
-        final Digest digest;
-        volatile boolean committed;
-        volatile boolean aborted;
-        final AtomicInteger writes = new AtomicInteger();
-
-        MemorySink(Digest digest, long size) {
-            this.digest = digest;
-            this.data = new byte[Math.toIntExact(size)];
-        }
-
-        @Override
-        public void write(long offset, ByteBuffer piece) {
-            writes.incrementAndGet();
-            piece.get(data, (int) offset, piece.remaining());
-        }
-
-        @Override
-        public void commit() throws IOException {
-            if (!digest.matches(digest.newMessageDigest().digest(data))) {
-                throw new IOException("assembled blob does not match " + digest);
-            }
-            committed = true;
-        }
-
-        @Override
-        public void abort() {
-            aborted = true;
-        }
-    }
 }

@@ -15,7 +15,7 @@ import io.layerswarm.swarm.OriginGate;
 import io.layerswarm.swarm.PieceHashes;
 import io.layerswarm.swarm.PieceLayout;
 import io.layerswarm.swarm.PiecePicker;
-import io.layerswarm.swarm.PieceSink;
+import io.layerswarm.swarm.MemorySink;
 import io.layerswarm.swarm.SwarmLoop;
 import io.layerswarm.swarm.pb.LayerExchangeProtos.LayerResponse;
 import io.layerswarm.swarm.pb.LayerExchangeProtos.Status;
@@ -85,24 +85,7 @@ class LayerExchangeTest {
         assertEquals(half, partial.have(digest, layout));
         assertEquals(blob.length, full.size(digest));
 
-        byte[] assembled = new byte[blob.length];
-        PieceSink sink = new PieceSink() {
-            @Override
-            public void write(long offset, ByteBuffer data) {
-                data.get(assembled, (int) offset, data.remaining());
-            }
-
-            @Override
-            public void commit() throws IOException {
-                if (!digest.matches(digest.newMessageDigest().digest(assembled))) {
-                    throw new IOException("mismatch");
-                }
-            }
-
-            @Override
-            public void abort() {
-            }
-        };
+        MemorySink sink = new MemorySink(digest, blob.length);
         try (SwarmLoop loop = new SwarmLoop()) {
             BlobDownload d = BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(),
                     OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null, null);
@@ -110,7 +93,7 @@ class LayerExchangeTest {
             d.addSource(new PeerPieceSource("full", full, digest, blob.length, pool), full.have(digest, layout));
             d.addSource(new PeerPieceSource("partial", partial, digest, blob.length, pool), half);
             DownloadResult r = d.completion().get(30, TimeUnit.SECONDS);
-            assertArrayEquals(blob, assembled);
+            assertArrayEquals(blob, sink.data);
             assertFalse(r.bytesBySource().containsKey("liar"));
             assertTrue(r.badPieces() > 0);
         }

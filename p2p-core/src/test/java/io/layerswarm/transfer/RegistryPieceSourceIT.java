@@ -14,12 +14,10 @@ import io.layerswarm.swarm.OriginGate;
 import io.layerswarm.swarm.PieceHashes;
 import io.layerswarm.swarm.PieceLayout;
 import io.layerswarm.swarm.PiecePicker;
-import io.layerswarm.swarm.PieceSink;
+import io.layerswarm.swarm.MemorySink;
 import io.layerswarm.swarm.SwarmLoop;
 import io.layerswarm.testing.RegistryFixture;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,31 +47,14 @@ class RegistryPieceSourceIT {
             RegistryClient client = RegistryClient.builder(registry.baseUri()).build();
             client.pushBlob("edge/app", digest, blob);
 
-            byte[] assembled = new byte[blob.length];
-            PieceSink sink = new PieceSink() {
-                @Override
-                public void write(long offset, ByteBuffer data) {
-                    data.get(assembled, (int) offset, data.remaining());
-                }
-
-                @Override
-                public void commit() throws IOException {
-                    if (!digest.matches(digest.newMessageDigest().digest(assembled))) {
-                        throw new IOException("mismatch");
-                    }
-                }
-
-                @Override
-                public void abort() {
-                }
-            };
+            MemorySink sink = new MemorySink(digest, blob.length);
             BlobDownload d = BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(),
                     OriginGate.whenNoPeerHolds(Duration.ofMillis(300).toNanos()), DownloadConfig.defaults(), null, null);
             d.addSource(new RegistryPieceSource(client, "edge/app", digest, pool), Bitfield.full(layout.count()));
             d.addSource(new PeerPieceSource("peer", new LayerExchangeClient(peer.opener()), digest, blob.length, pool),
                     firstHalf);
             DownloadResult r = d.completion().get(60, TimeUnit.SECONDS);
-            assertArrayEquals(blob, assembled);
+            assertArrayEquals(blob, sink.data);
             long secondHalf = blob.length - (long) (layout.count() / 2) * layout.pieceSize();
             assertEquals(secondHalf, r.originBytes());
             // added first, the registry still waited for discovery; its own access log agrees: it sent only the second half (plus nothing else)
