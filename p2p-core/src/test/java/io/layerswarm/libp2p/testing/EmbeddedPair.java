@@ -25,6 +25,11 @@ public final class EmbeddedPair {
             initiator.runPendingTasks();
             responder.runPendingTasks();
             moved = transfer(initiator, responder) | transfer(responder, initiator);
+            // like TCP: when one side closes, the other sees the connection end
+            if (initiator.isOpen() != responder.isOpen()) {
+                (initiator.isOpen() ? initiator : responder).close();
+                moved = true;
+            }
         } while (moved);
     }
 
