@@ -7,6 +7,8 @@ import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.libp2p.multistream.MultistreamSelect;
 import io.layerswarm.libp2p.noise.NoiseSecurity;
 import io.layerswarm.libp2p.noise.NoiseSession;
+import io.layerswarm.libp2p.pnet.PnetProtector;
+import io.layerswarm.libp2p.pnet.SwarmKey;
 import io.layerswarm.libp2p.yamux.YamuxConfig;
 import io.layerswarm.libp2p.yamux.YamuxSession;
 import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
@@ -362,8 +364,8 @@ public final class Host implements AutoCloseable {
             timeout.cancel(false);
             result.completeExceptionally(new IOException("connection closed during upgrade"));
         });
-        if (config.privateNetwork != null) {
-            config.privateNetwork.apply(ch);
+        if (config.swarmKey != null) {
+            ch.pipeline().addFirst("pnet", new PnetProtector(config.swarmKey));
         }
         List<String> security = List.of(NoiseSecurity.PROTOCOL_ID);
         io.netty.util.concurrent.Promise<NoiseSession> secured = ch.eventLoop().newPromise();
@@ -539,7 +541,7 @@ public final class Host implements AutoCloseable {
         private Duration handshakeTimeout = Duration.ofSeconds(15);
         private int ioThreads = 0;
         private EventLoopGroup group;
-        private PrivateNetwork privateNetwork;
+        private SwarmKey swarmKey;
 
         private Builder(PrivateKey identity) {
             this.identity = Objects.requireNonNull(identity);
@@ -611,9 +613,12 @@ public final class Host implements AutoCloseable {
             return this;
         }
 
-        /** Protects every connection with a private-network key before anything else is sent. */
-        public Builder privateNetwork(PrivateNetwork p) {
-            privateNetwork = p;
+        /**
+         * Makes this a private-network host: every connection is encrypted with the swarm key
+         * (libp2p pnet) before anything else is sent; peers without the same key cannot connect.
+         */
+        public Builder swarmKey(SwarmKey key) {
+            swarmKey = key;
             return this;
         }
 
@@ -621,13 +626,6 @@ public final class Host implements AutoCloseable {
         public Host build() {
             return new Host(this);
         }
-    }
-
-    /** Installs private-network protection as the first handler of a raw connection. */
-    @FunctionalInterface
-    public interface PrivateNetwork {
-        /** Adds the protection handlers at the front of {@code ch}'s pipeline. */
-        void apply(Channel ch);
     }
 
 }
