@@ -7,7 +7,8 @@ import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.libp2p.multistream.MultistreamSelect;
 import io.layerswarm.libp2p.noise.NoiseSecurity;
 import io.layerswarm.libp2p.noise.NoiseSession;
-import io.layerswarm.libp2p.pnet.PnetProtector;
+import io.layerswarm.libp2p.multistream.MultistreamNegotiator;
+import io.layerswarm.libp2p.security.SecurityUpgrader;
 import io.layerswarm.libp2p.pnet.SwarmKey;
 import io.layerswarm.libp2p.yamux.YamuxConfig;
 import io.layerswarm.libp2p.yamux.YamuxSession;
@@ -70,7 +71,7 @@ public final class Host implements AutoCloseable {
     private final PrivateKey identity;
     private final PeerId peerId;
     private final Builder config;
-    private final NoiseSecurity noise;
+    private final SecurityUpgrader security;
     private final EventLoopGroup group;
     private final boolean ownGroup;
     private final ExecutorService blockingPool;
@@ -89,7 +90,8 @@ public final class Host implements AutoCloseable {
         this.config = b;
         this.identity = b.identity;
         this.peerId = b.identity.peerId();
-        this.noise = new NoiseSecurity(identity).withTimeout(b.handshakeTimeout);
+        this.security = new SecurityUpgrader(new NoiseSecurity(identity).withTimeout(b.handshakeTimeout))
+                .withPrivateNetwork(b.swarmKey).withTimeout(b.handshakeTimeout);
         this.ownGroup = b.group == null;
         this.group = ownGroup ? new NioEventLoopGroup(b.ioThreads) : b.group;
         AtomicInteger n = new AtomicInteger();
@@ -360,31 +362,15 @@ public final class Host implements AutoCloseable {
                 ch.close();
             }
         }, config.handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        ch.closeFuture().addListener(x -> {
-            timeout.cancel(false);
-            result.completeExceptionally(new IOException("connection closed during upgrade"));
-        });
-        if (config.swarmKey != null) {
-            ch.pipeline().addFirst("pnet", new PnetProtector(config.swarmKey));
-        }
-        List<String> security = List.of(NoiseSecurity.PROTOCOL_ID);
-        io.netty.util.concurrent.Promise<NoiseSession> secured = ch.eventLoop().newPromise();
-        secured.addListener(n -> {
-            if (!n.isSuccess()) {
-                fail(ch, result, n.cause());
-            }
-        });
-        // Noise is installed from the negotiator so bytes that follow the agreement reach it.
-        io.layerswarm.libp2p.multistream.ProtocolInstaller installNoise = (anchor, p) -> noise.installAfter(anchor,
-                initiator, expected, session -> muxer(ch, initiator, session, result), secured);
-        Future<String> sec = initiator
-                ? MultistreamSelect.initiate(ch.pipeline(), security, installNoise)
-                : MultistreamSelect.respond(ch.pipeline(), security, installNoise);
-        sec.addListener(f -> {
-            if (!f.isSuccess()) {
-                fail(ch, result, f.cause());
-            }
-        });
+        result.whenComplete((c, e) -> timeout.cancel(false));
+        ch.closeFuture().addListener(x -> result.completeExceptionally(
+                new IOException("connection closed during upgrade")));
+        security.secure(ch, initiator ? MultistreamNegotiator.Role.INITIATOR : MultistreamNegotiator.Role.RESPONDER,
+                expected, session -> muxer(ch, initiator, session, result)).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        fail(ch, result, f.cause());
+                    }
+                });
         return result;
     }
 
