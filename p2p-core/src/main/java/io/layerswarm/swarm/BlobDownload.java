@@ -43,8 +43,12 @@ public final class BlobDownload {
 
     /** Callbacks from the loop thread; must not block. */
     public interface Listener {
-        /** Piece {@code piece} is verified and written: it may now be served to others. */
-        default void pieceVerified(int piece) {
+        /**
+         * Piece {@code piece} is verified and written: it may now be served to others.
+         *
+         * @param hash its sha256, to pass on to nodes that do not know it yet
+         */
+        default void pieceVerified(int piece, byte[] hash) {
         }
 
         /** A source sent a bad piece or failed repeatedly and was banned. */
@@ -53,7 +57,8 @@ public final class BlobDownload {
     }
 
     private final SwarmLoop loop;
-    private final PieceHashes hashes;
+    private final io.layerswarm.oci.Digest blob;
+    private final PieceHashBook hashes;
     private final PieceLayout layout;
     private final PieceSink sink;
     private final PiecePicker picker;
@@ -92,9 +97,11 @@ public final class BlobDownload {
                            CompletableFuture<ByteBuffer> future) {
     }
 
-    private BlobDownload(SwarmLoop loop, PieceHashes hashes, PieceSink sink, PiecePicker picker,
-                         OriginGate originGate, DownloadConfig config, Listener listener, long seed) {
+    private BlobDownload(SwarmLoop loop, io.layerswarm.oci.Digest blob, PieceHashBook hashes, PieceSink sink,
+                         PiecePicker picker, OriginGate originGate, DownloadConfig config, Listener listener,
+                         long seed) {
         this.loop = Objects.requireNonNull(loop, "loop");
+        this.blob = Objects.requireNonNull(blob, "blob");
         this.hashes = Objects.requireNonNull(hashes, "hashes");
         this.layout = hashes.layout();
         this.sink = Objects.requireNonNull(sink, "sink");
@@ -107,17 +114,44 @@ public final class BlobDownload {
     }
 
     /**
-     * Starts a download. Sources are added afterwards as they are discovered.
+     * Starts a download with every piece hash known. Sources are added afterwards as they are
+     * discovered.
      *
      * @param alreadyHave pieces already verified in the sink (resume), or {@code null}
      */
     public static BlobDownload start(SwarmLoop loop, PieceHashes hashes, PieceSink sink, PiecePicker picker,
                                      OriginGate originGate, DownloadConfig config, Listener listener,
                                      Bitfield alreadyHave) {
-        BlobDownload d = new BlobDownload(loop, hashes, sink, picker, originGate, config, listener,
-                hashes.blob().hex().hashCode() ^ System.nanoTime());
+        return start(loop, hashes.blob(), PieceHashBook.of(hashes), sink, picker, originGate, config, listener,
+                alreadyHave);
+    }
+
+    /**
+     * Starts a download that learns piece hashes as it goes ({@link #learnHash}). Peers are asked only
+     * for pieces whose hash is known; pieces from the origin need none (the blob digest checks them).
+     * The book becomes owned by the loop.
+     */
+    public static BlobDownload start(SwarmLoop loop, io.layerswarm.oci.Digest blob, PieceHashBook book,
+                                     PieceSink sink, PiecePicker picker, OriginGate originGate,
+                                     DownloadConfig config, Listener listener, Bitfield alreadyHave) {
+        BlobDownload d = new BlobDownload(loop, blob, book, sink, picker, originGate, config, listener,
+                blob.hex().hashCode() ^ System.nanoTime());
         loop.post(() -> d.onStart(alreadyHave));
         return d;
+    }
+
+    /** A source claims piece {@code piece} has sha256 {@code hash}. */
+    public void learnHash(String sourceId, int piece, byte[] hash) {
+        byte[] h = hash.clone();
+        loop.post(() -> {
+            if (finished || piece < 0 || piece >= layout.count()) {
+                return;
+            }
+            if (!hashes.learn(piece, h)) {
+                log.warn("event=piece_hash_disputed blob={} piece={} source={}", blob.shortHex(12), piece, sourceId);
+            }
+            schedule();
+        });
     }
 
     /** Completes with the result, or exceptionally (e.g. {@link BadPieceHashesException}). */
@@ -213,7 +247,18 @@ public final class BlobDownload {
         if (loop.blacklist().isBanned(id)) {
             return; // answers already in flight when the source was banned
         }
-        if (!hashes.verify(req.piece(), data)) {
+        boolean origin = req.source().source.isOrigin();
+        byte[] hash;
+        if (hashes.known(req.piece())) {
+            hash = hashes.verify(req.piece(), data) ? hashes.hashOf(req.piece()) : null;
+        } else if (origin && data.remaining() == layout.length(req.piece())) {
+            // the registry is the root of trust; the blob digest checks these bytes at the end
+            hash = PieceHashBook.sha256(data);
+            hashes.settle(req.piece(), hash);
+        } else {
+            hash = null;
+        }
+        if (hash == null) {
             badPieces++;
             ban(req.source(), "bad piece " + req.piece());
             schedule();
@@ -244,7 +289,7 @@ public final class BlobDownload {
                     r.future().cancel(true);
                 }
             }
-            listener.pieceVerified(req.piece());
+            listener.pieceVerified(req.piece(), hash);
         }
         maybeComplete();
         schedule();
@@ -256,7 +301,7 @@ public final class BlobDownload {
         }
         SourceState s = req.source();
         int failures = loop.stats(s.source.id()).recordFailure();
-        log.debug("event=piece_failed blob={} piece={} source={} failures={} error={}", hashes.blob().shortHex(12),
+        log.debug("event=piece_failed blob={} piece={} source={} failures={} error={}", blob.shortHex(12),
                 req.piece(), s.source.id(), failures, error.toString());
         if (failures >= config.maxConsecutiveFailures()) {
             ban(s, failures + " consecutive failures, last: " + error);
@@ -326,12 +371,17 @@ public final class BlobDownload {
             long stalled = now - lastPeerProgressNanos;
             long sinceStart = now - startNanos;
             for (int i = unrequested.nextSetBit(0); i >= 0; i = unrequested.nextSetBit(i + 1)) {
-                if (!originGate.mayFetch(i, availability[i], sinceStart, stalled)) {
+                // a holder whose piece we cannot verify is no holder
+                int holders = hashes.known(i) ? availability[i] : 0;
+                if (!hashes.disputed(i) && !originGate.mayFetch(i, holders, sinceStart, stalled)) {
                     unrequested.clear(i);
                 }
             }
             return unrequested;
         }
+        BitSet verifiable = hashes.knownPieces();
+        c.and(verifiable);
+        unrequested.and(verifiable);
         if (!unrequested.isEmpty()) {
             return unrequested;
         }
@@ -394,7 +444,7 @@ public final class BlobDownload {
     }
 
     private void ban(SourceState s, String reason) {
-        log.warn("event=source_banned blob={} source={} reason=\"{}\"", hashes.blob().shortHex(12), s.source.id(), reason);
+        log.warn("event=source_banned blob={} source={} reason=\"{}\"", blob.shortHex(12), s.source.id(), reason);
         loop.blacklist().ban(s.source.id(), config.banDuration().toNanos());
         cancelRequestsOf(s);
         availabilityDirty = true;
@@ -426,7 +476,7 @@ public final class BlobDownload {
         }
         stop();
         Duration elapsed = Duration.ofNanos(loop.nanoTime() - startNanos);
-        DownloadResult result = new DownloadResult(hashes.blob(), bytesBySource, originBytes, badPieces, elapsed);
+        DownloadResult result = new DownloadResult(blob, bytesBySource, originBytes, badPieces, elapsed);
         // Hashing the whole blob may take a while: keep it off the loop.
         CompletableFuture.runAsync(() -> {
             try {
@@ -437,14 +487,14 @@ public final class BlobDownload {
         }, ForkJoinPool.commonPool()).whenComplete((v, err) -> {
             if (err == null) {
                 log.info("event=blob_downloaded blob={} bytes={} origin_bytes={} sources={} bad_pieces={} ms={}",
-                        hashes.blob(), layout.blobSize(), originBytes, bytesBySource.keySet(), badPieces,
+                        blob, layout.blobSize(), originBytes, bytesBySource.keySet(), badPieces,
                         elapsed.toMillis());
                 completion.complete(result);
             } else {
                 Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
                 sink.abort();
                 completion.completeExceptionally(new BadPieceHashesException("every piece matched its hash but blob "
-                        + hashes.blob() + " did not: the piece hashes were wrong", cause));
+                        + blob + " did not: the piece hashes were wrong", cause));
             }
         });
     }

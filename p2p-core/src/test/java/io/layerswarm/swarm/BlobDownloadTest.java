@@ -159,7 +159,7 @@ class BlobDownloadTest {
         List<Integer> verified = Collections.synchronizedList(new ArrayList<>());
         BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), new BlobDownload.Listener() {
             @Override
-            public void pieceVerified(int piece) {
+            public void pieceVerified(int piece, byte[] hash) {
                 verified.add(piece);
             }
         });
@@ -171,6 +171,46 @@ class BlobDownloadTest {
         assertArrayEquals(blob, sink.data);
         assertEquals(layout.count(), verified.size());
         assertEquals(layout.count(), sink.writes.get(), "each piece written exactly once");
+    }
+
+    @Test
+    void hashesLearnedOnTheWayLetPeersServeAndTheRegistryFillsTheRest() throws Exception {
+        PieceHashBook book = new PieceHashBook(layout);
+        BlobDownload d = BlobDownload.start(loop, digest, book, sink, PiecePicker.rarestFirst(),
+                OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null, null);
+        TestSources.Source peer = new TestSources.Source("peer", blob, false, 1, GOOD);
+        TestSources.Source registry = new TestSources.Source("registry", blob, true, 1, GOOD);
+        // the peer holds everything, but only the first third's hashes have been announced
+        int third = layout.count() / 3;
+        for (int i = 0; i < third; i++) {
+            d.learnHash("announcer", i, java.util.Arrays.copyOfRange(hashes.toBytes(), i * 32, i * 32 + 32));
+        }
+        d.addSource(peer, Bitfield.full(layout.count()));
+        d.addSource(registry, Bitfield.full(layout.count()));
+        DownloadResult r = await(d);
+        assertArrayEquals(blob, sink.data);
+        long firstThird = (long) third * PIECE;
+        assertEquals(firstThird, r.bytesBySource().get("peer"), "peers serve exactly the verifiable pieces");
+        assertEquals(blob.length - firstThird, r.originBytes());
+    }
+
+    @Test
+    void contradictingHashClaimsSendThePieceToTheRegistry() throws Exception {
+        PieceHashBook book = new PieceHashBook(layout);
+        BlobDownload d = BlobDownload.start(loop, digest, book, sink, PiecePicker.inOrder(),
+                OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null, null);
+        byte[] all = hashes.toBytes();
+        for (int i = 0; i < layout.count(); i++) {
+            d.learnHash("a", i, java.util.Arrays.copyOfRange(all, i * 32, i * 32 + 32));
+        }
+        byte[] wrong = new byte[32];
+        d.learnHash("b", 0, wrong);
+        TestSources.Source registry = new TestSources.Source("registry", blob, true, 1, GOOD);
+        d.addSource(new TestSources.Source("peer", blob, false, 1, GOOD), Bitfield.full(layout.count()));
+        d.addSource(registry, Bitfield.full(layout.count()));
+        DownloadResult r = await(d);
+        assertArrayEquals(blob, sink.data);
+        assertEquals(layout.length(0), r.originBytes(), "only the disputed piece came from the registry");
     }
 
     @Test
