@@ -493,8 +493,10 @@ public final class BlobDownload {
             } else {
                 Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
                 sink.abort();
-                completion.completeExceptionally(new BadPieceHashesException("every piece matched its hash but blob "
-                        + blob + " did not: the piece hashes were wrong", cause));
+                completion.completeExceptionally(cause instanceof PieceSink.MismatchException
+                        ? new BadPieceHashesException("every piece matched its hash but blob " + blob
+                                + " did not: the piece hashes were wrong", cause)
+                        : cause);
             }
         });
     }

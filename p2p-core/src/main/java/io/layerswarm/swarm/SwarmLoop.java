@@ -41,6 +41,10 @@ public final class SwarmLoop implements AutoCloseable {
 
     /** Runs {@code event} on the loop. Exceptions are logged, never allowed to kill the loop. */
     public void post(Runnable event) {
+        if (executor.isShutdown()) {
+            log.debug("event=loop_closed dropped_event=true");
+            return;
+        }
         executor.execute(() -> {
             try {
                 event.run();
@@ -48,6 +52,30 @@ public final class SwarmLoop implements AutoCloseable {
                 log.error("event=loop_event_failed error={}", e.toString(), e);
             }
         });
+    }
+
+    /** Runs {@code query} on the loop and hands back its result. */
+    public <T> java.util.concurrent.CompletableFuture<T> call(java.util.function.Supplier<T> query) {
+        java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+        executor.execute(() -> {
+            try {
+                f.complete(query.get());
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** Runs {@code event} once on the loop after {@code delayMillis}. */
+    public void after(long delayMillis, Runnable event) {
+        executor.schedule(() -> {
+            try {
+                event.run();
+            } catch (RuntimeException e) {
+                log.error("event=loop_event_failed error={}", e.toString(), e);
+            }
+        }, delayMillis, TimeUnit.MILLISECONDS);
     }
 
     /** Runs {@code tick} every {@code periodMillis} on the loop until cancelled or the loop closes. */

@@ -12,14 +12,14 @@ import java.io.OutputStream;
  * Length-prefixed protobuf frames (unsigned varint length, then the message), with a hard size
  * limit checked before anything is allocated.
  */
-final class Frames {
+public final class Frames {
     /** Largest control frame: a piece-hash list for {@code PieceLayout.MAX_PIECES} is 32 MiB, but nobody needs that. */
-    static final int MAX_FRAME = 8 * 1024 * 1024;
+    public static final int MAX_FRAME = 8 * 1024 * 1024;
 
     private Frames() {
     }
 
-    static void write(OutputStream out, MessageLite message) throws IOException {
+    public static void write(OutputStream out, MessageLite message) throws IOException {
         message.writeDelimitedTo(out);
     }
 
@@ -29,7 +29,7 @@ final class Frames {
      * @throws EOFException if the stream ends before or inside the frame
      * @throws ProtocolException if the frame is oversized or not a valid message
      */
-    static <T> T read(InputStream in, Parser<T> parser, int maxBytes) throws IOException {
+    public static <T> T read(InputStream in, Parser<T> parser, int maxBytes) throws IOException {
         int first = in.read();
         if (first < 0) {
             throw new EOFException("stream ended before a frame");

@@ -27,7 +27,7 @@ public final class MemorySink implements PieceSink {
     @Override
     public void commit() throws IOException {
         if (!digest.matches(digest.newMessageDigest().digest(data))) {
-            throw new IOException("assembled blob does not match " + digest);
+            throw new MismatchException("assembled blob does not match " + digest, null);
         }
         committed = true;
     }

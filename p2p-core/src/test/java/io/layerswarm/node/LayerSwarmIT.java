@@ -1,0 +1,137 @@
+package io.layerswarm.node;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.oci.Digest;
+import io.layerswarm.registry.RegistryClient;
+import io.layerswarm.swarm.DownloadResult;
+import io.layerswarm.testing.RegistryFixture;
+import io.layerswarm.transfer.RegistryPieceSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Swarm nodes on real libp2p hosts (Noise + Yamux over loopback TCP), the real docker-registry as origin. */
+class LayerSwarmIT {
+    @TempDir
+    Path tmp;
+    final List<AutoCloseable> closers = new ArrayList<>();
+    final ExecutorService pool = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (int i = closers.size() - 1; i >= 0; i--) {
+            closers.get(i).close();
+        }
+        pool.shutdownNow();
+    }
+
+    record Node(Host host, DirBlobStore store, LayerSwarm swarm) {
+    }
+
+    Node node(String name) throws Exception {
+        Host h = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).build().start();
+        closers.add(h);
+        DirBlobStore store = new DirBlobStore(tmp.resolve(name));
+        LayerSwarm s = LayerSwarm.start(h, store, SwarmConfig.defaults().withPieceSize(256 * 1024));
+        closers.add(s);
+        return new Node(h, store, s);
+    }
+
+    static void connectAll(List<Node> nodes) throws Exception {
+        for (int i = 0; i < nodes.size(); i++) {
+            for (int j = i + 1; j < nodes.size(); j++) {
+                Multiaddr a = nodes.get(j).host().listenAddrs().get(0)
+                        .encapsulate(Multiaddr.parse("/p2p/" + nodes.get(j).host().peerId().toBase58()));
+                nodes.get(i).host().connect(a).get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** A real, multi-megabyte blob: the JDK's own module image would be too big; libjvm is about right. */
+    static byte[] realBlob() throws Exception {
+        Path jvm = Path.of(System.getProperty("java.home"), "lib", "server", "libjvm.so");
+        return Files.readAllBytes(jvm);
+    }
+
+    @Test
+    void aNodeFetchesFromPeersThatHoldTheBlobWithoutTheRegistry() throws Exception {
+        byte[] blob = realBlob();
+        Digest d = Digest.sha256(blob);
+        Node a = node("a");
+        Node b = node("b");
+        Node c = node("c");
+        a.store().put(blob);
+        connectAll(List.of(a, b, c));
+        DownloadResult rb = b.swarm().fetch(d, blob.length, null).get(60, TimeUnit.SECONDS);
+        assertEquals(blob.length, rb.peerBytes());
+        DownloadResult rc = c.swarm().fetch(d, blob.length, null).get(60, TimeUnit.SECONDS);
+        assertEquals(blob.length, rc.peerBytes());
+        assertEquals(2, rc.bytesBySource().size(), "c used both a and b: " + rc.bytesBySource());
+        assertArrayEquals(blob, Files.readAllBytes(c.store().path(d)));
+        // completion announcements are pushed asynchronously; they arrive within a round trip
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (a.swarm().holders(d).get(5, TimeUnit.SECONDS) < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(2, (int) a.swarm().holders(d).get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void fourNodesPullingAtOnceGetEachRegistryByteAboutOnce() throws Exception {
+        byte[] blob = realBlob();
+        Digest d = Digest.sha256(blob);
+        List<Node> nodes = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            nodes.add(node("n" + i));
+        }
+        connectAll(nodes);
+        try (RegistryFixture registry = RegistryFixture.start(RegistryFixture.Mode.PLAIN)) {
+            RegistryClient client = RegistryClient.builder(registry.baseUri()).build();
+            client.pushBlob("edge/app", d, blob);
+            List<CompletableFuture<DownloadResult>> all = new ArrayList<>();
+            for (Node n : nodes) {
+                all.add(n.swarm().fetch(d, blob.length, new RegistryPieceSource(client, "edge/app", d, pool)));
+            }
+            long origin = 0;
+            for (int i = 0; i < nodes.size(); i++) {
+                DownloadResult r = all.get(i).get(120, TimeUnit.SECONDS);
+                origin += r.originBytes();
+                assertArrayEquals(blob, Files.readAllBytes(nodes.get(i).store().path(d)));
+            }
+            long served = registry.blobBytesServed(d.toString());
+            assertEquals(origin, served, "nodes' accounting agrees with the registry's access log");
+            assertTrue(served <= blob.length * 1.05, "registry sent " + served + " bytes for a " + blob.length
+                    + "-byte blob fanned out to 4 nodes");
+        }
+    }
+
+    @Test
+    void aPeerServingCorruptPiecesIsBannedAndTheFetchCompletes() throws Exception {
+        byte[] blob = realBlob();
+        Digest d = Digest.sha256(blob);
+        Node honest = node("honest");
+        Node liar = node("liar");
+        Node me = node("me");
+        honest.store().put(blob);
+        liar.store().put(blob);
+        liar.store().corruptReads = true;
+        connectAll(List.of(honest, liar, me));
+        DownloadResult r = me.swarm().fetch(d, blob.length, null).get(60, TimeUnit.SECONDS);
+        assertArrayEquals(blob, Files.readAllBytes(me.store().path(d)));
+        assertEquals(blob.length, r.bytesBySource().get(honest.host().peerId().toBase58()));
+    }
+}
