@@ -67,7 +67,8 @@ public interface BlobContent {
     final class BoundedInputStream extends java.io.FilterInputStream {
         private long remaining;
 
-        BoundedInputStream(InputStream in, long limit) {
+        /** Reads at most {@code limit} bytes of {@code in}; closing closes {@code in}. */
+        public BoundedInputStream(InputStream in, long limit) {
             super(in);
             this.remaining = limit;
         }

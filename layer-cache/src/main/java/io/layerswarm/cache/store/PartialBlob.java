@@ -96,6 +96,44 @@ public final class PartialBlob implements AutoCloseable {
         coveredBytes = total;
     }
 
+    /**
+     * Reads back bytes already written, so verified pieces can be served to other peers while the
+     * rest is still arriving.
+     *
+     * @throws IOException if any part of the range has not been written
+     */
+    public ByteBuffer read(long offset, int length) throws IOException {
+        if (offset < 0 || length < 0 || length > size - offset) {
+            throw new IllegalArgumentException("range [" + offset + ", " + (offset + length)
+                    + ") lies outside blob " + digest + " of " + size + " bytes");
+        }
+        if (!isCovered(offset, offset + length)) {
+            throw new IOException("range [" + offset + ", " + (offset + length) + ") of " + digest
+                    + " has not been written");
+        }
+        stateLock.readLock().lock();
+        try {
+            checkActive();
+            ByteBuffer out = ByteBuffer.allocate(length);
+            while (out.hasRemaining()) {
+                if (channel.read(out, offset + out.position()) < 0) {
+                    throw new IOException("partial blob " + digest + " shorter than written ranges");
+                }
+            }
+            return out.flip();
+        } finally {
+            stateLock.readLock().unlock();
+        }
+    }
+
+    private synchronized boolean isCovered(long start, long end) {
+        if (start == end) {
+            return true;
+        }
+        Map.Entry<Long, Long> e = covered.floorEntry(start);
+        return e != null && e.getValue() >= end;
+    }
+
     /** Number of distinct bytes written so far. */
     public synchronized long bytesWritten() {
         return coveredBytes;
