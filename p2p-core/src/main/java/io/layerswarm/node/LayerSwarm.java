@@ -99,6 +99,10 @@ public final class LayerSwarm implements AutoCloseable {
         final Set<PeerId> fetchers = new TreeSet<>();
         final CompletableFuture<DownloadResult> result = new CompletableFuture<>();
         final List<PieceHash> pendingHashes = new ArrayList<>();
+        /** Pieces this node asked the registry for and has not verified yet. */
+        final BitSet originPending = new BitSet();
+        /** Pieces other nodes asked the registry for: piece to the time we stop waiting for them. */
+        final Map<Integer, Long> pendingElsewhere = new HashMap<>();
         PieceSource origin;
         BlobDownload download;
         boolean hashesRequested;
@@ -246,11 +250,17 @@ public final class LayerSwarm implements AutoCloseable {
         long stall = config.originStall().toNanos();
         a.download = BlobDownload.start(loop, digest, new PieceHashBook(layout), blob, PiecePicker.rarestFirst(),
                 (piece, holders, sinceStart, stalled) -> sinceStart >= grace && holders == 0
-                        && (assignedToMe(a, piece) || stalled >= stall),
+                        && !pendingElsewhere(a, piece) && (assignedToMe(a, piece) || stalled >= stall),
                 config.download(), new BlobDownload.Listener() {
                     @Override
                     public void pieceVerified(int piece, byte[] hash) {
                         onPieceVerified(a, piece, hash);
+                    }
+
+                    @Override
+                    public void originRequested(int piece) {
+                        a.originPending.set(piece);
+                        scheduleFlush(a);
                     }
                 }, null);
         for (Map.Entry<PeerId, Holding> e : directory.getOrDefault(digest, Map.of()).entrySet()) {
@@ -278,9 +288,27 @@ public final class LayerSwarm implements AutoCloseable {
         return fetchers.get(piece % fetchers.size()).equals(host.peerId());
     }
 
+    /** Whether another node is fetching this piece from the registry and has not yet overrun its time. */
+    private boolean pendingElsewhere(Active a, int piece) {
+        Long until = a.pendingElsewhere.get(piece);
+        if (until == null) {
+            return false;
+        }
+        if (System.nanoTime() - until > 0) {
+            a.pendingElsewhere.remove(piece);
+            return false;
+        }
+        return true;
+    }
+
     private void onPieceVerified(Active a, int piece, byte[] hash) {
         a.verified.set(piece);
+        a.originPending.clear(piece);
         a.pendingHashes.add(PieceHash.newBuilder().setIndex(piece).setSha256(ByteString.copyFrom(hash)).build());
+        scheduleFlush(a);
+    }
+
+    private void scheduleFlush(Active a) {
         if (!a.flushScheduled) {
             // batch announcements of pieces verified close together
             a.flushScheduled = true;
@@ -290,7 +318,7 @@ public final class LayerSwarm implements AutoCloseable {
 
     private void flushPieces(Active a) {
         a.flushScheduled = false;
-        if (a.pendingHashes.isEmpty() || active.get(a.digest) != a) {
+        if (active.get(a.digest) != a) {
             return;
         }
         broadcast(announceOf(a).addAllHashes(a.pendingHashes).build());
@@ -298,8 +326,13 @@ public final class LayerSwarm implements AutoCloseable {
     }
 
     private Announce.Builder announceOf(Active a) {
+        Bitfield pending = Bitfield.empty(a.layout.count());
+        for (int i = a.originPending.nextSetBit(0); i >= 0; i = a.originPending.nextSetBit(i + 1)) {
+            pending = pending.with(i);
+        }
         return Announce.newBuilder().setDigest(a.digest.toString()).setSize(a.layout.blobSize())
-                .setPieceSize(a.layout.pieceSize()).setBitfield(ByteString.copyFrom(a.verifiedField().toBytes()));
+                .setPieceSize(a.layout.pieceSize()).setBitfield(ByteString.copyFrom(a.verifiedField().toBytes()))
+                .setOriginPending(ByteString.copyFrom(pending.toBytes()));
     }
 
     private void onDownloadDone(Active a, DownloadResult r, Throwable err) {
@@ -512,6 +545,14 @@ public final class LayerSwarm implements AutoCloseable {
                 }
             }
             h = new Holding(a.getSize(), a.getPieceSize(), pieces, false);
+            if (!a.getOriginPending().isEmpty()) {
+                try {
+                    Bitfield pending = Bitfield.fromBytes(layout.count(), a.getOriginPending().toByteArray());
+                    loop.post(() -> onOriginPending(digest, h, pending));
+                } catch (IllegalArgumentException e) {
+                    throw new io.layerswarm.transfer.ProtocolException("announce from " + from + ": " + e.getMessage());
+                }
+            }
         }
         loop.post(() -> onAnnounce(from, digest, h, a.getHashesList()));
     }
@@ -535,6 +576,19 @@ public final class LayerSwarm implements AutoCloseable {
         if (h.pieceSize() == a.layout.pieceSize()) {
             for (PieceHash ph : hashes) {
                 a.download.learnHash(from.toBase58(), ph.getIndex(), ph.getSha256().toByteArray());
+            }
+        }
+    }
+
+    private void onOriginPending(Digest digest, Holding h, Bitfield pending) {
+        Active a = active.get(digest);
+        if (a == null || h.pieceSize() != a.layout.pieceSize()) {
+            return;
+        }
+        long until = System.nanoTime() + config.originStall().toNanos();
+        for (int i = 0; i < pending.size(); i++) {
+            if (pending.has(i) && !a.originPending.get(i)) {
+                a.pendingElsewhere.putIfAbsent(i, until);
             }
         }
     }

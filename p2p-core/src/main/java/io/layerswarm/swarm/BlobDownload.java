@@ -51,6 +51,10 @@ public final class BlobDownload {
         default void pieceVerified(int piece, byte[] hash) {
         }
 
+        /** Piece {@code piece} was just requested from the origin. */
+        default void originRequested(int piece) {
+        }
+
         /** A source sent a bad piece or failed repeatedly and was banned. */
         default void sourceBanned(String sourceId, String reason) {
         }
@@ -409,6 +413,9 @@ public final class BlobDownload {
             f = CompletableFuture.failedFuture(e);
         }
         Request r = new Request(s, piece, now, now + timeout, f);
+        if (s.source.isOrigin()) {
+            listener.originRequested(piece);
+        }
         inflight.computeIfAbsent(piece, k -> new ArrayList<>(2)).add(r);
         s.inflight++;
         f.whenComplete((data, err) -> loop.post(() -> {

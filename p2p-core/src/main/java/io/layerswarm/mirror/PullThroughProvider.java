@@ -1,0 +1,159 @@
+package io.layerswarm.mirror;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.layerswarm.node.BlobStore;
+import io.layerswarm.node.LayerSwarm;
+import io.layerswarm.oci.Descriptor;
+import io.layerswarm.oci.Digest;
+import io.layerswarm.registry.ManifestResponse;
+import io.layerswarm.registry.RegistryClient;
+import io.layerswarm.registry.RegistryException;
+import io.layerswarm.swarm.DownloadResult;
+import io.layerswarm.transfer.RegistryPieceSource;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pull-through mirror: manifests come from the upstream registry (tags move), blobs from the
+ * local store, then from peers through the swarm, then from the upstream registry for whatever no
+ * peer can give. Manifests already seen are kept, so a tag still resolves while the upstream
+ * registry is unreachable.
+ */
+public final class PullThroughProvider implements ContentProvider {
+    private static final Logger log = LoggerFactory.getLogger(PullThroughProvider.class);
+
+    private final RegistryClient upstream;
+    private final BlobStore store;
+    private final LayerSwarm swarm;
+    private final Executor io;
+    private final Duration blobTimeout;
+    private final Cache<String, ManifestContent> manifests = Caffeine.newBuilder().maximumSize(4096).build();
+    private final Cache<Digest, Long> sizes = Caffeine.newBuilder().maximumSize(100_000).build();
+
+    /**
+     * @param upstream the registry pulled through
+     * @param store this node's store
+     * @param swarm this node's swarm
+     * @param io runs blocking registry range requests
+     * @param blobTimeout bound on getting one blob
+     */
+    public PullThroughProvider(RegistryClient upstream, BlobStore store, LayerSwarm swarm, Executor io,
+                               Duration blobTimeout) {
+        this.upstream = Objects.requireNonNull(upstream, "upstream");
+        this.store = Objects.requireNonNull(store, "store");
+        this.swarm = Objects.requireNonNull(swarm, "swarm");
+        this.io = Objects.requireNonNull(io, "io");
+        this.blobTimeout = Objects.requireNonNull(blobTimeout, "blobTimeout");
+    }
+
+    @Override
+    public Optional<ManifestContent> manifest(String repository, String reference, List<String> accept)
+            throws IOException {
+        String key = repository + "@" + reference;
+        ManifestResponse r;
+        try {
+            r = upstream.getManifest(repository, reference);
+        } catch (RegistryException e) {
+            if (e.status() == 404) {
+                return Optional.empty();
+            }
+            return stale(key, e);
+        } catch (IOException e) {
+            return stale(key, e);
+        }
+        ManifestContent mc = new ManifestContent(r.bytes(), r.mediaType(), r.digest());
+        manifests.put(key, mc);
+        manifests.put(repository + "@" + r.digest(), mc);
+        rememberSizes(r);
+        return Optional.of(mc);
+    }
+
+    private Optional<ManifestContent> stale(String key, IOException cause) throws IOException {
+        ManifestContent cached = manifests.getIfPresent(key);
+        if (cached == null) {
+            throw cause;
+        }
+        log.warn("event=manifest_stale key={} reason=\"{}\"", key, cause.getMessage());
+        return Optional.of(cached);
+    }
+
+    private void rememberSizes(ManifestResponse r) {
+        try {
+            if (r.isIndex()) {
+                for (Descriptor d : r.index().manifests()) {
+                    sizes.put(d.digest(), d.size());
+                }
+            } else {
+                sizes.put(r.manifest().config().digest(), r.manifest().config().size());
+                for (Descriptor d : r.manifest().layers()) {
+                    sizes.put(d.digest(), d.size());
+                }
+            }
+        } catch (RuntimeException e) {
+            // an unparsable manifest is still served as the registry sent it; its blobs get sized by HEAD
+            log.debug("event=manifest_unparsed digest={} error={}", r.digest(), e.toString());
+        }
+    }
+
+    @Override
+    public Optional<BlobContent> blob(String repository, Digest digest) throws IOException {
+        OptionalLong have = store.size(digest);
+        if (have.isEmpty()) {
+            Long size = sizes.getIfPresent(digest);
+            if (size == null) {
+                OptionalLong head = upstream.blobSize(repository, digest);
+                if (head.isEmpty()) {
+                    return Optional.empty();
+                }
+                size = head.getAsLong();
+            }
+            DownloadResult r = await(swarm.fetch(digest, size,
+                    new RegistryPieceSource(upstream, repository, digest, io)), digest);
+            log.info("event=blob_fetched repo={} blob={} bytes={} peer_bytes={} registry_bytes={} sources={} ms={}",
+                    repository, digest, size, r.peerBytes(), r.originBytes(), r.bytesBySource().keySet(),
+                    r.elapsed().toMillis());
+            have = store.size(digest);
+            if (have.isEmpty()) {
+                throw new IOException("blob " + digest + " fetched but not in the store");
+            }
+        }
+        long size = have.getAsLong();
+        return Optional.of(new BlobContent() {
+            @Override
+            public long size() {
+                return size;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                return store.open(digest, offset, length);
+            }
+        });
+    }
+
+    private DownloadResult await(java.util.concurrent.CompletableFuture<DownloadResult> f, Digest digest)
+            throws IOException {
+        try {
+            return f.get(blobTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted fetching " + digest, e);
+        } catch (ExecutionException e) {
+            throw new IOException("could not fetch " + digest + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IOException("fetching " + digest + " took longer than " + blobTimeout, e);
+        }
+    }
+}
