@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
-import io.layerswarm.libp2p.host.Host;
-import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.oci.Digest;
 import io.layerswarm.registry.RegistryClient;
 import io.layerswarm.swarm.DownloadResult;
@@ -17,10 +14,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,37 +24,24 @@ import org.junit.jupiter.api.io.TempDir;
 class LayerSwarmIT {
     @TempDir
     Path tmp;
-    final List<AutoCloseable> closers = new ArrayList<>();
-    final ExecutorService pool = Executors.newCachedThreadPool();
+    TestCluster cluster;
+
+    @BeforeEach
+    void setUp() {
+        cluster = new TestCluster(tmp);
+    }
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closers.size() - 1; i >= 0; i--) {
-            closers.get(i).close();
-        }
-        pool.shutdownNow();
+        cluster.close();
     }
 
-    record Node(Host host, DirBlobStore store, LayerSwarm swarm) {
+    TestCluster.Node node(String name) throws Exception {
+        return cluster.node(name, SwarmConfig.defaults().withPieceSize(256 * 1024));
     }
 
-    Node node(String name) throws Exception {
-        Host h = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).build().start();
-        closers.add(h);
-        DirBlobStore store = new DirBlobStore(tmp.resolve(name));
-        LayerSwarm s = LayerSwarm.start(h, store, SwarmConfig.defaults().withPieceSize(256 * 1024));
-        closers.add(s);
-        return new Node(h, store, s);
-    }
-
-    static void connectAll(List<Node> nodes) throws Exception {
-        for (int i = 0; i < nodes.size(); i++) {
-            for (int j = i + 1; j < nodes.size(); j++) {
-                Multiaddr a = nodes.get(j).host().listenAddrs().get(0)
-                        .encapsulate(Multiaddr.parse("/p2p/" + nodes.get(j).host().peerId().toBase58()));
-                nodes.get(i).host().connect(a).get(10, TimeUnit.SECONDS);
-            }
-        }
+    static void connectAll(List<TestCluster.Node> nodes) throws Exception {
+        TestCluster.connectAll(nodes.stream().map(TestCluster.Node::host).toList());
     }
 
     /** A real, multi-megabyte blob: the JDK's own module image would be too big; libjvm is about right. */
@@ -71,9 +54,9 @@ class LayerSwarmIT {
     void aNodeFetchesFromPeersThatHoldTheBlobWithoutTheRegistry() throws Exception {
         byte[] blob = realBlob();
         Digest d = Digest.sha256(blob);
-        Node a = node("a");
-        Node b = node("b");
-        Node c = node("c");
+        TestCluster.Node a = node("a");
+        TestCluster.Node b = node("b");
+        TestCluster.Node c = node("c");
         a.store().put(blob);
         connectAll(List.of(a, b, c));
         DownloadResult rb = b.swarm().fetch(d, blob.length, null).get(60, TimeUnit.SECONDS);
@@ -94,7 +77,7 @@ class LayerSwarmIT {
     void fourNodesPullingAtOnceGetEachRegistryByteAboutOnce() throws Exception {
         byte[] blob = realBlob();
         Digest d = Digest.sha256(blob);
-        List<Node> nodes = new ArrayList<>();
+        List<TestCluster.Node> nodes = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             nodes.add(node("n" + i));
         }
@@ -103,8 +86,8 @@ class LayerSwarmIT {
             RegistryClient client = RegistryClient.builder(registry.baseUri()).build();
             client.pushBlob("edge/app", d, blob);
             List<CompletableFuture<DownloadResult>> all = new ArrayList<>();
-            for (Node n : nodes) {
-                all.add(n.swarm().fetch(d, blob.length, new RegistryPieceSource(client, "edge/app", d, pool)));
+            for (TestCluster.Node n : nodes) {
+                all.add(n.swarm().fetch(d, blob.length, new RegistryPieceSource(client, "edge/app", d, cluster.pool)));
             }
             long origin = 0;
             for (int i = 0; i < nodes.size(); i++) {
@@ -123,9 +106,9 @@ class LayerSwarmIT {
     void aPeerServingCorruptPiecesIsBannedAndTheFetchCompletes() throws Exception {
         byte[] blob = realBlob();
         Digest d = Digest.sha256(blob);
-        Node honest = node("honest");
-        Node liar = node("liar");
-        Node me = node("me");
+        TestCluster.Node honest = node("honest");
+        TestCluster.Node liar = node("liar");
+        TestCluster.Node me = node("me");
         honest.store().put(blob);
         liar.store().put(blob);
         liar.store().corruptReads = true;

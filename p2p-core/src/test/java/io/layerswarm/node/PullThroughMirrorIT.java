@@ -3,9 +3,7 @@ package io.layerswarm.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.host.Host;
-import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.mirror.DistributionServer;
 import io.layerswarm.mirror.PullThroughProvider;
 import io.layerswarm.registry.RegistryClient;
@@ -19,10 +17,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,15 +31,16 @@ import org.junit.jupiter.api.io.TempDir;
 class PullThroughMirrorIT {
     @TempDir
     Path tmp;
-    final List<AutoCloseable> closers = new ArrayList<>();
-    final ExecutorService pool = Executors.newCachedThreadPool();
+    TestCluster cluster;
+
+    @BeforeEach
+    void setUp() {
+        cluster = new TestCluster(tmp);
+    }
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = closers.size() - 1; i >= 0; i--) {
-            closers.get(i).close();
-        }
-        pool.shutdownNow();
+        cluster.close();
     }
 
     @Test
@@ -50,8 +48,7 @@ class PullThroughMirrorIT {
         Corpus corpus = Corpus.small();
         Corpus.Image image = corpus.images().stream().max((a, b) -> Long.compare(a.totalSize(), b.totalSize()))
                 .orElseThrow();
-        RegistryFixture registry = RegistryFixture.start(RegistryFixture.Mode.PLAIN);
-        closers.add(registry);
+        RegistryFixture registry = cluster.add(RegistryFixture.start(RegistryFixture.Mode.PLAIN));
         corpus.pushTo(registry.baseUri().toString());
         long pushLogBytes = registry.blobBytesServed().values().stream().mapToLong(Long::longValue).sum();
         RegistryClient upstream = RegistryClient.builder(registry.baseUri()).build();
@@ -59,25 +56,13 @@ class PullThroughMirrorIT {
         List<Host> hosts = new ArrayList<>();
         List<String> mirrors = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            Host h = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
-                    .build().start();
-            closers.add(h);
-            DirBlobStore store = new DirBlobStore(tmp.resolve("node" + i));
-            LayerSwarm swarm = LayerSwarm.start(h, store, SwarmConfig.defaults());
-            closers.add(swarm);
-            DistributionServer mirror = DistributionServer.start(new InetSocketAddress("127.0.0.1", 0),
-                    new PullThroughProvider(upstream, store, swarm, pool, Duration.ofMinutes(2)));
-            closers.add(mirror);
-            hosts.add(h);
+            TestCluster.Node n = cluster.node("node" + i, SwarmConfig.defaults());
+            DistributionServer mirror = cluster.add(DistributionServer.start(new InetSocketAddress("127.0.0.1", 0),
+                    new PullThroughProvider(upstream, n.store(), n.swarm(), cluster.pool, Duration.ofMinutes(2))));
+            hosts.add(n.host());
             mirrors.add(mirror.url().substring("http://".length()));
         }
-        for (int i = 0; i < hosts.size(); i++) {
-            for (int j = i + 1; j < hosts.size(); j++) {
-                hosts.get(i).connect(hosts.get(j).listenAddrs().get(0)
-                        .encapsulate(Multiaddr.parse("/p2p/" + hosts.get(j).peerId().toBase58())))
-                        .get(10, TimeUnit.SECONDS);
-            }
-        }
+        TestCluster.connectAll(hosts);
 
         List<CompletableFuture<String>> trees = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
@@ -94,7 +79,7 @@ class PullThroughMirrorIT {
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-            }, pool));
+            }, cluster.pool));
         }
         String first = trees.get(0).get(5, TimeUnit.MINUTES);
         assertTrue(first.lines().count() > 50, "unpacked a real rootfs:\n" + first.lines().limit(5).toList());
