@@ -88,6 +88,8 @@ public final class LayerSwarm implements AutoCloseable {
     private final Map<Digest, Map<Integer, byte[]>> announcedHashes = new HashMap<>();
     private final Map<Digest, Integer> announcedPieceSize = new HashMap<>();
     private final Map<Digest, Active> active = new HashMap<>();
+    private final Map<PeerId, Map<Digest, Long>> lastSeq = new HashMap<>();
+    private long seq;
 
     /** One blob being fetched. */
     private final class Active {
@@ -503,7 +505,9 @@ public final class LayerSwarm implements AutoCloseable {
         }
     }
 
-    private void send(PeerId peer, Announce message) {
+    /** Loop thread only: numbers the announce. */
+    private void send(PeerId peer, Announce unsequenced) {
+        Announce message = unsequenced.toBuilder().setSeq(++seq).build();
         io.execute(() -> {
             try (Duplex d = opener(peer, ANNOUNCE_PROTOCOL).open()) {
                 Frames.write(d.out(), message);
@@ -524,7 +528,12 @@ public final class LayerSwarm implements AutoCloseable {
             throw new io.layerswarm.transfer.ProtocolException("announce from " + from + ": " + e.getMessage());
         }
         if (a.getDropped()) {
-            loop.post(() -> onDropped(from, digest));
+            long seqNo = a.getSeq();
+            loop.post(() -> {
+                if (isFresh(from, digest, seqNo)) {
+                    onDropped(from, digest);
+                }
+            });
             return;
         }
         Holding h;
@@ -554,7 +563,22 @@ public final class LayerSwarm implements AutoCloseable {
                 }
             }
         }
-        loop.post(() -> onAnnounce(from, digest, h, a.getHashesList()));
+        long seqNo = a.getSeq();
+        loop.post(() -> {
+            if (isFresh(from, digest, seqNo)) {
+                onAnnounce(from, digest, h, a.getHashesList());
+            }
+        });
+    }
+
+    private boolean isFresh(PeerId from, Digest digest, long seqNo) {
+        Map<Digest, Long> m = lastSeq.computeIfAbsent(from, k -> new HashMap<>());
+        Long last = m.get(digest);
+        if (last != null && seqNo <= last) {
+            return false;
+        }
+        m.put(digest, seqNo);
+        return true;
     }
 
     private void onAnnounce(PeerId from, Digest digest, Holding h, List<PieceHash> hashes) {
@@ -607,10 +631,13 @@ public final class LayerSwarm implements AutoCloseable {
     private void onConnected(PeerId peer) {
         io.execute(() -> {
             try {
-                for (Digest d : store.list()) {
-                    store.size(d).ifPresent(size -> send(peer, Announce.newBuilder().setDigest(d.toString())
-                            .setSize(size).setComplete(true).build()));
-                }
+                List<Digest> held = store.list();
+                loop.post(() -> {
+                    for (Digest d : held) {
+                        store.size(d).ifPresent(size -> send(peer, Announce.newBuilder().setDigest(d.toString())
+                                .setSize(size).setComplete(true).build()));
+                    }
+                });
             } catch (IOException e) {
                 log.warn("event=list_failed error={}", e.toString());
             }
