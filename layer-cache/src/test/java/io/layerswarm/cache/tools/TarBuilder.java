@@ -63,6 +63,13 @@ public final class TarBuilder {
         return put(e, null);
     }
 
+    /** Adds an entry with any type flag and raw content (e.g. a hand-made PAX header). */
+    public TarBuilder raw(String name, byte flag, byte[] content) {
+        TarArchiveEntry e = new TarArchiveEntry(name, flag, true);
+        e.setSize(content.length);
+        return put(e, content);
+    }
+
     /** Adds an entry with the given PAX headers (they override name, size, etc.). */
     public TarBuilder withPax(String name, java.util.Map<String, String> pax, byte[] content) {
         TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_NORMAL, true);
