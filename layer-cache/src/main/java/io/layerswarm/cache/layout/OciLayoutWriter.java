@@ -52,26 +52,37 @@ public final class OciLayoutWriter {
 
     private final Path dir;
     private final List<Descriptor> entries;
+    private final boolean hardLinks;
 
-    private OciLayoutWriter(Path dir, List<Descriptor> entries) {
+    private OciLayoutWriter(Path dir, List<Descriptor> entries, boolean hardLinks) {
         this.dir = dir;
         this.entries = entries;
+        this.hardLinks = hardLinks;
     }
 
     /**
-     * Creates a layout at {@code dir}, or opens an existing one (strictly) to add to it.
+     * Creates a layout at {@code dir}, or opens an existing one (strictly) to add to it. Store blobs
+     * are hard-linked when possible.
      *
      * @throws InvalidLayoutException if {@code dir} holds a malformed layout
      */
     public static OciLayoutWriter create(Path dir) throws IOException {
+        return create(dir, true);
+    }
+
+    /**
+     * Like {@link #create(Path)}; with {@code hardLinks == false} store blobs are always copied (and
+     * re-verified), e.g. for a layout that will be modified or shipped elsewhere.
+     */
+    public static OciLayoutWriter create(Path dir, boolean hardLinks) throws IOException {
         Objects.requireNonNull(dir, "dir");
         Files.createDirectories(dir.resolve("blobs"));
         if (Files.exists(dir.resolve(OciLayoutReader.INDEX_FILE), LinkOption.NOFOLLOW_LINKS)) {
             OciLayoutReader existing = OciLayoutReader.open(dir);
-            return new OciLayoutWriter(dir, new ArrayList<>(existing.index().manifests()));
+            return new OciLayoutWriter(dir, new ArrayList<>(existing.index().manifests()), hardLinks);
         }
         writeAtomically(dir, OciLayoutReader.LAYOUT_FILE, OciLayoutReader.LAYOUT_JSON.getBytes(StandardCharsets.UTF_8));
-        return new OciLayoutWriter(dir, new ArrayList<>());
+        return new OciLayoutWriter(dir, new ArrayList<>(), hardLinks);
     }
 
     /** The layout directory. */
@@ -95,11 +106,13 @@ public final class OciLayoutWriter {
             }
             Files.delete(target); // a corrupt leftover: replace it
         }
-        try {
-            Files.createLink(target, source);
-            return;
-        } catch (UnsupportedOperationException | IOException e) {
-            // different file system or no hard links: fall back to a verified copy
+        if (hardLinks) {
+            try {
+                Files.createLink(target, source);
+                return;
+            } catch (UnsupportedOperationException | IOException e) {
+                // different file system or no hard links: fall back to a verified copy
+            }
         }
         long size = store.size(digest).orElse(-1);
         try (InputStream in = new DigestVerifyingInputStream(store.open(digest), digest, size, "store blob")) {

@@ -87,6 +87,24 @@ class OciLayoutTest {
     }
 
     @Test
+    void copyModeWritesIndependentVerifiedCopies() throws Exception {
+        OciLayoutWriter w = OciLayoutWriter.create(dir, false);
+        for (Descriptor d : image.blobs()) {
+            w.addBlob(store, d.digest());
+            Path copy = OciLayoutReader.blobPath(dir, d.digest());
+            assertFalse(Files.isSameFile(store.blobPath(d.digest()), copy));
+            assertArrayEquals(Files.readAllBytes(store.blobPath(d.digest())), Files.readAllBytes(copy));
+        }
+        w.tag(image.manifest(), "copy");
+        w.commit();
+        OciLayoutReader r = OciLayoutReader.open(dir);
+        assertEquals(image.manifest(), r.manifest("copy"));
+        try (var s = Files.list(OciLayoutReader.blobPath(dir, image.manifest().config().digest()).getParent())) {
+            assertEquals(3, s.count(), "config, layer and manifest, no temp files");
+        }
+    }
+
+    @Test
     void refusesUnverifiedOrIncompleteContent() throws Exception {
         OciLayoutWriter w = OciLayoutWriter.create(dir);
         Digest absent = Digest.sha256("not in the store".getBytes(StandardCharsets.UTF_8));
