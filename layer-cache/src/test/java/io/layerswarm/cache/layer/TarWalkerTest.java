@@ -63,6 +63,14 @@ class TarWalkerTest {
         try (TarWalker w = walker(new byte[1024])) {
             assertNull(w.next());
         }
+        // Junk after a single end block is ignored, as the tar parser ignores it.
+        byte[] tar = new TarBuilder().file("a", "a").tar();
+        byte[] trailing = java.util.Arrays.copyOf(tar, tar.length + 512);
+        java.util.Arrays.fill(trailing, 1536, trailing.length, (byte) 'z'); // only one zero block at 1024
+        try (TarWalker w = walker(trailing)) {
+            assertEquals("a", w.next().path());
+            assertNull(w.next());
+        }
         for (byte[] bad : new byte[][] {new byte[0], new byte[300], TarBuilder.gzip(new byte[0])}) {
             InvalidLayerException e = assertThrows(InvalidLayerException.class, () -> {
                 try (TarWalker w = walker(bad)) {
