@@ -1,5 +1,8 @@
 package io.layerswarm.libp2p.kad;
 
+import io.layerswarm.libp2p.multiformats.Cid;
+import io.layerswarm.libp2p.multiformats.OciCids;
+import io.layerswarm.oci.Digest;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -273,6 +276,29 @@ public final class KadDht implements AutoCloseable {
                 return ok;
             });
         });
+    }
+
+    /**
+     * The DHT key under which providers of a CID are stored: its multihash bytes, as js-libp2p and
+     * go-libp2p use (so CIDv0/v1 and any codec of the same content meet at one key).
+     */
+    public static byte[] providerKey(Cid cid) {
+        return cid.multihash().bytes();
+    }
+
+    /** The DHT key of an OCI blob: the multihash of its digest (the CIDv1 raw mapping). */
+    public static byte[] providerKey(Digest digest) {
+        return providerKey(OciCids.toCid(digest));
+    }
+
+    /** {@link #provide(byte[])} for a CID. */
+    public CompletableFuture<Integer> provide(Cid cid) {
+        return provide(providerKey(cid));
+    }
+
+    /** {@link #findProviders(byte[], int)} for a CID. */
+    public CompletableFuture<List<KadPeer>> findProviders(Cid cid, int max) {
+        return findProviders(providerKey(cid), max);
     }
 
     /**

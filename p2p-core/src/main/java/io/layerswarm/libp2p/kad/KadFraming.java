@@ -1,5 +1,6 @@
 package io.layerswarm.libp2p.kad;
 
+import io.layerswarm.libp2p.multiformats.Varint;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -7,7 +8,6 @@ import java.io.OutputStream;
 
 /**
  * Unsigned-varint length-prefixed framing of kad messages on a stream, as the kad-dht spec requires.
- * The varint is private to kad until the shared multiformats varint lands.
  */
 public final class KadFraming {
 
@@ -23,17 +23,10 @@ public final class KadFraming {
 
     /** The varint length prefix followed by {@code body}. */
     public static byte[] frame(byte[] body) {
-        byte[] prefix = new byte[10];
-        int n = 0;
-        long v = body.length;
-        while ((v & ~0x7FL) != 0) {
-            prefix[n++] = (byte) ((v & 0x7F) | 0x80);
-            v >>>= 7;
-        }
-        prefix[n++] = (byte) v;
-        byte[] out = new byte[n + body.length];
-        System.arraycopy(prefix, 0, out, 0, n);
-        System.arraycopy(body, 0, out, n, body.length);
+        byte[] prefix = Varint.encode(body.length);
+        byte[] out = new byte[prefix.length + body.length];
+        System.arraycopy(prefix, 0, out, 0, prefix.length);
+        System.arraycopy(body, 0, out, prefix.length, body.length);
         return out;
     }
 
@@ -45,31 +38,30 @@ public final class KadFraming {
      * @throws EOFException if the stream ends inside a frame
      */
     public static KadMessage read(InputStream in) throws IOException {
-        long len = 0;
-        int shift = 0;
+        byte[] prefix = new byte[Varint.MAX_BYTES];
+        int n = 0;
         int b;
-        int count = 0;
         do {
             b = in.read();
             if (b < 0) {
-                if (count == 0) {
+                if (n == 0) {
                     return null;
                 }
                 throw new EOFException("stream ended inside kad frame length");
             }
-            if (count == 9 || (count > 0 && shift >= 63)) {
+            if (n == Varint.MAX_BYTES) {
                 throw new KadProtocolException("kad frame length varint too long");
             }
-            len |= (long) (b & 0x7F) << shift;
-            shift += 7;
-            count++;
-            if (len > KadMessageCodec.MAX_MESSAGE_SIZE) {
-                throw new KadProtocolException("kad frame too large: length prefix exceeds "
-                        + KadMessageCodec.MAX_MESSAGE_SIZE);
-            }
+            prefix[n++] = (byte) b;
         } while ((b & 0x80) != 0);
-        if (count > 1 && b == 0) {
-            throw new KadProtocolException("kad frame length varint not minimally encoded");
+        long len;
+        try {
+            len = Varint.decode(prefix, 0, n).value();
+        } catch (IllegalArgumentException e) {
+            throw new KadProtocolException("bad kad frame length: " + e.getMessage(), e);
+        }
+        if (len > KadMessageCodec.MAX_MESSAGE_SIZE) {
+            throw new KadProtocolException("kad frame too large: " + len + " > " + KadMessageCodec.MAX_MESSAGE_SIZE);
         }
         byte[] body = in.readNBytes((int) len);
         if (body.length < len) {
