@@ -1,0 +1,124 @@
+package io.layerswarm.libp2p.host;
+
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.crypto.PublicKey;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.yamux.YamuxSession;
+import io.netty.channel.Channel;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A secured, multiplexed connection to one peer (TCP, Noise, Yamux). Streams are opened with
+ * {@link #newStream}; {@link Host#newStream} picks or dials the connection for you.
+ */
+public final class Connection {
+    private final Host host;
+    private final Channel channel;
+    private final YamuxSession session;
+    private final PeerId remotePeer;
+    private final PublicKey remoteKey;
+    private final boolean initiator;
+    private final Multiaddr localAddr;
+    private final Multiaddr remoteAddr;
+    private volatile long lastActivityNanos = System.nanoTime();
+
+    Connection(Host host, Channel channel, YamuxSession session, PeerId remotePeer, PublicKey remoteKey,
+               boolean initiator) {
+        this.host = host;
+        this.channel = channel;
+        this.session = session;
+        this.remotePeer = remotePeer;
+        this.remoteKey = remoteKey;
+        this.initiator = initiator;
+        this.localAddr = TcpAddresses.toMultiaddr(channel.localAddress());
+        this.remoteAddr = TcpAddresses.toMultiaddr(channel.remoteAddress());
+    }
+
+    /** The authenticated remote peer. */
+    public PeerId remotePeer() {
+        return remotePeer;
+    }
+
+    /** The remote peer's identity key (from the Noise handshake). */
+    public PublicKey remotePublicKey() {
+        return remoteKey;
+    }
+
+    /** Whether this side dialled. */
+    public boolean isInitiator() {
+        return initiator;
+    }
+
+    /** Local TCP address. */
+    public Multiaddr localAddr() {
+        return localAddr;
+    }
+
+    /** Remote TCP address (what we observe of the peer). */
+    public Multiaddr remoteAddr() {
+        return remoteAddr;
+    }
+
+    /** The underlying connection channel. */
+    public Channel channel() {
+        return channel;
+    }
+
+    /** The Yamux session. */
+    public YamuxSession muxer() {
+        return session;
+    }
+
+    /** Whether the connection is still open. */
+    public boolean isOpen() {
+        return channel.isActive();
+    }
+
+    /** Opens a stream negotiating the first of {@code protocols} the peer supports; blocking I/O enabled. */
+    public CompletableFuture<P2pStream> newStream(List<String> protocols) {
+        return host.openStream(this, protocols, null);
+    }
+
+    /** Opens a stream and sets it up with {@code handler} on the event loop (pipeline API). */
+    public CompletableFuture<P2pStream> newStream(List<String> protocols, StreamHandler handler) {
+        return host.openStream(this, protocols, handler);
+    }
+
+    /** Muxer-level ping (keep-alive); completes with the round-trip time. */
+    public CompletableFuture<Duration> ping() {
+        CompletableFuture<Duration> f = new CompletableFuture<>();
+        session.ping().addListener(r -> {
+            if (r.isSuccess()) {
+                f.complete(Duration.ofNanos((Long) r.getNow()));
+            } else {
+                f.completeExceptionally(r.cause());
+            }
+        });
+        return f;
+    }
+
+    /** Closes the connection (Yamux go-away, then TCP close). */
+    public CompletableFuture<Void> close() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        channel.closeFuture().addListener(x -> f.complete(null));
+        if (channel.isActive()) {
+            session.close();
+        }
+        return f;
+    }
+
+    void touch() {
+        lastActivityNanos = System.nanoTime();
+    }
+
+    long idleNanos() {
+        return session.streamCount() > 0 ? 0 : System.nanoTime() - lastActivityNanos;
+    }
+
+    @Override
+    public String toString() {
+        return "Connection{" + remotePeer + " " + remoteAddr + (initiator ? " out" : " in") + "}";
+    }
+}

@@ -1,0 +1,124 @@
+package io.layerswarm.libp2p.host;
+
+import io.layerswarm.libp2p.crypto.PeerId;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Policy for a host's connections: a cap on their number, one kept connection per peer, idle close
+ * and keep-alive pings, driven by {@link #tick()} (the host calls it periodically).
+ *
+ * <p>Duplicate connections (both peers dialled each other at once) are resolved the same way on both
+ * sides without coordination: the connection dialled by the smaller peer id wins, among those the older
+ * one; the loser is closed once it carries no stream.
+ */
+final class ConnectionManager {
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionManager.class);
+
+    private final PeerId self;
+    private final int maxConnections;
+    private final Duration idleTimeout;
+    private final Duration keepAlive;
+    private final Map<PeerId, List<Connection>> byPeer = new ConcurrentHashMap<>();
+    private final List<Connection> redundant = new CopyOnWriteArrayList<>();
+
+    ConnectionManager(PeerId self, int maxConnections, Duration idleTimeout, Duration keepAlive) {
+        this.self = self;
+        this.maxConnections = maxConnections;
+        this.idleTimeout = idleTimeout;
+        this.keepAlive = keepAlive;
+    }
+
+    int count() {
+        return byPeer.values().stream().mapToInt(List::size).sum();
+    }
+
+    /**
+     * Admits a freshly upgraded connection.
+     *
+     * @return the connection to use for this peer (possibly an older one), or empty if refused
+     */
+    synchronized Optional<Connection> add(Connection c) {
+        if (count() >= maxConnections) {
+            LOG.info("event=connection_refused reason=limit peer={} limit={}", c.remotePeer(), maxConnections);
+            return Optional.empty();
+        }
+        List<Connection> list = byPeer.computeIfAbsent(c.remotePeer(), p -> new CopyOnWriteArrayList<>());
+        list.add(c);
+        Connection winner = null;
+        for (Connection x : list) {
+            if (x.isOpen() && !redundant.contains(x) && (winner == null || better(x, winner))) {
+                winner = x;
+            }
+        }
+        for (Connection x : list) {
+            if (x != winner && !redundant.contains(x)) {
+                redundant.add(x);
+                LOG.debug("event=connection_duplicate peer={} closing={}", x.remotePeer(), x);
+            }
+        }
+        return Optional.ofNullable(winner);
+    }
+
+    private PeerId dialer(Connection c) {
+        return c.isInitiator() ? self : c.remotePeer();
+    }
+
+    private boolean better(Connection a, Connection b) {
+        int cmp = dialer(a).compareTo(dialer(b));
+        return cmp < 0;
+    }
+
+    synchronized void remove(Connection c) {
+        List<Connection> list = byPeer.get(c.remotePeer());
+        if (list != null) {
+            list.remove(c);
+            if (list.isEmpty()) {
+                byPeer.remove(c.remotePeer());
+            }
+        }
+        redundant.remove(c);
+    }
+
+    /** The kept open connection to {@code peer}. */
+    Optional<Connection> get(PeerId peer) {
+        List<Connection> list = byPeer.get(peer);
+        if (list == null) {
+            return Optional.empty();
+        }
+        return list.stream().filter(c -> c.isOpen() && !redundant.contains(c)).findFirst();
+    }
+
+    List<Connection> all() {
+        List<Connection> out = new ArrayList<>();
+        byPeer.values().forEach(out::addAll);
+        return out;
+    }
+
+    /** Closes idle and redundant connections, pings quiet ones. */
+    void tick() {
+        for (Connection c : all()) {
+            long idle = c.idleNanos();
+            if (redundant.contains(c) && idle > 0) {
+                c.close();
+            } else if (idle > idleTimeout.toNanos()) {
+                LOG.debug("event=connection_idle_close peer={}", c.remotePeer());
+                c.close();
+            } else if (idle > keepAlive.toNanos()) {
+                c.ping().whenComplete((rtt, err) -> {
+                    if (err != null) {
+                        LOG.debug("event=keepalive_failed peer={} reason=\"{}\"", c.remotePeer(), err.toString());
+                        c.close();
+                    }
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,633 @@
+package io.layerswarm.libp2p.host;
+
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.crypto.PrivateKey;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
+import io.layerswarm.libp2p.multistream.MultistreamSelect;
+import io.layerswarm.libp2p.noise.NoiseSecurity;
+import io.layerswarm.libp2p.noise.NoiseSession;
+import io.layerswarm.libp2p.yamux.YamuxConfig;
+import io.layerswarm.libp2p.yamux.YamuxSession;
+import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.Future;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A libp2p host: one identity listening on TCP multiaddrs, dialling peers, upgrading every connection
+ * (optional private-network protection, then multistream-select {@code /noise}, Noise, multistream-select
+ * {@code /yamux/1.0.0}, Yamux), serving registered protocols on inbound streams and opening streams to
+ * peers. Connections are kept one per peer, limited in number, pinged when quiet and closed when idle.
+ *
+ * <pre>{@code
+ * Host host = Host.builder(key).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).build().start();
+ * host.setBlockingHandler("/echo/1.0.0", s -> s.inputStream().transferTo(s.outputStream()));
+ * P2pStream s = host.newStream(Multiaddr.parse(".../p2p/12D3..."), List.of("/echo/1.0.0")).get();
+ * }</pre>
+ */
+public final class Host implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Host.class);
+
+    private final PrivateKey identity;
+    private final PeerId peerId;
+    private final Builder config;
+    private final NoiseSecurity noise;
+    private final EventLoopGroup group;
+    private final boolean ownGroup;
+    private final ExecutorService blockingPool;
+    private final ConnectionManager connections;
+    private final PeerStore peerStore = new PeerStore();
+    private final Map<String, Object> handlers = new ConcurrentHashMap<>();
+    private final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
+    private final Map<Multiaddr, AtomicInteger> observed = new ConcurrentHashMap<>();
+    private final List<Channel> servers = new CopyOnWriteArrayList<>();
+    private final List<Multiaddr> boundAddrs = new CopyOnWriteArrayList<>();
+    private final ChannelHandler inboundStreamInitializer = new InboundStreams();
+    private ScheduledFuture<?> ticker;
+    private volatile boolean closed;
+
+    private Host(Builder b) {
+        this.config = b;
+        this.identity = b.identity;
+        this.peerId = b.identity.peerId();
+        this.noise = new NoiseSecurity(identity).withTimeout(b.handshakeTimeout);
+        this.ownGroup = b.group == null;
+        this.group = ownGroup ? new NioEventLoopGroup(b.ioThreads) : b.group;
+        AtomicInteger n = new AtomicInteger();
+        this.blockingPool = new ThreadPoolExecutor(0, b.maxBlockingStreams, 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), r -> {
+                    Thread t = new Thread(r, "p2p-stream-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.connections = new ConnectionManager(peerId, b.maxConnections, b.idleTimeout, b.keepAlive);
+    }
+
+    /** Starts building a host with the given identity key. */
+    public static Builder builder(PrivateKey identity) {
+        return new Builder(identity);
+    }
+
+    // ---- lifecycle -----------------------------------------------------------------------------
+
+    /** Binds the listen addresses and starts the connection-manager tick. Returns this. */
+    public Host start() throws IOException {
+        for (Multiaddr addr : config.listen) {
+            InetSocketAddress sa = TcpAddresses.toSocketAddress(addr);
+            ChannelFuture f = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 << 10, 2 << 20))
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            upgrade(ch, false, null);
+                        }
+                    }).bind(sa).awaitUninterruptibly();
+            if (!f.isSuccess()) {
+                close();
+                throw new IOException("cannot listen on " + addr + ": " + f.cause().getMessage(), f.cause());
+            }
+            servers.add(f.channel());
+            boundAddrs.addAll(expand((InetSocketAddress) f.channel().localAddress()));
+            LOG.info("event=listening addr={} peer={}", boundAddrs, peerId);
+        }
+        long tick = config.tick.toMillis();
+        ticker = group.next().scheduleAtFixedRate(connections::tick, tick, tick, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    private static List<Multiaddr> expand(InetSocketAddress bound) {
+        if (!bound.getAddress().isAnyLocalAddress()) {
+            return List.of(TcpAddresses.toMultiaddr(bound));
+        }
+        List<Multiaddr> out = new ArrayList<>();
+        try {
+            for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (!ni.isUp()) {
+                    continue;
+                }
+                for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                    if (a instanceof Inet4Address) {
+                        out.add(TcpAddresses.toMultiaddr(new InetSocketAddress(a, bound.getPort())));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("event=interface_enumeration_failed reason=\"{}\"", e.toString());
+        }
+        return out;
+    }
+
+    /** Closes listeners and connections and stops the host's threads. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+        for (Channel s : servers) {
+            s.close().awaitUninterruptibly();
+        }
+        for (Connection c : connections.all()) {
+            c.close();
+        }
+        for (Connection c : connections.all()) {
+            c.channel().closeFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        blockingPool.shutdownNow();
+        if (ownGroup) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+    }
+
+    // ---- identity and addresses ----------------------------------------------------------------
+
+    /** This host's peer id. */
+    public PeerId peerId() {
+        return peerId;
+    }
+
+    /** This host's identity key (used by identify to publish the public half). */
+    public PrivateKey identity() {
+        return identity;
+    }
+
+    /** Agent version string advertised by identify. */
+    public String agentVersion() {
+        return config.agentVersion;
+    }
+
+    /** The addresses actually listened on (ports resolved, wildcards expanded), without /p2p. */
+    public List<Multiaddr> listenAddrs() {
+        return List.copyOf(boundAddrs);
+    }
+
+    /** What the host knows about other peers. */
+    public PeerStore peerStore() {
+        return peerStore;
+    }
+
+    /**
+     * Records how a peer observed one of our addresses (from identify); only addresses seen on
+     * connections we dialled are meaningful for others to dial back, which the caller decides.
+     */
+    public void recordObservedAddr(Multiaddr addr) {
+        if (observed.size() < 64 || observed.containsKey(addr)) {
+            observed.computeIfAbsent(addr, a -> new AtomicInteger()).incrementAndGet();
+        }
+    }
+
+    /** Observed addresses of this host, most often reported first. */
+    public List<Multiaddr> observedAddrs() {
+        List<Map.Entry<Multiaddr, AtomicInteger>> e = new ArrayList<>(observed.entrySet());
+        e.sort(Comparator.comparingInt((Map.Entry<Multiaddr, AtomicInteger> x) -> x.getValue().get()).reversed());
+        return e.stream().map(Map.Entry::getKey).toList();
+    }
+
+    // ---- protocol handlers ---------------------------------------------------------------------
+
+    /** Serves {@code protocol} on inbound streams with a pipeline-style handler. */
+    public void setStreamHandler(String protocol, StreamHandler handler) {
+        handlers.put(protocol, Objects.requireNonNull(handler));
+    }
+
+    /** Serves {@code protocol} on inbound streams with blocking I/O on a worker thread. */
+    public void setBlockingHandler(String protocol, BlockingStreamHandler handler) {
+        handlers.put(protocol, Objects.requireNonNull(handler));
+    }
+
+    /** Stops serving {@code protocol}. */
+    public void removeHandler(String protocol) {
+        handlers.remove(protocol);
+    }
+
+    /** Protocols served, sorted. */
+    public List<String> protocols() {
+        return handlers.keySet().stream().sorted().toList();
+    }
+
+    /** Registers a connection event listener. */
+    public void addConnectionListener(ConnectionListener l) {
+        listeners.add(l);
+    }
+
+    // ---- connections ---------------------------------------------------------------------------
+
+    /** Open connections (one per peer, plus duplicates about to close). */
+    public List<Connection> connections() {
+        return connections.all();
+    }
+
+    /** The open connection to {@code peer}, if any. */
+    public Optional<Connection> connection(PeerId peer) {
+        return connections.get(peer);
+    }
+
+    /**
+     * Connects to a TCP multiaddr; with a trailing {@code /p2p/<id>} the remote identity must match
+     * (otherwise the handshake fails) and an existing connection to that peer is reused.
+     */
+    public CompletableFuture<Connection> connect(Multiaddr addr) {
+        PeerId expected = addr.valueOf(MultiaddrProtocol.P2P).map(PeerId::parse).orElse(null);
+        if (expected != null) {
+            if (expected.equals(peerId)) {
+                return CompletableFuture.failedFuture(new IOException("refusing to dial self"));
+            }
+            Optional<Connection> existing = connections.get(expected);
+            if (existing.isPresent()) {
+                return CompletableFuture.completedFuture(existing.get());
+            }
+        }
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        InetSocketAddress target;
+        try {
+            target = TcpAddresses.toSocketAddress(addr);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.handshakeTimeout.toMillis())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(512 << 10, 2 << 20))
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        upgrade(ch, true, expected).whenComplete((c, e) -> {
+                            if (e != null) {
+                                result.completeExceptionally(e);
+                            } else {
+                                peerStore.addAddrs(c.remotePeer(), List.of(addr));
+                                result.complete(c);
+                            }
+                        });
+                    }
+                }).connect(target).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        result.completeExceptionally(new IOException("cannot connect to " + addr + ": "
+                                + f.cause().getMessage(), f.cause()));
+                    }
+                });
+        return result;
+    }
+
+    /** The existing connection to {@code peer}, or a new one to the first of its known addresses that works. */
+    public CompletableFuture<Connection> connect(PeerId peer) {
+        Optional<Connection> existing = connections.get(peer);
+        if (existing.isPresent()) {
+            return CompletableFuture.completedFuture(existing.get());
+        }
+        List<Multiaddr> addrs = peerStore.addrs(peer);
+        if (addrs.isEmpty()) {
+            return CompletableFuture.failedFuture(new IOException("no known address for " + peer));
+        }
+        CompletableFuture<Connection> f = CompletableFuture.failedFuture(new IOException("no address worked for " + peer));
+        for (Multiaddr a : addrs) {
+            Multiaddr full = a.encapsulate(Multiaddr.parse("/p2p/" + peer.toBase58()));
+            f = f.exceptionallyCompose(e -> connect(full));
+        }
+        return f;
+    }
+
+    /** Opens a stream for blocking I/O to {@code peer} (connecting if needed). */
+    public CompletableFuture<P2pStream> newStream(PeerId peer, List<String> protocols) {
+        return connect(peer).thenCompose(c -> c.newStream(protocols));
+    }
+
+    /** Opens a stream for blocking I/O to the peer at {@code addr}. */
+    public CompletableFuture<P2pStream> newStream(Multiaddr addr, List<String> protocols) {
+        return connect(addr).thenCompose(c -> c.newStream(protocols));
+    }
+
+    /** Opens a stream to {@code peer} set up with {@code handler} (pipeline API). */
+    public CompletableFuture<P2pStream> newStream(PeerId peer, List<String> protocols, StreamHandler handler) {
+        return connect(peer).thenCompose(c -> c.newStream(protocols, handler));
+    }
+
+    // ---- upgrade -------------------------------------------------------------------------------
+
+    private CompletableFuture<Connection> upgrade(Channel ch, boolean initiator, PeerId expected) {
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        if (closed) {
+            ch.close();
+            result.completeExceptionally(new IOException("host closed"));
+            return result;
+        }
+        ScheduledFuture<?> timeout = ch.eventLoop().schedule(() -> {
+            if (result.completeExceptionally(new IOException("connection upgrade timed out after "
+                    + config.handshakeTimeout))) {
+                ch.close();
+            }
+        }, config.handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        ch.closeFuture().addListener(x -> {
+            timeout.cancel(false);
+            result.completeExceptionally(new IOException("connection closed during upgrade"));
+        });
+        if (config.privateNetwork != null) {
+            config.privateNetwork.apply(ch);
+        }
+        List<String> security = List.of(NoiseSecurity.PROTOCOL_ID);
+        io.netty.util.concurrent.Promise<NoiseSession> secured = ch.eventLoop().newPromise();
+        secured.addListener(n -> {
+            if (!n.isSuccess()) {
+                fail(ch, result, n.cause());
+            }
+        });
+        // Noise is installed from the negotiator so bytes that follow the agreement reach it.
+        io.layerswarm.libp2p.multistream.ProtocolInstaller installNoise = (anchor, p) -> noise.installAfter(anchor,
+                initiator, expected, session -> muxer(ch, initiator, session, result), secured);
+        Future<String> sec = initiator
+                ? MultistreamSelect.initiate(ch.pipeline(), security, installNoise)
+                : MultistreamSelect.respond(ch.pipeline(), security, installNoise);
+        sec.addListener(f -> {
+            if (!f.isSuccess()) {
+                fail(ch, result, f.cause());
+            }
+        });
+        return result;
+    }
+
+    private void muxer(Channel ch, boolean initiator, NoiseSession secured, CompletableFuture<Connection> result) {
+        YamuxSession session = new YamuxSession(initiator, config.yamux, inboundStreamInitializer);
+        List<String> muxers = List.of(YamuxSession.PROTOCOL_ID);
+        Future<String> mux = initiator
+                ? MultistreamSelect.initiate(ch.pipeline(), muxers,
+                        (anchor, p) -> anchor.pipeline().addAfter(anchor.name(), "yamux", session))
+                : MultistreamSelect.respond(ch.pipeline(), muxers,
+                        (anchor, p) -> anchor.pipeline().addAfter(anchor.name(), "yamux", session));
+        mux.addListener(f -> {
+            if (!f.isSuccess()) {
+                fail(ch, result, f.cause());
+                return;
+            }
+            Connection c = new Connection(this, ch, session, secured.remotePeerId(), secured.remoteIdentityKey(),
+                    initiator);
+            ch.attr(CONNECTION).set(c);
+            Optional<Connection> kept = connections.add(c);
+            if (kept.isEmpty()) {
+                fail(ch, result, new IOException("connection limit reached"));
+                return;
+            }
+            ch.closeFuture().addListener(x -> {
+                connections.remove(c);
+                LOG.debug("event=disconnected peer={} addr={}", c.remotePeer(), c.remoteAddr());
+                for (ConnectionListener l : listeners) {
+                    l.disconnected(c);
+                }
+            });
+            if (!initiator) {
+                peerStore.addAddrs(c.remotePeer(), List.of());
+            }
+            LOG.debug("event=connected peer={} addr={} initiator={}", c.remotePeer(), c.remoteAddr(), initiator);
+            for (ConnectionListener l : listeners) {
+                try {
+                    l.connected(c);
+                } catch (RuntimeException e) {
+                    LOG.warn("event=listener_failed reason=\"{}\"", e.toString());
+                }
+            }
+            result.complete(kept.get());
+        });
+    }
+
+    private static void fail(Channel ch, CompletableFuture<Connection> result, Throwable cause) {
+        result.completeExceptionally(cause);
+        ch.close();
+    }
+
+    private static final io.netty.util.AttributeKey<Connection> CONNECTION =
+            io.netty.util.AttributeKey.valueOf(Host.class, "connection");
+
+    // ---- streams -------------------------------------------------------------------------------
+
+    CompletableFuture<P2pStream> openStream(Connection c, List<String> protocols, StreamHandler handler) {
+        CompletableFuture<P2pStream> result = new CompletableFuture<>();
+        c.touch();
+        c.muxer().openStream(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                YamuxStreamChannel s = (YamuxStreamChannel) ch;
+                MultistreamSelect.initiate(ch.pipeline(), protocols, (anchor, protocol) -> {
+                    P2pStream stream = new P2pStream(c, s, protocol);
+                    try {
+                        if (handler == null) {
+                            stream.enableBlocking();
+                        } else {
+                            handler.initStream(stream);
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException("stream handler failed: " + e.getMessage(), e);
+                    }
+                    result.complete(stream);
+                }).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        result.completeExceptionally(f.cause());
+                    }
+                });
+                ch.closeFuture().addListener(x -> c.touch());
+            }
+        }).addListener(f -> {
+            if (!f.isSuccess()) {
+                result.completeExceptionally(f.cause());
+            }
+        });
+        return result;
+    }
+
+    /** Negotiates the protocol of each inbound stream and hands it to the registered handler. */
+    @ChannelHandler.Sharable
+    private final class InboundStreams extends ChannelInitializer<Channel> {
+        @Override
+        protected void initChannel(Channel ch) {
+            YamuxStreamChannel s = (YamuxStreamChannel) ch;
+            Connection c = s.parent().attr(CONNECTION).get();
+            if (c == null) {
+                // A stream opened by the peer before our side finished the upgrade bookkeeping.
+                s.reset();
+                return;
+            }
+            c.touch();
+            ch.closeFuture().addListener(x -> c.touch());
+            MultistreamSelect.respond(ch.pipeline(), List.copyOf(handlers.keySet()), (anchor, protocol) -> {
+                Object h = handlers.get(protocol);
+                P2pStream stream = new P2pStream(c, s, protocol);
+                if (h instanceof StreamHandler sh) {
+                    try {
+                        sh.initStream(stream);
+                    } catch (Exception e) {
+                        throw new IllegalStateException("stream handler failed: " + e.getMessage(), e);
+                    }
+                } else if (h instanceof BlockingStreamHandler bh) {
+                    stream.enableBlocking();
+                    try {
+                        blockingPool.execute(() -> runBlocking(bh, stream));
+                    } catch (RejectedExecutionException e) {
+                        LOG.warn("event=stream_refused reason=too_many_blocking_streams protocol={}", protocol);
+                        stream.reset();
+                    }
+                } else {
+                    throw new IllegalStateException("no handler for " + protocol);
+                }
+            });
+        }
+    }
+
+    private static void runBlocking(BlockingStreamHandler h, P2pStream stream) {
+        try {
+            h.handle(stream);
+            stream.outputStream().close();
+            stream.close();
+        } catch (Exception e) {
+            LOG.debug("event=stream_handler_failed protocol={} peer={} reason=\"{}\"", stream.protocol(),
+                    stream.remotePeer(), e.toString());
+            stream.reset();
+        }
+    }
+
+    // ---- builder -------------------------------------------------------------------------------
+
+    /** Host settings. */
+    public static final class Builder {
+        private final PrivateKey identity;
+        private final List<Multiaddr> listen = new ArrayList<>();
+        private String agentVersion = "layerswarm/0.1.0";
+        private YamuxConfig yamux = YamuxConfig.defaults();
+        private int maxConnections = 512;
+        private int maxBlockingStreams = 512;
+        private Duration idleTimeout = Duration.ofMinutes(5);
+        private Duration keepAlive = Duration.ofSeconds(30);
+        private Duration tick = Duration.ofSeconds(5);
+        private Duration handshakeTimeout = Duration.ofSeconds(15);
+        private int ioThreads = 0;
+        private EventLoopGroup group;
+        private PrivateNetwork privateNetwork;
+
+        private Builder(PrivateKey identity) {
+            this.identity = Objects.requireNonNull(identity);
+        }
+
+        /** Adds a TCP listen multiaddr ({@code /ip4/0.0.0.0/tcp/0} and the like). */
+        public Builder listen(Multiaddr addr) {
+            listen.add(addr);
+            return this;
+        }
+
+        /** Agent version advertised by identify. */
+        public Builder agentVersion(String v) {
+            agentVersion = v;
+            return this;
+        }
+
+        /** Yamux limits. */
+        public Builder yamux(YamuxConfig c) {
+            yamux = c;
+            return this;
+        }
+
+        /** Cap on simultaneous connections. */
+        public Builder maxConnections(int n) {
+            maxConnections = n;
+            return this;
+        }
+
+        /** Cap on inbound streams served by blocking handlers at once. */
+        public Builder maxBlockingStreams(int n) {
+            maxBlockingStreams = n;
+            return this;
+        }
+
+        /** Connections without streams for this long are closed. */
+        public Builder idleTimeout(Duration d) {
+            idleTimeout = d;
+            return this;
+        }
+
+        /** Connections without streams for this long are pinged. */
+        public Builder keepAlive(Duration d) {
+            keepAlive = d;
+            return this;
+        }
+
+        /** Period of the connection manager's tick. */
+        public Builder tick(Duration d) {
+            tick = d;
+            return this;
+        }
+
+        /** Deadline for TCP connect plus security and muxer upgrade. */
+        public Builder handshakeTimeout(Duration d) {
+            handshakeTimeout = d;
+            return this;
+        }
+
+        /** Number of I/O threads of the host's own event loop group (0: Netty's default). */
+        public Builder ioThreads(int n) {
+            ioThreads = n;
+            return this;
+        }
+
+        /** Runs on a shared event loop group (not shut down by {@link Host#close()}). */
+        public Builder eventLoopGroup(EventLoopGroup g) {
+            group = g;
+            return this;
+        }
+
+        /** Protects every connection with a private-network key before anything else is sent. */
+        public Builder privateNetwork(PrivateNetwork p) {
+            privateNetwork = p;
+            return this;
+        }
+
+        /** Creates the host (not yet listening: call {@link Host#start()}). */
+        public Host build() {
+            return new Host(this);
+        }
+    }
+
+    /** Installs private-network protection as the first handler of a raw connection. */
+    @FunctionalInterface
+    public interface PrivateNetwork {
+        /** Adds the protection handlers at the front of {@code ch}'s pipeline. */
+        void apply(Channel ch);
+    }
+
+}

@@ -1,0 +1,17 @@
+package io.layerswarm.libp2p.noise;
+
+/** A Noise handshake or transport failure (bad MAC, bad signature, protocol violation, peer mismatch). */
+public class NoiseException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    /** With a message. */
+    public NoiseException(String message) {
+        super(message);
+    }
+
+    /** With a message and cause. */
+    public NoiseException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
