@@ -6,7 +6,6 @@ import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.kad.KadConfig;
 import io.layerswarm.libp2p.kad.KadHostBinding;
 import io.layerswarm.libp2p.kad.KadPeer;
-import io.layerswarm.libp2p.multiformats.Cid;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -19,9 +18,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -35,9 +34,8 @@ public final class P2pFindProvidersCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "CID", converter = ContentIdConverter.class,
-            description = "CID or OCI digest (sha256:<hex>) of the content")
-    Cid cid;
+    @Mixin
+    ContentIdParameter content;
 
     @Option(names = "--bootstrap", paramLabel = "MULTIADDR", required = true,
             description = "peer to join through, with /p2p/<id>; repeatable")
@@ -70,7 +68,7 @@ public final class P2pFindProvidersCommand implements Callable<Integer> {
                     if (kad.dht().routingTableSize() == 0) {
                         kad.bootstrap(seeds).get(remainingMs(deadline), TimeUnit.MILLISECONDS);
                     }
-                    for (KadPeer p : kad.dht().findProviders(cid, max).get(remainingMs(deadline), TimeUnit.MILLISECONDS)) {
+                    for (KadPeer p : kad.dht().findProviders(content.cid, max).get(remainingMs(deadline), TimeUnit.MILLISECONDS)) {
                         String id = PeerId.fromBytes(p.id()).toBase58();
                         if (printed.add(id)) {
                             out.println(id);
@@ -86,7 +84,7 @@ public final class P2pFindProvidersCommand implements Callable<Integer> {
             }
         }
         if (printed.isEmpty()) {
-            err.println("no providers of " + cid + " found within " + timeoutSeconds + "s");
+            err.println("no providers of " + content.cid + " found within " + timeoutSeconds + "s");
             return 1;
         }
         return 0;

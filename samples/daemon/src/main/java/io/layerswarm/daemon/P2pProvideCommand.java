@@ -6,7 +6,6 @@ import io.layerswarm.libp2p.crypto.PrivateKey;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.kad.KadConfig;
 import io.layerswarm.libp2p.kad.KadHostBinding;
-import io.layerswarm.libp2p.multiformats.Cid;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -19,9 +18,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -35,9 +34,8 @@ public final class P2pProvideCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "CID", converter = ContentIdConverter.class,
-            description = "CID or OCI digest (sha256:<hex>) of the content")
-    Cid cid;
+    @Mixin
+    ContentIdParameter content;
 
     @Option(names = "--listen", paramLabel = "MULTIADDR", defaultValue = "/ip4/0.0.0.0/tcp/0",
             description = "TCP multiaddr to listen on (default: ${DEFAULT-VALUE})")
@@ -86,12 +84,12 @@ public final class P2pProvideCommand implements Callable<Integer> {
                     return 1;
                 }
             }
-            int delivered = kad.dht().provide(cid).get(120, TimeUnit.SECONDS);
+            int delivered = kad.dht().provide(content.cid).get(120, TimeUnit.SECONDS);
             if (!seeds.isEmpty() && delivered == 0) {
                 err.println("error: no DHT peer accepted the provider record");
                 return 1;
             }
-            out.println("provided " + cid);
+            out.println("provided " + content.cid);
             out.flush();
             kad.dht().startMaintenance(maintenance, 1, TimeUnit.MINUTES);
             stop.await();
