@@ -15,8 +15,9 @@ import java.util.Objects;
  * @param republishInterval how often our own provider records are re-announced (22h)
  * @param refreshInterval how often a bucket without lookups is refreshed (10 min)
  * @param maxRefreshCpl deepest bucket refreshed (15, as go and js)
- * @param maxProviderKeys bound on keys in the provider store
- * @param maxProvidersPerKey bound on providers kept per key
+ * @param maxProviderKeys bound on keys in the provider store (50 000)
+ * @param maxProvidersPerKey bound on providers kept per key (20); with at most 8 addresses per
+ *                           record this caps the store at a few hundred MB under a flood
  * @param clock time source, injectable for expiry tests
  */
 public record KadConfig(int k, int alpha, boolean clientMode, Duration providerValidity,
@@ -40,7 +41,7 @@ public record KadConfig(int k, int alpha, boolean clientMode, Duration providerV
     /** Spec defaults, server mode, system clock. */
     public static KadConfig defaults() {
         return new KadConfig(20, 3, false, Duration.ofHours(48), Duration.ofHours(22),
-                Duration.ofMinutes(10), 15, 100_000, 100, Clock.systemUTC());
+                Duration.ofMinutes(10), 15, 50_000, 20, Clock.systemUTC());
     }
 
     /** A copy with another clock. */

@@ -19,6 +19,9 @@ final class ProviderStore {
 
     private record Entry(KadPeer provider, Instant expires) { }
 
+    /** Addresses kept per provider record; a record only needs a few to be dialable. */
+    static final int MAX_ADDRS = 8;
+
     private final Clock clock;
     private final Duration validity;
     private final int maxKeys;
@@ -52,7 +55,9 @@ final class ProviderStore {
             it.next();
             it.remove();
         }
-        providers.put(pid, new Entry(provider, clock.instant().plus(validity)));
+        KadPeer kept = provider.addrs().size() <= MAX_ADDRS ? provider
+                : new KadPeer(provider.id(), provider.addrs().subList(0, MAX_ADDRS), provider.connection());
+        providers.put(pid, new Entry(kept, clock.instant().plus(validity)));
     }
 
     /** Unexpired providers of a key, most recently announced last. */

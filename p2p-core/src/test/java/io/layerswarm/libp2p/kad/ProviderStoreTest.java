@@ -45,5 +45,11 @@ class ProviderStoreTest {
             s.add(new byte[] {9}, KadPeer.of(new byte[] {(byte) (20 + i)}));
         }
         assertEquals(List.of(KadPeer.of(new byte[] {23}), KadPeer.of(new byte[] {24})), s.get(new byte[] {9}));
+        List<byte[]> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            many.add(new byte[] {4, 127, 0, 0, 1, 6, 0, (byte) i});
+        }
+        s.add(new byte[] {42}, new KadPeer(new byte[] {5}, many, null));
+        assertEquals(ProviderStore.MAX_ADDRS, s.get(new byte[] {42}).get(0).addrs().size());
     }
 }
