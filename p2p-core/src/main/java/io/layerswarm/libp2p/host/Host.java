@@ -7,6 +7,9 @@ import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.libp2p.multistream.MultistreamSelect;
 import io.layerswarm.libp2p.noise.NoiseSecurity;
 import io.layerswarm.libp2p.noise.NoiseSession;
+import io.layerswarm.libp2p.multistream.MultistreamNegotiator;
+import io.layerswarm.libp2p.security.SecurityUpgrader;
+import io.layerswarm.libp2p.pnet.SwarmKey;
 import io.layerswarm.libp2p.yamux.YamuxConfig;
 import io.layerswarm.libp2p.yamux.YamuxSession;
 import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
@@ -68,7 +71,7 @@ public final class Host implements AutoCloseable {
     private final PrivateKey identity;
     private final PeerId peerId;
     private final Builder config;
-    private final NoiseSecurity noise;
+    private final SecurityUpgrader security;
     private final EventLoopGroup group;
     private final boolean ownGroup;
     private final ExecutorService blockingPool;
@@ -87,7 +90,8 @@ public final class Host implements AutoCloseable {
         this.config = b;
         this.identity = b.identity;
         this.peerId = b.identity.peerId();
-        this.noise = new NoiseSecurity(identity).withTimeout(b.handshakeTimeout);
+        this.security = new SecurityUpgrader(new NoiseSecurity(identity).withTimeout(b.handshakeTimeout))
+                .withPrivateNetwork(b.swarmKey).withTimeout(b.handshakeTimeout);
         this.ownGroup = b.group == null;
         this.group = ownGroup ? new NioEventLoopGroup(b.ioThreads) : b.group;
         AtomicInteger n = new AtomicInteger();
@@ -358,31 +362,15 @@ public final class Host implements AutoCloseable {
                 ch.close();
             }
         }, config.handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        ch.closeFuture().addListener(x -> {
-            timeout.cancel(false);
-            result.completeExceptionally(new IOException("connection closed during upgrade"));
-        });
-        if (config.privateNetwork != null) {
-            config.privateNetwork.apply(ch);
-        }
-        List<String> security = List.of(NoiseSecurity.PROTOCOL_ID);
-        io.netty.util.concurrent.Promise<NoiseSession> secured = ch.eventLoop().newPromise();
-        secured.addListener(n -> {
-            if (!n.isSuccess()) {
-                fail(ch, result, n.cause());
-            }
-        });
-        // Noise is installed from the negotiator so bytes that follow the agreement reach it.
-        io.layerswarm.libp2p.multistream.ProtocolInstaller installNoise = (anchor, p) -> noise.installAfter(anchor,
-                initiator, expected, session -> muxer(ch, initiator, session, result), secured);
-        Future<String> sec = initiator
-                ? MultistreamSelect.initiate(ch.pipeline(), security, installNoise)
-                : MultistreamSelect.respond(ch.pipeline(), security, installNoise);
-        sec.addListener(f -> {
-            if (!f.isSuccess()) {
-                fail(ch, result, f.cause());
-            }
-        });
+        result.whenComplete((c, e) -> timeout.cancel(false));
+        ch.closeFuture().addListener(x -> result.completeExceptionally(
+                new IOException("connection closed during upgrade")));
+        security.secure(ch, initiator ? MultistreamNegotiator.Role.INITIATOR : MultistreamNegotiator.Role.RESPONDER,
+                expected, session -> muxer(ch, initiator, session, result)).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        fail(ch, result, f.cause());
+                    }
+                });
         return result;
     }
 
@@ -539,7 +527,7 @@ public final class Host implements AutoCloseable {
         private Duration handshakeTimeout = Duration.ofSeconds(15);
         private int ioThreads = 0;
         private EventLoopGroup group;
-        private PrivateNetwork privateNetwork;
+        private SwarmKey swarmKey;
 
         private Builder(PrivateKey identity) {
             this.identity = Objects.requireNonNull(identity);
@@ -611,9 +599,12 @@ public final class Host implements AutoCloseable {
             return this;
         }
 
-        /** Protects every connection with a private-network key before anything else is sent. */
-        public Builder privateNetwork(PrivateNetwork p) {
-            privateNetwork = p;
+        /**
+         * Makes this a private-network host: every connection is encrypted with the swarm key
+         * (libp2p pnet) before anything else is sent; peers without the same key cannot connect.
+         */
+        public Builder swarmKey(SwarmKey key) {
+            swarmKey = key;
             return this;
         }
 
@@ -621,13 +612,6 @@ public final class Host implements AutoCloseable {
         public Host build() {
             return new Host(this);
         }
-    }
-
-    /** Installs private-network protection as the first handler of a raw connection. */
-    @FunctionalInterface
-    public interface PrivateNetwork {
-        /** Adds the protection handlers at the front of {@code ch}'s pipeline. */
-        void apply(Channel ch);
     }
 
 }

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-class HostTest {
+public class HostTest {
     static final String ECHO = "/test/echo/1.0.0";
     static final String SHA = "/test/sha256/1.0.0";
     private Host a;
@@ -43,7 +43,7 @@ class HostTest {
     }
 
     /** Reads the whole request, answers with its hex sha256. */
-    static void serveSha(P2pStream s) throws Exception {
+    public static void serveSha(P2pStream s) throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
         byte[] buf = new byte[64 * 1024];
         InputStream in = s.inputStream();

@@ -1,0 +1,117 @@
+package io.layerswarm.libp2p.identify;
+
+import io.layerswarm.libp2p.host.Connection;
+import io.layerswarm.libp2p.host.ConnectionListener;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.host.P2pStream;
+import io.layerswarm.libp2p.multiformats.Varint;
+import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
+import io.netty.buffer.ByteBuf;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The libp2p identify protocol ({@value #PROTOCOL}) and its push variant ({@value #PUSH_PROTOCOL}):
+ * answers who this host is, and asks every newly connected peer the same, recording the answer
+ * (addresses, protocols, agent) in the host's peer store and the observed address of connections we
+ * dialled in {@link Host#recordObservedAddr}.
+ */
+public final class Identify {
+    /** Identify protocol id. */
+    public static final String PROTOCOL = "/ipfs/id/1.0.0";
+    /** Identify push protocol id. */
+    public static final String PUSH_PROTOCOL = "/ipfs/id/push/1.0.0";
+    /** Protocol version we advertise (the one js-libp2p and go-libp2p use). */
+    public static final String PROTOCOL_VERSION = "ipfs/0.1.0";
+
+    private static final Logger LOG = LoggerFactory.getLogger(Identify.class);
+
+    private final Host host;
+
+    private Identify(Host host) {
+        this.host = host;
+    }
+
+    /**
+     * Serves identify and identify-push on {@code host} and identifies every new connection.
+     *
+     * @return the service, for explicit {@link #identify(Connection)} calls
+     */
+    public static Identify attach(Host host) {
+        Identify id = new Identify(host);
+        host.setStreamHandler(PROTOCOL, id::respond);
+        host.setStreamHandler(PUSH_PROTOCOL, s -> id.receive(s).whenComplete((info, e) -> {
+            if (info != null) {
+                id.record(s.connection(), info);
+            }
+        }));
+        host.addConnectionListener(new ConnectionListener() {
+            @Override
+            public void connected(Connection c) {
+                id.identify(c).whenComplete((info, e) -> {
+                    if (e != null) {
+                        LOG.debug("event=identify_failed peer={} reason=\"{}\"", c.remotePeer(), e.toString());
+                    }
+                });
+            }
+        });
+        return id;
+    }
+
+    /** Our identify message as seen by the peer of {@code c}. */
+    public IdentifyInfo localInfo(Connection c) {
+        return new IdentifyInfo(host.identity().publicKey(), PROTOCOL_VERSION, host.agentVersion(),
+                host.listenAddrs(), Optional.of(c.remoteAddr()), host.protocols());
+    }
+
+    /** Asks the peer of {@code c} to identify itself and records the answer. */
+    public CompletableFuture<IdentifyInfo> identify(Connection c) {
+        return c.newStream(List.of(PROTOCOL), s -> { }).thenCompose(this::receive).thenApply(info -> {
+            if (!info.peerId().equals(c.remotePeer())) {
+                throw new IllegalStateException("identify public key does not match the connection's peer "
+                        + c.remotePeer());
+            }
+            record(c, info);
+            return info;
+        });
+    }
+
+    /** Pushes our current identify message to the peer of {@code c}. */
+    public CompletableFuture<Void> push(Connection c) {
+        return c.newStream(List.of(PUSH_PROTOCOL), s -> { }).thenAccept(this::send);
+    }
+
+    private void record(Connection c, IdentifyInfo info) {
+        host.peerStore().addAddrs(c.remotePeer(), info.listenAddrs());
+        host.peerStore().setIdentity(c.remotePeer(), info.protocols(), info.agentVersion());
+        if (c.isInitiator()) {
+            // Only an address the peer saw on a connection we dialled says how others may reach us.
+            info.observedAddr().ifPresent(host::recordObservedAddr);
+        }
+        LOG.debug("event=identified peer={} agent=\"{}\" addrs={} protocols={}", c.remotePeer(),
+                info.agentVersion(), info.listenAddrs().size(), info.protocols().size());
+    }
+
+    private CompletableFuture<IdentifyInfo> receive(P2pStream s) {
+        CompletableFuture<byte[]> bytes = new CompletableFuture<>();
+        s.channel().pipeline().addLast(new LengthPrefixedReader(IdentifyCodec.MAX_MESSAGE_SIZE, bytes));
+        ((YamuxStreamChannel) s.channel()).shutdownOutput();
+        return bytes.thenApply(IdentifyCodec::decode);
+    }
+
+    private void respond(P2pStream s) {
+        send(s);
+    }
+
+    private void send(P2pStream s) {
+        byte[] msg = IdentifyCodec.encode(localInfo(s.connection()));
+        ByteBuf out = s.channel().alloc().buffer(msg.length + Varint.MAX_BYTES);
+        Varint.write(msg.length, out);
+        out.writeBytes(msg);
+        s.channel().writeAndFlush(out);
+        ((YamuxStreamChannel) s.channel()).shutdownOutput();
+    }
+}
