@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.multiformats.Cid;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.OciCids;
+import io.layerswarm.libp2p.ping.Ping;
 import io.layerswarm.oci.Digest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,6 +46,9 @@ class KadInteropIT {
         Host h = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                 .ioThreads(1).build().start();
         closeables.add(h);
+        // js-libp2p routes a peer only after identify lists kad and a libp2p ping answers.
+        Identify.attach(h);
+        Ping.attach(h);
         KadHostBinding k = KadHostBinding.attach(h, KadConfig.defaults(), Duration.ofSeconds(10));
         closeables.add(k);
         return new JavaNode(h, k);
@@ -78,9 +83,32 @@ class KadInteropIT {
         assertEquals(List.of(js.peerId), found.stream().map(p -> PeerId.fromBytes(p.id()).toBase58()).toList());
         assertFalse(found.get(0).addrs().isEmpty(), "js provider record carries addresses");
 
+        // js dials a fresh Java node: identify + ping put each in the other's routing table, so
+        // a js announcement now reaches Java as an ADD_PROVIDER.
+        JavaNode third = javaNode();
+        js.command("dial " + third.fullAddr());
+        js.expect("dialed " + third.host().peerId().toBase58(), Duration.ofSeconds(30));
+        awaitTrue(() -> third.kad().dht().inRoutingTable(PeerId.parse(js.peerId).bytes()),
+                "js peer enters the Java routing table through identify");
+        Cid announced = cidOf("layer announced by js to a routed java peer");
+        js.command("provide " + announced);
+        js.expect("provided ", Duration.ofSeconds(40));
+        assertEquals(List.of(js.peerId), third.kad().dht().localProviders(KadDht.providerKey(announced)).stream()
+                .map(p -> PeerId.fromBytes(p.id()).toBase58()).toList(), "ADD_PROVIDER from js stored by java");
+
         KadHostBinding second = javaNode().kad();
         second.bootstrap(List.of(first.fullAddr())).get(30, TimeUnit.SECONDS);
         List<KadPeer> viaHop = second.dht().findProviders(fromJs, 5).get(30, TimeUnit.SECONDS);
         assertEquals(List.of(js.peerId), viaHop.stream().map(p -> PeerId.fromBytes(p.id()).toBase58()).toList());
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
     }
 }

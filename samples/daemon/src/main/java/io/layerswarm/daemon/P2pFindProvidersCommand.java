@@ -3,10 +3,12 @@ package io.layerswarm.daemon;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.kad.KadConfig;
 import io.layerswarm.libp2p.kad.KadHostBinding;
 import io.layerswarm.libp2p.kad.KadPeer;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.ping.Ping;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,6 +65,8 @@ public final class P2pFindProvidersCommand implements Callable<Integer> {
         try (Host host = Host.builder(Ed25519PrivateKey.generate()).build().start();
              KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults().withClientMode(true),
                      Duration.ofSeconds(10))) {
+            Identify.attach(host);
+            Ping.attach(host);
             while (printed.isEmpty() && System.nanoTime() < deadline) {
                 try {
                     if (kad.dht().routingTableSize() == 0) {

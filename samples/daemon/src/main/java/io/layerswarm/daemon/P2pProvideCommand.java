@@ -4,9 +4,11 @@ import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.KeyFiles;
 import io.layerswarm.libp2p.crypto.PrivateKey;
 import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.kad.KadConfig;
 import io.layerswarm.libp2p.kad.KadHostBinding;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.ping.Ping;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,6 +73,9 @@ public final class P2pProvideCommand implements Callable<Integer> {
         });
         try (Host host = Host.builder(key).listen(Multiaddr.parse(listen)).build().start();
              KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults(), Duration.ofSeconds(10))) {
+            // Other implementations route a peer only after identify lists kad and a ping answers.
+            Identify.attach(host);
+            Ping.attach(host);
             Thread hook = new Thread(this::stop, "provide-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             for (Multiaddr a : host.listenAddrs()) {
