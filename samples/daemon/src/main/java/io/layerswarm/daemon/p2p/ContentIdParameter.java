@@ -1,4 +1,4 @@
-package io.layerswarm.daemon;
+package io.layerswarm.daemon.p2p;
 
 import io.layerswarm.libp2p.multiformats.Cid;
 import picocli.CommandLine.Parameters;

@@ -1,4 +1,4 @@
-package io.layerswarm.daemon;
+package io.layerswarm.daemon.p2p;
 
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.KeyFiles;
@@ -50,6 +50,9 @@ public final class P2pProvideCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "FILE", description = "identity key file (created if missing); default: ephemeral")
     Path keyFile;
 
+    @Mixin
+    P2pCommand.Common common = new P2pCommand.Common();
+
     private final CountDownLatch stop = new CountDownLatch(1);
 
     /** Ends {@link #call()} (for embedding and tests; the CLI runs until killed). */
@@ -71,8 +74,9 @@ public final class P2pProvideCommand implements Callable<Integer> {
             t.setDaemon(true);
             return t;
         });
-        try (Host host = Host.builder(key).listen(Multiaddr.parse(listen)).build().start();
-             KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults(), Duration.ofSeconds(10))) {
+        try (Host host = common.builder(key).listen(Multiaddr.parse(listen)).build().start();
+             KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults(),
+                     Duration.ofSeconds(common.timeoutSeconds))) {
             // Other implementations route a peer only after identify lists kad and a ping answers.
             Identify.attach(host);
             Ping.attach(host);

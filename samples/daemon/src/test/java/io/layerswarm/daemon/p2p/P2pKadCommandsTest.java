@@ -1,4 +1,4 @@
-package io.layerswarm.daemon;
+package io.layerswarm.daemon.p2p;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,15 +63,15 @@ class P2pKadCommandsTest {
             assertEquals(cid, awaitLine(out, "provided "), "digest argument maps to the raw CIDv1");
             String peerId = addr.substring(addr.lastIndexOf('/') + 1);
 
-            Run found = run(new P2pFindProvidersCommand(), cid, "--bootstrap", addr, "--timeout", "20");
+            Run found = run(new P2pFindProvidersCommand(), cid, "--bootstrap", addr, "--wait", "20");
             assertEquals(0, found.exit(), found.err());
             assertEquals(peerId, found.out().trim());
 
-            Run viaDigest = run(new P2pFindProvidersCommand(), digest.toString(), "--bootstrap", addr, "--timeout", "20");
+            Run viaDigest = run(new P2pFindProvidersCommand(), digest.toString(), "--bootstrap", addr, "--wait", "20");
             assertEquals(peerId, viaDigest.out().trim());
 
             String other = OciCids.toCid(Digest.sha256(new byte[] {1})).toString();
-            Run none = run(new P2pFindProvidersCommand(), other, "--bootstrap", addr, "--timeout", "2");
+            Run none = run(new P2pFindProvidersCommand(), other, "--bootstrap", addr, "--wait", "2");
             assertEquals(1, none.exit());
             assertEquals("", none.out().trim());
             assertTrue(none.err().contains("no providers"), none.err());

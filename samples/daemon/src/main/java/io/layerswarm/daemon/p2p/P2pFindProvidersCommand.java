@@ -1,4 +1,4 @@
-package io.layerswarm.daemon;
+package io.layerswarm.daemon.p2p;
 
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.PeerId;
@@ -43,9 +43,12 @@ public final class P2pFindProvidersCommand implements Callable<Integer> {
             description = "peer to join through, with /p2p/<id>; repeatable")
     List<String> bootstrap = new ArrayList<>();
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "30",
-            description = "give up after this many seconds (default: ${DEFAULT-VALUE})")
-    int timeoutSeconds;
+    @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "30",
+            description = "give up if no provider is found within this many seconds (default: ${DEFAULT-VALUE})")
+    int waitSeconds;
+
+    @Mixin
+    P2pCommand.Common common = new P2pCommand.Common();
 
     @Option(names = "--max", paramLabel = "N", defaultValue = "20",
             description = "stop after N providers (default: ${DEFAULT-VALUE})")
@@ -59,12 +62,12 @@ public final class P2pFindProvidersCommand implements Callable<Integer> {
         for (String b : bootstrap) {
             seeds.add(Multiaddr.parse(b));
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
         Set<String> printed = new LinkedHashSet<>();
         // A client: it asks but does not serve the DHT or enter others' routing tables.
-        try (Host host = Host.builder(Ed25519PrivateKey.generate()).build().start();
+        try (Host host = common.builder(Ed25519PrivateKey.generate()).build().start();
              KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults().withClientMode(true),
-                     Duration.ofSeconds(10))) {
+                     Duration.ofSeconds(common.timeoutSeconds))) {
             Identify.attach(host);
             Ping.attach(host);
             while (printed.isEmpty() && System.nanoTime() < deadline) {
@@ -88,7 +91,7 @@ public final class P2pFindProvidersCommand implements Callable<Integer> {
             }
         }
         if (printed.isEmpty()) {
-            err.println("no providers of " + content.cid + " found within " + timeoutSeconds + "s");
+            err.println("no providers of " + content.cid + " found within " + waitSeconds + "s");
             return 1;
         }
         return 0;
