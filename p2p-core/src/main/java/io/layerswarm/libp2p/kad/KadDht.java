@@ -320,6 +320,9 @@ public final class KadDht implements AutoCloseable {
             public boolean onResponse(KadPeer from, KadMessage response) {
                 synchronized (found) {
                     for (KadPeer p : response.providerPeers()) {
+                        if (found.size() >= max) {
+                            break;
+                        }
                         if (!Arrays.equals(p.id(), selfId)) {
                             found.add(p);
                         }

@@ -138,7 +138,10 @@ final class Lookup {
             } else {
                 c.state = State.QUERIED;
                 queried++;
-                resp.closerPeers().forEach(this::addCandidate);
+                // A response names at most k peers per the spec; more would only let one peer
+                // flood the candidate set.
+                List<KadPeer> closer = resp.closerPeers();
+                closer.subList(0, Math.min(k, closer.size())).forEach(this::addCandidate);
             }
             if (stop && !done) {
                 done = true;
