@@ -11,6 +11,17 @@ import org.junit.jupiter.api.Test;
 
 class LookupTest {
 
+    private static final Lookup.Listener IGNORE = new Lookup.Listener() {
+        @Override
+        public boolean onResponse(KadPeer from, KadMessage response) {
+            return false;
+        }
+
+        @Override
+        public void onFailure(KadPeer peer, Throwable error) {
+        }
+    };
+
     private static KadPeer peer(int i) {
         return KadPeer.of(new byte[] {0x12, 0x20, (byte) (i >> 8), (byte) i});
     }
@@ -30,16 +41,7 @@ class LookupTest {
             boolean seed = p.equals(peer(0));
             return CompletableFuture.completedFuture(KadMessage.response(KadMessage.Type.FIND_NODE, new byte[0],
                     seed ? flood : List.of(), List.of()));
-        }, new Lookup.Listener() {
-            @Override
-            public boolean onResponse(KadPeer from, KadMessage response) {
-                return false;
-            }
-
-            @Override
-            public void onFailure(KadPeer peer, Throwable error) {
-            }
-        });
+        }, IGNORE);
         List<KadPeer> result = l.run(List.of(peer(0))).get();
         assertEquals(4, result.size());
         assertTrue(queries.get() <= 5, "queried only the seed and the k it named: " + queries.get());
@@ -62,16 +64,7 @@ class LookupTest {
                 asked.add(p);
             }
             return f;
-        }, new Lookup.Listener() {
-            @Override
-            public boolean onResponse(KadPeer from, KadMessage response) {
-                return false;
-            }
-
-            @Override
-            public void onFailure(KadPeer peer, Throwable error) {
-            }
-        });
+        }, IGNORE);
         CompletableFuture<List<KadPeer>> result = l.run(seeds);
         assertEquals(2, pending.size(), "alpha=2 queries in flight");
         // Fail everything: the lookup walks on to further seeds, never more than 2 at a time.
