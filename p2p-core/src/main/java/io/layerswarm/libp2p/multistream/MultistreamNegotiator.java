@@ -1,7 +1,7 @@
 package io.layerswarm.libp2p.multistream;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.layerswarm.libp2p.upgrade.UpgradeStepHandler;
 import io.netty.util.concurrent.Promise;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * the codec (releasing any early data to the installed handlers), then completes the promise.
  * On any failure the promise fails and the channel is closed.
  */
-public final class MultistreamNegotiator extends ChannelInboundHandlerAdapter {
+public final class MultistreamNegotiator extends UpgradeStepHandler {
 
     /** The protocol id of multistream-select itself. */
     public static final String HEADER = "/multistream/1.0.0";
@@ -48,7 +48,6 @@ public final class MultistreamNegotiator extends ChannelInboundHandlerAdapter {
     private final String encoderName;
 
     private boolean headerReceived;
-    private boolean started;
     private int proposal;
     private int attempts;
 
@@ -82,23 +81,7 @@ public final class MultistreamNegotiator extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        if (ctx.channel().isActive()) {
-            start(ctx);
-        }
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        start(ctx);
-        ctx.fireChannelActive();
-    }
-
-    private void start(ChannelHandlerContext ctx) {
-        if (started) {
-            return;
-        }
-        started = true;
+    protected void onActive(ChannelHandlerContext ctx) {
         ctx.write(HEADER);
         if (role == Role.INITIATOR) {
             ctx.write(protocols.get(0));
