@@ -19,6 +19,8 @@ public final class CipherState {
     /** Poly1305 tag length. */
     public static final int TAG_LEN = 16;
 
+    private static final byte[] NO_AD = new byte[0];
+
     private Cipher aead;
     /** The JDK refuses re-initialising with a key/nonce pair it just used; after a failed
      *  decryption (which must not consume the nonce) the next attempt needs a fresh instance. */
@@ -111,10 +113,62 @@ public final class CipherState {
             nonceReused = true;
             throw new NoiseException("Noise decryption failed: authentication tag mismatch", e);
         } catch (GeneralSecurityException e) {
+            nonceReused = true;
             throw new NoiseException("Noise decryption failed: " + e.getMessage(), e);
         }
         n++;
         return out;
+    }
+
+    /**
+     * Transport-phase encryption (empty associated data) from {@code in} into {@code out}, without
+     * intermediate arrays; returns the bytes written ({@code in.remaining() + 16}).
+     */
+    public int encrypt(java.nio.ByteBuffer in, java.nio.ByteBuffer out) {
+        requireKey();
+        checkNonce();
+        int written;
+        try {
+            init(Cipher.ENCRYPT_MODE, NO_AD);
+            written = aead.doFinal(in, out);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("ChaCha20-Poly1305 encryption failed", e);
+        }
+        n++;
+        return written;
+    }
+
+    /**
+     * Transport-phase decryption (empty associated data) from {@code in} into {@code out}; returns the
+     * plaintext length.
+     *
+     * @throws NoiseException if authentication fails (the nonce is then not advanced)
+     */
+    public int decrypt(java.nio.ByteBuffer in, java.nio.ByteBuffer out) {
+        requireKey();
+        if (in.remaining() < TAG_LEN) {
+            throw new NoiseException("Noise ciphertext shorter than the 16-byte tag (" + in.remaining() + " bytes)");
+        }
+        checkNonce();
+        int written;
+        try {
+            init(Cipher.DECRYPT_MODE, NO_AD);
+            written = aead.doFinal(in, out);
+        } catch (AEADBadTagException e) {
+            nonceReused = true;
+            throw new NoiseException("Noise decryption failed: authentication tag mismatch", e);
+        } catch (GeneralSecurityException e) {
+            nonceReused = true;
+            throw new NoiseException("Noise decryption failed: " + e.getMessage(), e);
+        }
+        n++;
+        return written;
+    }
+
+    private void requireKey() {
+        if (key == null) {
+            throw new IllegalStateException("transport cipher has no key");
+        }
     }
 
     private void checkNonce() {
