@@ -1,5 +1,6 @@
 package io.layerswarm.libp2p.noise;
 
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
@@ -75,16 +76,9 @@ public final class CipherState {
         if (key == null) {
             return Arrays.copyOfRange(plaintext, off, off + len);
         }
-        checkNonce();
-        byte[] out;
-        try {
-            init(Cipher.ENCRYPT_MODE, ad);
-            out = aead.doFinal(plaintext, off, len);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("ChaCha20-Poly1305 encryption failed", e);
-        }
-        n++;
-        return out;
+        ByteBuffer out = ByteBuffer.allocate(len + TAG_LEN);
+        seal(ad, ByteBuffer.wrap(plaintext, off, len), out);
+        return out.array();
     }
 
     /**
@@ -101,41 +95,18 @@ public final class CipherState {
         if (key == null) {
             return Arrays.copyOfRange(ciphertext, off, off + len);
         }
-        if (len < TAG_LEN) {
-            throw new NoiseException("Noise ciphertext shorter than the 16-byte tag (" + len + " bytes)");
-        }
-        checkNonce();
-        byte[] out;
-        try {
-            init(Cipher.DECRYPT_MODE, ad);
-            out = aead.doFinal(ciphertext, off, len);
-        } catch (AEADBadTagException e) {
-            nonceReused = true;
-            throw new NoiseException("Noise decryption failed: authentication tag mismatch", e);
-        } catch (GeneralSecurityException e) {
-            nonceReused = true;
-            throw new NoiseException("Noise decryption failed: " + e.getMessage(), e);
-        }
-        n++;
-        return out;
+        ByteBuffer out = ByteBuffer.allocate(Math.max(0, len - TAG_LEN));
+        open(ad, ByteBuffer.wrap(ciphertext, off, len), out);
+        return out.array();
     }
 
     /**
      * Transport-phase encryption (empty associated data) from {@code in} into {@code out}, without
      * intermediate arrays; returns the bytes written ({@code in.remaining() + 16}).
      */
-    public int encrypt(java.nio.ByteBuffer in, java.nio.ByteBuffer out) {
+    public int encrypt(ByteBuffer in, ByteBuffer out) {
         requireKey();
-        checkNonce();
-        int written;
-        try {
-            init(Cipher.ENCRYPT_MODE, NO_AD);
-            written = aead.doFinal(in, out);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("ChaCha20-Poly1305 encryption failed", e);
-        }
-        n++;
-        return written;
+        return seal(NO_AD, in, out);
     }
 
     /**
@@ -144,15 +115,32 @@ public final class CipherState {
      *
      * @throws NoiseException if authentication fails (the nonce is then not advanced)
      */
-    public int decrypt(java.nio.ByteBuffer in, java.nio.ByteBuffer out) {
+    public int decrypt(ByteBuffer in, ByteBuffer out) {
         requireKey();
+        return open(NO_AD, in, out);
+    }
+
+    private int seal(byte[] ad, ByteBuffer in, ByteBuffer out) {
+        checkNonce();
+        int written;
+        try {
+            init(Cipher.ENCRYPT_MODE, ad);
+            written = aead.doFinal(in, out);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("ChaCha20-Poly1305 encryption failed", e);
+        }
+        n++;
+        return written;
+    }
+
+    private int open(byte[] ad, ByteBuffer in, ByteBuffer out) {
         if (in.remaining() < TAG_LEN) {
             throw new NoiseException("Noise ciphertext shorter than the 16-byte tag (" + in.remaining() + " bytes)");
         }
         checkNonce();
         int written;
         try {
-            init(Cipher.DECRYPT_MODE, NO_AD);
+            init(Cipher.DECRYPT_MODE, ad);
             written = aead.doFinal(in, out);
         } catch (AEADBadTagException e) {
             nonceReused = true;
