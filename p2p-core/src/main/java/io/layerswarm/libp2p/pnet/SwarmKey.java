@@ -110,6 +110,15 @@ public final class SwarmKey {
         }
     }
 
+    /**
+     * Writes this key to a new file (mode 0600, atomic).
+     *
+     * @throws java.nio.file.FileAlreadyExistsException if {@code file} exists (it is left untouched)
+     */
+    public void writeNew(Path file) throws IOException {
+        io.layerswarm.libp2p.crypto.SecretFiles.write(file, toFileText().getBytes(StandardCharsets.US_ASCII), false);
+    }
+
     /** The file text in the {@code /base16/} form. */
     public String toFileText() {
         return HEADER + "\n/base16/\n" + HexFormat.of().formatHex(key) + "\n";

@@ -6,10 +6,8 @@ import io.layerswarm.libp2p.crypto.PrivateKey;
 import io.layerswarm.libp2p.pnet.SwarmKey;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,20 +64,12 @@ public final class KeysCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
-            if (Files.exists(out)) {
+            SwarmKey k = SwarmKey.generate();
+            try {
+                k.writeNew(out);
+            } catch (FileAlreadyExistsException e) {
                 spec.commandLine().getErr().println("refusing to overwrite existing " + out);
                 return 1;
-            }
-            SwarmKey k = SwarmKey.generate();
-            Path dir = out.toAbsolutePath().getParent();
-            Files.createDirectories(dir);
-            Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            try {
-                Files.writeString(tmp, k.toFileText());
-                Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
             }
             spec.commandLine().getOut().println("swarm key " + k.fingerprint() + " written to " + out);
             spec.commandLine().getOut().flush();
