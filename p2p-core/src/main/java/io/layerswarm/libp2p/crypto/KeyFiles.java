@@ -1,6 +1,7 @@
 package io.layerswarm.libp2p.crypto;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -51,7 +52,7 @@ public final class KeyFiles {
         PrivateKey key = Ed25519PrivateKey.generate();
         try {
             SecretFiles.write(file, key.marshal(), false);
-        } catch (java.nio.file.FileAlreadyExistsException raced) {
+        } catch (FileAlreadyExistsException raced) {
             return read(file);
         }
         LOG.info("event=identity_generated file={} peer={}", file, key.peerId());

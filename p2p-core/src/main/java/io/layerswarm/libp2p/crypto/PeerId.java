@@ -1,5 +1,7 @@
 package io.layerswarm.libp2p.crypto;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.layerswarm.libp2p.crypto.pb.KeyProtos;
 import io.layerswarm.libp2p.multiformats.Base58;
 import io.layerswarm.libp2p.multiformats.Cid;
 import io.layerswarm.libp2p.multiformats.Multicodec;
@@ -47,8 +49,8 @@ public final class PeerId implements Comparable<PeerId> {
             // Must be a key protobuf, but of any type: a peer id is a name, and peers with key types we
             // cannot verify (e.g. secp256k1) still need to be addressable.
             try {
-                io.layerswarm.libp2p.crypto.pb.KeyProtos.PublicKey.parseFrom(mh.digest());
-            } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                KeyProtos.PublicKey.parseFrom(mh.digest());
+            } catch (InvalidProtocolBufferException e) {
                 throw new IllegalArgumentException("identity peer id does not contain a PublicKey protobuf", e);
             }
         } else if (mh.code() != Multicodec.SHA2_256) {

@@ -1,7 +1,12 @@
 package io.layerswarm.libp2p.multistream;
 
-import io.netty.channel.ChannelHandlerContext;
+import io.layerswarm.libp2p.multiformats.Varint;
 import io.layerswarm.libp2p.upgrade.UpgradeStepHandler;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
@@ -92,7 +97,7 @@ public final class MultistreamNegotiator extends UpgradeStepHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof String line)) {
-            io.netty.util.ReferenceCountUtil.release(msg);
+            ReferenceCountUtil.release(msg);
             fail(ctx, new MultistreamException("multistream: unexpected message type " + msg.getClass().getName()));
             return;
         }
@@ -141,30 +146,22 @@ public final class MultistreamNegotiator extends UpgradeStepHandler {
             ctx.writeAndFlush(line);
             succeed(ctx, line);
         } else if (LS.equals(line)) {
-            ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(lsResponse()));
+            ctx.writeAndFlush(lsResponse());
         } else {
             ctx.writeAndFlush(NA);
         }
     }
 
     /** The {@code ls} reply: one message whose body is each protocol as a message, then a newline. */
-    private byte[] lsResponse() {
-        io.netty.buffer.ByteBuf inner = io.netty.buffer.Unpooled.buffer();
-        io.netty.buffer.ByteBuf outer = io.netty.buffer.Unpooled.buffer();
-        try {
-            for (String p : protocols) {
-                MultistreamMessageEncoder.encode(p, inner);
-            }
-            inner.writeByte('\n');
-            io.layerswarm.libp2p.multiformats.Varint.write(inner.readableBytes(), outer);
-            outer.writeBytes(inner);
-            byte[] out = new byte[outer.readableBytes()];
-            outer.readBytes(out);
-            return out;
-        } finally {
-            inner.release();
-            outer.release();
+    private ByteBuf lsResponse() {
+        ByteBuf inner = Unpooled.buffer();
+        for (String p : protocols) {
+            MultistreamMessageEncoder.encode(p, inner);
         }
+        inner.writeByte('\n');
+        ByteBuf prefix = Unpooled.buffer(Varint.MAX_BYTES);
+        Varint.write(inner.readableBytes(), prefix);
+        return Unpooled.wrappedBuffer(prefix, inner);
     }
 
     private void succeed(ChannelHandlerContext ctx, String protocol) {
@@ -183,7 +180,7 @@ public final class MultistreamNegotiator extends UpgradeStepHandler {
         result.trySuccess(protocol);
     }
 
-    private static void removeIfPresent(io.netty.channel.ChannelPipeline pipeline, String name) {
+    private static void removeIfPresent(ChannelPipeline pipeline, String name) {
         if (name != null && pipeline.get(name) != null) {
             pipeline.remove(name);
         }
