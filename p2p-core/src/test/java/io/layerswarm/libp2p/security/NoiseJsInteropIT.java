@@ -192,6 +192,9 @@ class NoiseJsInteropIT {
             Upgrade up = dialJs(started, new SecurityUpgrader(me));
             NoiseSession session = up.session().get(15, TimeUnit.SECONDS);
             assertEquals(started.path("peerId").asText(), session.remotePeerId().toString());
+            // js-libp2p always advertises its muxers (early muxer negotiation); we advertise none, so
+            // it falls back to multistream-select for the muxer, which the next line proves
+            assertEquals(List.of(YAMUX), session.remoteStreamMuxers());
             assertEquals(YAMUX, up.muxer().get(5, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS));
             JsonNode conn = js.await("connection");
             assertEquals(me.peerId().toString(), conn.path("remotePeer").asText());
