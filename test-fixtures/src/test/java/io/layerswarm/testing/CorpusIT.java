@@ -94,6 +94,20 @@ class CorpusIT {
             assertNotEquals(c1.layers().get(0).digest(), demo.layers().get(0).digest());
             assertTrue(demo.layers().get(0).packages().stream().anyMatch(p -> p.startsWith("busybox-static=")));
 
+            // images-json.sh turns corpus.json into the cache simulator's images file
+            JsonNode imagesJson = JSON.readTree(run(tmp, "bash",
+                    Corpus.script().resolveSibling("images-json.sh").toString(), out.resolve("corpus.json").toString()));
+            assertEquals(3, imagesJson.size());
+            for (Corpus.Image img : c.images()) {
+                JsonNode layers = imagesJson.get(img.ref()).get("layers");
+                assertEquals(img.layers().size(), layers.size());
+                for (int i = 0; i < layers.size(); i++) {
+                    assertEquals(img.layers().get(i).digest(), layers.get(i).get("digest").asText());
+                    assertEquals(img.layers().get(i).size(), layers.get(i).get("size").asLong());
+                    assertEquals(Files.size(img.blob(img.layers().get(i).digest())), layers.get(i).get("size").asLong());
+                }
+            }
+
             // Corpus.small() (cached build of the same script) is bit-identical when the package versions match
             Corpus cached = Corpus.small();
             for (Corpus.Image img : c.images()) {
