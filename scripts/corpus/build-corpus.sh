@@ -8,7 +8,7 @@
 #   --set small   3 tiny images (busybox-static, base-files, netbase, tzdata, media-types; a few MB),
 #                 for unit/integration tests. No dependency closure is needed: every package used is
 #                 statically linked or architecture-independent data.
-#   --set full    >= 15 application images shaped like real Dockerfiles, for benchmarks.
+#   --set full    20 application images shaped like real Dockerfiles (~1.35 GB), for benchmarks.
 #   --out DIR     output directory (created; must be empty or hold an earlier corpus of the same set).
 #   --push URL    after building, push every image with skopeo to a LOOPBACK registry
 #                 (http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT) as URLHOST/NAME:TAG.

@@ -128,4 +128,25 @@ class CorpusIT {
             }
         }
     }
+
+    @Test
+    void scriptRefusesBadArgumentsBeforeTouchingAnything(@TempDir Path tmp) throws Exception {
+        String script = Corpus.script().toString();
+        List<List<String>> bad = List.of(
+                List.of("--set", "huge", "--out", tmp.resolve("a").toString()),
+                List.of("--set", "small"),
+                List.of("--set", "small", "--out", tmp.resolve("b").toString(), "--push", "http://10.0.0.1:5000"),
+                List.of("--set", "small", "--out", tmp.resolve("c").toString(), "--push", "https://127.0.0.1:5000"),
+                List.of("--set", "small", "--out", tmp.resolve("d").toString(), "--only", "no-such:1"));
+        for (List<String> args : bad) {
+            List<String> cmd = new ArrayList<>(List.of("bash", script));
+            cmd.addAll(args);
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String outText = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(2, TimeUnit.MINUTES));
+            assertEquals(1, p.exitValue(), args + ": " + outText);
+            assertTrue(outText.contains("build-corpus: error:"), args + ": " + outText);
+        }
+        assertTrue(Files.notExists(tmp.resolve("b").resolve("corpus.json")));
+    }
 }
