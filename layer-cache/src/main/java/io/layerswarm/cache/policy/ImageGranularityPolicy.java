@@ -85,14 +85,20 @@ public final class ImageGranularityPolicy extends AbstractCachePolicy {
         for (LayerRef l : request.layers()) {
             keys.add(l.key());
         }
-        if (known != null) {
-            // Re-deployed image: its layer list may have been trimmed by remove(); re-reference all.
-            for (String k : known) {
-                unref(k);
-            }
-        }
         for (LayerRef l : request.layers()) {
             ref(l.key(), l.size());
+        }
+        if (known != null) {
+            // Re-deployed name (a moved tag): drop the old references after taking the new ones,
+            // so shared layers stay; a layer only the old content used leaves the cache.
+            for (String k : known) {
+                if (isPinned(k) && refs.get(k) == 1) {
+                    // In use: it stays as a one-layer image, collectable once unpinned.
+                    images.put(ImageRequest.ofLayer(k, 0).image(), new ArrayList<>(List.of(k)));
+                } else if (unref(k)) {
+                    evicted(k);
+                }
+            }
         }
         images.put(request.image(), keys);
     }
