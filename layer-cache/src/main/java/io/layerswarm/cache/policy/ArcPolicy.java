@@ -206,10 +206,10 @@ public final class ArcPolicy extends AbstractCachePolicy {
 
     @Override
     public void remove(String key) {
+        // Only residency is forgotten: the ghost lists are history, and the mechanism's own
+        // deletions of evicted blobs arrive here too.
         t1.remove(key);
         t2.remove(key);
-        b1.remove(key);
-        b2.remove(key);
     }
 
     /**

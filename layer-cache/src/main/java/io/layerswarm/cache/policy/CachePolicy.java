@@ -51,7 +51,10 @@ public interface CachePolicy {
     /** Whether {@code key} is pinned. */
     boolean isPinned(String key);
 
-    /** Forgets a resident key that disappeared outside the policy (deleted by hand, corrupt blob). */
+    /**
+     * Forgets a resident key that disappeared outside the policy (deleted by hand, corrupt blob);
+     * a no-op for keys that are not resident, such as those the policy itself just evicted.
+     */
     void remove(String key);
 
     /** The policy's history for persistence. */
