@@ -52,9 +52,9 @@ public final class ArcPolicy extends AbstractCachePolicy {
      */
     public static ArcPolicy clusterAware(long capacity, ReplicaView replicas, int window) {
         if (window < 1) {
-            throw new IllegalArgumentException("window must be >= 1, got " + window);
+            throw new IllegalArgumentException("cluster window must be >= 1, got " + window);
         }
-        return new ArcPolicy(capacity, replicas, window);
+        return new ArcPolicy(capacity, java.util.Objects.requireNonNull(replicas, "replicas"), window);
     }
 
     @Override

@@ -22,13 +22,21 @@ public final class Policies {
      * @throws IllegalArgumentException for an unknown name
      */
     public static CachePolicy create(String name, long capacity, ReplicaView replicas) {
+        return create(name, capacity, replicas, DEFAULT_CLUSTER_WINDOW);
+    }
+
+    /**
+     * A new, empty policy, with the number of eviction candidates cluster-aware ARC compares
+     * (larger keeps more distinct layers in the cluster at some cost in local hits).
+     */
+    public static CachePolicy create(String name, long capacity, ReplicaView replicas, int clusterWindow) {
         return switch (name) {
             case "arc" -> ArcPolicy.plain(capacity);
             case "lru" -> new LruPolicy(capacity);
             case "tinylfu" -> new TinyLfuPolicy(capacity);
             case "image-lru" -> ImageGranularityPolicy.imageLru(capacity);
             case "k8s-gc" -> ImageGranularityPolicy.kubeletGc(capacity);
-            case "cluster-arc" -> ArcPolicy.clusterAware(capacity, replicas, DEFAULT_CLUSTER_WINDOW);
+            case "cluster-arc" -> ArcPolicy.clusterAware(capacity, replicas, clusterWindow);
             default -> throw new IllegalArgumentException("unknown cache policy '" + name
                     + "' (known: " + String.join(", ", NAMES) + ")");
         };

@@ -49,13 +49,18 @@ public final class CacheSimulator {
 
     /** Replays the trace with {@code policy} at {@code capacity} bytes per node. */
     public SimResult run(String policy, long capacity) {
+        return run(policy, capacity, Policies.DEFAULT_CLUSTER_WINDOW);
+    }
+
+    /** Replays the trace with {@code policy} at {@code capacity} bytes per node and a cluster-ARC window. */
+    public SimResult run(String policy, long capacity, int clusterWindow) {
         Map<String, Integer> holders = new HashMap<>();
         Map<String, Integer> slot = new HashMap<>();
         List<CachePolicy> caches = new ArrayList<>(nodes);
         for (int i = 0; i < nodes; i++) {
             CachePolicy[] self = new CachePolicy[1];
             CachePolicy p = Policies.create(policy, capacity,
-                    key -> holders.getOrDefault(key, 0) - (self[0].contains(key) ? 1 : 0));
+                    key -> holders.getOrDefault(key, 0) - (self[0].contains(key) ? 1 : 0), clusterWindow);
             self[0] = p;
             caches.add(p);
         }

@@ -45,6 +45,10 @@ public final class CacheSimCommand implements Callable<Integer> {
             description = "arc|lru|tinylfu|image-lru|k8s-gc|cluster-arc|all (default: ${DEFAULT-VALUE}).")
     private String policy;
 
+    @Option(names = "--cluster-window", defaultValue = "" + Policies.DEFAULT_CLUSTER_WINDOW,
+            description = "Eviction candidates cluster-arc compares per list (default: ${DEFAULT-VALUE}).")
+    private int clusterWindow;
+
     @Option(names = "--json", description = "Print a JSON array instead of a Markdown table.")
     private boolean json;
 
@@ -63,7 +67,7 @@ public final class CacheSimCommand implements Callable<Integer> {
             }
             policies = "all".equals(policy) ? Policies.NAMES : List.of(policy);
             for (String p : policies) {
-                Policies.create(p, 0, null); // validates the name before any work
+                Policies.create(p, 0, io.layerswarm.cache.policy.ReplicaView.NONE, clusterWindow); // validates name and window before any work
             }
             catalog = ImageCatalog.read(images);
             events = TraceFile.read(trace);
@@ -75,7 +79,7 @@ public final class CacheSimCommand implements Callable<Integer> {
         List<SimResult> results = new ArrayList<>();
         for (long cap : caps) {
             for (String p : policies) {
-                results.add(sim.run(p, cap));
+                results.add(sim.run(p, cap, clusterWindow));
             }
         }
         if (json) {
