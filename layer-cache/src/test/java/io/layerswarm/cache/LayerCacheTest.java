@@ -200,4 +200,36 @@ class LayerCacheTest {
             ingest(store, "after-close", 10); // the listener is gone; the store still works
         }
     }
+
+    @Test
+    void concurrentCommitsAndPinsStayConsistent() throws Exception {
+        try (ContentStore store = ContentStore.open(dir.resolve("store"));
+             LayerCache cache = LayerCache.open(store, ArcPolicy.plain(50_000), dir.resolve("journal.json"))) {
+            int threads = 4;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            List<java.util.concurrent.Future<?>> futures = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                futures.add(pool.submit(() -> {
+                    for (int i = 0; i < 40; i++) {
+                        byte[] b = blob("t" + id + "-" + i, 3000);
+                        Digest d = Digest.sha256(b);
+                        try (LayerCache.Pin pin = cache.pin(d)) {
+                            store.ingest(d, new ByteArrayInputStream(b));
+                            assertTrue(store.contains(d), "pinned blob survives its own commit");
+                            cache.access(d);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (var f : futures) {
+                f.get();
+            }
+            pool.shutdown();
+            assertTrue(store.totalBytes() <= 50_000, "store " + store.totalBytes());
+            assertEquals(store.totalBytes(), cache.usedBytes());
+            assertEquals(160 - store.list().size(), cache.evictedBlobs());
+        }
+    }
 }

@@ -19,6 +19,7 @@ public final class TinyLfuPolicy extends AbstractCachePolicy {
     private final Map<String, Long> sizes = new LinkedHashMap<>();
     private final Cache<String, Long> cache;
     private final Policy.Eviction<String, Long> eviction;
+    private long bytes;
 
     /** An empty W-TinyLFU cache of {@code capacity} bytes. */
     public TinyLfuPolicy(long capacity) {
@@ -29,7 +30,7 @@ public final class TinyLfuPolicy extends AbstractCachePolicy {
                 .executor(Runnable::run)
                 .evictionListener((String k, Long size, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
                     if (k != null && cause.wasEvicted()) {
-                        sizes.remove(k);
+                        untrack(k);
                         evicted(k);
                     }
                 })
@@ -48,11 +49,19 @@ public final class TinyLfuPolicy extends AbstractCachePolicy {
 
     @Override
     public long weightedSize() {
-        long sum = 0;
-        for (long s : sizes.values()) {
-            sum += s;
+        return bytes;
+    }
+
+    private void track(String key, long size) {
+        Long old = sizes.put(key, size);
+        bytes += size - (old == null ? 0 : old);
+    }
+
+    private void untrack(String key) {
+        Long old = sizes.remove(key);
+        if (old != null) {
+            bytes -= old;
         }
-        return sum;
     }
 
     @Override
@@ -69,7 +78,7 @@ public final class TinyLfuPolicy extends AbstractCachePolicy {
     protected void onRequest(ImageRequest request) {
         for (LayerRef l : request.layers()) {
             if (cache.getIfPresent(l.key()) == null) {
-                sizes.put(l.key(), l.size());
+                track(l.key(), l.size());
                 cache.put(l.key(), l.size());
             }
         }
@@ -94,7 +103,8 @@ public final class TinyLfuPolicy extends AbstractCachePolicy {
 
     @Override
     public void remove(String key) {
-        if (sizes.remove(key) != null) {
+        if (sizes.containsKey(key)) {
+            untrack(key);
             cache.invalidate(key);
         }
     }
@@ -110,20 +120,21 @@ public final class TinyLfuPolicy extends AbstractCachePolicy {
     protected void onRestore(PolicyState state, Map<String, Long> onDisk) {
         cache.invalidateAll();
         sizes.clear();
+        bytes = 0;
         drain(); // invalidation is not eviction, but be safe
         // Frequencies are not exported by Caffeine; replaying the order rebuilds recency only.
         if (state != null) {
             for (PolicyState.Entry e : state.segment("coldest-first")) {
                 Long size = onDisk.get(e.key());
                 if (size != null) {
-                    sizes.put(e.key(), size);
+                    track(e.key(), size);
                     cache.put(e.key(), size);
                 }
             }
         }
         onDisk.forEach((k, size) -> {
             if (!sizes.containsKey(k)) {
-                sizes.put(k, size);
+                track(k, size);
                 cache.put(k, size);
             }
         });
