@@ -85,4 +85,17 @@ class CacheSimulatorTest {
                 .getMessage().contains("3 nodes"));
         assertThrows(IllegalArgumentException.class, () -> new CacheSimulator(three, catalog(), 3).run("fifo", 1));
     }
+
+    @Test
+    void clusterAwareArcKeepsMoreDistinctBytesInTheCluster() {
+        TraceGenerator.Generated g = TraceGenerator.generate(TraceGeneratorTest.base(),
+                TraceGenerator.Params.defaults().with(11, 8, 6000));
+        CacheSimulator sim = new CacheSimulator(g.events(), g.images(), 8);
+        for (long cap : new long[] {300_000_000L, 600_000_000L}) {
+            SimResult arc = sim.run("arc", cap);
+            SimResult cluster = sim.run("cluster-arc", cap);
+            assertTrue(cluster.clusterByteHitRatio() > arc.clusterByteHitRatio(), arc + " vs " + cluster);
+            assertTrue(cluster.registryBytes() < arc.registryBytes());
+        }
+    }
 }
