@@ -105,6 +105,11 @@ public final class LayerCache implements AutoCloseable {
             LOG.warn("cache.journal.unreadable file={} reason=\"{}\" action=rebuild-from-store", journal, e.getMessage());
             state = null;
         }
+        if (state != null && !policy.name().equals(state.policy())) {
+            LOG.warn("cache.journal.other-policy file={} journal={} policy={} action=rebuild-from-store",
+                    journal, state.policy(), policy.name());
+            state = null;
+        }
         PolicyState history = state;
         // Register first so a blob committed during the rebuild is not missed; the loop orders both.
         store.addListener(cache.listener);
@@ -115,7 +120,7 @@ public final class LayerCache implements AutoCloseable {
             }
             List<String> evict = policy.restore(history, onDisk);
             LOG.info("cache.open policy={} capacity={} blobs={} bytes={} history={} evict={}", policy.name(),
-                    policy.capacity(), onDisk.size(), policy.weightedSize() , history != null, evict.size());
+                    policy.capacity(), onDisk.size(), policy.weightedSize(), history != null, evict.size());
             cache.apply(evict);
             return null;
         });
