@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
                 PullCommand.class,
                 io.layerswarm.daemon.p2p.P2pCommand.class,
                 io.layerswarm.daemon.keys.KeysCommand.class,
+                CacheSimCommand.class,
+                TraceGenCommand.class,
         })
 public final class Main implements Runnable {
 
