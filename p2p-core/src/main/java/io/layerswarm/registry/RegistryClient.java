@@ -81,10 +81,12 @@ public final class RegistryClient {
     private final URI base;
     private final RegistryTransport transport;
     private final RetryPolicy retry;
+    private final int pageSize;
 
     private RegistryClient(Builder b) {
         this.base = b.baseUri;
         this.retry = b.retryPolicy;
+        this.pageSize = b.pageSize;
         HttpClient.Builder hb = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER) // followed by hand, without credentials off-origin
@@ -656,13 +658,13 @@ public final class RegistryClient {
     /** All tags of a repository, following pagination. */
     public List<String> listTags(String repository) throws IOException {
         checkRepository(repository);
-        return paginate(uri("/v2/" + repository + "/tags/list?n=1000"), "tags", pullScope(repository),
+        return paginate(uri("/v2/" + repository + "/tags/list?n=" + pageSize), "tags", pullScope(repository),
                 "listing tags of " + repository);
     }
 
     /** All repositories ({@code /v2/_catalog}), following pagination. */
     public List<String> catalog() throws IOException {
-        return paginate(uri("/v2/_catalog?n=1000"), "repositories", "registry:catalog:*", "listing the catalog");
+        return paginate(uri("/v2/_catalog?n=" + pageSize), "repositories", "registry:catalog:*", "listing the catalog");
     }
 
     private List<String> paginate(URI first, String field, String scope, String what) throws IOException {
@@ -844,6 +846,7 @@ public final class RegistryClient {
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration requestTimeout = Duration.ofSeconds(60);
         private String userAgent = "layerswarm/0.1";
+        private int pageSize = 1000;
 
         private Builder(URI baseUri) {
             Objects.requireNonNull(baseUri, "baseUri");
@@ -913,6 +916,15 @@ public final class RegistryClient {
                 throw new IllegalArgumentException("userAgent must be non-empty printable ASCII");
             }
             this.userAgent = ua;
+            return this;
+        }
+
+        /** Entries requested per page when listing tags or the catalog; default 1000. */
+        public Builder pageSize(int n) {
+            if (n < 1 || n > 10_000) {
+                throw new IllegalArgumentException("pageSize must be in 1..10000, got " + n);
+            }
+            this.pageSize = n;
             return this;
         }
 
