@@ -579,7 +579,11 @@ public final class RegistryClient {
         try (Reply r = transport.send(new RegistryTransport.Call("PUT", put,
                 Map.of("Content-Type", "application/octet-stream"), body, pushScope(repository), true))) {
             if (r.status() != 201) {
-                throw r.failure("uploading blob " + digest + " to " + repository);
+                RegistryException failure = r.failure("uploading blob " + digest + " to " + repository);
+                // A retried PUT whose first attempt succeeded (response lost) finds its session gone.
+                if (r.status() != 404 || !blobExists(repository, digest)) {
+                    throw failure;
+                }
             }
         }
         log.info("registry.push.blob repo={} digest={} bytes={} mode=monolithic", repository, digest.shortHex(12), size);
