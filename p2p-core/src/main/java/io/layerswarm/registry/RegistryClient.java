@@ -71,7 +71,7 @@ public final class RegistryClient {
             MediaTypes.DOCKER_MANIFEST, MediaTypes.DOCKER_MANIFEST_LIST);
     private static final Pattern TAG = Pattern.compile("[\\w][\\w.-]{0,127}");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
-    private static final Pattern UPLOAD_RANGE = Pattern.compile("(?:bytes=)?0-(\\d+)");
+    private static final Pattern UPLOAD_RANGE = Pattern.compile("(?:bytes=)?0-(-1|\\d+)");
     private static final Pattern LINK_NEXT = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
     private static final int MAX_LIST_BYTES = 4 * 1024 * 1024;
     private static final int MAX_PAGES = 1000;
@@ -593,6 +593,7 @@ public final class RegistryClient {
         long size = Files.size(file);
         long offset = 0;
         int chunks = 0;
+        int failures = 0;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             while (offset < size) {
                 int n = (int) Math.min(chunkSize, size - offset);
@@ -603,23 +604,64 @@ public final class RegistryClient {
                     }
                 }
                 long last = offset + n - 1;
-                // PATCH appends, so it is not retried blindly: a retry could duplicate data.
-                try (Reply r = transport.send(new RegistryTransport.Call("PATCH", location,
-                        Map.of("Content-Type", "application/octet-stream", "Content-Range", offset + "-" + last),
-                        HttpRequest.BodyPublishers.ofByteArray(buf.array()), pushScope(repository), false))) {
-                    if (r.status() != 202) {
-                        throw r.failure("uploading chunk " + offset + "-" + last + " of blob " + digest + " to " + repository);
+                String what = "uploading chunk " + offset + "-" + last + " of blob " + digest + " to " + repository;
+                // PATCH appends, so it is never resent blindly: after a failure we ask the registry
+                // how much it has (upload status) and continue from there.
+                Reply r;
+                try {
+                    r = transport.send(new RegistryTransport.Call("PATCH", location,
+                            Map.of("Content-Type", "application/octet-stream", "Content-Range", offset + "-" + last),
+                            HttpRequest.BodyPublishers.ofByteArray(buf.array()), pushScope(repository), false));
+                } catch (RegistryException e) {
+                    if (e.status() != 0 || ++failures >= retry.maxAttempts()) {
+                        throw e;
                     }
-                    String range = r.header("Range").orElse(null);
-                    Matcher m = range == null ? null : UPLOAD_RANGE.matcher(range.trim());
-                    if (m != null && (!m.matches() || Long.parseLong(m.group(1)) != last)) {
-                        throw new RegistryException("registry acknowledged chunk " + offset + "-" + last + " with Range '"
-                                + RegistryException.abbreviate(range) + "'");
-                    }
-                    location = location(r);
+                    r = null;
+                    log.warn("registry.push.chunk.retry repo={} offset={} cause=\"{}\"", repository, offset, e.getMessage());
                 }
-                offset += n;
-                chunks++;
+                if (r != null) {
+                    try (Reply reply = r) {
+                        if (reply.status() == 202) {
+                            String range = reply.header("Range").orElse(null);
+                            if (range != null && uploadedUpTo(range) != last + 1) {
+                                throw new RegistryException("registry acknowledged chunk " + offset + "-" + last
+                                        + " with Range '" + RegistryException.abbreviate(range) + "'");
+                            }
+                            location = location(reply);
+                            offset += n;
+                            chunks++;
+                            continue;
+                        }
+                        boolean transientFailure = reply.status() >= 500 || reply.status() == 429 || reply.status() == 416;
+                        if (!transientFailure || ++failures >= retry.maxAttempts()) {
+                            throw reply.failure(what);
+                        }
+                        log.warn("registry.push.chunk.retry repo={} offset={} status={}", repository, offset, reply.status());
+                    }
+                }
+                RegistryTransport.sleep(retry.backoff(failures));
+                long next = -1;
+                URI statusLocation = null;
+                try (Reply st = transport.send(new RegistryTransport.Call("GET", location, null, null, pushScope(repository), true))) {
+                    if (st.status() == 204) {
+                        // "0-0" means both "nothing" (distribution 2.x) and "one byte": ambiguous, so restart.
+                        String range = st.header("Range").orElse("0--1").trim();
+                        next = range.matches("(bytes=)?0-0") ? -1 : uploadedUpTo(range);
+                        statusLocation = location(st);
+                    } else {
+                        log.debug("registry.push.chunk.status repo={} status={}", repository, st.status());
+                    }
+                }
+                if (next >= 0 && next <= size) {
+                    offset = next; // the registry tells how much it kept: continue from there
+                    location = statusLocation;
+                } else {
+                    // No usable status (distribution 2.x rejects a session URL whose signed state is
+                    // stale): start a fresh session, which is always correct.
+                    log.warn("registry.push.chunk.restart repo={} digest={} offset={}", repository, digest.shortHex(12), offset);
+                    location = startUpload(repository, Map.of());
+                    offset = 0;
+                }
             }
         }
         URI put = withQuery(location, "digest=" + enc(digest.toString()));
@@ -629,8 +671,17 @@ public final class RegistryClient {
                 throw r.failure("completing chunked upload of blob " + digest + " to " + repository);
             }
         }
-        log.info("registry.push.blob repo={} digest={} bytes={} mode=chunked chunks={}", repository, digest.shortHex(12),
-                size, chunks);
+        log.info("registry.push.blob repo={} digest={} bytes={} mode=chunked chunks={} recovered={}", repository,
+                digest.shortHex(12), size, chunks, failures);
+    }
+
+    /** Bytes received according to an upload {@code Range: 0-<last>} header ({@code 0--1}: none); -1 if malformed. */
+    private static long uploadedUpTo(String range) {
+        Matcher m = UPLOAD_RANGE.matcher(range.trim());
+        if (!m.matches() || m.group(1).length() > 18) {
+            return -1;
+        }
+        return Long.parseLong(m.group(1)) + 1;
     }
 
     private void cancelUpload(URI location, String repository) {

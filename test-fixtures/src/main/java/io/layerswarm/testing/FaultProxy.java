@@ -43,9 +43,14 @@ public final class FaultProxy implements AutoCloseable {
             .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
     private final AtomicInteger failCount = new AtomicInteger();
     private volatile int failStatus;
+    private volatile String failMethod;
+    private final AtomicInteger failSkip = new AtomicInteger();
     private volatile String failHeader;
     private final AtomicLong cutAfter = new AtomicLong(-1);
     private volatile boolean redirectBlobs;
+    private final AtomicInteger swallowCount = new AtomicInteger();
+    private volatile String swallowMethod;
+    private volatile int swallowStatus;
     private final List<String> log = new CopyOnWriteArrayList<>();
 
     private FaultProxy(URI upstream) throws IOException {
@@ -72,14 +77,38 @@ public final class FaultProxy implements AutoCloseable {
 
     /** The next {@code n} requests are answered with {@code status} (and an optional Retry-After) without reaching upstream. */
     public void failNext(int n, int status, String retryAfter) {
+        failMethod = null;
+        failSkip.set(0);
         failStatus = status;
         failHeader = retryAfter;
+        failCount.set(n);
+    }
+
+    /**
+     * After letting {@code skip} requests with this method through, the next {@code n} of them are
+     * answered with {@code status} without reaching upstream.
+     */
+    public void failNext(String method, int skip, int n, int status) {
+        failSkip.set(skip);
+        failMethod = method;
+        failStatus = status;
+        failHeader = null;
         failCount.set(n);
     }
 
     /** The next blob GET is forwarded, but its connection is cut after {@code bytes} body bytes. */
     public void cutNextBlobDownloadAfter(long bytes) {
         cutAfter.set(bytes);
+    }
+
+    /**
+     * The next {@code n} requests with this method reach the registry, but the client gets
+     * {@code status} instead of the registry's answer (a response lost after the server acted).
+     */
+    public void swallowNextResponses(String method, int n, int status) {
+        swallowMethod = method;
+        swallowStatus = status;
+        swallowCount.set(n);
     }
 
     /** Whether blob GETs are answered with a 307 to the upstream registry itself. */
@@ -98,7 +127,9 @@ public final class FaultProxy implements AutoCloseable {
                 + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery());
         boolean blobGet = method.equals("GET") && pathAndQuery.matches("/v2/.+/blobs/sha(256|512):[0-9a-f]+");
         try (ex) {
-            if (failCount.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+            boolean matches = failMethod == null || failMethod.equals(method);
+            if (matches && failCount.get() > 0 && failSkip.getAndUpdate(n -> n > 0 ? n - 1 : 0) == 0
+                    && failCount.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
                 ex.getRequestBody().readAllBytes();
                 if (failHeader != null) {
                     ex.getResponseHeaders().set("Retry-After", failHeader);
@@ -113,11 +144,24 @@ public final class FaultProxy implements AutoCloseable {
                 log.add(method + " " + pathAndQuery + " -> 307 redirect");
                 return;
             }
+            if (method.equals(swallowMethod) && swallowCount.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+                try (InputStream ignored = upstream(ex, method, pathAndQuery).body()) {
+                    ignored.transferTo(OutputStream.nullOutputStream());
+                }
+                ex.sendResponseHeaders(swallowStatus, -1);
+                log.add(method + " " + pathAndQuery + " -> " + swallowStatus + " after forwarding");
+                return;
+            }
             forward(ex, method, pathAndQuery, blobGet ? cutAfter.getAndSet(-1) : -1);
         }
     }
 
     private void forward(HttpExchange ex, String method, String pathAndQuery, long cut) throws IOException {
+        HttpResponse<InputStream> resp = upstream(ex, method, pathAndQuery);
+        relay(ex, method, pathAndQuery, resp, cut);
+    }
+
+    private HttpResponse<InputStream> upstream(HttpExchange ex, String method, String pathAndQuery) throws IOException {
         byte[] body = ex.getRequestBody().readAllBytes();
         HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(upstream + pathAndQuery))
                 .method(method, body.length == 0 ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
@@ -126,16 +170,21 @@ public final class FaultProxy implements AutoCloseable {
                 h.getValue().forEach(v -> rb.header(h.getKey(), v));
             }
         }
-        HttpResponse<InputStream> resp;
         try {
-            resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+            return http.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
+    }
+
+    private void relay(HttpExchange ex, String method, String pathAndQuery, HttpResponse<InputStream> resp, long cut)
+            throws IOException {
         resp.headers().map().forEach((k, vs) -> {
             if (!HOP_HEADERS.contains(k.toLowerCase(Locale.ROOT)) || k.equalsIgnoreCase("content-length") && method.equals("HEAD")) {
-                vs.forEach(v -> ex.getResponseHeaders().add(k, v));
+                // The registry builds absolute Locations from the Host it saw (upstream's): point them back here.
+                vs.forEach(v -> ex.getResponseHeaders().add(k, k.equalsIgnoreCase("location") && v.startsWith(upstream.toString())
+                        ? baseUri() + v.substring(upstream.toString().length()) : v));
             }
         });
         long length = resp.headers().firstValueAsLong("Content-Length").orElse(-2);

@@ -314,19 +314,21 @@ public final class RegistryFixture implements AutoCloseable {
 
     /**
      * The parsed access log so far. The registry writes a line just after it finishes a response, so
-     * this waits until the log has been quiet for a moment (at most ~2 s) before reading.
+     * this waits until the log has been quiet for about 300 ms (at most 3 s) before reading.
      */
     public List<AccessLogEntry> accessLog() {
         try {
+            // Quiet means three unchanged looks 100 ms apart (robust on a loaded machine), 3 s at most.
             long lastSize = -1;
-            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-            while (System.nanoTime() < deadline) {
+            int quiet = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (quiet < 3 && System.nanoTime() < deadline) {
                 long size = Files.size(stdoutLog);
-                if (size == lastSize) {
-                    break;
-                }
+                quiet = size == lastSize ? quiet + 1 : 0;
                 lastSize = size;
-                Thread.sleep(120);
+                if (quiet < 3) {
+                    Thread.sleep(100);
+                }
             }
             List<AccessLogEntry> out = new ArrayList<>();
             for (String line : Files.readAllLines(stdoutLog, StandardCharsets.UTF_8)) {
