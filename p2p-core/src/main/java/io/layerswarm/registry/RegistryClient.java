@@ -97,7 +97,7 @@ public final class RegistryClient {
         HttpClient http = hb.build();
         RegistryAuth auth = new RegistryAuth(b.username, b.password, http, b.userAgent, b.requestTimeout);
         this.transport = new RegistryTransport(http, base, auth, b.maxConcurrentRequests, b.retryPolicy,
-                b.requestTimeout, b.userAgent);
+                b.requestTimeout, b.readTimeout, b.userAgent);
     }
 
     /** A builder for a registry at {@code baseUri} ({@code http://host:port} or {@code https://...}). */
@@ -900,6 +900,7 @@ public final class RegistryClient {
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration requestTimeout = Duration.ofSeconds(60);
+        private Duration readTimeout = Duration.ofSeconds(60);
         private String userAgent = "layerswarm/0.1";
         private int pageSize = 1000;
 
@@ -958,9 +959,18 @@ public final class RegistryClient {
             return this;
         }
 
-        /** Time allowed until response headers arrive; default 60 s. Body streaming is not limited. */
+        /** Time allowed until response headers arrive; default 60 s. */
         public Builder requestTimeout(Duration d) {
             this.requestTimeout = positive(d, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * Longest pause allowed while a response body streams; default 60 s. A stalled body fails
+         * with {@link java.net.http.HttpTimeoutException} (downloads then resume from where they were).
+         */
+        public Builder readTimeout(Duration d) {
+            this.readTimeout = positive(d, "readTimeout");
             return this;
         }
 

@@ -130,6 +130,24 @@ class RegistryFaultIT {
     }
 
     @Test
+    void stalledBodyTimesOutAndDownloadResumes() throws Exception {
+        RegistryClient c = RegistryClient.builder(proxy.baseUri()).retryPolicy(FAST).readTimeout(Duration.ofMillis(400)).build();
+        proxy.stallNextBlobDownloadAfter(300_000, 5_000);
+        long t0 = System.nanoTime();
+        try (InputStream in = c.openBlob("faults", digest)) {
+            java.net.http.HttpTimeoutException e = assertThrows(java.net.http.HttpTimeoutException.class, in::readAllBytes);
+            assertTrue(e.getMessage().contains("no data for 400 ms"), e.getMessage());
+        }
+        assertTrue(System.nanoTime() - t0 < 4_000_000_000L, "failed before the stall ended");
+        assertTrue(!Thread.currentThread().isInterrupted(), "the watchdog's interrupt must not leak");
+
+        proxy.stallNextBlobDownloadAfter(500_000, 5_000);
+        Path target = tmp.resolve("stalled");
+        assertEquals(data.length, c.downloadBlob("faults", digest, data.length, target));
+        assertArrayEquals(data, Files.readAllBytes(target));
+    }
+
+    @Test
     void followsRedirectsToStorage() throws Exception {
         proxy.redirectBlobs(true);
         try {

@@ -47,6 +47,8 @@ public final class FaultProxy implements AutoCloseable {
     private final AtomicInteger failSkip = new AtomicInteger();
     private volatile String failHeader;
     private final AtomicLong cutAfter = new AtomicLong(-1);
+    private final AtomicLong stallAfter = new AtomicLong(-1);
+    private volatile long stallMillis;
     private volatile boolean redirectBlobs;
     private final AtomicInteger swallowCount = new AtomicInteger();
     private volatile String swallowMethod;
@@ -94,6 +96,12 @@ public final class FaultProxy implements AutoCloseable {
         failStatus = status;
         failHeader = null;
         failCount.set(n);
+    }
+
+    /** The next blob GET is forwarded, but sends nothing for {@code millis} after {@code bytes} body bytes, then is cut. */
+    public void stallNextBlobDownloadAfter(long bytes, long millis) {
+        stallMillis = millis;
+        stallAfter.set(bytes);
     }
 
     /** The next blob GET is forwarded, but its connection is cut after {@code bytes} body bytes. */
@@ -152,13 +160,18 @@ public final class FaultProxy implements AutoCloseable {
                 log.add(method + " " + pathAndQuery + " -> " + swallowStatus + " after forwarding");
                 return;
             }
+            long stall = blobGet ? stallAfter.getAndSet(-1) : -1;
+            if (stall >= 0) {
+                relay(ex, method, pathAndQuery, upstream(ex, method, pathAndQuery), stall, stallMillis);
+                return;
+            }
             forward(ex, method, pathAndQuery, blobGet ? cutAfter.getAndSet(-1) : -1);
         }
     }
 
     private void forward(HttpExchange ex, String method, String pathAndQuery, long cut) throws IOException {
         HttpResponse<InputStream> resp = upstream(ex, method, pathAndQuery);
-        relay(ex, method, pathAndQuery, resp, cut);
+        relay(ex, method, pathAndQuery, resp, cut, 0);
     }
 
     private HttpResponse<InputStream> upstream(HttpExchange ex, String method, String pathAndQuery) throws IOException {
@@ -178,8 +191,8 @@ public final class FaultProxy implements AutoCloseable {
         }
     }
 
-    private void relay(HttpExchange ex, String method, String pathAndQuery, HttpResponse<InputStream> resp, long cut)
-            throws IOException {
+    private void relay(HttpExchange ex, String method, String pathAndQuery, HttpResponse<InputStream> resp, long cut,
+                       long stallMs) throws IOException {
         resp.headers().map().forEach((k, vs) -> {
             if (!HOP_HEADERS.contains(k.toLowerCase(Locale.ROOT)) || k.equalsIgnoreCase("content-length") && method.equals("HEAD")) {
                 // The registry builds absolute Locations from the Host it saw (upstream's): point them back here.
@@ -199,6 +212,14 @@ public final class FaultProxy implements AutoCloseable {
             if (cut >= 0) {
                 out.write(in.readNBytes((int) Math.min(cut, Integer.MAX_VALUE - 16)));
                 out.flush();
+                if (stallMs > 0) {
+                    log.add(method + " " + pathAndQuery + " -> " + resp.statusCode() + " stalled after " + cut);
+                    try {
+                        Thread.sleep(stallMs);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 log.add(method + " " + pathAndQuery + " -> " + resp.statusCode() + " cut after " + cut);
                 // Closing the socket under the exchange drops the connection mid-body.
                 throw new IOException("connection cut by fault injection");
