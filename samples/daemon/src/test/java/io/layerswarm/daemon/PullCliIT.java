@@ -162,10 +162,27 @@ class PullCliIT {
             assertEquals(1, missing.status());
             assertEquals(1, missing.stderr().lines().count(), missing.stderr());
             assertTrue(missing.stderr().startsWith("error: ") && missing.stderr().contains("MANIFEST_UNKNOWN"), missing.stderr());
-            Result notEmpty = pull(null, "cli/app:v1", "--registry", reg.baseUri().toString(), "--output", layout.toString(),
+            Path occupied = Files.createDirectories(tmp.resolve("occupied"));
+            Files.writeString(occupied.resolve("precious.txt"), "keep me");
+            Result notEmpty = pull(null, "cli/app:v1", "--registry", reg.baseUri().toString(), "--output", occupied.toString(),
                     "--store", store.toString());
             assertEquals(1, notEmpty.status());
             assertTrue(notEmpty.stderr().contains("not empty"), notEmpty.stderr());
+            assertEquals(List.of(occupied.resolve("precious.txt")), Files.list(occupied).toList());
+
+            // Pulling another tag into the existing layout adds an entry.
+            RegistryClient c = client(reg);
+            Digest amdDigest = ImageIndex.parse(c.getManifest("cli/app", "v1").bytes()).select(Platform.linuxAmd64())
+                    .orElseThrow().digest();
+            c.putManifest("cli/app", "amd", c.getManifest("cli/app", amdDigest.toString()).bytes(), MediaTypes.OCI_MANIFEST);
+            Result second = pull(null, "cli/app:amd", "--registry", reg.baseUri().toString(), "--output", layout.toString(),
+                    "--store", store.toString());
+            assertEquals(0, second.status(), second.stdout() + second.stderr());
+            assertEquals("amd64", JSON.readTree(tool("/usr/bin/skopeo", "--insecure-policy", "inspect", "oci:" + layout + ":amd")
+                    .stdout()).get("Architecture").asText());
+            assertEquals("arm64", JSON.readTree(tool("/usr/bin/skopeo", "--insecure-policy", "inspect", "oci:" + layout + ":v1")
+                    .stdout()).get("Architecture").asText());
+            assertEquals(2, JSON.readTree(Files.readAllBytes(layout.resolve("index.json"))).get("manifests").size());
             Result badRef = pull(null, "cli/App:v1", "--registry", reg.baseUri().toString(), "--output", tmp.resolve("y").toString());
             assertEquals(1, badRef.status());
             assertTrue(badRef.stderr().contains("repository component 'App'"), badRef.stderr());
