@@ -148,6 +148,32 @@ class RegistryFaultIT {
     }
 
     @Test
+    void corruptContentIsRejected() throws Exception {
+        RegistryClient c = viaProxy(FAST);
+        Digest manifestDigest = image.manifest().digest();
+        proxy.corruptNext("/manifests/" + manifestDigest, 1);
+        DigestMismatchException m = assertThrows(DigestMismatchException.class,
+                () -> c.getManifest("faults", manifestDigest.toString()));
+        assertEquals(manifestDigest, m.expected());
+        // by tag, the registry's Docker-Content-Digest header no longer matches the body
+        proxy.corruptNext("/manifests/v1", 1);
+        assertTrue(assertThrows(DigestMismatchException.class, () -> c.getManifest("faults", "v1")).getMessage()
+                .contains("Docker-Content-Digest"));
+
+        proxy.corruptNext("/blobs/" + digest, 1);
+        try (InputStream in = c.openBlob("faults", digest)) {
+            assertThrows(DigestMismatchException.class, in::readAllBytes);
+        }
+        proxy.corruptNext("/blobs/" + digest, 1);
+        Path target = tmp.resolve("corrupt-download");
+        assertThrows(DigestMismatchException.class, () -> c.downloadBlob("faults", digest, data.length, target));
+        assertTrue(Files.notExists(target), "nothing unverified is left behind");
+        // and once the fault is gone, the same calls succeed
+        assertEquals(manifestDigest, c.getManifest("faults", "v1").digest());
+        assertEquals(data.length, c.downloadBlob("faults", digest, data.length, target));
+    }
+
+    @Test
     void followsRedirectsToStorage() throws Exception {
         proxy.redirectBlobs(true);
         try {

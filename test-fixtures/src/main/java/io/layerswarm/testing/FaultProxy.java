@@ -50,6 +50,8 @@ public final class FaultProxy implements AutoCloseable {
     private final AtomicLong stallAfter = new AtomicLong(-1);
     private volatile long stallMillis;
     private volatile boolean redirectBlobs;
+    private final AtomicInteger corruptCount = new AtomicInteger();
+    private volatile String corruptPath;
     private final AtomicInteger swallowCount = new AtomicInteger();
     private volatile String swallowMethod;
     private volatile int swallowStatus;
@@ -117,6 +119,15 @@ public final class FaultProxy implements AutoCloseable {
         swallowMethod = method;
         swallowStatus = status;
         swallowCount.set(n);
+    }
+
+    /**
+     * The next {@code n} GET responses whose path contains {@code pathPart} are forwarded with one
+     * body byte flipped (a registry or network serving wrong content).
+     */
+    public void corruptNext(String pathPart, int n) {
+        corruptPath = pathPart;
+        corruptCount.set(n);
     }
 
     /** Whether blob GETs are answered with a 307 to the upstream registry itself. */
@@ -223,6 +234,17 @@ public final class FaultProxy implements AutoCloseable {
                 log.add(method + " " + pathAndQuery + " -> " + resp.statusCode() + " cut after " + cut);
                 // Closing the socket under the exchange drops the connection mid-body.
                 throw new IOException("connection cut by fault injection");
+            }
+            String cp = corruptPath;
+            if (method.equals("GET") && cp != null && pathAndQuery.contains(cp)
+                    && corruptCount.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {
+                byte[] data = in.readAllBytes();
+                if (data.length > 0) {
+                    data[data.length / 2] ^= 0x01;
+                }
+                out.write(data);
+                log.add(method + " " + pathAndQuery + " -> " + resp.statusCode() + " corrupted");
+                return;
             }
             in.transferTo(out);
             log.add(method + " " + pathAndQuery + " -> " + resp.statusCode());

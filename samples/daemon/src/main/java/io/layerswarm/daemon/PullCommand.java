@@ -218,14 +218,15 @@ public final class PullCommand implements Callable<Integer> {
                 cs.ingest(d.digest(), d.size(), in); // verified by the store before commit
                 progress.blobDone(d);
                 return;
-            } catch (io.layerswarm.registry.DigestMismatchException
-                     | io.layerswarm.cache.store.DigestMismatchException e) {
-                throw e; // the registry served wrong content: retrying will not help
             } catch (IOException e) {
-                progress.fetchedBytes.addAndGet(-counted[0]); // that attempt's bytes are discarded
-                if (attempt >= FETCH_ATTEMPTS) {
+                // Wrong content or a 4xx (missing, forbidden) will not change on retry.
+                boolean permanent = e instanceof io.layerswarm.registry.DigestMismatchException
+                        || e instanceof io.layerswarm.cache.store.DigestMismatchException
+                        || e instanceof io.layerswarm.registry.RegistryException re && re.status() >= 400 && re.status() < 500;
+                if (permanent || attempt >= FETCH_ATTEMPTS) {
                     throw e;
                 }
+                progress.fetchedBytes.addAndGet(-counted[0]); // that attempt's bytes are discarded
             }
         }
     }

@@ -14,6 +14,7 @@ import io.layerswarm.oci.ImageManifest;
 import io.layerswarm.oci.MediaTypes;
 import io.layerswarm.oci.Platform;
 import io.layerswarm.registry.RegistryClient;
+import io.layerswarm.testing.FaultProxy;
 import io.layerswarm.testing.RegistryFixture;
 import io.layerswarm.testing.RegistryFixture.Mode;
 import io.layerswarm.testing.TestTar;
@@ -186,6 +187,19 @@ class PullCliIT {
             Result badRef = pull(null, "cli/App:v1", "--registry", reg.baseUri().toString(), "--output", tmp.resolve("y").toString());
             assertEquals(1, badRef.status());
             assertTrue(badRef.stderr().contains("repository component 'App'"), badRef.stderr());
+            // Wrong bytes from the registry: refused, nothing committed, no layout written.
+            try (FaultProxy proxy = FaultProxy.start(reg.baseUri())) {
+                Digest layer = arm.manifest().layers().get(0).digest();
+                proxy.corruptNext("/blobs/" + layer, 5);
+                Path freshStore = tmp.resolve("fresh-store");
+                Path badLayout = tmp.resolve("bad-layout");
+                Result corrupt = pull(null, "cli/app:v1", "--registry", proxy.baseUri().toString(), "--platform", "linux/arm64",
+                        "--output", badLayout.toString(), "--store", freshStore.toString());
+                assertEquals(1, corrupt.status(), corrupt.stdout());
+                assertTrue(corrupt.stderr().contains("does not match digest " + layer), corrupt.stderr());
+                assertTrue(Files.notExists(freshStore.resolve("blobs/sha256/" + layer.hex())), "corrupt blob not committed");
+                assertTrue(Files.notExists(badLayout.resolve("index.json")), "no layout index on failure");
+            }
             Result noPlatform = pull(null, "cli/app:v1", "--registry", reg.baseUri().toString(), "--platform", "linux/s390x",
                     "--output", tmp.resolve("z").toString(), "--store", store.toString());
             assertEquals(1, noPlatform.status());
