@@ -64,10 +64,7 @@ public final class RegistryFixture implements AutoCloseable {
     private final boolean tls;
 
     private RegistryFixture(Mode mode, boolean tls) throws IOException {
-        if (!Files.isExecutable(REGISTRY_BINARY)) {
-            throw new IllegalStateException(REGISTRY_BINARY + " is missing: install the Debian package "
-                    + "'docker-registry' (scripts/install-system-packages.sh)");
-        }
+        requireTool(REGISTRY_BINARY, "docker-registry");
         this.mode = mode;
         this.tls = tls;
         this.workDir = Files.createTempDirectory("layerswarm-registry-");
@@ -209,6 +206,14 @@ public final class RegistryFixture implements AutoCloseable {
                 + "; log:\n" + tail(stderrLog));
     }
 
+    /** Fails with an actionable message when a tool the fixture runs is not installed. */
+    static void requireTool(Path binary, String debianPackage) {
+        if (!Files.isExecutable(binary)) {
+            throw new IllegalStateException(binary + " is missing: install the Debian package '" + debianPackage
+                    + "' (scripts/install-system-packages.sh)");
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -217,10 +222,7 @@ public final class RegistryFixture implements AutoCloseable {
 
     private static String bcryptLine(String user, String password) throws IOException {
         Path htpasswd = Path.of("/usr/bin/htpasswd");
-        if (!Files.isExecutable(htpasswd)) {
-            throw new IllegalStateException("/usr/bin/htpasswd is missing: install the Debian package "
-                    + "'apache2-utils' (scripts/install-system-packages.sh)");
-        }
+        requireTool(htpasswd, "apache2-utils");
         Process p = new ProcessBuilder(htpasswd.toString(), "-Bbn", user, password).start();
         try {
             byte[] out = p.getInputStream().readAllBytes();
