@@ -32,7 +32,7 @@ final class RegistryAuth {
     private static final Duration DEFAULT_TOKEN_LIFETIME = Duration.ofSeconds(60);
     private static final Duration EXPIRY_MARGIN = Duration.ofSeconds(10);
 
-    private record Token(String value, Instant expires) {
+    record Token(String value, Instant expires) {
     }
 
     private final String basicHeader;
@@ -174,7 +174,7 @@ final class RegistryAuth {
         return scope == null ? "" : scope;
     }
 
-    private static Token parseToken(byte[] body, URI realm) throws RegistryException {
+    static Token parseToken(byte[] body, URI realm) throws RegistryException {
         JsonNode root;
         try {
             root = JSON.readTree(body);

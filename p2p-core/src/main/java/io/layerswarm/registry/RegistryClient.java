@@ -70,8 +70,8 @@ public final class RegistryClient {
     private static final String MANIFEST_ACCEPT = String.join(", ", MediaTypes.OCI_MANIFEST, MediaTypes.OCI_INDEX,
             MediaTypes.DOCKER_MANIFEST, MediaTypes.DOCKER_MANIFEST_LIST);
     private static final Pattern TAG = Pattern.compile("[\\w][\\w.-]{0,127}");
-    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
-    private static final Pattern UPLOAD_RANGE = Pattern.compile("(?:bytes=)?0-(-1|\\d+)");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d{1,18})-(\\d{1,18})/(\\d{1,18}|\\*)");
+    private static final Pattern UPLOAD_RANGE = Pattern.compile("(?:bytes=)?0-(-1|\\d{1,18})");
     private static final Pattern LINK_NEXT = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
     private static final int MAX_LIST_BYTES = 4 * 1024 * 1024;
     private static final int MAX_PAGES = 1000;
@@ -678,7 +678,7 @@ public final class RegistryClient {
     /** Bytes received according to an upload {@code Range: 0-<last>} header ({@code 0--1}: none); -1 if malformed. */
     private static long uploadedUpTo(String range) {
         Matcher m = UPLOAD_RANGE.matcher(range.trim());
-        if (!m.matches() || m.group(1).length() > 18) {
+        if (!m.matches()) {
             return -1;
         }
         return Long.parseLong(m.group(1)) + 1;
@@ -741,7 +741,12 @@ public final class RegistryClient {
                 if (link != null) {
                     Matcher m = LINK_NEXT.matcher(link);
                     if (m.find()) {
-                        next = current.resolve(m.group(1));
+                        try {
+                            next = current.resolve(m.group(1));
+                        } catch (IllegalArgumentException e) {
+                            throw new RegistryException(what + ": unusable pagination link '"
+                                    + RegistryException.abbreviate(link) + "'", e);
+                        }
                         if (!transport.sameOrigin(next)) {
                             throw new RegistryException(what + ": pagination link leaves the registry: " + next);
                         }
