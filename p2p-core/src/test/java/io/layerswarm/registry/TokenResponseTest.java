@@ -45,4 +45,11 @@ class TokenResponseTest {
             assertThrows(RegistryException.class, () -> RegistryAuth.parseToken(junk, REALM));
         }
     }
+
+    @Test
+    void scopesAreMergedPerResource() {
+        assertEquals(java.util.List.of("repository:a/b:pull,push", "repository:c:pull", "registry:catalog:*", "weird"),
+                java.util.List.copyOf(RegistryAuth.mergeScopes(java.util.List.of("repository:a/b:push,pull",
+                        "repository:c:pull", "repository:a/b:pull", "registry:catalog:*", "weird", " ", "repository:c:pull"))));
+    }
 }
