@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
 /** {@code layerswarm p2p ...}: libp2p diagnostics (listen, ping, identify). */
 @Command(name = "p2p", description = "libp2p diagnostics: run a peer, ping or identify a peer.",
         mixinStandardHelpOptions = true,
-        subcommands = {P2pCommand.Listen.class, P2pCommand.PingCmd.class, P2pCommand.IdentifyCmd.class})
+        subcommands = {P2pCommand.Listen.class, P2pCommand.PingCmd.class, P2pCommand.IdentifyCmd.class,
+            P2pProvideCommand.class, P2pFindProvidersCommand.class})
 public final class P2pCommand implements Runnable {
     @Spec
     CommandSpec spec;

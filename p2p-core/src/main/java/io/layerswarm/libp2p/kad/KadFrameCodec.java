@@ -1,0 +1,58 @@
+package io.layerswarm.libp2p.kad;
+
+import io.layerswarm.libp2p.multiformats.Varint;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageCodec;
+import io.netty.handler.codec.DecoderException;
+import java.util.List;
+
+/**
+ * Netty codec for a kad stream: unsigned-varint length-prefixed protobuf {@link KadMessage}s in both
+ * directions. Frames over {@link KadMessageCodec#MAX_MESSAGE_SIZE} are refused as soon as their
+ * length prefix is read, before any body is buffered.
+ */
+public final class KadFrameCodec extends ByteToMessageCodec<KadMessage> {
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, KadMessage msg, ByteBuf out) {
+        byte[] body = KadMessageCodec.encode(msg);
+        Varint.write(body.length, out);
+        out.writeBytes(body);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        int start = in.readerIndex();
+        long len;
+        try {
+            len = Varint.tryRead(in);
+        } catch (IllegalArgumentException e) {
+            throw fail(in, new KadProtocolException("bad kad frame length: " + e.getMessage(), e));
+        }
+        if (len < 0) {
+            return;
+        }
+        if (len > KadMessageCodec.MAX_MESSAGE_SIZE) {
+            throw fail(in, new KadProtocolException(
+                    "kad frame too large: " + len + " > " + KadMessageCodec.MAX_MESSAGE_SIZE));
+        }
+        if (in.readableBytes() < len) {
+            in.readerIndex(start);
+            return;
+        }
+        byte[] body = new byte[(int) len];
+        in.readBytes(body);
+        try {
+            out.add(KadMessageCodec.decode(body));
+        } catch (KadProtocolException e) {
+            throw fail(in, e);
+        }
+    }
+
+    /** A broken stream cannot be resynchronised: drop what is buffered so it is not decoded again. */
+    private static DecoderException fail(ByteBuf in, KadProtocolException e) {
+        in.skipBytes(in.readableBytes());
+        return new DecoderException(e);
+    }
+}

@@ -1,0 +1,86 @@
+package io.layerswarm.libp2p.kad;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.multiformats.Cid;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.multiformats.OciCids;
+import io.layerswarm.oci.Digest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Kad over real hosts (TCP, Noise, Yamux) on loopback. */
+class KadHostBindingTest {
+
+    private final List<Host> hosts = new ArrayList<>();
+    private final List<KadHostBinding> kads = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() {
+        kads.forEach(KadHostBinding::close);
+        hosts.forEach(Host::close);
+    }
+
+    private KadHostBinding node(KadConfig cfg) throws Exception {
+        Host h = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
+                .ioThreads(1).build().start();
+        hosts.add(h);
+        KadHostBinding k = KadHostBinding.attach(h, cfg, Duration.ofSeconds(5));
+        kads.add(k);
+        return k;
+    }
+
+    private static Multiaddr fullAddr(Host h) {
+        return h.listenAddrs().get(0).encapsulate(Multiaddr.parse("/p2p/" + h.peerId().toBase58()));
+    }
+
+    @Test
+    void providerFoundAcrossFiveHosts() throws Exception {
+        KadConfig cfg = KadConfig.defaults();
+        List<KadHostBinding> nodes = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            nodes.add(node(cfg));
+        }
+        Multiaddr seed = fullAddr(hosts.get(0));
+        for (int i = 1; i < 5; i++) {
+            int size = nodes.get(i).bootstrap(List.of(seed)).get(20, TimeUnit.SECONDS);
+            assertTrue(size >= 1, "node " + i + " routing table empty after bootstrap");
+        }
+        Cid cid = OciCids.toCid(Digest.sha256("layer".getBytes(StandardCharsets.UTF_8)));
+        int delivered = nodes.get(2).dht().provide(cid).get(20, TimeUnit.SECONDS);
+        assertTrue(delivered >= 1, "ADD_PROVIDER delivered to " + delivered);
+        List<KadPeer> found = nodes.get(4).dht().findProviders(cid, 3).get(20, TimeUnit.SECONDS);
+        assertEquals(List.of(hosts.get(2).peerId()), found.stream().map(p -> PeerId.fromBytes(p.id())).toList());
+        assertFalse(found.get(0).addrs().isEmpty(), "provider record carries the provider's addresses");
+        assertEquals(hosts.get(2).listenAddrs().get(0), Multiaddr.decode(found.get(0).addrs().get(0)));
+    }
+
+    @Test
+    void clientModeHostServesNothingButFinds() throws Exception {
+        KadHostBinding server = node(KadConfig.defaults());
+        KadHostBinding provider = node(KadConfig.defaults());
+        KadHostBinding client = node(KadConfig.defaults().withClientMode(true));
+        Multiaddr seed = fullAddr(hosts.get(0));
+        provider.bootstrap(List.of(seed)).get(20, TimeUnit.SECONDS);
+        client.bootstrap(List.of(seed)).get(20, TimeUnit.SECONDS);
+        assertFalse(hosts.get(2).protocols().contains(KadDht.PROTOCOL));
+        byte[] key = KadDht.providerKey(Digest.sha256(new byte[] {1}));
+        provider.dht().provide(key).get(20, TimeUnit.SECONDS);
+        assertEquals(1, client.dht().findProviders(key, 1).get(20, TimeUnit.SECONDS).size());
+        assertFalse(server.dht().inRoutingTable(hosts.get(2).peerId().bytes()));
+        // A server asking the client gets refused at protocol negotiation and does not route it.
+        KadPeer clientPeer = new KadPeer(hosts.get(2).peerId().bytes(), List.of(hosts.get(2).listenAddrs().get(0).bytes()), null);
+        assertTrue(server.request(clientPeer, KadMessage.request(KadMessage.Type.FIND_NODE, key))
+                .handle((r, e) -> e != null).get(20, TimeUnit.SECONDS));
+    }
+}
