@@ -198,6 +198,19 @@ public class HostTest {
     }
 
     @Test
+    void unansweredKeepAliveClosesTheConnection() throws Exception {
+        b = newHost();
+        a = Host.builder(Ed25519PrivateKey.generate()).keepAlive(Duration.ofSeconds(1))
+                .tick(Duration.ofMillis(50)).build().start();
+        Connection c = a.connect(fullAddr(b)).get(10, TimeUnit.SECONDS);
+        Thread.sleep(2500);
+        assertTrue(c.isOpen(), "answered keep-alives keep the connection");
+        // The peer stops reading: pings go unanswered.
+        b.connection(a.peerId()).orElseThrow().channel().config().setAutoRead(false);
+        assertTrue(c.channel().closeFuture().await(10, TimeUnit.SECONDS), "dead peer detected");
+    }
+
+    @Test
     void connectionLimitRefusesExtraConnections() throws Exception {
         b = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                 .maxConnections(1).build().start();
