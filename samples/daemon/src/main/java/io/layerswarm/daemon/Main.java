@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code layerswarm} executable jar. */
 @Command(name = "layerswarm", mixinStandardHelpOptions = true, version = "layerswarm 0.1.0",
         description = "Peer-to-peer container layer distribution for edge clouds.",
-        subcommands = {CommandLine.HelpCommand.class, io.layerswarm.daemon.p2p.P2pCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, io.layerswarm.daemon.p2p.P2pCommand.class,
+            io.layerswarm.daemon.keys.KeysCommand.class})
 public final class Main implements Runnable {
 
     /** Runs the CLI and exits with its status. */
