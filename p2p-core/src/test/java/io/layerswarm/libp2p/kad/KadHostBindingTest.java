@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.multiformats.Cid;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.OciCids;
@@ -63,6 +64,37 @@ class KadHostBindingTest {
         assertEquals(List.of(hosts.get(2).peerId()), found.stream().map(p -> PeerId.fromBytes(p.id())).toList());
         assertFalse(found.get(0).addrs().isEmpty(), "provider record carries the provider's addresses");
         assertEquals(hosts.get(2).listenAddrs().get(0), Multiaddr.decode(found.get(0).addrs().get(0)));
+    }
+
+    @Test
+    void identifyAddsKadServersButNotClientsOrOthers() throws Exception {
+        KadHostBinding a = node(KadConfig.defaults());
+        KadHostBinding b = node(KadConfig.defaults());
+        KadHostBinding client = node(KadConfig.defaults().withClientMode(true));
+        Host plain = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
+                .ioThreads(1).build().start();
+        hosts.add(plain);
+        for (Host h : hosts) {
+            Identify.attach(h);
+        }
+        Host ha = hosts.get(0);
+        ha.connect(fullAddr(hosts.get(1))).get(10, TimeUnit.SECONDS);
+        hosts.get(2).connect(fullAddr(ha)).get(10, TimeUnit.SECONDS);
+        plain.connect(fullAddr(ha)).get(10, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!(a.dht().inRoutingTable(hosts.get(1).peerId().bytes()) && b.dht().inRoutingTable(ha.peerId().bytes()))) {
+            assertTrue(System.nanoTime() < deadline, "identified kad servers were not routed");
+            Thread.sleep(50);
+        }
+        // The client learnt of a server the same way, but nobody routes the client or the plain host.
+        while (!client.dht().inRoutingTable(ha.peerId().bytes())) {
+            assertTrue(System.nanoTime() < deadline, "client did not route the server it connected to");
+            Thread.sleep(50);
+        }
+        Thread.sleep(500); // identify of the others has long finished by now
+        assertFalse(a.dht().inRoutingTable(hosts.get(2).peerId().bytes()), "client-mode peer routed");
+        assertFalse(a.dht().inRoutingTable(plain.peerId().bytes()), "peer without kad routed");
+        assertEquals(1, a.dht().routingTableSize(), "only the other kad server is routed");
     }
 
     @Test

@@ -49,4 +49,48 @@ class KadLookupBenchmark {
             }
         }
     }
+
+    /** Provide and find over real loopback hosts (TCP, Noise, Yamux), one event-loop thread each. */
+    @Test
+    void providerRoundTripOverLoopbackHosts() throws Exception {
+        int n = 20;
+        List<io.layerswarm.libp2p.host.Host> hosts = new ArrayList<>();
+        List<KadHostBinding> kads = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                io.layerswarm.libp2p.host.Host h = io.layerswarm.libp2p.host.Host
+                        .builder(io.layerswarm.libp2p.crypto.Ed25519PrivateKey.generate())
+                        .listen(io.layerswarm.libp2p.multiformats.Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
+                        .ioThreads(1).build().start();
+                hosts.add(h);
+                kads.add(KadHostBinding.attach(h, KadConfig.defaults(), java.time.Duration.ofSeconds(10)));
+            }
+            io.layerswarm.libp2p.multiformats.Multiaddr seed = hosts.get(0).listenAddrs().get(0).encapsulate(
+                    io.layerswarm.libp2p.multiformats.Multiaddr.parse("/p2p/" + hosts.get(0).peerId().toBase58()));
+            for (int i = 1; i < n; i++) {
+                kads.get(i).bootstrap(List.of(seed)).get(60, TimeUnit.SECONDS);
+            }
+            int rounds = 20;
+            long provideNs = 0;
+            long findNs = 0;
+            int found = 0;
+            for (int r = 0; r < rounds; r++) {
+                byte[] key = KadDht.providerKey(io.layerswarm.oci.Digest.sha256(new byte[] {(byte) r, 1}));
+                long t0 = System.nanoTime();
+                int provider = (r * 7 + 1) % n;
+                int finder = (provider + 1 + r % (n - 1)) % n; // never the provider itself
+                kads.get(provider).dht().provide(key).get(60, TimeUnit.SECONDS);
+                long t1 = System.nanoTime();
+                found += kads.get(finder).dht().findProviders(key, 1).get(60, TimeUnit.SECONDS).size();
+                long t2 = System.nanoTime();
+                provideNs += t1 - t0;
+                findNs += t2 - t1;
+            }
+            System.out.printf("kad-bench-hosts nodes=%d rounds=%d found=%d provide_ms=%.1f find_providers_ms=%.1f%n",
+                    n, rounds, found, provideNs / 1e6 / rounds, findNs / 1e6 / rounds);
+        } finally {
+            kads.forEach(KadHostBinding::close);
+            hosts.forEach(io.layerswarm.libp2p.host.Host::close);
+        }
+    }
 }
