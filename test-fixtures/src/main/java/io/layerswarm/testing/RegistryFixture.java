@@ -1,0 +1,364 @@
+package io.layerswarm.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real Debian {@code docker-registry} (distribution 2.8) on a random 127.0.0.1 port with temporary
+ * storage, for integration tests. Three authentication modes: none, htpasswd (bcrypt) and token
+ * (JWTs from a token server the fixture runs on loopback). The registry's access log is captured and
+ * parsed, so tests can count the bytes it served per blob.
+ *
+ * <pre>{@code
+ * try (RegistryFixture reg = RegistryFixture.start(RegistryFixture.Mode.TOKEN)) {
+ *     URI base = reg.baseUri();   // http://127.0.0.1:PORT
+ *     ... reg.username(), reg.password(), reg.blobBytesServed() ...
+ * }
+ * }</pre>
+ */
+public final class RegistryFixture implements AutoCloseable {
+
+    /** Authentication mode of the registry. */
+    public enum Mode {
+        /** No authentication. */
+        PLAIN,
+        /** HTTP Basic against a bcrypt htpasswd file. */
+        HTPASSWD,
+        /** Bearer tokens from the fixture's own token server. */
+        TOKEN
+    }
+
+    /** Path of the registry binary the Debian package installs. */
+    public static final Path REGISTRY_BINARY = Path.of("/usr/bin/docker-registry");
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
+
+    private final Mode mode;
+    private final Path workDir;
+    private final Path storageDir;
+    private final Path stdoutLog;
+    private final Path stderrLog;
+    private final int port;
+    private final String username;
+    private final String password;
+    private final TokenServer tokenServer;
+    private final Process process;
+
+    private RegistryFixture(Mode mode) throws IOException {
+        if (!Files.isExecutable(REGISTRY_BINARY)) {
+            throw new IllegalStateException(REGISTRY_BINARY + " is missing: install the Debian package "
+                    + "'docker-registry' (scripts/install-system-packages.sh)");
+        }
+        this.mode = mode;
+        this.workDir = Files.createTempDirectory("layerswarm-registry-");
+        this.storageDir = Files.createDirectories(workDir.resolve("storage"));
+        this.stdoutLog = workDir.resolve("access.log");
+        this.stderrLog = workDir.resolve("registry.log");
+        this.username = "tester";
+        this.password = "pw-" + UUID.randomUUID();
+        TokenServer ts = null;
+        Process p = null;
+        int chosenPort = -1;
+        try {
+            StringBuilder auth = new StringBuilder();
+            switch (mode) {
+                case PLAIN -> { }
+                case HTPASSWD -> {
+                    Path htpasswd = workDir.resolve("htpasswd");
+                    Files.writeString(htpasswd, bcryptLine(username, password));
+                    auth.append("auth:\n  htpasswd:\n    realm: layerswarm-test\n    path: ")
+                            .append(htpasswd).append('\n');
+                }
+                case TOKEN -> {
+                    ts = new TokenServer(username, password);
+                    Path bundle = workDir.resolve("token-root.pem");
+                    ts.writeRootCertBundle(bundle);
+                    auth.append("auth:\n  token:\n    realm: ").append(ts.realm())
+                            .append("\n    service: ").append(TokenServer.SERVICE)
+                            .append("\n    issuer: ").append(TokenServer.ISSUER)
+                            .append("\n    rootcertbundle: ").append(bundle).append('\n');
+                }
+                default -> throw new IllegalArgumentException("mode " + mode);
+            }
+            // A free port can be taken between probing and binding; retry a few times.
+            IOException last = null;
+            for (int attempt = 0; attempt < 3 && p == null; attempt++) {
+                chosenPort = freePort();
+                Path config = workDir.resolve("config.yml");
+                Files.writeString(config, config(chosenPort, auth.toString(), storageDir));
+                Process started = new ProcessBuilder(REGISTRY_BINARY.toString(), "serve", config.toString())
+                        .redirectOutput(stdoutLog.toFile())
+                        .redirectError(stderrLog.toFile())
+                        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                        .start();
+                try {
+                    awaitReady(started, chosenPort);
+                    p = started;
+                } catch (IOException e) {
+                    destroyTree(started);
+                    last = e;
+                }
+            }
+            if (p == null) {
+                throw last;
+            }
+        } catch (IOException | RuntimeException e) {
+            if (ts != null) {
+                ts.close();
+            }
+            deleteTree(workDir);
+            throw e;
+        }
+        this.port = chosenPort;
+        this.tokenServer = ts;
+        this.process = p;
+    }
+
+    /**
+     * Starts a registry in the given mode and waits until {@code /v2/} answers.
+     *
+     * @throws IllegalStateException if docker-registry is not installed
+     * @throws UncheckedIOException if it does not come up (the message includes its log)
+     */
+    public static RegistryFixture start(Mode mode) {
+        try {
+            return new RegistryFixture(mode);
+        } catch (IOException e) {
+            throw new UncheckedIOException("docker-registry did not start: " + e.getMessage(), e);
+        }
+    }
+
+    private static String config(int port, String auth, Path storage) {
+        return "version: 0.1\n"
+                + "log:\n  level: info\n  accesslog:\n    disabled: false\n"
+                + "storage:\n  filesystem:\n    rootdirectory: " + storage + "\n  delete:\n    enabled: true\n"
+                + "  maintenance:\n    uploadpurging:\n      enabled: false\n"
+                + "http:\n  addr: 127.0.0.1:" + port + "\n  secret: " + UUID.randomUUID() + "\n"
+                + auth;
+    }
+
+    private void awaitReady(Process started, int p) throws IOException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        URI probe = URI.create("http://127.0.0.1:" + p + "/v2/");
+        while (System.nanoTime() < deadline) {
+            if (!started.isAlive()) {
+                throw new IOException("docker-registry exited with status " + started.exitValue()
+                        + "; log:\n" + tail(stderrLog));
+            }
+            try {
+                HttpURLConnection c = (HttpURLConnection) probe.toURL().openConnection();
+                c.setConnectTimeout(500);
+                c.setReadTimeout(1000);
+                int status = c.getResponseCode();
+                c.disconnect();
+                if (status == 200 || status == 401) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for docker-registry", e);
+            }
+        }
+        throw new IOException("docker-registry did not answer on " + probe + " within " + START_TIMEOUT
+                + "; log:\n" + tail(stderrLog));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String bcryptLine(String user, String password) throws IOException {
+        Path htpasswd = Path.of("/usr/bin/htpasswd");
+        if (!Files.isExecutable(htpasswd)) {
+            throw new IllegalStateException("/usr/bin/htpasswd is missing: install the Debian package "
+                    + "'apache2-utils' (scripts/install-system-packages.sh)");
+        }
+        Process p = new ProcessBuilder(htpasswd.toString(), "-Bbn", user, password).start();
+        try {
+            byte[] out = p.getInputStream().readAllBytes();
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException("htpasswd failed: " + err);
+            }
+            return new String(out, StandardCharsets.UTF_8).trim() + "\n";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted running htpasswd", e);
+        }
+    }
+
+    /** The authentication mode. */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** Base URI, {@code http://127.0.0.1:PORT}, without a trailing slash. */
+    public URI baseUri() {
+        return URI.create("http://127.0.0.1:" + port);
+    }
+
+    /** {@code 127.0.0.1:PORT}, the registry part of image references. */
+    public String hostPort() {
+        return "127.0.0.1:" + port;
+    }
+
+    /** The port the registry listens on. */
+    public int port() {
+        return port;
+    }
+
+    /** The user accepted in HTPASSWD and TOKEN modes. */
+    public String username() {
+        return username;
+    }
+
+    /** That user's password. */
+    public String password() {
+        return password;
+    }
+
+    /** The registry's storage root. */
+    public Path storageDir() {
+        return storageDir;
+    }
+
+    /** The file holding the registry's stdout (its access log). */
+    public Path accessLogFile() {
+        return stdoutLog;
+    }
+
+    /** The file holding the registry's stderr (its application log). */
+    public Path registryLogFile() {
+        return stderrLog;
+    }
+
+    /** The token realm in TOKEN mode. */
+    public Optional<URI> tokenRealm() {
+        return tokenServer == null ? Optional.empty() : Optional.of(tokenServer.realm());
+    }
+
+    /** Token requests answered so far (TOKEN mode; empty otherwise). */
+    public List<TokenRequest> tokenRequests() {
+        return tokenServer == null ? List.of() : tokenServer.requests();
+    }
+
+    /**
+     * The parsed access log so far. The registry writes a line just after it finishes a response, so
+     * this waits until the log has been quiet for a moment (at most ~2 s) before reading.
+     */
+    public List<AccessLogEntry> accessLog() {
+        try {
+            long lastSize = -1;
+            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            while (System.nanoTime() < deadline) {
+                long size = Files.size(stdoutLog);
+                if (size == lastSize) {
+                    break;
+                }
+                lastSize = size;
+                Thread.sleep(120);
+            }
+            List<AccessLogEntry> out = new ArrayList<>();
+            for (String line : Files.readAllLines(stdoutLog, StandardCharsets.UTF_8)) {
+                AccessLogEntry.parse(line).ifPresent(out::add);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read registry access log " + stdoutLog, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
+    /**
+     * Body bytes the registry sent for successful blob GETs (200 and 206), per digest string, from the
+     * access log's response-size field.
+     */
+    public Map<String, Long> blobBytesServed() {
+        Map<String, Long> out = new HashMap<>();
+        for (AccessLogEntry e : accessLog()) {
+            if (e.method().equals("GET") && (e.status() == 200 || e.status() == 206)) {
+                e.blobDigest().ifPresent(d -> out.merge(d, e.bytesSent(), Long::sum));
+            }
+        }
+        return out;
+    }
+
+    /** Bytes served for one blob (see {@link #blobBytesServed()}). */
+    public long blobBytesServed(String digest) {
+        return blobBytesServed().getOrDefault(digest, 0L);
+    }
+
+    /** Stops the registry (its whole process tree) and the token server, and deletes the storage. */
+    @Override
+    public void close() {
+        destroyTree(process);
+        if (tokenServer != null) {
+            tokenServer.close();
+        }
+        deleteTree(workDir);
+    }
+
+    private static void destroyTree(Process p) {
+        p.descendants().forEach(ProcessHandle::destroy);
+        p.destroy();
+        try {
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroyForcibly();
+        }
+    }
+
+    private static String tail(Path file) {
+        try {
+            if (!Files.exists(file)) {
+                return "(no log)";
+            }
+            String s = Files.readString(file, StandardCharsets.UTF_8);
+            return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort: temp dirs are cleaned by the OS eventually
+        }
+    }
+}
