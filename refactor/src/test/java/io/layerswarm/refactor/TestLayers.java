@@ -13,6 +13,7 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -135,8 +136,18 @@ final class TestLayers {
         }
 
         SourceImage image(String name, Descriptor... layers) {
+            StringBuilder diffIds = new StringBuilder();
+            for (Descriptor d : layers) {
+                try (InputStream in = new java.util.zip.GZIPInputStream(open(d))) {
+                    diffIds.append(diffIds.length() == 0 ? "" : ",").append('"')
+                            .append(Digest.sha256(in.readAllBytes())).append('"');
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
             String config = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"created\":\"2024-01-01T00:00:00Z\","
-                    + "\"config\":{\"Cmd\":[\"/bin/sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},"
+                    + "\"config\":{\"Cmd\":[\"/bin/sh\"]},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":["
+                    + diffIds + "]},"
                     + "\"history\":[{\"created_by\":\"CMD [\\\"/bin/sh\\\"]\",\"empty_layer\":true}]}";
             return new SourceImage(name, config.getBytes(java.nio.charset.StandardCharsets.UTF_8), List.of(layers));
         }
