@@ -5,7 +5,11 @@ import io.layerswarm.oci.Digest;
 import io.layerswarm.refactor.build.BuiltLayer;
 import io.layerswarm.refactor.plan.Mode;
 import io.layerswarm.refactor.plan.PlanOptions;
+import io.layerswarm.oci.ImageReference;
+import io.layerswarm.oci.Platform;
+import io.layerswarm.registry.RegistryClient;
 import io.layerswarm.testing.Corpus;
+import io.layerswarm.testing.RegistryFixture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,27 +35,42 @@ class RefactorUmociIT {
     @BeforeAll
     static void tools() throws Exception {
         Umoci.require();
+        Skopeo.require();
     }
 
     @Test
-    void everySmallCorpusImageUnpacksIdenticallyAfterRefactoring(@TempDir Path tmp) throws Exception {
+    void everySmallCorpusImageUnpacksIdenticallyAfterRefactoringThroughARegistry(@TempDir Path tmp) throws Exception {
         Corpus corpus = Corpus.small();
-        List<SourceImage> images = new ArrayList<>();
-        for (Corpus.Image img : corpus.images()) {
-            images.add(sourceOf(img));
-        }
-        BlobSource blobs = layoutBlobs(corpus);
-        Refactorer.Result r = new Refactorer(tmp.resolve("work")).refactor(images, blobs, PlanOptions.DEFAULT);
-        assertTrue(r.plan().shared().size() > 0, "the small corpus shares files (base-files, busybox)");
-        assertTrue(r.after().redundantBytes() < r.before().redundantBytes());
-        for (int i = 0; i < images.size(); i++) {
-            Corpus.Image img = corpus.images().get(i);
-            Path orig = Umoci.unpack(img.layoutDir(), img.tag(), tmp.resolve("orig-" + i));
-            Path refd = Umoci.unpack(writeRefactored(tmp.resolve("layout-" + i), r.images().get(i)), "rf",
-                    tmp.resolve("rf-" + i));
-            Map<String, String> expected = Umoci.snapshot(orig);
-            assertTrue(expected.size() > 10, img.ref() + " unpacked to almost nothing");
-            assertEquals(expected, Umoci.snapshot(refd), img.ref());
+        try (RegistryFixture reg = RegistryFixture.start(RegistryFixture.Mode.PLAIN)) {
+            corpus.pushTo(reg.baseUri().toString());
+            RegistryClient client = RegistryClient.builder(reg.baseUri()).build();
+            RegistryImages registry = new RegistryImages(client, Platform.linuxAmd64());
+            List<ImageReference> refs = new ArrayList<>();
+            List<SourceImage> images = new ArrayList<>();
+            for (Corpus.Image img : corpus.images()) {
+                ImageReference ref = ImageReference.parse(img.ref());
+                refs.add(ref);
+                images.add(registry.load(ref));
+            }
+            Refactorer.Result r = new Refactorer(tmp.resolve("work")).refactor(images, registry, PlanOptions.DEFAULT);
+            assertTrue(r.plan().shared().size() > 0, "the small corpus shares files (base-files, busybox)");
+            assertTrue(r.after().redundantBytes() < r.before().redundantBytes());
+            List<RegistryImages.Pushed> pushed = registry.pushAll(refs, r, "-rf");
+            assertTrue(pushed.stream().mapToInt(RegistryImages.Pushed::mounted).sum() > 0,
+                    "shared layers reach other repositories by cross-repository mount: " + pushed);
+            for (int i = 0; i < images.size(); i++) {
+                Corpus.Image img = corpus.images().get(i);
+                assertEquals(img.manifestDigest(), client.headManifest(img.name(), img.tag()).orElseThrow()
+                        .digest().toString(), "original tag untouched");
+                Path back = tmp.resolve("back-" + i);
+                Skopeo.copy("docker://" + reg.hostPort() + "/" + img.name() + ":" + img.tag() + "-rf",
+                        "oci:" + back + ":rf");
+                Path orig = Umoci.unpack(img.layoutDir(), img.tag(), tmp.resolve("orig-" + i));
+                Path refd = Umoci.unpack(back, "rf", tmp.resolve("rf-" + i));
+                Map<String, String> expected = Umoci.snapshot(orig);
+                assertTrue(expected.size() > 10, img.ref() + " unpacked to almost nothing");
+                assertEquals(expected, Umoci.snapshot(refd), img.ref());
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.layerswarm.oci.Descriptor;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.ImageManifest;
 import io.layerswarm.oci.MediaTypes;
 
 import java.io.IOException;
@@ -78,27 +79,13 @@ public final class ImageAssembler {
         byte[] configBytes = JSON.writeValueAsBytes(config);
         Digest configDigest = Digest.sha256(configBytes);
 
-        ObjectNode manifest = JSON.createObjectNode();
-        manifest.put("schemaVersion", 2);
-        manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
-        manifest.set("config", descriptor(Descriptor.of(MediaTypes.OCI_CONFIG, configDigest, configBytes.length)));
-        ArrayNode ls = manifest.putArray("layers");
+        List<Descriptor> descriptors = new java.util.ArrayList<>();
         for (LayerInfo l : layers) {
-            ls.add(descriptor(l.layer().descriptor()));
+            descriptors.add(l.layer().descriptor());
         }
-        if (!annotations.isEmpty()) {
-            ObjectNode a = manifest.putObject("annotations");
-            new java.util.TreeMap<>(annotations).forEach(a::put);
-        }
-        byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
+        byte[] manifestBytes = new ImageManifest(MediaTypes.OCI_MANIFEST,
+                Descriptor.of(MediaTypes.OCI_CONFIG, configDigest, configBytes.length), descriptors, annotations, null)
+                .toJson();
         return new Assembled(configBytes, configDigest, manifestBytes, Digest.sha256(manifestBytes));
-    }
-
-    private static ObjectNode descriptor(Descriptor d) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("mediaType", d.mediaType());
-        n.put("digest", d.digest().toString());
-        n.put("size", d.size());
-        return n;
     }
 }
