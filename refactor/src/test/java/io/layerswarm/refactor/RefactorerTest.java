@@ -51,8 +51,8 @@ class RefactorerTest {
     void corpus() {
         Descriptor base = blobs.add(new TestLayers.Layer().dir("bin").dir("etc").dir("usr").dir("usr/lib")
                 .file("bin/ls", LS).file("bin/cat", CAT).file("etc/os-release", OS, 0644, 0).bytes());
-        // The same files rebuilt: another digest (an extra directory), as on Docker Hub.
-        Descriptor rebuiltBase = blobs.add(new TestLayers.Layer().dir("bin").dir("etc").dir("usr").dir("usr/lib")
+        // The same files rebuilt: another digest (an extra directory, usr/lib with another mode), as on Docker Hub.
+        Descriptor rebuiltBase = blobs.add(new TestLayers.Layer().dir("bin").dir("etc").dir("usr").dir("usr/lib", 0750, 0)
                 .dir("tmp", 01777, 0).file("bin/ls", LS).file("bin/cat", CAT).file("etc/os-release", OS, 0644, 0).bytes());
         Descriptor app1 = blobs.add(new TestLayers.Layer().file("usr/lib/libx", ENV).file("usr/lib/liby", YES, 0644, 0)
                 .file("bin/true", TRUE).bytes());
@@ -101,6 +101,11 @@ class RefactorerTest {
         assertEquals(List.of(0, 1, 2), res.plan().shared().get(0).images());
         assertEquals(Set.of("usr/lib/libx", "usr/lib/liby", "etc/os-release"), files(res.plan().shared().get(0)));
         assertEquals(Set.of("bin/ls", "bin/cat"), files(res.plan().shared().get(1)));
+        // Parents go into a shared layer only where all its users agree: usr/lib's mode differs.
+        Set<String> dirs = new java.util.HashSet<>();
+        res.plan().shared().get(0).entries().stream().filter(e -> e.type() == FileType.DIRECTORY)
+                .forEach(e -> dirs.add(e.path()));
+        assertEquals(Set.of("usr", "etc"), dirs);
         assertEquals(3, res.images().get(0).layers().size());
         assertEquals(2, res.images().get(2).layers().size());
         assertEquals(res.images().get(0).layers().get(0), res.images().get(2).layers().get(0));
