@@ -116,6 +116,20 @@ public final class RegistryImages implements BlobSource {
         return new Pushed(target, m, uploaded, mounted, present);
     }
 
+    /**
+     * The explicit switch: points the original tag at the refactored manifest ({@code TAG + suffix}).
+     * Until this is called the original tags are never touched.
+     *
+     * @return the manifest digest the original tag now names
+     */
+    public Digest switchTag(ImageReference source, String suffix) throws IOException {
+        String tag = source.tag() == null ? "latest" : source.tag();
+        var refactored = client.getManifest(source.repository(), tag + suffix);
+        Digest d = client.putManifest(source.repository(), tag, refactored.bytes(), refactored.mediaType());
+        LOG.info("refactor.switch repo={} tag={} from={} manifest={}", source.repository(), tag, tag + suffix, d.shortHex(12));
+        return d;
+    }
+
     /** Pushes every image of a result under {@code sources[i] tag + suffix}. */
     public List<Pushed> pushAll(List<ImageReference> sources, Refactorer.Result result, String suffix) throws IOException {
         if (sources.size() != result.images().size()) {

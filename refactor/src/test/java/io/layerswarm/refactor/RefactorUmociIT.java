@@ -71,6 +71,10 @@ class RefactorUmociIT {
                 assertTrue(expected.size() > 10, img.ref() + " unpacked to almost nothing");
                 assertEquals(expected, Umoci.snapshot(refd), img.ref());
             }
+            // The explicit switch moves the original tag to the refactored manifest.
+            Digest switched = registry.switchTag(refs.get(0), "-rf");
+            assertEquals(pushed.get(0).manifest(), switched);
+            assertEquals(switched, client.headManifest(refs.get(0).repository(), refs.get(0).tag()).orElseThrow().digest());
         }
     }
 
