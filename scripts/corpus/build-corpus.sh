@@ -341,7 +341,7 @@ add_user() {
   fi
   echo "$user:x:$uid:$uid::$home:/usr/sbin/nologin" >> "$s/etc/passwd"
   echo "$user:x:$uid:" >> "$s/etc/group"
-  mkdir -p "$s$home"; chown "$uid:$uid" "$s$home" 2>/dev/null || true
+  if [ "$home" != /nonexistent ]; then mkdir -p "$s$home"; chown "$uid:$uid" "$s$home" 2>/dev/null || true; fi
 }
 
 # ---- small set

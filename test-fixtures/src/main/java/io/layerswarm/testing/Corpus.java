@@ -355,12 +355,19 @@ public final class Corpus {
         return Path.of(System.getProperty("user.home"), ".cache", "layerswarm", "corpus");
     }
 
-    /** SHA-256 (first 16 hex digits) over names and contents of the regular files in {@code scriptDir}. */
+    /** The script files a build reads; their contents key the cache. */
+    static final List<String> BUILD_INPUTS = List.of("build-corpus.sh", "full-images.sh");
+
+    /** SHA-256 (first 16 hex digits) over names and contents of the build inputs in {@code scriptDir}. */
     static String scriptHash(Path scriptDir) {
-        try (Stream<Path> files = Files.list(scriptDir)) {
+        try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (Path f : files.filter(Files::isRegularFile).sorted(Comparator.comparing(Path::toString)).toList()) {
-                md.update(f.getFileName().toString().getBytes(StandardCharsets.UTF_8));
+            for (String name : BUILD_INPUTS) {
+                Path f = scriptDir.resolve(name);
+                if (!Files.isRegularFile(f)) {
+                    throw new IllegalStateException("corpus build input missing: " + f);
+                }
+                md.update(name.getBytes(StandardCharsets.UTF_8));
                 md.update((byte) 0);
                 md.update(Files.readAllBytes(f));
                 md.update((byte) 0);

@@ -93,8 +93,12 @@ class CorpusTest {
         Files.writeString(dir.resolve("full-images.sh"), "x=1\n");
         String h1 = Corpus.scriptHash(dir);
         assertEquals(h1, Corpus.scriptHash(dir));
+        Files.writeString(dir.resolve("README.md"), "not a build input\n");
+        assertEquals(h1, Corpus.scriptHash(dir));
         Files.writeString(dir.resolve("full-images.sh"), "x=2\n");
         assertNotEquals(h1, Corpus.scriptHash(dir));
+        Files.delete(dir.resolve("full-images.sh"));
+        assertThrows(IllegalStateException.class, () -> Corpus.scriptHash(dir));
     }
 
     @Test
