@@ -1,0 +1,194 @@
+package io.layerswarm.cache.store;
+
+import io.layerswarm.oci.Digest;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A blob being assembled from pieces, possibly out of order and from several threads (e.g. several
+ * peers). Bytes go to a temp file; {@link #commit()} hashes the whole file and publishes it only if
+ * it matches the expected digest. Obtain one from {@link ContentStore#openPartial(Digest, long)}.
+ *
+ * <p>{@link #close()} aborts unless the blob was committed, so use try-with-resources.
+ */
+public final class PartialBlob implements AutoCloseable {
+    private final ContentStore store;
+    private final Digest digest;
+    private final long size;
+    private final Path tmp;
+    private final FileChannel channel;
+    /** Writes hold the read lock (they may run in parallel); commit/abort hold the write lock. */
+    private final ReentrantReadWriteLock stateLock = new ReentrantReadWriteLock();
+    /** Covered byte ranges, start -> end (exclusive), non-overlapping and non-adjacent. */
+    private final TreeMap<Long, Long> covered = new TreeMap<>();
+    private long coveredBytes;
+    private boolean finished;
+
+    PartialBlob(ContentStore store, Digest digest, long size, Path tmp, FileChannel channel) {
+        this.store = store;
+        this.digest = digest;
+        this.size = size;
+        this.tmp = tmp;
+        this.channel = channel;
+    }
+
+    /** The expected digest. */
+    public Digest digest() {
+        return digest;
+    }
+
+    /** The expected size in bytes. */
+    public long size() {
+        return size;
+    }
+
+    /**
+     * Writes one piece at {@code offset}. Thread-safe; pieces may overlap (the last write wins, and a
+     * wrong byte is caught by the digest check at commit).
+     *
+     * @throws IllegalArgumentException if the piece lies outside {@code [0, size)}
+     * @throws IllegalStateException if already committed or aborted
+     */
+    public void write(long offset, ByteBuffer piece) throws IOException {
+        int len = piece.remaining();
+        if (offset < 0 || offset > size || len > size - offset) {
+            throw new IllegalArgumentException("piece [" + offset + ", " + (offset + len)
+                    + ") lies outside blob " + digest + " of " + size + " bytes");
+        }
+        stateLock.readLock().lock();
+        try {
+            checkActive();
+            long pos = offset;
+            while (piece.hasRemaining()) {
+                pos += channel.write(piece, pos);
+            }
+            if (len > 0) {
+                markCovered(offset, offset + len);
+            }
+        } finally {
+            stateLock.readLock().unlock();
+        }
+    }
+
+    private synchronized void markCovered(long start, long end) {
+        Map.Entry<Long, Long> lower = covered.floorEntry(start);
+        if (lower != null && lower.getValue() >= start) {
+            start = lower.getKey();
+            end = Math.max(end, lower.getValue());
+        }
+        Map.Entry<Long, Long> next = covered.ceilingEntry(start);
+        while (next != null && next.getKey() <= end) {
+            end = Math.max(end, next.getValue());
+            covered.remove(next.getKey());
+            next = covered.ceilingEntry(start);
+        }
+        covered.put(start, end);
+        long total = 0;
+        for (Map.Entry<Long, Long> e : covered.entrySet()) {
+            total += e.getValue() - e.getKey();
+        }
+        coveredBytes = total;
+    }
+
+    /** Number of distinct bytes written so far. */
+    public synchronized long bytesWritten() {
+        return coveredBytes;
+    }
+
+    /** Whether every byte of the blob has been written at least once. */
+    public boolean isComplete() {
+        return bytesWritten() == size;
+    }
+
+    /**
+     * Verifies the assembled blob against its digest and publishes it atomically. On mismatch the
+     * temp file is deleted and this blob is aborted.
+     *
+     * @throws IOException if bytes are missing (the blob stays open so they can still be written)
+     * @throws DigestMismatchException if the content does not match (the blob is aborted)
+     */
+    public void commit() throws IOException {
+        stateLock.writeLock().lock();
+        try {
+            checkActive();
+            long have = bytesWritten();
+            if (have != size) {
+                throw new IOException("blob " + digest + " is incomplete: " + have + " of " + size
+                        + " bytes written");
+            }
+            boolean ok = false;
+            try {
+                channel.force(true);
+                MessageDigest md = digest.newMessageDigest();
+                ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+                long pos = 0;
+                while (pos < size) {
+                    buf.clear();
+                    int n = channel.read(buf, pos);
+                    if (n < 0) {
+                        break;
+                    }
+                    buf.flip();
+                    md.update(buf);
+                    pos += n;
+                }
+                Digest actual = Digest.fromHash(digest.algorithm(), md.digest());
+                if (pos != size || !actual.equals(digest)) {
+                    throw new DigestMismatchException(digest, actual, "assembled blob hashes to "
+                            + actual + ", expected " + digest + " (" + size + " bytes); discarded");
+                }
+                channel.close();
+                store.publish(tmp, digest, size);
+                ok = true;
+            } finally {
+                finished = true;
+                if (!ok) {
+                    closeAndDelete();
+                }
+            }
+        } finally {
+            stateLock.writeLock().unlock();
+        }
+    }
+
+    /** Discards everything written. Idempotent; a no-op after a successful commit. */
+    public void abort() {
+        stateLock.writeLock().lock();
+        try {
+            if (!finished) {
+                finished = true;
+                closeAndDelete();
+            }
+        } finally {
+            stateLock.writeLock().unlock();
+        }
+    }
+
+    /** Same as {@link #abort()}. */
+    @Override
+    public void close() {
+        abort();
+    }
+
+    private void closeAndDelete() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // The temp file is deleted below regardless.
+        }
+        ContentStore.deleteQuietly(tmp);
+    }
+
+    private void checkActive() {
+        if (finished) {
+            throw new IllegalStateException("partial blob " + digest + " was already committed or aborted");
+        }
+        store.ensureOpen();
+    }
+}
