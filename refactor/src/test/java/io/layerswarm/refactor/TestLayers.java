@@ -176,6 +176,13 @@ final class TestLayers {
         return out;
     }
 
+    /** sha256 of the gunzipped file: the diff_id, computed independently of the code under test. */
+    static Digest diffId(Path gzipLayer) throws IOException {
+        try (InputStream in = new java.util.zip.GZIPInputStream(Files.newInputStream(gzipLayer))) {
+            return Digest.sha256(in.readAllBytes());
+        }
+    }
+
     static List<String> paths(ImageTree tree) {
         return new ArrayList<>(tree.paths().keySet());
     }

@@ -1,12 +1,10 @@
 package io.layerswarm.refactor.index;
 
-import com.github.luben.zstd.ZstdInputStream;
+import io.layerswarm.cache.layer.TarEntry;
+import io.layerswarm.cache.layer.TarLimits;
+import io.layerswarm.cache.layer.TarWalker;
 import io.layerswarm.oci.Digest;
-import io.layerswarm.oci.MediaTypes;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
-import java.io.BufferedInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,20 +15,17 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.zip.GZIPInputStream;
 
 /**
  * Streams one layer blob and lists its entries with a sha256 of every regular file, without writing
- * the layer to disk. The blob digest and the diff_id are computed on the way; a blob whose digest
- * differs from the expected one is rejected. Hostile input (bad compression, truncated tar, paths
- * escaping the root, absurd entry counts) ends in an {@link IOException} naming the layer.
+ * the layer to disk. Tar reading is the project's hostile-safe {@link TarWalker} (limits, path checks);
+ * this class adds the OCI whiteout semantics, content hashing and the blob digest check. A blob whose
+ * digest differs from the expected one is rejected. Any bad input ends in an {@link IOException}
+ * naming the layer.
  */
 public final class LayerScanner {
-    /** Upper bound on entries per layer; keeps memory bounded on hostile input. */
-    public static final int MAX_ENTRIES = 2_000_000;
-    /** Upper bound on a normalised path. */
-    public static final int MAX_PATH = 4096;
+    /** Resource limits for hostile layers (entries, path and header sizes, total size, compression ratio). */
+    public static final TarLimits LIMITS = TarLimits.defaults();
     private static final String WHITEOUT_PREFIX = ".wh.";
     private static final String OPAQUE = ".wh..wh..opq";
 
@@ -50,101 +45,71 @@ public final class LayerScanner {
             throws IOException {
         MessageDigest blobHash = Digest.Algorithm.SHA256.newMessageDigest();
         CountingInputStream counted = new CountingInputStream(new DigestInputStream(blob, blobHash));
-        MessageDigest tarHash = Digest.Algorithm.SHA256.newMessageDigest();
         String name = expected == null ? "layer" : "layer " + expected.shortHex(12);
         List<FileEntry> entries = new ArrayList<>();
-        try (InputStream raw = new DigestInputStream(decompress(counted, mediaType), tarHash);
-             TarArchiveInputStream tar = new TarArchiveInputStream(new BufferedInputStream(raw, 65536))) {
-            TarArchiveEntry te;
-            while ((te = tar.getNextEntry()) != null) {
-                if (entries.size() >= MAX_ENTRIES) {
-                    throw new IOException(name + ": more than " + MAX_ENTRIES + " entries");
-                }
-                FileEntry e = toEntry(te, tar, sink, name);
+        try (TarWalker walker = TarWalker.open(counted, mediaType, LIMITS)) {
+            TarEntry te;
+            while ((te = walker.next()) != null) {
+                FileEntry e = toEntry(te, walker, sink, name);
                 if (e != null) {
                     entries.add(e);
                 }
             }
-            // Read the tar padding and any trailing bytes so both digests cover the whole stream.
-            raw.transferTo(OutputStream.nullOutputStream());
+            // Read any trailing bytes so the digest covers the whole blob.
             counted.transferTo(OutputStream.nullOutputStream());
         } catch (IOException | RuntimeException e) {
             if (e instanceof IOException io && io.getMessage() != null && io.getMessage().startsWith(name)) {
                 throw io;
             }
-            throw new IOException(name + ": malformed layer: " + e, e);
+            throw new IOException(name + ": malformed layer: " + e.getMessage(), e);
         }
         Digest digest = Digest.fromHash(Digest.Algorithm.SHA256, blobHash.digest());
         if (expected != null && !expected.equals(digest)) {
             throw new IOException(name + ": blob digest mismatch, got " + digest);
         }
-        return new ScannedLayer(digest, Digest.fromHash(Digest.Algorithm.SHA256, tarHash.digest()),
-                counted.count, entries);
+        return new ScannedLayer(digest, null, counted.count, entries);
     }
 
-    /** Opens the decompressing stream for a layer media type. */
-    static InputStream decompress(InputStream in, String mediaType) throws IOException {
-        if (MediaTypes.isGzipLayer(mediaType)) {
-            return new GZIPInputStream(in, 65536);
-        }
-        if (MediaTypes.isZstdLayer(mediaType)) {
-            return new ZstdInputStream(in);
-        }
-        if (MediaTypes.OCI_LAYER_TAR.equals(mediaType)) {
-            return in;
-        }
-        throw new IOException("unsupported layer media type " + mediaType);
-    }
-
-    private static FileEntry toEntry(TarArchiveEntry te, TarArchiveInputStream tar, ContentSink sink, String name)
-            throws IOException {
-        String path = normalise(te.getName(), name);
+    private static FileEntry toEntry(TarEntry te, TarWalker walker, ContentSink sink, String name) throws IOException {
+        String path = te.path();
         if (path.isEmpty()) {
             return null; // the root directory itself
         }
-        int slash = path.lastIndexOf('/');
-        String base = path.substring(slash + 1);
-        String dir = slash < 0 ? "" : path.substring(0, slash);
-        int mode = te.getMode() & 07777;
-        long mtime = te.getModTime().getTime() / 1000;
+        String base = te.name();
+        String dir = te.parent();
+        int mode = te.mode();
+        long mtime = te.mtime().toMillis() / 1000;
         if (base.equals(OPAQUE)) {
             return new FileEntry(dir, FileType.OPAQUE, 0, 0, 0, 0, null, null, 0, 0, mtime, Map.of());
         }
         if (base.startsWith(WHITEOUT_PREFIX)) {
-            String target = (dir.isEmpty() ? "" : dir + "/") + base.substring(WHITEOUT_PREFIX.length());
             if (base.length() == WHITEOUT_PREFIX.length()) {
                 throw new IOException(name + ": empty whiteout name at " + path);
             }
+            String target = (dir.isEmpty() ? "" : dir + "/") + base.substring(WHITEOUT_PREFIX.length());
             return new FileEntry(target, FileType.WHITEOUT, 0, 0, 0, 0, null, null, 0, 0, mtime, Map.of());
         }
-        Map<String, String> xattrs = new TreeMap<>();
-        for (Map.Entry<String, String> h : te.getExtraPaxHeaders().entrySet()) {
-            if (h.getKey().startsWith("SCHILY.xattr.")) {
-                xattrs.put(h.getKey().substring("SCHILY.xattr.".length()), h.getValue());
+        long uid = te.uid();
+        long gid = te.gid();
+        return switch (te.type()) {
+            case HARDLINK -> new FileEntry(path, FileType.HARDLINK, mode, uid, gid, 0, null, te.linkTarget(), 0, 0, mtime, null);
+            case SYMLINK -> new FileEntry(path, FileType.SYMLINK, mode, uid, gid, 0, null, te.linkTarget(), 0, 0, mtime, null);
+            case DIRECTORY -> new FileEntry(path, FileType.DIRECTORY, mode, uid, gid, 0, null, null, 0, 0, mtime, null);
+            case CHAR_DEVICE -> device(te, FileType.CHAR_DEVICE, mtime);
+            case BLOCK_DEVICE -> device(te, FileType.BLOCK_DEVICE, mtime);
+            case FIFO -> device(te, FileType.FIFO, mtime);
+            case FILE -> {
+                InputStream content = walker.content();
+                String sha = sink != null ? sink.accept(content, te.size()) : hash(content);
+                yield new FileEntry(path, FileType.REGULAR, mode, uid, gid, te.size(), sha, null, 0, 0, mtime, null);
             }
-        }
-        long uid = te.getLongUserId();
-        long gid = te.getLongGroupId();
-        if (te.isLink()) {
-            return new FileEntry(path, FileType.HARDLINK, mode, uid, gid, 0, null,
-                    normalise(te.getLinkName(), name), 0, 0, mtime, xattrs);
-        }
-        if (te.isSymbolicLink()) {
-            return new FileEntry(path, FileType.SYMLINK, mode, uid, gid, 0, null, te.getLinkName(), 0, 0, mtime, xattrs);
-        }
-        if (te.isDirectory()) {
-            return new FileEntry(path, FileType.DIRECTORY, mode, uid, gid, 0, null, null, 0, 0, mtime, xattrs);
-        }
-        if (te.isCharacterDevice() || te.isBlockDevice() || te.isFIFO()) {
-            FileType t = te.isCharacterDevice() ? FileType.CHAR_DEVICE : te.isBlockDevice() ? FileType.BLOCK_DEVICE : FileType.FIFO;
-            return new FileEntry(path, t, mode, uid, gid, 0, null, null, te.getDevMajor(), te.getDevMinor(), mtime, xattrs);
-        }
-        if (!te.isFile()) {
-            throw new IOException(name + ": unsupported tar entry type '" + (char) te.getLinkFlag() + "' at " + path);
-        }
-        long size = te.getSize();
-        String sha = sink != null ? sink.accept(tar, size) : hash(tar);
-        return new FileEntry(path, FileType.REGULAR, mode, uid, gid, size, sha, null, 0, 0, mtime, xattrs);
+            case OTHER -> throw new IOException(name + ": unsupported tar entry type at " + path);
+        };
+    }
+
+    private static FileEntry device(TarEntry te, FileType type, long mtime) {
+        return new FileEntry(te.path(), type, te.mode(), te.uid(), te.gid(), 0, null, null, te.devMajor(), te.devMinor(),
+                mtime, null);
     }
 
     /** Hex sha256 of everything left in {@code in}. */
@@ -156,33 +121,6 @@ public final class LayerScanner {
             md.update(buf, 0, n);
         }
         return HexFormat.of().formatHex(md.digest());
-    }
-
-    /**
-     * Normalises a tar path: strips {@code ./} and leading/trailing slashes, folds {@code .}
-     * components, and rejects {@code ..} so no entry can name anything outside the root.
-     */
-    public static String normalise(String raw, String layerName) throws IOException {
-        if (raw == null || raw.length() > MAX_PATH) {
-            throw new IOException(layerName + ": missing or oversized path");
-        }
-        StringBuilder out = new StringBuilder(raw.length());
-        for (String part : raw.split("/")) {
-            if (part.isEmpty() || part.equals(".")) {
-                continue;
-            }
-            if (part.equals("..")) {
-                throw new IOException(layerName + ": path escapes the root: " + raw);
-            }
-            if (part.indexOf('\0') >= 0) {
-                throw new IOException(layerName + ": NUL in path: " + raw);
-            }
-            if (out.length() > 0) {
-                out.append('/');
-            }
-            out.append(part);
-        }
-        return out.toString();
     }
 
     private static final class CountingInputStream extends FilterInputStream {

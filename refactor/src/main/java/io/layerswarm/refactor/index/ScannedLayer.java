@@ -9,7 +9,7 @@ import java.util.Objects;
  * The entries of one layer, in tar order, without any content.
  *
  * @param digest digest of the (compressed) blob
- * @param diffId sha256 of the uncompressed tar
+ * @param diffId sha256 of the uncompressed tar, or {@code null} when not computed (layers read for analysis)
  * @param blobSize size of the blob in bytes
  * @param entries entries in tar order, whiteouts included
  */
@@ -17,7 +17,6 @@ public record ScannedLayer(Digest digest, Digest diffId, long blobSize, List<Fil
     /** Validates and copies. */
     public ScannedLayer {
         Objects.requireNonNull(digest, "digest");
-        Objects.requireNonNull(diffId, "diffId");
         entries = List.copyOf(entries);
     }
 
