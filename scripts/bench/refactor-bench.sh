@@ -83,10 +83,16 @@ STORAGE_BOTH=$(du -sb "$WORK/storage/docker/registry/v2/blobs" | cut -f1)
 jq -n --argjson before "$STORAGE_BEFORE" --argjson path "$STORAGE_PATH" --argjson both "$STORAGE_BOTH" \
   '{registryStorageOriginals: $before, addedByPathMode: ($path - $before), addedBySymlinkMode: ($both - $path)}' > "$OUT/storage.json"
 
-# Version pairs: images of the same name, consecutive tags in version order.
+# Version pairs: security updates NAME:X-r0 -> NAME:X, and app versions NAME:1 -> NAME:2 (tags without '-').
 : > "$OUT/pairs.txt"
-for name in $(printf '%s\n' "${REFS[@]}" | cut -d: -f1 | sort | uniq -d); do
-  mapfile -t tags < <(printf '%s\n' "${REFS[@]}" | grep "^$name:" | cut -d: -f2 | sort -V)
+for r in "${REFS[@]}"; do
+  name="${r%%:*}"; tag="${r#*:}"
+  if [[ "$tag" == *-r0 ]] && printf '%s\n' "${REFS[@]}" | grep -qx "$name:${tag%-r0}"; then
+    echo "$r $name:${tag%-r0}" >> "$OUT/pairs.txt"
+  fi
+done
+for name in $(printf '%s\n' "${REFS[@]}" | cut -d: -f1 | sort -u); do
+  mapfile -t tags < <(printf '%s\n' "${REFS[@]}" | grep "^$name:" | cut -d: -f2 | grep -v -- - | sort -V)
   for ((i = 1; i < ${#tags[@]}; i++)); do echo "$name:${tags[i-1]} $name:${tags[i]}" >> "$OUT/pairs.txt"; done
 done
 n=0

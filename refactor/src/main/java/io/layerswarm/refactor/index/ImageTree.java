@@ -111,18 +111,6 @@ public final class ImageTree {
         return out;
     }
 
-    /** Paths that take part in a hard link (as link or target); such paths must stay together. */
-    public Set<String> hardLinkedPaths() {
-        Set<String> out = new HashSet<>();
-        for (Visible v : paths.values()) {
-            if (v.entry().type() == FileType.HARDLINK) {
-                out.add(v.entry().path());
-                out.add(v.entry().linkTarget());
-            }
-        }
-        return out;
-    }
-
     /** Visible regular-file content digests (hex), for "does this image have that content" checks. */
     public Set<String> contentDigests() {
         Set<String> out = new HashSet<>();

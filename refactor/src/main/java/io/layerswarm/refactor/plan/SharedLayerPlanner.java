@@ -20,9 +20,10 @@ import java.util.TreeMap;
  * come out wrong: the visible winner of an override is the only version written, whited-out paths
  * are simply absent. Files are grouped by the exact set of images holding an identical entry
  * (content, type, mode, owner, link target, xattrs) at the same path; each group with two or more
- * images becomes a shared layer. Directories are written with each image's own attributes in its
- * top layer; shared layers carry a parent directory only where all their users agree on it.
- * Hard-linked paths stay in the image's own layer so links and targets stay together.
+ * images becomes a shared layer. A hard-linked file moves only together with all its links (same
+ * paths in every image of the group), so links and targets always sit in one layer. Directories are
+ * written with each image's own attributes in its top layer; shared layers carry a parent directory
+ * only where all their users agree on it.
  */
 public final class SharedLayerPlanner {
     /** Directory holding shared contents in {@link Mode#SYMLINK}. */
@@ -31,27 +32,39 @@ public final class SharedLayerPlanner {
     private SharedLayerPlanner() {
     }
 
+    /**
+     * What moves as one piece: a single entry, or a hard-link target with the links to it.
+     *
+     * @param key equal for units that may share a layer
+     * @param entries the target (or single entry) first, then its links
+     * @param bytes content bytes
+     */
+    private record Unit(String key, List<FileEntry> entries, long bytes) {
+        FileEntry head() {
+            return entries.get(0);
+        }
+    }
+
+    /** The units of one image: those that may be shared, and the entries that stay in its own layer. */
+    private record ImageUnits(List<Unit> shareable, List<FileEntry> own) {
+    }
+
     /** Plans the refactoring of {@code images} (indices in the plan follow this list). */
     public static RefactorPlan plan(List<ImageTree> images, PlanOptions options) {
-        List<Set<String>> pinned = new ArrayList<>();
+        List<ImageUnits> units = new ArrayList<>();
         for (ImageTree img : images) {
-            pinned.add(img.hardLinkedPaths());
+            units.add(units(img, options));
         }
-        // key -> images holding it, ascending; plus one representative entry per key.
+        // key -> images holding it, ascending; plus one representative unit per key.
         Map<String, List<Integer>> holders = new LinkedHashMap<>();
-        Map<String, FileEntry> representative = new HashMap<>();
+        Map<String, Unit> representative = new HashMap<>();
         for (int i = 0; i < images.size(); i++) {
             Set<String> seen = new HashSet<>();
-            for (FileEntry e : images.get(i).entries()) {
-                if (!eligible(e, pinned.get(i), options)) {
-                    continue;
+            for (Unit u : units.get(i).shareable()) {
+                if (seen.add(u.key())) {
+                    holders.computeIfAbsent(u.key(), k -> new ArrayList<>()).add(i);
+                    representative.putIfAbsent(u.key(), u);
                 }
-                String key = shareKey(e, options.mode());
-                if (key == null || !seen.add(key)) {
-                    continue;
-                }
-                holders.computeIfAbsent(key, k -> new ArrayList<>()).add(i);
-                representative.putIfAbsent(key, e);
             }
         }
         // Group keys by their exact holder set.
@@ -61,10 +74,14 @@ public final class SharedLayerPlanner {
                 continue;
             }
             Group g = groups.computeIfAbsent(List.copyOf(h.getValue()), Group::new);
-            FileEntry rep = representative.get(h.getKey());
+            Unit rep = representative.get(h.getKey());
             g.keys.add(h.getKey());
-            g.files.add(options.mode() == Mode.SYMLINK ? rep.withPath(SHARED_DIR + "/" + rep.sha256()) : rep);
-            g.bytes += rep.hasContent() ? rep.size() : 0;
+            if (options.mode() == Mode.SYMLINK) {
+                g.files.add(rep.head().withPath(SHARED_DIR + "/" + rep.head().sha256()));
+            } else {
+                g.files.addAll(rep.entries());
+            }
+            g.bytes += rep.bytes();
         }
         List<Group> kept = capLayers(new ArrayList<>(groups.values()), images.size(), options.maxLayers());
         kept.sort(Comparator.comparingInt((Group g) -> -g.images.size()).thenComparingLong(g -> -g.bytes)
@@ -81,23 +98,69 @@ public final class SharedLayerPlanner {
         }
         List<RefactorPlan.ImagePlan> plans = new ArrayList<>();
         for (int i = 0; i < images.size(); i++) {
-            plans.add(imagePlan(images.get(i), pinned.get(i), options, keyToLayer, i, kept));
+            plans.add(imagePlan(units.get(i), options, keyToLayer, i, kept));
         }
         return new RefactorPlan(options, shared, plans);
     }
 
-    private static boolean eligible(FileEntry e, Set<String> pinned, PlanOptions o) {
-        if (e.type() == FileType.DIRECTORY || e.type() == FileType.HARDLINK || pinned.contains(e.path())) {
-            return false;
+    /**
+     * Splits an image into units. A hard link stays a link only when its target is visible with the
+     * very same content; otherwise it becomes a regular file of its own.
+     */
+    private static ImageUnits units(ImageTree img, PlanOptions o) {
+        Map<String, List<FileEntry>> linksTo = new HashMap<>();
+        for (FileEntry e : img.entries()) {
+            // The research layout sees every path on its own: a hard link is just another copy there.
+            if (e.type() == FileType.HARDLINK && linkable(e, img) && o.mode() == Mode.PATH) {
+                linksTo.computeIfAbsent(e.linkTarget(), k -> new ArrayList<>()).add(e);
+            }
         }
-        if (o.mode() == Mode.SYMLINK && e.type() != FileType.REGULAR) {
-            return false;
+        List<Unit> shareable = new ArrayList<>();
+        List<FileEntry> own = new ArrayList<>();
+        for (FileEntry e : img.entries()) {
+            if (e.type() == FileType.DIRECTORY) {
+                own.add(e);
+                continue;
+            }
+            if (e.type() == FileType.HARDLINK) {
+                if (!linkable(e, img) || o.mode() == Mode.SYMLINK) {
+                    classify(single(e.asRegular(), o.mode()), shareable, own, o);
+                }
+                continue; // a linkable link travels with its target
+            }
+            List<FileEntry> links = linksTo.get(e.path());
+            if (links == null) {
+                classify(single(e, o.mode()), shareable, own, o);
+                continue;
+            }
+            List<FileEntry> all = new ArrayList<>(links.size() + 1);
+            all.add(e);
+            links.stream().sorted(Comparator.comparing(FileEntry::path)).forEach(all::add);
+            StringBuilder key = new StringBuilder(e.identityKey());
+            for (int i = 1; i < all.size(); i++) {
+                key.append("\0link\0").append(all.get(i).path());
+            }
+            classify(new Unit(key.toString(), all, e.size()), shareable, own, o);
         }
-        return (e.hasContent() ? e.size() : 0) >= o.minFileSize();
+        return new ImageUnits(shareable, own);
     }
 
-    private static String shareKey(FileEntry e, Mode mode) {
-        return mode == Mode.PATH ? e.identityKey() : e.sha256();
+    private static Unit single(FileEntry e, Mode mode) {
+        String key = mode == Mode.PATH ? e.identityKey() : e.type() == FileType.REGULAR ? e.sha256() : null;
+        return new Unit(key, List.of(e), e.hasContent() ? e.size() : 0);
+    }
+
+    private static void classify(Unit u, List<Unit> shareable, List<FileEntry> own, PlanOptions o) {
+        if (u.key() != null && u.bytes() >= o.minFileSize()) {
+            shareable.add(u);
+        } else {
+            own.addAll(u.entries());
+        }
+    }
+
+    private static boolean linkable(FileEntry link, ImageTree img) {
+        FileEntry target = img.get(link.linkTarget());
+        return target != null && target.type() == FileType.REGULAR && target.sha256().equals(link.sha256());
     }
 
     /** Dissolves the groups saving least until no image needs more than {@code maxLayers} layers. */
@@ -153,14 +216,15 @@ public final class SharedLayerPlanner {
         return new ArrayList<>(out.values());
     }
 
-    private static RefactorPlan.ImagePlan imagePlan(ImageTree img, Set<String> pinned, PlanOptions o,
-                                                    Map<String, Integer> keyToLayer, int index, List<Group> kept) {
-        List<FileEntry> unique = new ArrayList<>();
-        for (FileEntry e : img.entries()) {
-            Integer layer = eligible(e, pinned, o) ? keyToLayer.get(shareKey(e, o.mode())) : null;
+    private static RefactorPlan.ImagePlan imagePlan(ImageUnits units, PlanOptions o, Map<String, Integer> keyToLayer,
+                                                    int index, List<Group> kept) {
+        List<FileEntry> unique = new ArrayList<>(units.own());
+        for (Unit u : units.shareable()) {
+            Integer layer = keyToLayer.get(u.key());
             if (layer == null) {
-                unique.add(materialise(e, img));
+                unique.addAll(u.entries());
             } else if (o.mode() == Mode.SYMLINK) {
+                FileEntry e = u.head();
                 unique.add(e.asSymlink("/" + SHARED_DIR + "/" + e.sha256()));
             }
         }
@@ -171,18 +235,6 @@ public final class SharedLayerPlanner {
             }
         }
         return new RefactorPlan.ImagePlan(used, unique);
-    }
-
-    /** A hard link stays a link only when its target is visible with the very same content. */
-    private static FileEntry materialise(FileEntry e, ImageTree img) {
-        if (e.type() != FileType.HARDLINK) {
-            return e;
-        }
-        FileEntry target = img.get(e.linkTarget());
-        if (target != null && target.type() == FileType.REGULAR && target.sha256().equals(e.sha256())) {
-            return e;
-        }
-        return e.asRegular();
     }
 
     static String parent(String path) {
