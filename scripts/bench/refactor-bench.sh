@@ -8,18 +8,22 @@
 #   layerswarm delta --from NAME:A --to NAME:B   for each version pair (same name, consecutive tags)
 # and prints a Markdown summary. JSON of every step lands in --out.
 #
-# Usage: scripts/bench/refactor-bench.sh [--set small|full] [--out DIR] [--min-file-size N]
+# Usage: scripts/bench/refactor-bench.sh [--set small|full] [--out DIR] [--min-file-size N] [--verify]
+#   --verify  also pull every path-mode image (skopeo) and compare its umoci-unpacked tree with the
+#             original's (type, mode, owner, link target, sha256 of every file); slow on the full set.
 # Needs: the shaded jar (mvn -B -q -pl samples/daemon -am package -DskipTests), docker-registry,
 # skopeo, umoci, jq, python3 (free port). Network: apt (corpus build) and loopback only.
 set -euo pipefail
 SET=full
 OUT=""
 MIN=0
+VERIFY=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --set) SET="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --min-file-size) MIN="$2"; shift 2 ;;
+    --verify) VERIFY=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -76,6 +80,27 @@ t=$(now); cli refactor analyze --registry "$URL" "${IMG[@]}" --json > "$OUT/anal
 echo "$(now) - $t" | bc > "$OUT/analyze.seconds"
 t=$(now); cli refactor apply --registry "$URL" "${IMG[@]}" --suffix -rf --mode path --min-file-size "$MIN" --json > "$OUT/apply-path.json"
 echo "$(now) - $t" | bc > "$OUT/apply-path.seconds"
+if [ "$VERIFY" = 1 ]; then
+  # What a container sees: path, type, permission bits, owner, link target, then file hashes.
+  snap() { (cd "$1" && find . -mindepth 1 -printf '%P\t%y\t%m\t%U:%G\t%l\n' | LC_ALL=C sort \
+      && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); }
+  : > "$OUT/verify.txt"
+  for r in "${REFS[@]}"; do
+    name="${r%%:*}"; tag="${r#*:}"
+    layout="$CORPUS/$(jq -r --arg r "$r" '.images[] | select(.ref == $r) | .layout' "$CORPUS/corpus.json")"
+    rm -rf "$WORK/v"; mkdir -p "$WORK/v"
+    skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$PORT/$name:$tag-rf" "oci:$WORK/v/rf:rf" >&2
+    umoci unpack --image "$layout:$tag" "$WORK/v/orig" >/dev/null
+    umoci unpack --image "$WORK/v/rf:rf" "$WORK/v/new" >/dev/null
+    snap "$WORK/v/orig/rootfs" > "$WORK/v/orig.txt"; snap "$WORK/v/new/rootfs" > "$WORK/v/new.txt"
+    if cmp -s "$WORK/v/orig.txt" "$WORK/v/new.txt"; then
+      echo "$r identical $(wc -l < "$WORK/v/orig.txt") lines" >> "$OUT/verify.txt"
+    else
+      echo "$r DIFFERENT" >> "$OUT/verify.txt"; diff "$WORK/v/orig.txt" "$WORK/v/new.txt" | head -20 >> "$OUT/verify.txt"
+    fi
+  done
+  rm -rf "$WORK/v"
+fi
 STORAGE_PATH=$(du -sb "$WORK/storage/docker/registry/v2/blobs" | cut -f1)
 t=$(now); cli refactor apply --registry "$URL" "${IMG[@]}" --suffix -sl --mode symlink --min-file-size "$MIN" --json > "$OUT/apply-symlink.json"
 echo "$(now) - $t" | bc > "$OUT/apply-symlink.seconds"
@@ -126,5 +151,9 @@ for f in "$OUT"/delta-*.json; do
   [ -f "$f" ] || continue
   jq -r '"| \(.from) → \(.to) | \(.updateBytes) | \(.duplicatedBytes) | \(.deltaBytes) | \(if .updateBytes > 0 then ((.deltaBytes/.updateBytes*1000|round)/10|tostring) + "%" else "–" end) |"' "$f"
 done
+if [ "$VERIFY" = 1 ]; then
+  echo "umoci equivalence of path-mode images: $(grep -c ' identical ' "$OUT/verify.txt") of ${#REFS[@]} identical"
+  grep DIFFERENT "$OUT/verify.txt" || true
+fi
 echo
 log "results in $OUT; total $(echo "$(now) - $t0" | bc) s"
