@@ -423,7 +423,7 @@ public final class RegistryClient {
                 }
                 log.warn("registry.download.resume repo={} digest={} at={} attempt={} cause=\"{}\"", repository,
                         digest.shortHex(12), have, attempt, e.toString());
-                sleep(retry.backoff(attempt));
+                RegistryTransport.sleep(retry.backoff(attempt));
                 attempt++;
                 // 'have' counts what reached the file; the next round resumes from there.
                 have = Files.size(target);
@@ -685,7 +685,7 @@ public final class RegistryClient {
                     Matcher m = LINK_NEXT.matcher(link);
                     if (m.find()) {
                         next = current.resolve(m.group(1));
-                        if (!sameOrigin(next)) {
+                        if (!transport.sameOrigin(next)) {
                             throw new RegistryException(what + ": pagination link leaves the registry: " + next);
                         }
                     }
@@ -801,11 +801,6 @@ public final class RegistryClient {
         return uri("/v2/" + repository + "/blobs/" + digest);
     }
 
-    private boolean sameOrigin(URI u) {
-        return Objects.equals(u.getScheme(), base.getScheme()) && Objects.equals(u.getHost(), base.getHost())
-                && u.getPort() == base.getPort();
-    }
-
     private static URI withQuery(URI u, String param) {
         String s = u.toString();
         return URI.create(s + (u.getRawQuery() == null ? "?" : "&") + param);
@@ -813,15 +808,6 @@ public final class RegistryClient {
 
     private static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
-    }
-
-    private static void sleep(Duration d) throws RegistryException {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new RegistryException("interrupted", e);
-        }
     }
 
     private static SSLContext trustAllContext() {

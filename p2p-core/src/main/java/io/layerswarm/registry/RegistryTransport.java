@@ -164,7 +164,7 @@ final class RegistryTransport {
     }
 
     /** Credentials go only to the registry itself, never to storage it redirects to. */
-    private boolean sameOrigin(URI uri) {
+    boolean sameOrigin(URI uri) {
         return Objects.equals(uri.getScheme(), base.getScheme()) && Objects.equals(uri.getHost(), base.getHost())
                 && uri.getPort() == base.getPort();
     }
@@ -178,7 +178,7 @@ final class RegistryTransport {
         }
     }
 
-    private static void sleep(Duration d) throws RegistryException {
+    static void sleep(Duration d) throws RegistryException {
         try {
             Thread.sleep(d.toMillis());
         } catch (InterruptedException e) {

@@ -5,6 +5,7 @@ import io.layerswarm.oci.Digest;
 import io.layerswarm.oci.ImageConfig;
 import io.layerswarm.oci.ImageManifest;
 import io.layerswarm.oci.MediaTypes;
+import io.layerswarm.testing.TestTar;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -38,13 +39,14 @@ final class TestImages {
         return new Blob(data, Descriptor.of(mediaType, Digest.sha256(data), data.length));
     }
 
+    /** An image whose layers are gzip'd tars holding one file of {@code layerSizes[i]} random bytes each. */
     static Image image(long seed, String arch, int... layerSizes) {
         List<Blob> layers = new ArrayList<>();
         List<Digest> diffIds = new ArrayList<>();
         for (int i = 0; i < layerSizes.length; i++) {
-            Blob l = blob(MediaTypes.OCI_LAYER_GZIP, random(seed * 31 + i, layerSizes[i]));
-            layers.add(l);
-            diffIds.add(l.digest()); // not a real diff id, but well-formed
+            byte[] tar = TestTar.tar("file-" + seed + "-" + i, random(seed * 31 + i, layerSizes[i]));
+            layers.add(blob(MediaTypes.OCI_LAYER_GZIP, TestTar.gzip(tar)));
+            diffIds.add(Digest.sha256(tar));
         }
         ImageConfig cfg = new ImageConfig(arch, "linux", null, "2024-01-01T00:00:00Z",
                 "{\"Env\":[\"SEED=" + seed + "\"]}", diffIds,

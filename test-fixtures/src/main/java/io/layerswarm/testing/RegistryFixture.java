@@ -61,12 +61,15 @@ public final class RegistryFixture implements AutoCloseable {
     private final TokenServer tokenServer;
     private final Process process;
 
-    private RegistryFixture(Mode mode) throws IOException {
+    private final boolean tls;
+
+    private RegistryFixture(Mode mode, boolean tls) throws IOException {
         if (!Files.isExecutable(REGISTRY_BINARY)) {
             throw new IllegalStateException(REGISTRY_BINARY + " is missing: install the Debian package "
                     + "'docker-registry' (scripts/install-system-packages.sh)");
         }
         this.mode = mode;
+        this.tls = tls;
         this.workDir = Files.createTempDirectory("layerswarm-registry-");
         this.storageDir = Files.createDirectories(workDir.resolve("storage"));
         this.stdoutLog = workDir.resolve("access.log");
@@ -78,6 +81,7 @@ public final class RegistryFixture implements AutoCloseable {
         int chosenPort = -1;
         try {
             StringBuilder auth = new StringBuilder();
+            String tlsConfig = "";
             switch (mode) {
                 case PLAIN -> { }
                 case HTPASSWD -> {
@@ -97,12 +101,20 @@ public final class RegistryFixture implements AutoCloseable {
                 }
                 default -> throw new IllegalArgumentException("mode " + mode);
             }
+            if (tls) {
+                SelfSignedCert serverCert = SelfSignedCert.create("127.0.0.1");
+                Path certFile = workDir.resolve("tls-cert.pem");
+                Path keyFile = workDir.resolve("tls-key.pem");
+                serverCert.writeCertPem(certFile);
+                serverCert.writeKeyPem(keyFile);
+                tlsConfig = "  tls:\n    certificate: " + certFile + "\n    key: " + keyFile + "\n";
+            }
             // A free port can be taken between probing and binding; retry a few times.
             IOException last = null;
             for (int attempt = 0; attempt < 3 && p == null; attempt++) {
                 chosenPort = freePort();
                 Path config = workDir.resolve("config.yml");
-                Files.writeString(config, config(chosenPort, auth.toString(), storageDir));
+                Files.writeString(config, config(chosenPort, tlsConfig, auth.toString(), storageDir));
                 Process started = new ProcessBuilder(REGISTRY_BINARY.toString(), "serve", config.toString())
                         .redirectOutput(stdoutLog.toFile())
                         .redirectError(stderrLog.toFile())
@@ -138,25 +150,33 @@ public final class RegistryFixture implements AutoCloseable {
      * @throws UncheckedIOException if it does not come up (the message includes its log)
      */
     public static RegistryFixture start(Mode mode) {
+        return start(mode, false);
+    }
+
+    /**
+     * As {@link #start(Mode)}; with {@code tls} the registry serves HTTPS with a fresh self-signed
+     * certificate for 127.0.0.1, so clients must skip verification.
+     */
+    public static RegistryFixture start(Mode mode, boolean tls) {
         try {
-            return new RegistryFixture(mode);
+            return new RegistryFixture(mode, tls);
         } catch (IOException e) {
             throw new UncheckedIOException("docker-registry did not start: " + e.getMessage(), e);
         }
     }
 
-    private static String config(int port, String auth, Path storage) {
+    private static String config(int port, String tlsConfig, String auth, Path storage) {
         return "version: 0.1\n"
                 + "log:\n  level: info\n  accesslog:\n    disabled: false\n"
                 + "storage:\n  filesystem:\n    rootdirectory: " + storage + "\n  delete:\n    enabled: true\n"
                 + "  maintenance:\n    uploadpurging:\n      enabled: false\n"
                 + "http:\n  addr: 127.0.0.1:" + port + "\n  secret: " + UUID.randomUUID() + "\n"
-                + auth;
+                + tlsConfig + auth;
     }
 
     private void awaitReady(Process started, int p) throws IOException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        URI probe = URI.create("http://127.0.0.1:" + p + "/v2/");
+        URI probe = URI.create((tls ? "https" : "http") + "://127.0.0.1:" + p + "/v2/");
         while (System.nanoTime() < deadline) {
             if (!started.isAlive()) {
                 throw new IOException("docker-registry exited with status " + started.exitValue()
@@ -164,6 +184,10 @@ public final class RegistryFixture implements AutoCloseable {
             }
             try {
                 HttpURLConnection c = (HttpURLConnection) probe.toURL().openConnection();
+                if (c instanceof javax.net.ssl.HttpsURLConnection https) {
+                    https.setSSLSocketFactory(trustAll().getSocketFactory());
+                    https.setHostnameVerifier((h, s) -> true);
+                }
                 c.setConnectTimeout(500);
                 c.setReadTimeout(1000);
                 int status = c.getResponseCode();
@@ -216,9 +240,31 @@ public final class RegistryFixture implements AutoCloseable {
         return mode;
     }
 
-    /** Base URI, {@code http://127.0.0.1:PORT}, without a trailing slash. */
+    /** Base URI, {@code http://127.0.0.1:PORT} ({@code https} with TLS), without a trailing slash. */
     public URI baseUri() {
-        return URI.create("http://127.0.0.1:" + port);
+        return URI.create((tls ? "https" : "http") + "://127.0.0.1:" + port);
+    }
+
+    /** Whether the registry serves HTTPS (self-signed). */
+    public boolean tls() {
+        return tls;
+    }
+
+    /** An SSL context trusting any certificate, for probing the self-signed registry. */
+    private static javax.net.ssl.SSLContext trustAll() {
+        try {
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                @Override public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) { }
+                @Override public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) { }
+                @Override public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            return ctx;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** {@code 127.0.0.1:PORT}, the registry part of image references. */

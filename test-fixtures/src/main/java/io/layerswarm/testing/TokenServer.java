@@ -6,34 +6,23 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.StringWriter;
-import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Date;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * A minimal Docker-registry token server on loopback: it issues ES256 JWTs signed by a key whose
@@ -60,19 +49,9 @@ final class TokenServer implements AutoCloseable {
     TokenServer(String username, String password) throws IOException {
         this.username = username;
         this.password = password;
-        try {
-            KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
-            gen.initialize(new ECGenParameterSpec("secp256r1"));
-            key = gen.generateKeyPair();
-            Instant now = Instant.now();
-            X500Name name = new X500Name("CN=layerswarm test token issuer");
-            var builder = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(now.toEpochMilli()),
-                    Date.from(now.minusSeconds(3600)), Date.from(now.plusSeconds(7 * 24 * 3600)), name, key.getPublic());
-            cert = new JcaX509CertificateConverter().getCertificate(
-                    builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key.getPrivate())));
-        } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
-            throw new IllegalStateException("cannot create token signing key", e);
-        }
+        SelfSignedCert ssc = SelfSignedCert.create("layerswarm test token issuer");
+        key = ssc.key();
+        cert = ssc.cert();
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
         server.createContext("/token", this::handle);
         server.start();
@@ -88,11 +67,7 @@ final class TokenServer implements AutoCloseable {
 
     /** Writes the certificate as PEM, the registry's rootcertbundle. */
     void writeRootCertBundle(Path file) throws IOException {
-        StringWriter sw = new StringWriter();
-        try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
-            w.writeObject(cert);
-        }
-        Files.writeString(file, sw.toString());
+        new SelfSignedCert(key, cert).writeCertPem(file);
     }
 
     private void handle(HttpExchange ex) throws IOException {

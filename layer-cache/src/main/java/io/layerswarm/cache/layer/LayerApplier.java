@@ -89,6 +89,7 @@ public final class LayerApplier {
         private final Set<String> ours = new HashSet<>();
         /** Directory attributes applied at the end, so later children and restrictive modes don't clash. */
         private final Map<String, TarEntry> dirAttrs = new LinkedHashMap<>();
+        private final byte[] buf = new byte[64 * 1024];
         private long entries;
         private long files;
         private long dirs;
@@ -155,7 +156,6 @@ public final class LayerApplier {
             try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE, NOFOLLOW)) {
                 InputStream in = walker.content();
-                byte[] buf = new byte[64 * 1024];
                 int r;
                 while ((r = in.read(buf)) != -1) {
                     out.write(buf, 0, r);

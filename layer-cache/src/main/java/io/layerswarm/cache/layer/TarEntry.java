@@ -1,7 +1,10 @@
 package io.layerswarm.cache.layer;
 
 import java.nio.file.attribute.FileTime;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * One entry of a layer tar, as reported by {@link TarWalker}.
@@ -18,9 +21,11 @@ import java.util.Objects;
  * @param mtime modification time
  * @param devMajor device major number (devices only)
  * @param devMinor device minor number (devices only)
+ * @param xattrs extended attributes from PAX {@code SCHILY.xattr.<name>} records, keyed by
+ *               {@code <name>} (e.g. {@code security.capability}); values as decoded by the tar reader
  */
 public record TarEntry(String path, Type type, int mode, long uid, long gid, long size, String linkTarget,
-                       FileTime mtime, int devMajor, int devMinor) {
+                       FileTime mtime, int devMajor, int devMinor, Map<String, String> xattrs) {
 
     /** Entry types. */
     public enum Type {
@@ -47,6 +52,13 @@ public record TarEntry(String path, Type type, int mode, long uid, long gid, lon
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(mtime, "mtime");
+        xattrs = xattrs == null || xattrs.isEmpty() ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(xattrs));
+    }
+
+    /** An entry without extended attributes. */
+    public TarEntry(String path, Type type, int mode, long uid, long gid, long size, String linkTarget,
+                    FileTime mtime, int devMajor, int devMinor) {
+        this(path, type, mode, uid, gid, size, linkTarget, mtime, devMajor, devMinor, Map.of());
     }
 
     /** The last path segment ({@code ""} for the root). */

@@ -101,8 +101,8 @@ final class TarGuardStream extends FilterInputStream {
                                 + " (ratio over " + limits.maxCompressionRatio() + ":1)");
             }
         }
-        if (zeroBlocks >= 2) {
-            return; // end of archive: the rest is padding or trailing garbage the parser ignores
+        if (zeroBlocks > 0) {
+            return; // the tar parser stops at the first zero block; the rest is padding or ignored
         }
         int i = 0;
         while (i < n) {
@@ -115,7 +115,7 @@ final class TarGuardStream extends FilterInputStream {
                 if (headerFill == BLOCK) {
                     headerFill = 0;
                     onHeader(nextHeader + BLOCK);
-                    if (zeroBlocks >= 2) {
+                    if (zeroBlocks > 0) {
                         return;
                     }
                 }
@@ -150,7 +150,6 @@ final class TarGuardStream extends FilterInputStream {
             nextHeader = dataStart;
             return;
         }
-        zeroBlocks = 0;
         if (++headers > limits.maxEntries() * 4 + 16) {
             throw new InvalidLayerException(InvalidLayerException.Kind.LIMIT_EXCEEDED,
                     "layer has too many tar headers (limit maxEntries=" + limits.maxEntries() + ")");

@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.attribute.FileTime;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
@@ -41,6 +43,8 @@ public final class TarWalker implements Closeable {
         /** Zstandard. */
         ZSTD
     }
+
+    private static final String XATTR_PREFIX = "SCHILY.xattr.";
 
     private final Compression compression;
     private final TarLimits limits;
@@ -221,8 +225,14 @@ public final class TarWalker implements Closeable {
         }
         FileTime mtime = e.getLastModifiedTime() != null ? e.getLastModifiedTime() : FileTime.fromMillis(0);
         long size = type == TarEntry.Type.FILE ? e.getSize() : 0;
+        Map<String, String> xattrs = new TreeMap<>();
+        for (Map.Entry<String, String> h : e.getExtraPaxHeaders().entrySet()) {
+            if (h.getKey().startsWith(XATTR_PREFIX) && h.getKey().length() > XATTR_PREFIX.length()) {
+                xattrs.put(h.getKey().substring(XATTR_PREFIX.length()), h.getValue());
+            }
+        }
         return new TarEntry(path, type, e.getMode() & 07777, e.getLongUserId(), e.getLongGroupId(), size, link,
-                mtime, e.getDevMajor(), e.getDevMinor());
+                mtime, e.getDevMajor(), e.getDevMinor(), xattrs);
     }
 
     private void checkLength(String what, String s) throws InvalidLayerException {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.cache.layer.InvalidLayerException.Kind;
 import io.layerswarm.oci.MediaTypes;
+import io.layerswarm.cache.tools.TarBuilder;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -92,16 +92,18 @@ public final class LayerScanner {
         long uid = te.uid();
         long gid = te.gid();
         return switch (te.type()) {
-            case HARDLINK -> new FileEntry(path, FileType.HARDLINK, mode, uid, gid, 0, null, te.linkTarget(), 0, 0, mtime, null);
-            case SYMLINK -> new FileEntry(path, FileType.SYMLINK, mode, uid, gid, 0, null, te.linkTarget(), 0, 0, mtime, null);
-            case DIRECTORY -> new FileEntry(path, FileType.DIRECTORY, mode, uid, gid, 0, null, null, 0, 0, mtime, null);
+            case HARDLINK -> new FileEntry(path, FileType.HARDLINK, mode, uid, gid, 0, null, te.linkTarget(), 0, 0, mtime,
+                    te.xattrs());
+            case SYMLINK -> new FileEntry(path, FileType.SYMLINK, mode, uid, gid, 0, null, te.linkTarget(), 0, 0, mtime,
+                    te.xattrs());
+            case DIRECTORY -> new FileEntry(path, FileType.DIRECTORY, mode, uid, gid, 0, null, null, 0, 0, mtime, te.xattrs());
             case CHAR_DEVICE -> device(te, FileType.CHAR_DEVICE, mtime);
             case BLOCK_DEVICE -> device(te, FileType.BLOCK_DEVICE, mtime);
             case FIFO -> device(te, FileType.FIFO, mtime);
             case FILE -> {
                 InputStream content = walker.content();
                 String sha = sink != null ? sink.accept(content, te.size()) : hash(content);
-                yield new FileEntry(path, FileType.REGULAR, mode, uid, gid, te.size(), sha, null, 0, 0, mtime, null);
+                yield new FileEntry(path, FileType.REGULAR, mode, uid, gid, te.size(), sha, null, 0, 0, mtime, te.xattrs());
             }
             case OTHER -> throw new IOException(name + ": unsupported tar entry type at " + path);
         };
@@ -109,7 +111,7 @@ public final class LayerScanner {
 
     private static FileEntry device(TarEntry te, FileType type, long mtime) {
         return new FileEntry(te.path(), type, te.mode(), te.uid(), te.gid(), 0, null, null, te.devMajor(), te.devMinor(),
-                mtime, null);
+                mtime, te.xattrs());
     }
 
     /** Hex sha256 of everything left in {@code in}. */

@@ -1,4 +1,4 @@
-package io.layerswarm.cache.layer;
+package io.layerswarm.cache.tools;
 
 import com.github.luben.zstd.ZstdOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -7,55 +7,55 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.attribute.FileTime;
-import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /** Builds layer tarballs in tests with Commons Compress. */
-final class TarBuilder {
-    static final FileTime MTIME = FileTime.fromMillis(1_600_000_000_000L);
+public final class TarBuilder {
+    /** The mtime of every entry. */
+    public static final FileTime MTIME = FileTime.fromMillis(1_600_000_000_000L);
 
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private final TarArchiveOutputStream tar;
 
-    TarBuilder() {
+    public TarBuilder() {
         tar = new TarArchiveOutputStream(bytes, StandardCharsets.UTF_8.name());
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
     }
 
-    TarBuilder dir(String name, int mode) {
+    public TarBuilder dir(String name, int mode) {
         TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/", TarConstants.LF_DIR);
         e.setMode(mode);
         return put(e, null);
     }
 
-    TarBuilder file(String name, String content) {
+    public TarBuilder file(String name, String content) {
         return file(name, content.getBytes(StandardCharsets.UTF_8), 0644);
     }
 
-    TarBuilder file(String name, byte[] content, int mode) {
+    public TarBuilder file(String name, byte[] content, int mode) {
         TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_NORMAL, true);
         e.setMode(mode);
         e.setSize(content.length);
         return put(e, content);
     }
 
-    TarBuilder symlink(String name, String target) {
+    public TarBuilder symlink(String name, String target) {
         TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_SYMLINK, true);
         e.setLinkName(target);
         e.setMode(0777);
         return put(e, null);
     }
 
-    TarBuilder hardlink(String name, String target) {
+    public TarBuilder hardlink(String name, String target) {
         TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_LINK, true);
         e.setLinkName(target);
         return put(e, null);
     }
 
-    TarBuilder special(String name, byte flag, int major, int minor) {
+    public TarBuilder special(String name, byte flag, int major, int minor) {
         TarArchiveEntry e = new TarArchiveEntry(name, flag, true);
         e.setMode(0644);
         e.setDevMajor(major);
@@ -63,15 +63,22 @@ final class TarBuilder {
         return put(e, null);
     }
 
+    /** Adds an entry with any type flag and raw content (e.g. a hand-made PAX header). */
+    public TarBuilder raw(String name, byte flag, byte[] content) {
+        TarArchiveEntry e = new TarArchiveEntry(name, flag, true);
+        e.setSize(content.length);
+        return put(e, content);
+    }
+
     /** Adds an entry with the given PAX headers (they override name, size, etc.). */
-    TarBuilder withPax(String name, java.util.Map<String, String> pax, byte[] content) {
+    public TarBuilder withPax(String name, java.util.Map<String, String> pax, byte[] content) {
         TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_NORMAL, true);
         e.setSize(content.length);
         pax.forEach(e::addPaxHeader);
         return put(e, content);
     }
 
-    TarBuilder owned(String name, String content, long uid, long gid, int mode) {
+    public TarBuilder owned(String name, String content, long uid, long gid, int mode) {
         TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_NORMAL, true);
         byte[] c = content.getBytes(StandardCharsets.UTF_8);
         e.setSize(c.length);
@@ -95,7 +102,7 @@ final class TarBuilder {
         }
     }
 
-    byte[] tar() {
+    public byte[] tar() {
         try {
             tar.finish();
             tar.close();
@@ -105,25 +112,19 @@ final class TarBuilder {
         return bytes.toByteArray();
     }
 
-    byte[] gzip() {
+    public byte[] gzip() {
         return gzip(tar());
     }
 
-    byte[] zstd() {
+    public byte[] zstd() {
         return zstd(tar());
     }
 
-    static byte[] gzip(byte[] data) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (OutputStream gz = new GZIPOutputStream(out)) {
-            gz.write(data);
-        } catch (IOException ex) {
-            throw new UncheckedIOException(ex);
-        }
-        return out.toByteArray();
+    public static byte[] gzip(byte[] data) {
+        return io.layerswarm.testing.TestTar.gzip(data);
     }
 
-    static byte[] zstd(byte[] data) {
+    public static byte[] zstd(byte[] data) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (OutputStream z = new ZstdOutputStream(out)) {
             z.write(data);
