@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
                 io.layerswarm.daemon.keys.KeysCommand.class,
                 CacheSimCommand.class,
                 TraceGenCommand.class,
+                RefactorCommand.class,
+                DeltaCommand.class,
         })
 public final class Main implements Runnable {
 
