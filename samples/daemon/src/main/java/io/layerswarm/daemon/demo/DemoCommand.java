@@ -1,12 +1,8 @@
 package io.layerswarm.daemon.demo;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -73,7 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
             }
         } finally {
             if (temp) {
-                deleteTree(dir);
+                FanOut.deleteTree(dir);
             }
         }
     }
@@ -109,24 +105,5 @@ public final class DemoCommand implements Callable<Integer> {
     static String size(long bytes) {
         return bytes >= 1 << 20 ? String.format("%.2f MiB", bytes / 1048576.0)
                 : bytes >= 1024 ? String.format("%.1f KiB", bytes / 1024.0) : bytes + " B";
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

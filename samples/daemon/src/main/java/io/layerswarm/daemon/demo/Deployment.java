@@ -43,6 +43,15 @@ public final class Deployment {
      */
     public static Result run(RegistryClient client, String repository, String tag, ContentStore store, Path layoutDir,
                              Path rootfs, ExecutorService pool) throws IOException {
+        return run(client, repository, tag, store, layoutDir, rootfs, true, pool);
+    }
+
+    /**
+     * Like {@link #run(RegistryClient, String, String, ContentStore, Path, Path, ExecutorService)};
+     * with {@code unpack == false} the rootfs stays empty (benchmarks of distribution alone).
+     */
+    public static Result run(RegistryClient client, String repository, String tag, ContentStore store, Path layoutDir,
+                             Path rootfs, boolean unpack, ExecutorService pool) throws IOException {
         long start = System.nanoTime();
         ResolvedImage image = client.resolveImage(repository, tag, Platform.parse("linux/amd64"));
         List<Descriptor> blobs = new ArrayList<>();
@@ -71,7 +80,7 @@ public final class Deployment {
         w.commit();
         Files.createDirectories(rootfs);
         LayerApplier applier = new LayerApplier();
-        for (Descriptor layer : image.manifest().layers()) {
+        for (Descriptor layer : unpack ? image.manifest().layers() : List.<Descriptor>of()) {
             try (InputStream in = store.open(layer.digest())) {
                 applier.apply(in, layer.mediaType(), rootfs);
             }

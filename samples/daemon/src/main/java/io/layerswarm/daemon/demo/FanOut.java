@@ -134,6 +134,12 @@ public final class FanOut {
      * @param pieceSize swarm piece size (small images want small pieces to spread the origin load)
      */
     public static Report throughSwarm(Origin origin, int n, Path workDir, int pieceSize) throws Exception {
+        return throughSwarm(origin, n, workDir, pieceSize, true);
+    }
+
+    /** Like {@link #throughSwarm(Origin, int, Path, int)}; {@code unpack == false} stops at the layout. */
+    public static Report throughSwarm(Origin origin, int n, Path workDir, int pieceSize, boolean unpack)
+            throws Exception {
         List<AutoCloseable> closers = new ArrayList<>();
         ExecutorService pool = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "fanout");
@@ -169,7 +175,7 @@ public final class FanOut {
             }
             connectAll(hosts);
             return deployAll(origin, "node", stores, mirrors::get,
-                    (i, r) -> new long[] {counters.get(i)[0].get(), counters.get(i)[1].get()}, workDir, pool);
+                    (i, r) -> new long[] {counters.get(i)[0].get(), counters.get(i)[1].get()}, workDir, unpack, pool);
         } finally {
             for (int i = closers.size() - 1; i >= 0; i--) {
                 try {
@@ -184,6 +190,11 @@ public final class FanOut {
 
     /** {@code n} nodes each pull the image straight from the origin at the same time (no swarm). */
     public static Report direct(Origin origin, int n, Path workDir) throws Exception {
+        return direct(origin, n, workDir, true);
+    }
+
+    /** Like {@link #direct(Origin, int, Path)}; {@code unpack == false} stops at the layout. */
+    public static Report direct(Origin origin, int n, Path workDir, boolean unpack) throws Exception {
         ExecutorService pool = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "direct");
             t.setDaemon(true);
@@ -196,7 +207,7 @@ public final class FanOut {
             }
             RegistryClient client = RegistryClient.builder(origin.url()).build();
             return deployAll(origin, "direct", stores, i -> client, (i, r) -> new long[] {0, r.blobBytes()}, workDir,
-                    pool);
+                    unpack, pool);
         } finally {
             for (ContentStore cs : stores) {
                 cs.close();
@@ -209,14 +220,15 @@ public final class FanOut {
     private static Report deployAll(Origin origin, String prefix, List<ContentStore> stores,
                                     java.util.function.IntFunction<RegistryClient> clients,
                                     java.util.function.BiFunction<Integer, Deployment.Result, long[]> peerAndOrigin,
-                                    Path workDir, ExecutorService pool) throws Exception {
+                                    Path workDir, boolean unpack, ExecutorService pool) throws Exception {
         long servedBefore = origin.blobBytesServed();
         long start = System.nanoTime();
         List<CompletableFuture<Finished>> runs = new ArrayList<>();
         for (int i = 0; i < stores.size(); i++) {
             int k = i;
             runs.add(CompletableFuture.supplyAsync(() -> {
-                Deployment.Result r = deploy(clients.apply(k), origin, stores.get(k), workDir.resolve(prefix + k), pool);
+                Deployment.Result r = deploy(clients.apply(k), origin, stores.get(k), workDir.resolve(prefix + k), unpack,
+                        pool);
                 return new Finished(r, System.nanoTime());
             }, pool));
         }
@@ -232,10 +244,10 @@ public final class FanOut {
     }
 
     private static Deployment.Result deploy(RegistryClient client, Origin origin, ContentStore store, Path dir,
-                                            ExecutorService pool) {
+                                            boolean unpack, ExecutorService pool) {
         try {
             return Deployment.run(client, origin.repository, origin.tag, store, dir.resolve("layout"),
-                    dir.resolve("rootfs"), pool);
+                    dir.resolve("rootfs"), unpack, pool);
         } catch (IOException e) {
             throw new CompletionException(e);
         }
@@ -261,6 +273,17 @@ public final class FanOut {
             }
         }
         return out;
+    }
+
+    /** Deletes a work directory tree (stores, layouts, rootfs) if it exists. */
+    public static void deleteTree(Path root) throws IOException {
+        if (java.nio.file.Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (var paths = java.nio.file.Files.walk(root)) {
+                for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    java.nio.file.Files.delete(p);
+                }
+            }
+        }
     }
 
     /** Connects every pair of hosts once. */
