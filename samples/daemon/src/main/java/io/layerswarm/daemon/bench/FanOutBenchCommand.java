@@ -32,6 +32,9 @@ public final class FanOutBenchCommand implements Callable<Integer> {
     @Option(names = "--piece-kib", defaultValue = "1024", description = "Swarm piece size in KiB (default: ${DEFAULT-VALUE}).")
     int pieceKib;
 
+    @Option(names = "--origin-grace-ms", defaultValue = "300", description = "Swarm origin grace (default: ${DEFAULT-VALUE}, the library default).")
+    long graceMs;
+
     @Option(names = "--unpack", description = "Also unpack every rootfs (CPU-bound on small machines; off by default).")
     boolean unpack;
 
@@ -46,12 +49,13 @@ public final class FanOutBenchCommand implements Callable<Integer> {
             long s = origin.imageBlobBytes();
             double bound = s * 8 / (mbps * 1e6);
             System.out.printf("image %s:%s, S = %d bytes (%.1f MiB), uplink B = %.0f Mbit/s +%d ms RTT, S/B = %.2f s, "
-                    + "piece %d KiB, unpack %s%n%n", layout.getFileName(), origin.tag, s, s / 1048576.0, mbps, latencyMs,
-                    bound, pieceKib, unpack);
+                    + "piece %d KiB, origin grace %d ms, unpack %s%n%n", layout.getFileName(), origin.tag, s, s / 1048576.0,
+                    mbps, latencyMs, bound, pieceKib, graceMs, unpack);
             System.out.println("| N | mode | all nodes done (s) | x S/B | registry bytes | x S |");
             System.out.println("| --- | --- | ---: | ---: | ---: | ---: |");
             for (int n : nodes) {
-                FanOut.Report swarm = FanOut.throughSwarm(origin, n, work.resolve("swarm" + n), pieceKib * 1024, unpack);
+                FanOut.Report swarm = FanOut.throughSwarm(origin, n, work.resolve("swarm" + n), pieceKib * 1024,
+                        Duration.ofMillis(graceMs), unpack);
                 row(n, "swarm", swarm, s, bound);
                 FanOut.Report direct = FanOut.direct(origin, n, work.resolve("direct" + n), unpack);
                 row(n, "direct", direct, s, bound);

@@ -25,8 +25,13 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--uplink-latency-ms", defaultValue = "40", description = "Round-trip time added by the uplink (default: ${DEFAULT-VALUE}).")
     long latencyMs;
 
-    @Option(names = "--piece-kib", defaultValue = "128", description = "Swarm piece size in KiB (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--piece-kib", defaultValue = "256", description = "Swarm piece size in KiB (the swarm uses at least 256; default: ${DEFAULT-VALUE}).")
     int pieceKib;
+
+    @Option(names = "--origin-grace-ms", defaultValue = "1000",
+            description = "How long a node's new download waits before using the origin, so nodes that start together "
+                    + "split the origin pieces (default: ${DEFAULT-VALUE}).")
+    long graceMs;
 
     @Option(names = "--work-dir", paramLabel = "DIR", description = "Keep stores, layouts and rootfs here (default: a temp dir, deleted).")
     Path workDir;
@@ -46,7 +51,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (nodes < 1 || nodes > 32) {
             throw new IllegalArgumentException("--nodes must be in 1..32");
         }
-        if (uplinkMbps <= 0 || latencyMs < 0 || pieceKib < 16 || pieceKib > 16384) {
+        if (uplinkMbps <= 0 || latencyMs < 0 || graceMs < 0 || pieceKib < 16 || pieceKib > 16384) {
             throw new IllegalArgumentException("--uplink-mbps must be > 0, --uplink-latency-ms >= 0, --piece-kib in 16..16384");
         }
         boolean temp = workDir == null;
@@ -62,7 +67,8 @@ public final class DemoCommand implements Callable<Integer> {
                 FanOut.Report single = FanOut.direct(origin, 1, dir.resolve("baseline"));
                 out.printf("  %.2f s, %s from the origin%n", secs(single.allDone()), size(single.originBlobBytes()));
                 out.printf("swarm: %d nodes deploying at once, each through its own pull-through mirror ...%n", nodes);
-                FanOut.Report swarm = FanOut.throughSwarm(origin, nodes, dir.resolve("swarm"), pieceKib * 1024);
+                FanOut.Report swarm = FanOut.throughSwarm(origin, nodes, dir.resolve("swarm"), pieceKib * 1024,
+                        Duration.ofMillis(graceMs), true);
                 print(out, swarm, single, image);
                 boolean same = swarm.identicalRootfs() && swarm.nodes().get(0).rootfs().equals(single.nodes().get(0).rootfs());
                 return same ? 0 : 3;

@@ -134,11 +134,15 @@ public final class FanOut {
      * @param pieceSize swarm piece size (small images want small pieces to spread the origin load)
      */
     public static Report throughSwarm(Origin origin, int n, Path workDir, int pieceSize) throws Exception {
-        return throughSwarm(origin, n, workDir, pieceSize, true);
+        return throughSwarm(origin, n, workDir, pieceSize, SwarmConfig.defaults().originGrace(), true);
     }
 
-    /** Like {@link #throughSwarm(Origin, int, Path, int)}; {@code unpack == false} stops at the layout. */
-    public static Report throughSwarm(Origin origin, int n, Path workDir, int pieceSize, boolean unpack)
+    /**
+     * Like {@link #throughSwarm(Origin, int, Path, int)} with the swarm's origin grace (see
+     * {@link SwarmNode#start}); {@code unpack == false} stops at the layout.
+     */
+    public static Report throughSwarm(Origin origin, int n, Path workDir, int pieceSize, Duration originGrace,
+                                      boolean unpack)
             throws Exception {
         List<AutoCloseable> closers = new ArrayList<>();
         ExecutorService pool = Executors.newCachedThreadPool(r -> {
@@ -147,35 +151,19 @@ public final class FanOut {
             return t;
         });
         try {
-            RegistryClient upstream = RegistryClient.builder(origin.url()).build();
-            List<Host> hosts = new ArrayList<>();
-            List<RegistryClient> mirrors = new ArrayList<>();
-            List<ContentStore> stores = new ArrayList<>();
-            List<AtomicLong[]> counters = new ArrayList<>();
+            List<SwarmNode> nodes = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                Host h = Host.builder(Ed25519PrivateKey.generate())
-                        .listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).build().start();
-                closers.add(h);
-                ContentStore cs = ContentStore.open(workDir.resolve("node" + i).resolve("store"));
-                closers.add(cs);
-                SwarmBlobStore bs = new SwarmBlobStore(cs);
-                LayerSwarm swarm = LayerSwarm.start(h, bs, SwarmConfig.defaults().withPieceSize(pieceSize));
-                closers.add(swarm);
-                AtomicLong[] c = {new AtomicLong(), new AtomicLong()};
-                DistributionServer mirror = DistributionServer.start(new InetSocketAddress("127.0.0.1", 0),
-                        new PullThroughProvider(upstream, bs, swarm, pool, Duration.ofMinutes(5), r -> {
-                            c[0].addAndGet(r.peerBytes());
-                            c[1].addAndGet(r.originBytes());
-                        }));
-                closers.add(mirror);
-                hosts.add(h);
-                stores.add(cs);
-                counters.add(c);
-                mirrors.add(RegistryClient.builder(URI.create(mirror.url())).build());
+                nodes.add(add(closers, SwarmNode.start("127.0.0.1", workDir.resolve("node" + i), origin.url(), pieceSize,
+                        originGrace, pool)));
             }
-            connectAll(hosts);
-            return deployAll(origin, "node", stores, mirrors::get,
-                    (i, r) -> new long[] {counters.get(i)[0].get(), counters.get(i)[1].get()}, workDir, unpack, pool);
+            for (int i = 0; i < n; i++) {
+                for (int j = i + 1; j < n; j++) {
+                    nodes.get(i).connect(nodes.get(j).address());
+                }
+            }
+            List<ContentStore> stores = nodes.stream().map(SwarmNode::store).toList();
+            return deployAll(origin, "node", stores, i -> nodes.get(i).mirrorClient(),
+                    (i, r) -> new long[] {nodes.get(i).peerBytes(), nodes.get(i).originBytes()}, workDir, unpack, pool);
         } finally {
             for (int i = closers.size() - 1; i >= 0; i--) {
                 try {
@@ -286,14 +274,8 @@ public final class FanOut {
         }
     }
 
-    /** Connects every pair of hosts once. */
-    static void connectAll(List<Host> hosts) throws Exception {
-        for (int i = 0; i < hosts.size(); i++) {
-            for (int j = i + 1; j < hosts.size(); j++) {
-                Host target = hosts.get(j);
-                hosts.get(i).connect(target.listenAddrs().get(0)
-                        .encapsulate(Multiaddr.parse("/p2p/" + target.peerId().toBase58()))).get(10, TimeUnit.SECONDS);
-            }
-        }
+    private static <T extends AutoCloseable> T add(List<AutoCloseable> closers, T c) {
+        closers.add(c);
+        return c;
     }
 }

@@ -26,7 +26,8 @@ class DemoCommandTest {
             FanOut.Report single = FanOut.direct(origin, 1, tmp.resolve("direct"));
             assertEquals(image, single.originBlobBytes(), "a direct pull takes every blob byte from the origin once");
 
-            FanOut.Report swarm = FanOut.throughSwarm(origin, 3, tmp.resolve("swarm"), 128 * 1024);
+            FanOut.Report swarm = FanOut.throughSwarm(origin, 3, tmp.resolve("swarm"), 256 * 1024,
+                    Duration.ofSeconds(1), true);
             assertEquals(3, swarm.nodes().size());
             long originSum = 0;
             for (FanOut.NodeReport n : swarm.nodes()) {
