@@ -39,7 +39,17 @@ public final class FanOutBenchCommand implements Callable<Integer> {
     boolean unpack;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
+        try {
+            return bench();
+        } catch (Exception e) {
+            String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+            System.err.println("error: " + msg.replaceAll("\\s+", " "));
+            return 1;
+        }
+    }
+
+    private int bench() throws Exception {
         if (nodes.stream().anyMatch(n -> n < 1 || n > 32) || mbps <= 0 || latencyMs < 0) {
             System.err.println("error: --nodes in 1..32, --uplink-mbps > 0, --uplink-latency-ms >= 0");
             return 1;

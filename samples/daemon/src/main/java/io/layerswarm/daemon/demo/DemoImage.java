@@ -16,7 +16,7 @@ import java.util.List;
  * The resource tree cannot be listed inside a jar, so the copy follows the index: index, manifests,
  * then every config and layer they name. Blobs are verified when the layout is served.
  */
-final class DemoImage {
+public final class DemoImage {
     private static final String ROOT = "/demo-image/";
     private static final int MAX_JSON = 4 * 1024 * 1024;
 
@@ -24,7 +24,7 @@ final class DemoImage {
     }
 
     /** Copies the bundled layout into {@code dir} (created) and returns {@code dir}. */
-    static Path extractTo(Path dir) throws IOException {
+    public static Path extractTo(Path dir) throws IOException {
         Files.createDirectories(dir.resolve("blobs/sha256"));
         copy("oci-layout", dir);
         byte[] indexJson = copy("index.json", dir);
