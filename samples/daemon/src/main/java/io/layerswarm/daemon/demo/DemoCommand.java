@@ -69,7 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
                 out.printf("swarm: %d nodes deploying at once, each through its own pull-through mirror ...%n", nodes);
                 FanOut.Report swarm = FanOut.throughSwarm(origin, nodes, dir.resolve("swarm"), pieceKib * 1024,
                         Duration.ofMillis(graceMs), true);
-                print(out, swarm, single, image);
+                print(out, swarm, single, image, uplinkMbps * 1e6);
                 boolean same = swarm.identicalRootfs() && swarm.nodes().get(0).rootfs().equals(single.nodes().get(0).rootfs());
                 return same ? 0 : 3;
             }
@@ -80,7 +80,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    static void print(PrintStream out, FanOut.Report swarm, FanOut.Report single, long image) {
+    static void print(PrintStream out, FanOut.Report swarm, FanOut.Report single, long image, double uplinkBps) {
         out.println();
         out.printf("%-8s %9s %14s %14s  %s%n", "node", "time", "from peers", "from origin", "rootfs");
         long peers = 0;
@@ -99,6 +99,9 @@ public final class DemoCommand implements Callable<Integer> {
         out.printf("all %d nodes done in %.2f s = %.2fx the time of one node pulling straight from the origin (%.2f s)%n",
                 n, secs(swarm.allDone()), secs(swarm.allDone()) / Math.max(1e-3, secs(single.allDone())),
                 secs(single.allDone()));
+        double bound = image * 8 / uplinkBps;
+        out.printf("uplink lower bounds: the image once S/B = %.2f s; %d nodes pulling straight N*S/B = %.2f s%n", bound,
+                n, n * bound);
         boolean same = swarm.identicalRootfs() && swarm.nodes().get(0).rootfs().equals(single.nodes().get(0).rootfs());
         out.println(same ? "rootfs: identical on every node (and equal to the direct pull)"
                 : "rootfs: DIFFERENT between nodes -- see the table");
