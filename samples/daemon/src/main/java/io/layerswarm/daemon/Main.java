@@ -6,9 +6,16 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code layerswarm} executable jar. */
 @Command(name = "layerswarm", mixinStandardHelpOptions = true, version = "layerswarm 0.1.0",
         description = "Peer-to-peer container layer distribution for edge clouds.",
-        subcommands = {CommandLine.HelpCommand.class, PullCommand.class,
-                io.layerswarm.daemon.p2p.P2pCommand.class, io.layerswarm.daemon.demo.DemoCommand.class,
-                io.layerswarm.daemon.bench.FanOutBenchCommand.class})
+        subcommands = {
+                CommandLine.HelpCommand.class,
+                PullCommand.class,
+                io.layerswarm.daemon.p2p.P2pCommand.class,
+                io.layerswarm.daemon.keys.KeysCommand.class,
+                CacheSimCommand.class,
+                TraceGenCommand.class,
+                io.layerswarm.daemon.demo.DemoCommand.class,
+                io.layerswarm.daemon.bench.FanOutBenchCommand.class,
+        })
 public final class Main implements Runnable {
 
     /** Runs the CLI and exits with its status. */
