@@ -85,6 +85,12 @@ public interface BlobContent {
             return b;
         }
 
+        /** Bounded too: Netty's ChunkedStream trusts available() to detect the end of input. */
+        @Override
+        public int available() throws IOException {
+            return remaining <= 0 ? 0 : (int) Math.min(super.available(), remaining);
+        }
+
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             if (remaining <= 0) {

@@ -39,6 +39,7 @@ public final class PullThroughProvider implements ContentProvider {
     private final LayerSwarm swarm;
     private final Executor io;
     private final Duration blobTimeout;
+    private final java.util.function.Consumer<DownloadResult> onFetched;
     private final Cache<String, ManifestContent> manifests = Caffeine.newBuilder().maximumSize(4096).build();
     private final Cache<Digest, Long> sizes = Caffeine.newBuilder().maximumSize(100_000).build();
 
@@ -51,6 +52,16 @@ public final class PullThroughProvider implements ContentProvider {
      */
     public PullThroughProvider(RegistryClient upstream, BlobStore store, LayerSwarm swarm, Executor io,
                                Duration blobTimeout) {
+        this(upstream, store, swarm, io, blobTimeout, r -> { });
+    }
+
+    /**
+     * Like the other constructor; {@code onFetched} is told where the bytes of every blob this
+     * mirror fetched came from (peers or upstream), e.g. for per-node accounting.
+     */
+    public PullThroughProvider(RegistryClient upstream, BlobStore store, LayerSwarm swarm, Executor io,
+                               Duration blobTimeout, java.util.function.Consumer<DownloadResult> onFetched) {
+        this.onFetched = Objects.requireNonNull(onFetched, "onFetched");
         this.upstream = Objects.requireNonNull(upstream, "upstream");
         this.store = Objects.requireNonNull(store, "store");
         this.swarm = Objects.requireNonNull(swarm, "swarm");
@@ -124,6 +135,7 @@ public final class PullThroughProvider implements ContentProvider {
             log.info("event=blob_fetched repo={} blob={} bytes={} peer_bytes={} registry_bytes={} sources={} ms={}",
                     repository, digest, size, r.peerBytes(), r.originBytes(), r.bytesBySource().keySet(),
                     r.elapsed().toMillis());
+            onFetched.accept(r);
             have = store.size(digest);
             if (have.isEmpty()) {
                 throw new IOException("blob " + digest + " fetched but not in the store");

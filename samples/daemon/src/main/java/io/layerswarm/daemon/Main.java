@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
                 TraceGenCommand.class,
                 RefactorCommand.class,
                 DeltaCommand.class,
+                io.layerswarm.daemon.demo.DemoCommand.class,
+                io.layerswarm.daemon.bench.FanOutBenchCommand.class,
         })
 public final class Main implements Runnable {
 
