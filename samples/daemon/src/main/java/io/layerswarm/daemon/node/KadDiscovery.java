@@ -1,6 +1,8 @@
 package io.layerswarm.daemon.node;
 
 import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.host.Connection;
+import io.layerswarm.libp2p.host.ConnectionListener;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.kad.KadDht;
 import io.layerswarm.libp2p.kad.KadHostBinding;
@@ -34,6 +36,17 @@ final class KadDiscovery {
         this.host = host;
         this.kad = kad;
         this.seeds = List.copyOf(seeds);
+        host.addConnectionListener(new ConnectionListener() {
+            @Override
+            public void connected(Connection c) {
+                log.info("event=peer_connected peer={}", c.remotePeer());
+            }
+
+            @Override
+            public void disconnected(Connection c) {
+                log.info("event=peer_disconnected peer={}", c.remotePeer());
+            }
+        });
     }
 
     /** Joins through the seeds now and re-checks every {@code period}: rejoin when alone, connect to new peers. */
@@ -132,11 +145,7 @@ final class KadDiscovery {
             if (!addrs.isEmpty()) {
                 host.peerStore().addAddrs(id, addrs);
             }
-            dials.add(host.connect(id).whenComplete((c, e) -> {
-                if (e == null) {
-                    log.info("event=peer_connected peer={} via=kad", id);
-                }
-            }));
+            dials.add(host.connect(id));
         }
         return dials;
     }

@@ -46,6 +46,12 @@ final class NodeProcess implements AutoCloseable {
 
     /** Starts a node in {@code dir} (cache and key under it) with the given extra flags. */
     static NodeProcess start(String name, Path dir, String upstream, List<String> extra) throws IOException {
+        return start(name, dir, upstream, extra, "INFO");
+    }
+
+    /** As above, with the stderr log level (DEBUG shows each piece served). */
+    static NodeProcess start(String name, Path dir, String upstream, List<String> extra, String logLevel)
+            throws IOException {
         assertTrue(Files.isRegularFile(JAR), "build the jar first (mvn package): " + JAR);
         Files.createDirectories(dir);
         List<String> cmd = command("node", "--listen", "/ip4/127.0.0.1/tcp/0", "--mirror-listen", "127.0.0.1:0",
@@ -54,7 +60,7 @@ final class NodeProcess implements AutoCloseable {
         cmd.addAll(extra);
         Path err = dir.resolve("stderr.log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
-        pb.environment().put("LAYERSWARM_LOG_LEVEL", "INFO");
+        pb.environment().put("LAYERSWARM_LOG_LEVEL", logLevel);
         Process p = pb.start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String l1 = r.readLine();
@@ -114,11 +120,15 @@ final class NodeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Stops the node and keeps its logs under target/it-logs for a look after a failure. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() throws InterruptedException, IOException {
         if (process.isAlive()) {
             stop();
         }
+        Path logs = Files.createDirectories(Path.of("target/it-logs"));
+        Files.copy(stderr, logs.resolve(name + ".stderr.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.write(logs.resolve(name + ".stdout.log"), out);
     }
 
     /** Runs a tool to completion, failing with its output if it fails. */
