@@ -114,6 +114,14 @@ public final class ManifestExchange {
     }
 
     static String readRequest(InputStream in) throws IOException {
+        try {
+            return readRequestFrame(in);
+        } catch (EOFException e) {
+            throw new IOException("manifest request truncated", e);
+        }
+    }
+
+    private static String readRequestFrame(InputStream in) throws IOException {
         DataInputStream d = new DataInputStream(in);
         int n = d.readUnsignedShort();
         if (n == 0 || n > MAX_KEY) {
@@ -138,6 +146,14 @@ public final class ManifestExchange {
     }
 
     static Optional<ManifestContent> readResponse(InputStream in) throws IOException {
+        try {
+            return readResponseFrame(in);
+        } catch (EOFException e) {
+            throw new IOException("manifest response truncated", e);
+        }
+    }
+
+    private static Optional<ManifestContent> readResponseFrame(InputStream in) throws IOException {
         DataInputStream d = new DataInputStream(in);
         int found = d.readUnsignedByte();
         if (found == 0) {
