@@ -8,7 +8,7 @@
 #   --set small   3 tiny images (busybox-static, base-files, netbase, tzdata, media-types; a few MB),
 #                 for unit/integration tests. No dependency closure is needed: every package used is
 #                 statically linked or architecture-independent data.
-#   --set full    >= 15 application images shaped like real Dockerfiles, for benchmarks.
+#   --set full    20 application images shaped like real Dockerfiles (~1.35 GB), for benchmarks.
 #   --out DIR     output directory (created; must be empty or hold an earlier corpus of the same set).
 #   --push URL    after building, push every image with skopeo to a LOOPBACK registry
 #                 (http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT) as URLHOST/NAME:TAG.
@@ -87,6 +87,7 @@ if [ -n "$PUSH" ]; then
   # Pushes only ever go to a registry on this machine's loopback interface.
   [[ "$PUSH" =~ ^http://(127\.0\.0\.1|localhost|\[::1\]):([0-9]{1,5})/?$ ]] \
     || die "--push must be http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT (got '$PUSH')"
+  [ "${BASH_REMATCH[2]}" -le 65535 ] || die "--push port out of range: $PUSH"
   PUSH_HOST="${PUSH#http://}"; PUSH_HOST="${PUSH_HOST%/}"
 fi
 [ "$PUSH_ONLY" = 0 ] || [ -n "$PUSH" ] || die "--push-only needs --push URL"
@@ -325,6 +326,11 @@ base_extras() {
   [ -e "$s/usr/bin/awk" ] || { [ -e "$s/usr/bin/mawk" ] && ln -s mawk "$s/usr/bin/awk"; } || true
   printf 'hosts: files dns\nnetworks: files\npasswd: files\ngroup: files\nshadow: files\n' > "$s/etc/nsswitch.conf"
   mkdir -p "$s/tmp" "$s/var/tmp"; chmod 1777 "$s/tmp" "$s/var/tmp"
+  if [ -d "$s/usr/share/ca-certificates/mozilla" ]; then
+    # the bundle ca-certificates' postinst (update-ca-certificates) writes from the shipped certs
+    mkdir -p "$s/etc/ssl/certs"
+    find "$s/usr/share/ca-certificates" -name '*.crt' | sort | xargs cat > "$s/etc/ssl/certs/ca-certificates.crt"
+  fi
 }
 
 # passwd additions a Dockerfile's `RUN useradd` would leave (a new copy of /etc/passwd and /etc/group
@@ -436,6 +442,9 @@ if [ "$PUSH_ONLY" = 0 ]; then
   fi
   if [ ${#ONLY[@]} -eq 0 ]; then rm -rf "$OUT/layouts" "$OUT"/.entry-*.json; fi
   case "$SET" in small) build_small ;; full) build_full ;; esac
+  for r in "${ONLY[@]}"; do
+    [ -f "$OUT/.entry-${r%%:*}_${r#*:}.json" ] || die "--only $r: no such image in the '$SET' set"
+  done
   write_corpus_json
   log "built $(jq '.images | length' "$OUT/corpus.json") images, $(jq '[.images[].totalSize] | add' "$OUT/corpus.json") bytes, in $(( $(date +%s) - start ))s -> $OUT"
 fi

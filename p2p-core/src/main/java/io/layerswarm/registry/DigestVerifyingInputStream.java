@@ -1,7 +1,6 @@
 package io.layerswarm.registry;
 
 import io.layerswarm.oci.Digest;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -12,7 +11,7 @@ import java.security.MessageDigest;
  * exception has therefore read exactly the expected content. Reading beyond the expected size fails
  * at once, so a hostile server cannot make the reader buffer unbounded data.
  */
-public final class DigestVerifyingInputStream extends FilterInputStream {
+public final class DigestVerifyingInputStream extends BulkReadFilterInputStream {
     private final Digest expected;
     private final long expectedSize;
     private final MessageDigest md;
@@ -39,13 +38,6 @@ public final class DigestVerifyingInputStream extends FilterInputStream {
         this.md = md;
         this.what = what;
         this.count = alreadyRead;
-    }
-
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

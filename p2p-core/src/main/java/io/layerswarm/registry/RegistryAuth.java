@@ -32,7 +32,7 @@ final class RegistryAuth {
     private static final Duration DEFAULT_TOKEN_LIFETIME = Duration.ofSeconds(60);
     private static final Duration EXPIRY_MARGIN = Duration.ofSeconds(10);
 
-    private record Token(String value, Instant expires) {
+    record Token(String value, Instant expires) {
     }
 
     private final String basicHeader;
@@ -120,14 +120,11 @@ final class RegistryAuth {
                 throw new RegistryException("registry sent a Bearer challenge without a usable realm: '"
                         + (realm == null ? "" : RegistryException.abbreviate(realm)) + "'", 401, List.of());
             }
-            Set<String> scopes = new LinkedHashSet<>(challenge.scopes());
+            List<String> asked = new java.util.ArrayList<>(challenge.scopes());
             if (scope != null) {
-                for (String s : scope.split(" ")) {
-                    if (!s.isBlank()) {
-                        scopes.add(s);
-                    }
-                }
+                asked.addAll(List.of(scope.split(" ")));
             }
+            Set<String> scopes = mergeScopes(asked);
             StringBuilder q = new StringBuilder(realmUri.getRawQuery() == null ? "" : realmUri.getRawQuery());
             String service = challenge.param("service");
             if (service != null) {
@@ -169,12 +166,42 @@ final class RegistryAuth {
         }
     }
 
+    /**
+     * Merges scopes per resource, actions sorted: the registry lists actions in no fixed order
+     * ({@code push,pull}), and asking twice for one resource would be redundant.
+     */
+    static Set<String> mergeScopes(List<String> scopes) {
+        Map<String, java.util.TreeSet<String>> byResource = new java.util.LinkedHashMap<>();
+        Set<String> opaque = new LinkedHashSet<>();
+        for (String s : scopes) {
+            if (s == null || s.isBlank()) {
+                continue;
+            }
+            int first = s.indexOf(':');
+            int last = s.lastIndexOf(':');
+            if (first <= 0 || last == first) {
+                opaque.add(s); // not type:name:actions; pass through unchanged
+                continue;
+            }
+            var actions = byResource.computeIfAbsent(s.substring(0, last), k -> new java.util.TreeSet<>());
+            for (String a : s.substring(last + 1).split(",")) {
+                if (!a.isBlank()) {
+                    actions.add(a.trim());
+                }
+            }
+        }
+        Set<String> out = new LinkedHashSet<>();
+        byResource.forEach((resource, actions) -> out.add(resource + ":" + String.join(",", actions)));
+        out.addAll(opaque);
+        return out;
+    }
+
     /** Tokens are cached per requested scope; requests without one (e.g. {@code /v2/}) share "". */
     private static String key(String scope) {
         return scope == null ? "" : scope;
     }
 
-    private static Token parseToken(byte[] body, URI realm) throws RegistryException {
+    static Token parseToken(byte[] body, URI realm) throws RegistryException {
         JsonNode root;
         try {
             root = JSON.readTree(body);

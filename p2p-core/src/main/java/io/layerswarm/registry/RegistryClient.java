@@ -70,8 +70,8 @@ public final class RegistryClient {
     private static final String MANIFEST_ACCEPT = String.join(", ", MediaTypes.OCI_MANIFEST, MediaTypes.OCI_INDEX,
             MediaTypes.DOCKER_MANIFEST, MediaTypes.DOCKER_MANIFEST_LIST);
     private static final Pattern TAG = Pattern.compile("[\\w][\\w.-]{0,127}");
-    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
-    private static final Pattern UPLOAD_RANGE = Pattern.compile("(?:bytes=)?0-(\\d+)");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d{1,18})-(\\d{1,18})/(\\d{1,18}|\\*)");
+    private static final Pattern UPLOAD_RANGE = Pattern.compile("(?:bytes=)?0-(-1|\\d{1,18})");
     private static final Pattern LINK_NEXT = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"?next\"?");
     private static final int MAX_LIST_BYTES = 4 * 1024 * 1024;
     private static final int MAX_PAGES = 1000;
@@ -81,10 +81,12 @@ public final class RegistryClient {
     private final URI base;
     private final RegistryTransport transport;
     private final RetryPolicy retry;
+    private final int pageSize;
 
     private RegistryClient(Builder b) {
         this.base = b.baseUri;
         this.retry = b.retryPolicy;
+        this.pageSize = b.pageSize;
         HttpClient.Builder hb = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NEVER) // followed by hand, without credentials off-origin
@@ -95,7 +97,7 @@ public final class RegistryClient {
         HttpClient http = hb.build();
         RegistryAuth auth = new RegistryAuth(b.username, b.password, http, b.userAgent, b.requestTimeout);
         this.transport = new RegistryTransport(http, base, auth, b.maxConcurrentRequests, b.retryPolicy,
-                b.requestTimeout, b.userAgent);
+                b.requestTimeout, b.readTimeout, b.userAgent);
     }
 
     /** A builder for a registry at {@code baseUri} ({@code http://host:port} or {@code https://...}). */
@@ -577,7 +579,11 @@ public final class RegistryClient {
         try (Reply r = transport.send(new RegistryTransport.Call("PUT", put,
                 Map.of("Content-Type", "application/octet-stream"), body, pushScope(repository), true))) {
             if (r.status() != 201) {
-                throw r.failure("uploading blob " + digest + " to " + repository);
+                RegistryException failure = r.failure("uploading blob " + digest + " to " + repository);
+                // A retried PUT whose first attempt succeeded (response lost) finds its session gone.
+                if (r.status() != 404 || !blobExists(repository, digest)) {
+                    throw failure;
+                }
             }
         }
         log.info("registry.push.blob repo={} digest={} bytes={} mode=monolithic", repository, digest.shortHex(12), size);
@@ -587,6 +593,7 @@ public final class RegistryClient {
         long size = Files.size(file);
         long offset = 0;
         int chunks = 0;
+        int failures = 0;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             while (offset < size) {
                 int n = (int) Math.min(chunkSize, size - offset);
@@ -597,23 +604,64 @@ public final class RegistryClient {
                     }
                 }
                 long last = offset + n - 1;
-                // PATCH appends, so it is not retried blindly: a retry could duplicate data.
-                try (Reply r = transport.send(new RegistryTransport.Call("PATCH", location,
-                        Map.of("Content-Type", "application/octet-stream", "Content-Range", offset + "-" + last),
-                        HttpRequest.BodyPublishers.ofByteArray(buf.array()), pushScope(repository), false))) {
-                    if (r.status() != 202) {
-                        throw r.failure("uploading chunk " + offset + "-" + last + " of blob " + digest + " to " + repository);
+                String what = "uploading chunk " + offset + "-" + last + " of blob " + digest + " to " + repository;
+                // PATCH appends, so it is never resent blindly: after a failure we ask the registry
+                // how much it has (upload status) and continue from there.
+                Reply r;
+                try {
+                    r = transport.send(new RegistryTransport.Call("PATCH", location,
+                            Map.of("Content-Type", "application/octet-stream", "Content-Range", offset + "-" + last),
+                            HttpRequest.BodyPublishers.ofByteArray(buf.array()), pushScope(repository), false));
+                } catch (RegistryException e) {
+                    if (e.status() != 0 || ++failures >= retry.maxAttempts()) {
+                        throw e;
                     }
-                    String range = r.header("Range").orElse(null);
-                    Matcher m = range == null ? null : UPLOAD_RANGE.matcher(range.trim());
-                    if (m != null && (!m.matches() || Long.parseLong(m.group(1)) != last)) {
-                        throw new RegistryException("registry acknowledged chunk " + offset + "-" + last + " with Range '"
-                                + RegistryException.abbreviate(range) + "'");
-                    }
-                    location = location(r);
+                    r = null;
+                    log.warn("registry.push.chunk.retry repo={} offset={} cause=\"{}\"", repository, offset, e.getMessage());
                 }
-                offset += n;
-                chunks++;
+                if (r != null) {
+                    try (Reply reply = r) {
+                        if (reply.status() == 202) {
+                            String range = reply.header("Range").orElse(null);
+                            if (range != null && uploadedUpTo(range) != last + 1) {
+                                throw new RegistryException("registry acknowledged chunk " + offset + "-" + last
+                                        + " with Range '" + RegistryException.abbreviate(range) + "'");
+                            }
+                            location = location(reply);
+                            offset += n;
+                            chunks++;
+                            continue;
+                        }
+                        boolean transientFailure = reply.status() >= 500 || reply.status() == 429 || reply.status() == 416;
+                        if (!transientFailure || ++failures >= retry.maxAttempts()) {
+                            throw reply.failure(what);
+                        }
+                        log.warn("registry.push.chunk.retry repo={} offset={} status={}", repository, offset, reply.status());
+                    }
+                }
+                RegistryTransport.sleep(retry.backoff(failures));
+                long next = -1;
+                URI statusLocation = null;
+                try (Reply st = transport.send(new RegistryTransport.Call("GET", location, null, null, pushScope(repository), true))) {
+                    if (st.status() == 204) {
+                        // "0-0" means both "nothing" (distribution 2.x) and "one byte": ambiguous, so restart.
+                        String range = st.header("Range").orElse("0--1").trim();
+                        next = range.matches("(bytes=)?0-0") ? -1 : uploadedUpTo(range);
+                        statusLocation = location(st);
+                    } else {
+                        log.debug("registry.push.chunk.status repo={} status={}", repository, st.status());
+                    }
+                }
+                if (next >= 0 && next <= size) {
+                    offset = next; // the registry tells how much it kept: continue from there
+                    location = statusLocation;
+                } else {
+                    // No usable status (distribution 2.x rejects a session URL whose signed state is
+                    // stale): start a fresh session, which is always correct.
+                    log.warn("registry.push.chunk.restart repo={} digest={} offset={}", repository, digest.shortHex(12), offset);
+                    location = startUpload(repository, Map.of());
+                    offset = 0;
+                }
             }
         }
         URI put = withQuery(location, "digest=" + enc(digest.toString()));
@@ -623,8 +671,17 @@ public final class RegistryClient {
                 throw r.failure("completing chunked upload of blob " + digest + " to " + repository);
             }
         }
-        log.info("registry.push.blob repo={} digest={} bytes={} mode=chunked chunks={}", repository, digest.shortHex(12),
-                size, chunks);
+        log.info("registry.push.blob repo={} digest={} bytes={} mode=chunked chunks={} recovered={}", repository,
+                digest.shortHex(12), size, chunks, failures);
+    }
+
+    /** Bytes received according to an upload {@code Range: 0-<last>} header ({@code 0--1}: none); -1 if malformed. */
+    private static long uploadedUpTo(String range) {
+        Matcher m = UPLOAD_RANGE.matcher(range.trim());
+        if (!m.matches()) {
+            return -1;
+        }
+        return Long.parseLong(m.group(1)) + 1;
     }
 
     private void cancelUpload(URI location, String repository) {
@@ -656,13 +713,13 @@ public final class RegistryClient {
     /** All tags of a repository, following pagination. */
     public List<String> listTags(String repository) throws IOException {
         checkRepository(repository);
-        return paginate(uri("/v2/" + repository + "/tags/list?n=1000"), "tags", pullScope(repository),
+        return paginate(uri("/v2/" + repository + "/tags/list?n=" + pageSize), "tags", pullScope(repository),
                 "listing tags of " + repository);
     }
 
     /** All repositories ({@code /v2/_catalog}), following pagination. */
     public List<String> catalog() throws IOException {
-        return paginate(uri("/v2/_catalog?n=1000"), "repositories", "registry:catalog:*", "listing the catalog");
+        return paginate(uri("/v2/_catalog?n=" + pageSize), "repositories", "registry:catalog:*", "listing the catalog");
     }
 
     private List<String> paginate(URI first, String field, String scope, String what) throws IOException {
@@ -684,7 +741,12 @@ public final class RegistryClient {
                 if (link != null) {
                     Matcher m = LINK_NEXT.matcher(link);
                     if (m.find()) {
-                        next = current.resolve(m.group(1));
+                        try {
+                            next = current.resolve(m.group(1));
+                        } catch (IllegalArgumentException e) {
+                            throw new RegistryException(what + ": unusable pagination link '"
+                                    + RegistryException.abbreviate(link) + "'", e);
+                        }
                         if (!transport.sameOrigin(next)) {
                             throw new RegistryException(what + ": pagination link leaves the registry: " + next);
                         }
@@ -843,7 +905,9 @@ public final class RegistryClient {
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration requestTimeout = Duration.ofSeconds(60);
+        private Duration readTimeout = Duration.ofSeconds(60);
         private String userAgent = "layerswarm/0.1";
+        private int pageSize = 1000;
 
         private Builder(URI baseUri) {
             Objects.requireNonNull(baseUri, "baseUri");
@@ -900,9 +964,18 @@ public final class RegistryClient {
             return this;
         }
 
-        /** Time allowed until response headers arrive; default 60 s. Body streaming is not limited. */
+        /** Time allowed until response headers arrive; default 60 s. */
         public Builder requestTimeout(Duration d) {
             this.requestTimeout = positive(d, "requestTimeout");
+            return this;
+        }
+
+        /**
+         * Longest pause allowed while a response body streams; default 60 s. A stalled body fails
+         * with {@link java.net.http.HttpTimeoutException} (downloads then resume from where they were).
+         */
+        public Builder readTimeout(Duration d) {
+            this.readTimeout = positive(d, "readTimeout");
             return this;
         }
 
@@ -913,6 +986,15 @@ public final class RegistryClient {
                 throw new IllegalArgumentException("userAgent must be non-empty printable ASCII");
             }
             this.userAgent = ua;
+            return this;
+        }
+
+        /** Entries requested per page when listing tags or the catalog; default 1000. */
+        public Builder pageSize(int n) {
+            if (n < 1 || n > 10_000) {
+                throw new IllegalArgumentException("pageSize must be in 1..10000, got " + n);
+            }
+            this.pageSize = n;
             return this;
         }
 

@@ -49,9 +49,11 @@ final class RegistryTransport {
     private final RetryPolicy retry;
     private final Duration requestTimeout;
     private final String userAgent;
+    private final IdleWatchdog watchdog;
 
     RegistryTransport(HttpClient http, URI base, RegistryAuth auth, int maxConcurrent, RetryPolicy retry,
-                      Duration requestTimeout, String userAgent) {
+                      Duration requestTimeout, Duration readTimeout, String userAgent) {
+        this.watchdog = new IdleWatchdog(readTimeout);
         this.http = http;
         this.base = base;
         this.auth = auth;
@@ -105,7 +107,8 @@ final class RegistryTransport {
                 int status = resp.statusCode();
                 log.debug("registry.http method={} uri={} status={} attempt={} ms={}", call.method(), uri, status,
                         attempt, (System.nanoTime() - start) / 1_000_000);
-                Reply reply = new Reply(call.method(), uri, status, resp.headers(), resp.body(), permits::release);
+                Reply reply = new Reply(call.method(), uri, status, resp.headers(),
+                        watchdog.watch(resp.body(), call.method() + " " + uri.getRawPath()), permits::release);
                 handedOver = true;
                 if (status == 401 && !authRetried && sameOrigin(uri)) {
                     List<String> challenges = resp.headers().allValues("WWW-Authenticate");

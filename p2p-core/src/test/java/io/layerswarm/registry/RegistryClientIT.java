@@ -120,9 +120,34 @@ class RegistryClientIT {
         assertEquals(404, unknown.status());
         assertTrue(unknown.hasCode("MANIFEST_UNKNOWN"), unknown.getMessage());
 
-        // listing
+        // listing, also across pages
         assertEquals(List.of("multi", "v1-amd64"), c.listTags(repo).stream().sorted().toList());
         assertTrue(c.catalog().contains(repo));
+        for (String t : List.of("p1", "p2", "p3")) {
+            c.putManifest(repo, t, amd.manifestBytes(), MediaTypes.OCI_MANIFEST);
+        }
+        RegistryClient.Builder paged = RegistryClient.builder(reg.baseUri()).pageSize(2);
+        if (mode != Mode.PLAIN) {
+            paged.credentials(reg.username(), reg.password());
+        }
+        RegistryClient pc = paged.build();
+        // (registry 2.8 does not paginate tags, but does paginate the catalog)
+        assertEquals(List.of("multi", "p1", "p2", "p3", "v1-amd64"), pc.listTags(repo).stream().sorted().toList());
+        TestImages.Image tiny = TestImages.image(3, "amd64", 100);
+        for (String extra : List.of(repo + "-x1", repo + "-x2")) {
+            pushImage(c, extra, tiny, tmp);
+            c.putManifest(extra, "t", tiny.manifestBytes(), MediaTypes.OCI_MANIFEST);
+        }
+        List<String> all = c.catalog();
+        assertTrue(all.size() >= 3, all.toString());
+        int before = reg.accessLog().size();
+        assertEquals(all, pc.catalog());
+        long pages = reg.accessLog().subList(before, reg.accessLog().size()).stream()
+                .filter(e -> e.path().startsWith("/v2/_catalog?") && e.status() == 200).count();
+        // A full last page may still carry a next link, leading to one more (empty) page.
+        int n = all.size();
+        assertTrue(pages == (n + 1) / 2 || (n % 2 == 0 && pages == n / 2 + 1), "catalog of " + n + " in " + pages + " pages of 2");
+        assertTrue(pages >= 2);
     }
 
     @ParameterizedTest

@@ -97,6 +97,19 @@ class SkopeoInteropIT {
                     assertArrayEquals(theirs.layers().get(0).data(), in.readAllBytes());
                 }
             }
+
+            // Docker schema 2, as skopeo writes it with --format v2s2.
+            run(skopeo(reg, "copy", "--dest-tls-verify=false", "--format", "v2s2", "oci:" + src + ":t1",
+                    "docker://" + reg.hostPort() + "/theirs/docker:t1"));
+            ResolvedImage d = c.resolveImage("theirs/docker", "t1", Platform.linuxAmd64());
+            assertEquals(MediaTypes.DOCKER_MANIFEST, d.manifestResponse().mediaType());
+            assertEquals(MediaTypes.DOCKER_MANIFEST, d.manifest().mediaType());
+            assertEquals(MediaTypes.DOCKER_CONFIG, d.manifest().config().mediaType());
+            assertEquals(MediaTypes.DOCKER_LAYER_GZIP, d.manifest().layers().get(0).mediaType());
+            assertEquals(theirs.layers().get(0).digest(), d.manifest().layers().get(0).digest());
+            io.layerswarm.oci.ImageConfig cfg = io.layerswarm.oci.ImageConfig.parse(
+                    c.fetchBlob("theirs/docker", d.manifest().config().digest(), 1 << 20));
+            assertEquals(theirs.manifest().layers().size(), cfg.diffIds().size());
         }
     }
 

@@ -20,7 +20,7 @@ public record AccessLogEntry(String remote, String user, String method, String p
                              long bytesSent, String userAgent) {
 
     private static final Pattern LINE = Pattern.compile(
-            "^(\\S+) \\S+ (\\S+) \\[[^\\]]+\\] \"(\\S+) (\\S+) [^\"]*\" (\\d{3}) (\\d+|-) \"[^\"]*\" \"([^\"]*)\"\\s*$");
+            "^(\\S+) \\S+ (\\S+) \\[[^\\]]+\\] \"(\\S+) (\\S+) [^\"]*\" (\\d{3}) (\\d{1,18}|-) \"[^\"]*\" \"([^\"]*)\"\\s*$");
     private static final Pattern BLOB_PATH = Pattern.compile("^/v2/.+/blobs/((sha256|sha512):[0-9a-f]+)(\\?.*)?$");
 
     /** Parses one log line; empty if the line is not an access-log line (e.g. an application log). */

@@ -64,10 +64,7 @@ public final class RegistryFixture implements AutoCloseable {
     private final boolean tls;
 
     private RegistryFixture(Mode mode, boolean tls) throws IOException {
-        if (!Files.isExecutable(REGISTRY_BINARY)) {
-            throw new IllegalStateException(REGISTRY_BINARY + " is missing: install the Debian package "
-                    + "'docker-registry' (scripts/install-system-packages.sh)");
-        }
+        requireTool(REGISTRY_BINARY, "docker-registry");
         this.mode = mode;
         this.tls = tls;
         this.workDir = Files.createTempDirectory("layerswarm-registry-");
@@ -209,6 +206,14 @@ public final class RegistryFixture implements AutoCloseable {
                 + "; log:\n" + tail(stderrLog));
     }
 
+    /** Fails with an actionable message when a tool the fixture runs is not installed. */
+    static void requireTool(Path binary, String debianPackage) {
+        if (!Files.isExecutable(binary)) {
+            throw new IllegalStateException(binary + " is missing: install the Debian package '" + debianPackage
+                    + "' (scripts/install-system-packages.sh)");
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -217,10 +222,7 @@ public final class RegistryFixture implements AutoCloseable {
 
     private static String bcryptLine(String user, String password) throws IOException {
         Path htpasswd = Path.of("/usr/bin/htpasswd");
-        if (!Files.isExecutable(htpasswd)) {
-            throw new IllegalStateException("/usr/bin/htpasswd is missing: install the Debian package "
-                    + "'apache2-utils' (scripts/install-system-packages.sh)");
-        }
+        requireTool(htpasswd, "apache2-utils");
         Process p = new ProcessBuilder(htpasswd.toString(), "-Bbn", user, password).start();
         try {
             byte[] out = p.getInputStream().readAllBytes();
@@ -314,19 +316,21 @@ public final class RegistryFixture implements AutoCloseable {
 
     /**
      * The parsed access log so far. The registry writes a line just after it finishes a response, so
-     * this waits until the log has been quiet for a moment (at most ~2 s) before reading.
+     * this waits until the log has been quiet for about 300 ms (at most 3 s) before reading.
      */
     public List<AccessLogEntry> accessLog() {
         try {
+            // Quiet means three unchanged looks 100 ms apart (robust on a loaded machine), 3 s at most.
             long lastSize = -1;
-            long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-            while (System.nanoTime() < deadline) {
+            int quiet = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+            while (quiet < 3 && System.nanoTime() < deadline) {
                 long size = Files.size(stdoutLog);
-                if (size == lastSize) {
-                    break;
-                }
+                quiet = size == lastSize ? quiet + 1 : 0;
                 lastSize = size;
-                Thread.sleep(120);
+                if (quiet < 3) {
+                    Thread.sleep(100);
+                }
             }
             List<AccessLogEntry> out = new ArrayList<>();
             for (String line : Files.readAllLines(stdoutLog, StandardCharsets.UTF_8)) {

@@ -94,6 +94,20 @@ class CorpusIT {
             assertNotEquals(c1.layers().get(0).digest(), demo.layers().get(0).digest());
             assertTrue(demo.layers().get(0).packages().stream().anyMatch(p -> p.startsWith("busybox-static=")));
 
+            // images-json.sh turns corpus.json into the cache simulator's images file
+            JsonNode imagesJson = JSON.readTree(run(tmp, "bash",
+                    Corpus.script().resolveSibling("images-json.sh").toString(), out.resolve("corpus.json").toString()));
+            assertEquals(3, imagesJson.size());
+            for (Corpus.Image img : c.images()) {
+                JsonNode layers = imagesJson.get(img.ref()).get("layers");
+                assertEquals(img.layers().size(), layers.size());
+                for (int i = 0; i < layers.size(); i++) {
+                    assertEquals(img.layers().get(i).digest(), layers.get(i).get("digest").asText());
+                    assertEquals(img.layers().get(i).size(), layers.get(i).get("size").asLong());
+                    assertEquals(Files.size(img.blob(img.layers().get(i).digest())), layers.get(i).get("size").asLong());
+                }
+            }
+
             // Corpus.small() (cached build of the same script) is bit-identical when the package versions match
             Corpus cached = Corpus.small();
             for (Corpus.Image img : c.images()) {
@@ -113,5 +127,26 @@ class CorpusIT {
                 assertEquals(img.manifestDigest(), insp.get("Digest").asText());
             }
         }
+    }
+
+    @Test
+    void scriptRefusesBadArgumentsBeforeTouchingAnything(@TempDir Path tmp) throws Exception {
+        String script = Corpus.script().toString();
+        List<List<String>> bad = List.of(
+                List.of("--set", "huge", "--out", tmp.resolve("a").toString()),
+                List.of("--set", "small"),
+                List.of("--set", "small", "--out", tmp.resolve("b").toString(), "--push", "http://10.0.0.1:5000"),
+                List.of("--set", "small", "--out", tmp.resolve("c").toString(), "--push", "https://127.0.0.1:5000"),
+                List.of("--set", "small", "--out", tmp.resolve("d").toString(), "--only", "no-such:1"));
+        for (List<String> args : bad) {
+            List<String> cmd = new ArrayList<>(List.of("bash", script));
+            cmd.addAll(args);
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String outText = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(2, TimeUnit.MINUTES));
+            assertEquals(1, p.exitValue(), args + ": " + outText);
+            assertTrue(outText.contains("build-corpus: error:"), args + ": " + outText);
+        }
+        assertTrue(Files.notExists(tmp.resolve("b").resolve("corpus.json")));
     }
 }

@@ -1,5 +1,7 @@
 package io.layerswarm.libp2p.crypto;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.layerswarm.libp2p.crypto.pb.KeyProtos;
 import io.layerswarm.libp2p.multiformats.Base58;
 import io.layerswarm.libp2p.multiformats.Cid;
 import io.layerswarm.libp2p.multiformats.Multicodec;
@@ -44,7 +46,13 @@ public final class PeerId implements Comparable<PeerId> {
             if (mh.digest().length > MAX_INLINE_KEY_LENGTH) {
                 throw new IllegalArgumentException("identity peer id longer than " + MAX_INLINE_KEY_LENGTH + " bytes");
             }
-            Keys.unmarshalPublicKey(mh.digest()); // must be a real key
+            // Must be a key protobuf, but of any type: a peer id is a name, and peers with key types we
+            // cannot verify (e.g. secp256k1) still need to be addressable.
+            try {
+                KeyProtos.PublicKey.parseFrom(mh.digest());
+            } catch (InvalidProtocolBufferException e) {
+                throw new IllegalArgumentException("identity peer id does not contain a PublicKey protobuf", e);
+            }
         } else if (mh.code() != Multicodec.SHA2_256) {
             throw new IllegalArgumentException("peer id multihash must be identity or sha2-256");
         }
@@ -86,12 +94,19 @@ public final class PeerId implements Comparable<PeerId> {
         return multihash;
     }
 
-    /** The public key, when inlined (identity multihash). */
+    /**
+     * The public key, when it is inlined (identity multihash) and of a supported type (Ed25519);
+     * empty for hashed ids and for key types this implementation cannot use.
+     */
     public Optional<PublicKey> publicKey() {
         if (multihash.code() != Multicodec.IDENTITY) {
             return Optional.empty();
         }
-        return Optional.of(Keys.unmarshalPublicKey(multihash.digest()));
+        try {
+            return Optional.of(Keys.unmarshalPublicKey(multihash.digest()));
+        } catch (IllegalArgumentException unsupported) {
+            return Optional.empty();
+        }
     }
 
     /** Whether {@code key} is the key this id names. */

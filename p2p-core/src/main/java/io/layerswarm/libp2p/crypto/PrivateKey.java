@@ -1,5 +1,6 @@
 package io.layerswarm.libp2p.crypto;
 
+import com.google.protobuf.ByteString;
 import io.layerswarm.libp2p.crypto.pb.KeyProtos;
 
 /** A libp2p private key: signs, and serialises to the libp2p {@code PrivateKey} protobuf. */
@@ -20,7 +21,7 @@ public interface PrivateKey {
     /** The protobuf {@code PrivateKey} encoding (the on-disk key format). */
     default byte[] marshal() {
         return KeyProtos.PrivateKey.newBuilder().setType(type())
-                .setData(com.google.protobuf.ByteString.copyFrom(raw())).build().toByteArray();
+                .setData(ByteString.copyFrom(raw())).build().toByteArray();
     }
 
     /** The peer id of this key's public half. */

@@ -1,5 +1,6 @@
 package io.layerswarm.libp2p.crypto;
 
+import com.google.protobuf.ByteString;
 import io.layerswarm.libp2p.crypto.pb.KeyProtos;
 
 /** A libp2p public key: verifies signatures and serialises to the libp2p {@code PublicKey} protobuf. */
@@ -20,6 +21,6 @@ public interface PublicKey {
      */
     default byte[] marshal() {
         return KeyProtos.PublicKey.newBuilder().setType(type())
-                .setData(com.google.protobuf.ByteString.copyFrom(raw())).build().toByteArray();
+                .setData(ByteString.copyFrom(raw())).build().toByteArray();
     }
 }

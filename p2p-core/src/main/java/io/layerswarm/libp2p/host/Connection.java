@@ -23,6 +23,8 @@ public final class Connection {
     private final Multiaddr localAddr;
     private final Multiaddr remoteAddr;
     private volatile long lastActivityNanos = System.nanoTime();
+    private volatile CompletableFuture<Duration> keepAlive;
+    private volatile long keepAliveSentNanos;
 
     Connection(Host host, Channel channel, YamuxSession session, PeerId remotePeer, PublicKey remoteKey,
                boolean initiator) {
@@ -107,6 +109,23 @@ public final class Connection {
             session.close();
         }
         return f;
+    }
+
+    /** Sends a keep-alive ping unless one is already outstanding. */
+    CompletableFuture<Duration> keepAlivePing() {
+        CompletableFuture<Duration> p = keepAlive;
+        if (p == null || p.isDone()) {
+            keepAliveSentNanos = System.nanoTime();
+            p = ping();
+            keepAlive = p;
+        }
+        return p;
+    }
+
+    /** Whether the outstanding keep-alive ping is older than {@code timeoutNanos}. */
+    boolean keepAliveOverdue(long timeoutNanos) {
+        CompletableFuture<Duration> p = keepAlive;
+        return p != null && !p.isDone() && System.nanoTime() - keepAliveSentNanos > timeoutNanos;
     }
 
     void touch() {

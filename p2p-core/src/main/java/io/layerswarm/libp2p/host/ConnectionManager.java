@@ -102,7 +102,10 @@ final class ConnectionManager {
         return out;
     }
 
-    /** Closes idle and redundant connections, pings quiet ones. */
+    /**
+     * Closes idle and redundant connections, pings quiet ones and closes those whose keep-alive ping
+     * went unanswered for a whole keep-alive period.
+     */
     void tick() {
         for (Connection c : all()) {
             long idle = c.idleNanos();
@@ -111,8 +114,11 @@ final class ConnectionManager {
             } else if (idle > idleTimeout.toNanos()) {
                 LOG.debug("event=connection_idle_close peer={}", c.remotePeer());
                 c.close();
+            } else if (c.keepAliveOverdue(keepAlive.toNanos())) {
+                LOG.debug("event=keepalive_timeout peer={}", c.remotePeer());
+                c.close();
             } else if (idle > keepAlive.toNanos()) {
-                c.ping().whenComplete((rtt, err) -> {
+                c.keepAlivePing().whenComplete((rtt, err) -> {
                     if (err != null) {
                         LOG.debug("event=keepalive_failed peer={} reason=\"{}\"", c.remotePeer(), err.toString());
                         c.close();

@@ -7,10 +7,12 @@ import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.libp2p.multistream.MultistreamSelect;
 import io.layerswarm.libp2p.noise.NoiseSecurity;
 import io.layerswarm.libp2p.noise.NoiseSession;
+import io.layerswarm.libp2p.noise.NoiseTransportHandler;
 import io.layerswarm.libp2p.multistream.MultistreamNegotiator;
 import io.layerswarm.libp2p.security.SecurityUpgrader;
 import io.layerswarm.libp2p.pnet.SwarmKey;
 import io.layerswarm.libp2p.yamux.YamuxConfig;
+import io.layerswarm.libp2p.yamux.YamuxFrame;
 import io.layerswarm.libp2p.yamux.YamuxSession;
 import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
 import io.netty.bootstrap.Bootstrap;
@@ -518,7 +520,9 @@ public final class Host implements AutoCloseable {
         private final PrivateKey identity;
         private final List<Multiaddr> listen = new ArrayList<>();
         private String agentVersion = "layerswarm/0.1.0";
-        private YamuxConfig yamux = YamuxConfig.defaults();
+        // Data frames sized so frame + header fill one Noise message instead of spilling into a second.
+        private YamuxConfig yamux = YamuxConfig.defaults()
+                .withMaxFrameSize(NoiseTransportHandler.MAX_PLAINTEXT - YamuxFrame.HEADER_SIZE);
         private int maxConnections = 512;
         private int maxBlockingStreams = 512;
         private Duration idleTimeout = Duration.ofMinutes(5);

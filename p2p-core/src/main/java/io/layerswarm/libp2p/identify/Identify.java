@@ -8,8 +8,10 @@ import io.layerswarm.libp2p.multiformats.Varint;
 import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +32,8 @@ public final class Identify {
     private static final Logger LOG = LoggerFactory.getLogger(Identify.class);
 
     private final Host host;
+    /** One identify exchange per connection: js-libp2p resets a second concurrent identify stream. */
+    private final Map<Connection, CompletableFuture<IdentifyInfo>> results = new ConcurrentHashMap<>();
 
     private Identify(Host host) {
         this.host = host;
@@ -57,6 +61,11 @@ public final class Identify {
                     }
                 });
             }
+
+            @Override
+            public void disconnected(Connection c) {
+                id.results.remove(c);
+            }
         });
         return id;
     }
@@ -67,8 +76,16 @@ public final class Identify {
                 host.listenAddrs(), Optional.of(c.remoteAddr()), host.protocols());
     }
 
-    /** Asks the peer of {@code c} to identify itself and records the answer. */
+    /**
+     * Asks the peer of {@code c} to identify itself and records the answer; while an exchange on the
+     * connection is running or has succeeded, its result is returned instead of asking again.
+     */
     public CompletableFuture<IdentifyInfo> identify(Connection c) {
+        return results.compute(c, (k, prev) ->
+                prev != null && !prev.isCompletedExceptionally() ? prev : request(c));
+    }
+
+    private CompletableFuture<IdentifyInfo> request(Connection c) {
         return c.newStream(List.of(PROTOCOL), s -> { }).thenCompose(this::receive).thenApply(info -> {
             if (!info.peerId().equals(c.remotePeer())) {
                 throw new IllegalStateException("identify public key does not match the connection's peer "

@@ -1,6 +1,7 @@
 package io.layerswarm.libp2p.multiformats;
 
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -46,7 +47,7 @@ public final class Multibase {
         return switch (base) {
             case BASE58BTC -> "z" + Base58.encode(data);
             case BASE32 -> "b" + base32(data);
-            case BASE32_UPPER -> "B" + base32(data).toUpperCase(java.util.Locale.ROOT);
+            case BASE32_UPPER -> "B" + base32(data).toUpperCase(Locale.ROOT);
             case BASE16 -> "f" + HexFormat.of().formatHex(data);
         };
     }

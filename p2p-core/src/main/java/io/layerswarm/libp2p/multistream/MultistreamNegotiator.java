@@ -1,7 +1,12 @@
 package io.layerswarm.libp2p.multistream;
 
+import io.layerswarm.libp2p.multiformats.Varint;
+import io.layerswarm.libp2p.upgrade.UpgradeStepHandler;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashSet;
@@ -18,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * the codec (releasing any early data to the installed handlers), then completes the promise.
  * On any failure the promise fails and the channel is closed.
  */
-public final class MultistreamNegotiator extends ChannelInboundHandlerAdapter {
+public final class MultistreamNegotiator extends UpgradeStepHandler {
 
     /** The protocol id of multistream-select itself. */
     public static final String HEADER = "/multistream/1.0.0";
@@ -48,7 +53,6 @@ public final class MultistreamNegotiator extends ChannelInboundHandlerAdapter {
     private final String encoderName;
 
     private boolean headerReceived;
-    private boolean started;
     private int proposal;
     private int attempts;
 
@@ -82,23 +86,7 @@ public final class MultistreamNegotiator extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        if (ctx.channel().isActive()) {
-            start(ctx);
-        }
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        start(ctx);
-        ctx.fireChannelActive();
-    }
-
-    private void start(ChannelHandlerContext ctx) {
-        if (started) {
-            return;
-        }
-        started = true;
+    protected void onActive(ChannelHandlerContext ctx) {
         ctx.write(HEADER);
         if (role == Role.INITIATOR) {
             ctx.write(protocols.get(0));
@@ -109,7 +97,7 @@ public final class MultistreamNegotiator extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof String line)) {
-            io.netty.util.ReferenceCountUtil.release(msg);
+            ReferenceCountUtil.release(msg);
             fail(ctx, new MultistreamException("multistream: unexpected message type " + msg.getClass().getName()));
             return;
         }
@@ -158,30 +146,22 @@ public final class MultistreamNegotiator extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(line);
             succeed(ctx, line);
         } else if (LS.equals(line)) {
-            ctx.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(lsResponse()));
+            ctx.writeAndFlush(lsResponse());
         } else {
             ctx.writeAndFlush(NA);
         }
     }
 
     /** The {@code ls} reply: one message whose body is each protocol as a message, then a newline. */
-    private byte[] lsResponse() {
-        io.netty.buffer.ByteBuf inner = io.netty.buffer.Unpooled.buffer();
-        io.netty.buffer.ByteBuf outer = io.netty.buffer.Unpooled.buffer();
-        try {
-            for (String p : protocols) {
-                MultistreamMessageEncoder.encode(p, inner);
-            }
-            inner.writeByte('\n');
-            io.layerswarm.libp2p.multiformats.Varint.write(inner.readableBytes(), outer);
-            outer.writeBytes(inner);
-            byte[] out = new byte[outer.readableBytes()];
-            outer.readBytes(out);
-            return out;
-        } finally {
-            inner.release();
-            outer.release();
+    private ByteBuf lsResponse() {
+        ByteBuf inner = Unpooled.buffer();
+        for (String p : protocols) {
+            MultistreamMessageEncoder.encode(p, inner);
         }
+        inner.writeByte('\n');
+        ByteBuf prefix = Unpooled.buffer(Varint.MAX_BYTES);
+        Varint.write(inner.readableBytes(), prefix);
+        return Unpooled.wrappedBuffer(prefix, inner);
     }
 
     private void succeed(ChannelHandlerContext ctx, String protocol) {
@@ -200,7 +180,7 @@ public final class MultistreamNegotiator extends ChannelInboundHandlerAdapter {
         result.trySuccess(protocol);
     }
 
-    private static void removeIfPresent(io.netty.channel.ChannelPipeline pipeline, String name) {
+    private static void removeIfPresent(ChannelPipeline pipeline, String name) {
         if (name != null && pipeline.get(name) != null) {
             pipeline.remove(name);
         }

@@ -1,29 +1,46 @@
 package io.layerswarm.libp2p.noise;
 
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
 import java.util.Arrays;
-import org.bouncycastle.crypto.InvalidCipherTextException;
-import org.bouncycastle.crypto.modes.ChaCha20Poly1305;
-import org.bouncycastle.crypto.params.AEADParameters;
-import org.bouncycastle.crypto.params.KeyParameter;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Noise CipherState (spec section 5.1) with ChaChaPoly: 96-bit nonce = 32 zero bits followed by the
  * 64-bit little-endian counter. A failed decryption leaves the nonce unchanged; the counter value
  * 2^64-1 is reserved, so the state refuses to go past 2^64-2. Not thread-safe: one per direction,
- * owned by one event loop.
+ * owned by one event loop. Uses the JDK's ChaCha20-Poly1305 (RFC 8439), measured faster than Bouncy
+ * Castle's on this project's machines (BENCHMARKS.md).
  */
 public final class CipherState {
 
     /** Poly1305 tag length. */
     public static final int TAG_LEN = 16;
 
-    private final ChaCha20Poly1305 aead = new ChaCha20Poly1305();
+    private static final byte[] NO_AD = new byte[0];
+
+    private Cipher aead;
+    /** The JDK refuses re-initialising with a key/nonce pair it just used; after a failed
+     *  decryption (which must not consume the nonce) the next attempt needs a fresh instance. */
+    private boolean nonceReused;
     private final byte[] nonceBytes = new byte[12];
-    private KeyParameter key;
+    private SecretKeySpec key;
     private long n;
 
     /** An empty (keyless) state. */
     public CipherState() {
+        aead = newCipher();
+    }
+
+    private static Cipher newCipher() {
+        try {
+            return Cipher.getInstance("ChaCha20-Poly1305");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("JDK lacks ChaCha20-Poly1305", e);
+        }
     }
 
     /** InitializeKey: sets the key and resets the nonce. */
@@ -34,7 +51,7 @@ public final class CipherState {
             if (k.length != 32) {
                 throw new IllegalArgumentException("cipher key must be 32 bytes");
             }
-            key = new KeyParameter(k.clone());
+            key = new SecretKeySpec(k, "ChaCha20");
         }
         n = 0;
     }
@@ -59,17 +76,9 @@ public final class CipherState {
         if (key == null) {
             return Arrays.copyOfRange(plaintext, off, off + len);
         }
-        checkNonce();
-        init(true, ad);
-        byte[] out = new byte[len + TAG_LEN];
-        int o = aead.processBytes(plaintext, off, len, out, 0);
-        try {
-            aead.doFinal(out, o);
-        } catch (InvalidCipherTextException e) {
-            throw new IllegalStateException("encryption cannot fail", e);
-        }
-        n++;
-        return out;
+        ByteBuffer out = ByteBuffer.allocate(len + TAG_LEN);
+        seal(ad, ByteBuffer.wrap(plaintext, off, len), out);
+        return out.array();
     }
 
     /**
@@ -86,20 +95,68 @@ public final class CipherState {
         if (key == null) {
             return Arrays.copyOfRange(ciphertext, off, off + len);
         }
-        if (len < TAG_LEN) {
-            throw new NoiseException("Noise ciphertext shorter than the 16-byte tag (" + len + " bytes)");
-        }
+        ByteBuffer out = ByteBuffer.allocate(Math.max(0, len - TAG_LEN));
+        open(ad, ByteBuffer.wrap(ciphertext, off, len), out);
+        return out.array();
+    }
+
+    /**
+     * Transport-phase encryption (empty associated data) from {@code in} into {@code out}, without
+     * intermediate arrays; returns the bytes written ({@code in.remaining() + 16}).
+     */
+    public int encrypt(ByteBuffer in, ByteBuffer out) {
+        requireKey();
+        return seal(NO_AD, in, out);
+    }
+
+    /**
+     * Transport-phase decryption (empty associated data) from {@code in} into {@code out}; returns the
+     * plaintext length.
+     *
+     * @throws NoiseException if authentication fails (the nonce is then not advanced)
+     */
+    public int decrypt(ByteBuffer in, ByteBuffer out) {
+        requireKey();
+        return open(NO_AD, in, out);
+    }
+
+    private int seal(byte[] ad, ByteBuffer in, ByteBuffer out) {
         checkNonce();
-        init(false, ad);
-        byte[] out = new byte[len - TAG_LEN];
+        int written;
         try {
-            int o = aead.processBytes(ciphertext, off, len, out, 0);
-            aead.doFinal(out, o);
-        } catch (InvalidCipherTextException | IllegalStateException e) {
-            throw new NoiseException("Noise decryption failed: authentication tag mismatch", e);
+            init(Cipher.ENCRYPT_MODE, ad);
+            written = aead.doFinal(in, out);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("ChaCha20-Poly1305 encryption failed", e);
         }
         n++;
-        return out;
+        return written;
+    }
+
+    private int open(byte[] ad, ByteBuffer in, ByteBuffer out) {
+        if (in.remaining() < TAG_LEN) {
+            throw new NoiseException("Noise ciphertext shorter than the 16-byte tag (" + in.remaining() + " bytes)");
+        }
+        checkNonce();
+        int written;
+        try {
+            init(Cipher.DECRYPT_MODE, ad);
+            written = aead.doFinal(in, out);
+        } catch (AEADBadTagException e) {
+            nonceReused = true;
+            throw new NoiseException("Noise decryption failed: authentication tag mismatch", e);
+        } catch (GeneralSecurityException e) {
+            nonceReused = true;
+            throw new NoiseException("Noise decryption failed: " + e.getMessage(), e);
+        }
+        n++;
+        return written;
+    }
+
+    private void requireKey() {
+        if (key == null) {
+            throw new IllegalStateException("transport cipher has no key");
+        }
     }
 
     private void checkNonce() {
@@ -108,12 +165,19 @@ public final class CipherState {
         }
     }
 
-    private void init(boolean forEncryption, byte[] ad) {
+    private void init(int mode, byte[] ad) throws GeneralSecurityException {
         long v = n;
         for (int i = 0; i < 8; i++) {
             nonceBytes[4 + i] = (byte) v;
             v >>>= 8;
         }
-        aead.init(forEncryption, new AEADParameters(key, TAG_LEN * 8, nonceBytes, ad));
+        if (nonceReused) {
+            aead = newCipher();
+            nonceReused = false;
+        }
+        aead.init(mode, key, new IvParameterSpec(nonceBytes));
+        if (ad.length > 0) {
+            aead.updateAAD(ad);
+        }
     }
 }

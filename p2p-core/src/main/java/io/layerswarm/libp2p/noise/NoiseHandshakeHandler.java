@@ -2,9 +2,9 @@ package io.layerswarm.libp2p.noise;
 
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.crypto.PrivateKey;
+import io.layerswarm.libp2p.upgrade.UpgradeStepHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * {@link NoiseTransportHandler}. Outbound writes before completion are refused: nothing may leave
  * unencrypted. Any failure fails the promise and closes the channel.
  */
-final class NoiseHandshakeHandler extends ChannelDuplexHandler {
+final class NoiseHandshakeHandler extends UpgradeStepHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(NoiseHandshakeHandler.class);
     private static final byte[] PROLOGUE = new byte[0];
@@ -41,7 +41,6 @@ final class NoiseHandshakeHandler extends ChannelDuplexHandler {
     private final HandshakeState hs;
     private HandshakePayloads.Verified remote;
     private ScheduledFuture<?> timer;
-    private boolean started;
 
     NoiseHandshakeHandler(boolean initiator, PrivateKey identity, X25519KeyPair staticKey, List<String> streamMuxers,
             PeerId expectedRemote, Duration timeout, SecureRandom random, Consumer<NoiseSession> onSecured,
@@ -58,23 +57,7 @@ final class NoiseHandshakeHandler extends ChannelDuplexHandler {
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        if (ctx.channel().isActive()) {
-            start(ctx);
-        }
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        start(ctx);
-        ctx.fireChannelActive();
-    }
-
-    private void start(ChannelHandlerContext ctx) {
-        if (started) {
-            return;
-        }
-        started = true;
+    protected void onActive(ChannelHandlerContext ctx) {
         timer = ctx.executor().schedule(() -> fail(ctx, new NoiseException("Noise handshake timed out after "
                 + timeout.toMillis() + " ms")), timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (initiator) {

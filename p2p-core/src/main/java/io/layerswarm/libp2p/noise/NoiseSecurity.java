@@ -48,7 +48,11 @@ public final class NoiseSecurity {
         this.timeout = timeout;
     }
 
-    /** A copy advertising {@code muxers} in the handshake extensions (early muxer negotiation). */
+    /**
+     * A copy advertising {@code muxers} in the handshake extensions. Only for hosts that implement
+     * early muxer negotiation ({@link NoiseSession#earlyMuxer}): a js-libp2p peer that sees this list
+     * skips the multistream-select round for the muxer. The default advertises nothing.
+     */
     public NoiseSecurity withStreamMuxers(List<String> muxers) {
         return new NoiseSecurity(identity, staticKey, random, muxers, timeout);
     }

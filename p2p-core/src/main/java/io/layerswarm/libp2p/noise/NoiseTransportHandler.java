@@ -21,7 +21,6 @@ public final class NoiseTransportHandler extends ChannelDuplexHandler {
     public static final int MAX_PLAINTEXT = HandshakeState.MAX_MESSAGE_LEN - CipherState.TAG_LEN;
 
     private static final Logger LOG = LoggerFactory.getLogger(NoiseTransportHandler.class);
-    private static final byte[] NO_AD = new byte[0];
 
     private final CipherState sender;
     private final CipherState receiver;
@@ -42,12 +41,17 @@ public final class NoiseTransportHandler extends ChannelDuplexHandler {
             frame.release();
             return;
         }
-        byte[] plain;
+        ByteBuf plain = null;
         try {
-            byte[] ct = new byte[frame.readableBytes()];
-            frame.readBytes(ct);
-            plain = receiver.decryptWithAd(NO_AD, ct);
+            int len = frame.readableBytes();
+            int plainLen = Math.max(0, len - CipherState.TAG_LEN);
+            plain = ctx.alloc().heapBuffer(Math.max(plainLen, 1));
+            int n = receiver.decrypt(frame.nioBuffer(frame.readerIndex(), len), plain.nioBuffer(0, plain.capacity()));
+            plain.writerIndex(n);
         } catch (NoiseException e) {
+            if (plain != null) {
+                plain.release();
+            }
             broken = true;
             LOG.warn("event=noise_frame_rejected channel={} reason=\"{}\"", ctx.channel().id(), e.getMessage());
             ctx.fireExceptionCaught(e);
@@ -56,8 +60,10 @@ public final class NoiseTransportHandler extends ChannelDuplexHandler {
         } finally {
             frame.release();
         }
-        if (plain.length > 0) {
-            ctx.fireChannelRead(Unpooled.wrappedBuffer(plain));
+        if (plain.isReadable()) {
+            ctx.fireChannelRead(plain);
+        } else {
+            plain.release();
         }
     }
 
@@ -79,12 +85,12 @@ public final class NoiseTransportHandler extends ChannelDuplexHandler {
                 return;
             }
             if (buf.readableBytes() <= MAX_PLAINTEXT) {
-                ctx.write(encrypt(buf, buf.readableBytes()), promise);
+                ctx.write(encrypt(ctx, buf, buf.readableBytes()), promise);
                 return;
             }
             PromiseCombiner combiner = new PromiseCombiner(ctx.executor());
             while (buf.isReadable()) {
-                combiner.add(ctx.write(encrypt(buf, Math.min(MAX_PLAINTEXT, buf.readableBytes()))));
+                combiner.add(ctx.write(encrypt(ctx, buf, Math.min(MAX_PLAINTEXT, buf.readableBytes()))));
             }
             combiner.finish(promise);
         } catch (NoiseException e) {
@@ -96,9 +102,16 @@ public final class NoiseTransportHandler extends ChannelDuplexHandler {
         }
     }
 
-    private ByteBuf encrypt(ByteBuf buf, int len) {
-        byte[] plain = new byte[len];
-        buf.readBytes(plain);
-        return Unpooled.wrappedBuffer(sender.encryptWithAd(NO_AD, plain));
+    private ByteBuf encrypt(ChannelHandlerContext ctx, ByteBuf buf, int len) {
+        ByteBuf out = ctx.alloc().heapBuffer(len + CipherState.TAG_LEN);
+        try {
+            int n = sender.encrypt(buf.nioBuffer(buf.readerIndex(), len), out.nioBuffer(0, len + CipherState.TAG_LEN));
+            out.writerIndex(n);
+            buf.skipBytes(len);
+            return out;
+        } catch (RuntimeException e) {
+            out.release();
+            throw e;
+        }
     }
 }

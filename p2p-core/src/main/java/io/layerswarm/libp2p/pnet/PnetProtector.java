@@ -1,8 +1,8 @@
 package io.layerswarm.libp2p.pnet;
 
+import io.layerswarm.libp2p.upgrade.UpgradeStepHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
@@ -18,7 +18,7 @@ import org.bouncycastle.crypto.params.ParametersWithIV;
  * handler on a raw connection, before multistream-select. There is no authentication here: with a
  * wrong key the peer just sees noise, and the next layer (multistream) fails and closes.
  */
-public final class PnetProtector extends ChannelDuplexHandler {
+public final class PnetProtector extends UpgradeStepHandler {
 
     /** Nonce length. */
     public static final int NONCE_LENGTH = 24;
@@ -42,22 +42,7 @@ public final class PnetProtector extends ChannelDuplexHandler {
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        if (ctx.channel().isActive()) {
-            sendNonce(ctx);
-        }
-    }
-
-    @Override
-    public void channelActive(ChannelHandlerContext ctx) {
-        sendNonce(ctx);
-        ctx.fireChannelActive();
-    }
-
-    private void sendNonce(ChannelHandlerContext ctx) {
-        if (out != null) {
-            return;
-        }
+    protected void onActive(ChannelHandlerContext ctx) {
         byte[] nonce = new byte[NONCE_LENGTH];
         random.nextBytes(nonce);
         out = engine(nonce);

@@ -1,7 +1,9 @@
 package io.layerswarm.libp2p.pnet;
 
+import io.layerswarm.libp2p.crypto.SecretFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -9,6 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.Locale;
 
 /**
  * A libp2p private-network pre-shared key (pnet PSK v1). File format:
@@ -79,7 +82,7 @@ public final class SwarmKey {
                     throw new IllegalArgumentException("swarm key line 3 must be 64 hex characters, got "
                             + body.length() + " characters");
                 }
-                key = HexFormat.of().parseHex(body.toLowerCase(java.util.Locale.ROOT));
+                key = HexFormat.of().parseHex(body.toLowerCase(Locale.ROOT));
             }
             case "/base64/" -> {
                 try {
@@ -108,6 +111,15 @@ public final class SwarmKey {
         } catch (IllegalArgumentException e) {
             throw new IOException("invalid swarm key file " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Writes this key to a new file (mode 0600, atomic).
+     *
+     * @throws FileAlreadyExistsException if {@code file} exists (it is left untouched)
+     */
+    public void writeNew(Path file) throws IOException {
+        SecretFiles.write(file, toFileText().getBytes(StandardCharsets.US_ASCII), false);
     }
 
     /** The file text in the {@code /base16/} form. */

@@ -42,6 +42,11 @@ public record YamuxConfig(int initialWindow, int maxWindow, long sessionWindowBu
         return new YamuxConfig(initialWindow, maxWindow, sessionWindowBudget, n, maxFrameSize, closeTimeout);
     }
 
+    /** Copy with another largest outgoing data frame. */
+    public YamuxConfig withMaxFrameSize(int n) {
+        return new YamuxConfig(initialWindow, maxWindow, sessionWindowBudget, maxStreams, n, closeTimeout);
+    }
+
     /** Copy with another maximum window. */
     public YamuxConfig withMaxWindow(int n) {
         return new YamuxConfig(initialWindow, n, Math.max(sessionWindowBudget, n), maxStreams, maxFrameSize,

@@ -34,6 +34,20 @@ class KeyFilesTest {
     }
 
     @Test
+    void secretFilesNeverOverwriteUnlessAsked() throws IOException {
+        Path f = dir.resolve("s.key");
+        SecretFiles.write(f, new byte[] {1}, false);
+        assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> SecretFiles.write(f, new byte[] {2}, false));
+        assertArrayEquals(new byte[] {1}, Files.readAllBytes(f));
+        SecretFiles.write(f, new byte[] {3}, true);
+        assertArrayEquals(new byte[] {3}, Files.readAllBytes(f));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
+        try (var s = Files.list(dir)) {
+            assertEquals(1, s.count(), "no temp files left behind");
+        }
+    }
+
+    @Test
     void corruptFilesFailClearly() throws IOException {
         Path f = dir.resolve("bad.key");
         Files.write(f, new byte[] {1, 2, 3});

@@ -58,6 +58,22 @@ class PeerIdTest {
     }
 
     @Test
+    void secp256k1PeerIdsAreNamesEvenThoughTheKeyTypeIsUnsupported() {
+        // secp256k1 public key protobuf from the peer-ids spec test vectors (37 bytes: inlined)
+        byte[] key = hex("08021221037777e994e452c21604f91de093ce415f5432f701dd8cd1a7a6fea0e630bfca99");
+        byte[] mh = new byte[2 + key.length];
+        mh[1] = (byte) key.length;
+        System.arraycopy(key, 0, mh, 2, key.length);
+        PeerId id = PeerId.fromBytes(mh);
+        assertTrue(id.toString().startsWith("16Uiu2HA"), id.toString());
+        assertEquals(id, PeerId.parse(id.toString()));
+        assertEquals(id, PeerId.parse(id.toCidString()));
+        assertTrue(id.publicKey().isEmpty());
+        assertThrows(IllegalArgumentException.class, () -> Keys.unmarshalPublicKey(key));
+        assertThrows(IllegalArgumentException.class, () -> PeerId.fromBytes(new byte[] {0, 3, 1, 2, 3}));
+    }
+
+    @Test
     void largeKeysAreHashed() {
         PublicKey big = new PublicKey() {
             @Override

@@ -182,6 +182,11 @@ public class HostTest {
         CompletableFuture<Connection> ba = b.connect(fullAddr(a));
         ab.get(10, TimeUnit.SECONDS);
         ba.get(10, TimeUnit.SECONDS);
+        // Let both sides finish registering every connection before comparing their choice.
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (a.connections().size() != b.connections().size() && System.nanoTime() < end) {
+            Thread.sleep(10);
+        }
         // Both sides must keep the same TCP connection.
         Connection keptByA = a.connection(b.peerId()).orElseThrow();
         Connection keptByB = b.connection(a.peerId()).orElseThrow();
@@ -195,6 +200,19 @@ public class HostTest {
                 .tick(Duration.ofMillis(100)).build().start();
         Connection c = a.connect(fullAddr(b)).get(10, TimeUnit.SECONDS);
         assertTrue(c.channel().closeFuture().await(5, TimeUnit.SECONDS), "idle connection closed");
+    }
+
+    @Test
+    void unansweredKeepAliveClosesTheConnection() throws Exception {
+        b = newHost();
+        a = Host.builder(Ed25519PrivateKey.generate()).keepAlive(Duration.ofSeconds(1))
+                .tick(Duration.ofMillis(50)).build().start();
+        Connection c = a.connect(fullAddr(b)).get(10, TimeUnit.SECONDS);
+        Thread.sleep(2500);
+        assertTrue(c.isOpen(), "answered keep-alives keep the connection");
+        // The peer stops reading: pings go unanswered.
+        b.connection(a.peerId()).orElseThrow().channel().config().setAutoRead(false);
+        assertTrue(c.channel().closeFuture().await(10, TimeUnit.SECONDS), "dead peer detected");
     }
 
     @Test

@@ -47,14 +47,16 @@ class JsLibp2pInteropIT {
         JsPeer.ensureInstalled();
     }
 
-    static Host javaHost(SwarmKey key) throws Exception {
+    private Identify identify;
+
+    Host javaHost(SwarmKey key) throws Exception {
         Host.Builder b = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                 .handshakeTimeout(Duration.ofSeconds(5));
         if (key != null) {
             b.swarmKey(key);
         }
         Host h = b.build().start();
-        Identify.attach(h);
+        identify = Identify.attach(h);
         Ping.attach(h);
         h.setBlockingHandler(JsPeer.ECHO, s -> s.inputStream().transferTo(s.outputStream()));
         h.setBlockingHandler(JsPeer.SHA256, HostTest::serveSha);
@@ -79,7 +81,7 @@ class JsLibp2pInteropIT {
             Connection c = h.connect(target).get(15, TimeUnit.SECONDS);
             assertEquals(jsId, c.remotePeer());
 
-            IdentifyInfo info = Identify.attach(h).identify(c).get(15, TimeUnit.SECONDS);
+            IdentifyInfo info = identify.identify(c).get(15, TimeUnit.SECONDS);
             assertEquals(jsId, info.peerId());
             assertEquals("ipfs/0.1.0", info.protocolVersion());
             assertTrue(info.agentVersion().startsWith("js-libp2p/3."), info.agentVersion());

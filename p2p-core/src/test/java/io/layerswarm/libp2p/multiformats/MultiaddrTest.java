@@ -80,6 +80,27 @@ class MultiaddrTest {
     }
 
     @Test
+    void randomTextIsRejectedOrRoundTrips() {
+        Random r = new Random(8);
+        String[] parts = {"/", "ip4", "ip6", "tcp", "udp", "dns", "p2p", "quic-v1", "p2p-circuit", "1", "65535",
+            "::", "1.2.3.4", "a.b", "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA", "%", "\u0000", "//"};
+        for (int i = 0; i < 20_000; i++) {
+            StringBuilder sb = new StringBuilder();
+            int n = r.nextInt(12);
+            for (int j = 0; j < n; j++) {
+                sb.append(r.nextInt(4) == 0 ? "/" : "").append(parts[r.nextInt(parts.length)]);
+            }
+            try {
+                Multiaddr m = Multiaddr.parse(sb.toString());
+                assertEquals(m, Multiaddr.decode(m.bytes()));
+                assertEquals(m, Multiaddr.parse(m.toString()));
+            } catch (IllegalArgumentException expected) {
+                assertTrue(expected.getMessage() != null && !expected.getMessage().isEmpty());
+            }
+        }
+    }
+
+    @Test
     void badBinaryRejected() {
         assertThrows(IllegalArgumentException.class, () -> Multiaddr.decode(hex("047f0000")));
         assertThrows(IllegalArgumentException.class, () -> Multiaddr.decode(hex("3510616263")));

@@ -62,9 +62,19 @@ class HandshakeStateTest {
         for (int i = 3; i < messages.length; i++) {
             CipherState send = i % 2 == 0 ? ic[0] : rc[0];
             CipherState recv = i % 2 == 0 ? rc[1] : ic[1];
-            byte[] ct = send.encryptWithAd(new byte[0], hex(messages[i][0]));
-            assertEquals(messages[i][1], hex(ct), "transport message " + i);
-            assertEquals(messages[i][0], hex(recv.decryptWithAd(new byte[0], ct)));
+            byte[] pt = hex(messages[i][0]);
+            if (i % 2 == 0) {
+                byte[] ct = send.encryptWithAd(new byte[0], pt);
+                assertEquals(messages[i][1], hex(ct), "transport message " + i);
+                assertEquals(messages[i][0], hex(recv.decryptWithAd(new byte[0], ct)));
+            } else { // the zero-copy ByteBuffer path used by the transport handler must agree
+                java.nio.ByteBuffer ct = java.nio.ByteBuffer.allocate(pt.length + CipherState.TAG_LEN);
+                assertEquals(pt.length + CipherState.TAG_LEN, send.encrypt(java.nio.ByteBuffer.wrap(pt), ct));
+                assertEquals(messages[i][1], hex(ct.array()), "transport message " + i);
+                java.nio.ByteBuffer back = java.nio.ByteBuffer.allocate(pt.length);
+                assertEquals(pt.length, recv.decrypt(java.nio.ByteBuffer.wrap(ct.array()), back));
+                assertEquals(messages[i][0], hex(back.array()));
+            }
         }
     }
 

@@ -83,6 +83,23 @@ class NoiseSecurityTest {
     }
 
     @Test
+    void earlyMuxerFollowsTheRemoteListAndNeedsBothSides() {
+        NoiseSession s = new NoiseSession(alice.peerId(), alice.publicKey(), List.of("/mplex/6.7.0", "/yamux/1.0.0"),
+                new byte[32]);
+        assertEquals(java.util.Optional.of("/yamux/1.0.0"), s.earlyMuxer(List.of("/yamux/1.0.0")));
+        assertEquals(java.util.Optional.of("/mplex/6.7.0"), s.earlyMuxer(List.of("/yamux/1.0.0", "/mplex/6.7.0")));
+        assertTrue(s.earlyMuxer(List.of()).isEmpty());
+        NoiseSession silent = new NoiseSession(alice.peerId(), alice.publicKey(), List.of(), new byte[32]);
+        assertTrue(silent.earlyMuxer(List.of("/yamux/1.0.0")).isEmpty());
+        assertThrows(NoiseException.class, () -> s.earlyMuxer(List.of("/other/1")));
+        // end to end: the advertised list arrives
+        Secured sec = handshake(new NoiseSecurity(alice).withStreamMuxers(List.of("/yamux/1.0.0")),
+                new NoiseSecurity(bob).withStreamMuxers(List.of("/yamux/1.0.0")), bob.peerId());
+        assertEquals(java.util.Optional.of("/yamux/1.0.0"), sec.init.getNow().earlyMuxer(List.of("/yamux/1.0.0")));
+        assertEquals(java.util.Optional.of("/yamux/1.0.0"), sec.resp.getNow().earlyMuxer(List.of("/yamux/1.0.0")));
+    }
+
+    @Test
     void dialledPeerMismatchFailsClearlyAndCloses() {
         Ed25519PrivateKey someoneElse = Ed25519PrivateKey.generate();
         Secured s = handshake(new NoiseSecurity(alice), new NoiseSecurity(bob), someoneElse.peerId());

@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
+import io.layerswarm.libp2p.crypto.KeyFiles;
+import io.layerswarm.libp2p.crypto.Keys;
+import io.layerswarm.libp2p.crypto.PrivateKey;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
@@ -36,6 +39,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -188,6 +192,9 @@ class NoiseJsInteropIT {
             Upgrade up = dialJs(started, new SecurityUpgrader(me));
             NoiseSession session = up.session().get(15, TimeUnit.SECONDS);
             assertEquals(started.path("peerId").asText(), session.remotePeerId().toString());
+            // js-libp2p always advertises its muxers (early muxer negotiation); we advertise none, so
+            // it falls back to multistream-select for the muxer, which the next line proves
+            assertEquals(List.of(YAMUX), session.remoteStreamMuxers());
             assertEquals(YAMUX, up.muxer().get(5, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS));
             JsonNode conn = js.await("connection");
             assertEquals(me.peerId().toString(), conn.path("remotePeer").asText());
@@ -218,6 +225,26 @@ class NoiseJsInteropIT {
             assertEquals(me.peerId().toString(), dialled.path("remotePeer").asText());
         } finally {
             server.close().sync();
+        }
+    }
+
+    @Test
+    void keyFilesAreInterchangeableWithJs() throws Exception {
+        // js -> Java: the key js-libp2p marshals loads here and names the same peer
+        try (JsPeer js = new JsPeer("listen")) {
+            JsonNode started = js.await("started");
+            PrivateKey jsKey = Keys.unmarshalPrivateKey(HexFormat.of().parseHex(started.path("privateKeyProtobufHex").asText()));
+            assertEquals(started.path("peerId").asText(), jsKey.peerId().toString());
+        }
+        // Java -> js: a LayerSwarm key file runs a js node with the same peer id, and that node proves it
+        Path keyFile = tmp.resolve("identity.key");
+        PrivateKey mine = KeyFiles.loadOrGenerate(keyFile);
+        try (JsPeer js = new JsPeer("listen", "--key", keyFile.toString())) {
+            JsonNode started = js.await("started");
+            assertEquals(mine.peerId().toString(), started.path("peerId").asText());
+            assertEquals(HexFormat.of().formatHex(mine.marshal()), started.path("privateKeyProtobufHex").asText());
+            Upgrade up = dialJs(started, new SecurityUpgrader(Ed25519PrivateKey.generate()));
+            assertEquals(mine.peerId(), up.session().get(15, TimeUnit.SECONDS).remotePeerId());
         }
     }
 

@@ -10,6 +10,9 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import org.junit.jupiter.api.Test;
 
 /** A raw socket feeds a Yamux listener garbage: it must answer go-away and disconnect. */
@@ -20,9 +23,37 @@ class YamuxGarbageTest {
                 .putInt(stream).putInt((int) length).array();
     }
 
-    /** Sends bytes (ignoring a reset connection), then returns everything the listener sent until EOF. */
+    /** Largest number of bytes the listener held in buffers while it handled the garbage. */
+    private static long peakBufferedBytes;
+
+    /**
+     * Sends bytes (ignoring a reset connection), then returns everything the listener sent until EOF.
+     * The listener allocates from its own instrumented allocator, sampled meanwhile, so tests can
+     * assert the garbage was not buffered.
+     */
     private static byte[] exchange(byte[]... chunks) throws Exception {
-        try (YamuxTcpPair pair = YamuxTcpPair.withServer(YamuxTestHandlers.ECHO);
+        UnpooledByteBufAllocator alloc = new UnpooledByteBufAllocator(false);
+        AtomicLong peak = new AtomicLong();
+        AtomicBoolean sampling = new AtomicBoolean(true);
+        Thread sampler = new Thread(() -> {
+            while (sampling.get()) {
+                peak.accumulateAndGet(alloc.metric().usedHeapMemory() + alloc.metric().usedDirectMemory(), Math::max);
+                Thread.onSpinWait();
+            }
+        });
+        sampler.start();
+        try {
+            return exchangeUnsampled(alloc, chunks);
+        } finally {
+            sampling.set(false);
+            sampler.join();
+            peakBufferedBytes = peak.get();
+        }
+    }
+
+    private static byte[] exchangeUnsampled(UnpooledByteBufAllocator alloc, byte[]... chunks) throws Exception {
+        try (YamuxTcpPair pair = new YamuxTcpPair(YamuxConfig.defaults(), YamuxTestHandlers.ECHO,
+                YamuxConfig.defaults(), YamuxTestHandlers.REJECT, alloc);
              Socket s = new Socket("127.0.0.1", pair.port())) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();
@@ -88,6 +119,8 @@ class YamuxGarbageTest {
             chunks[i] = junk;
         }
         assertGoAway(exchange(chunks), YamuxFrame.GO_AWAY_PROTOCOL_ERROR);
+        // 64 MiB of junk behind a header claiming 4 GiB: the listener must not have buffered it.
+        assertTrue(peakBufferedBytes < 2L << 20, "peak buffered " + peakBufferedBytes);
     }
 
     @Test
@@ -96,6 +129,8 @@ class YamuxGarbageTest {
         byte[] payload = new byte[len];
         assertGoAway(exchange(header(0, 1, YamuxFrame.FLAG_SYN, 1, 0), header(0, 0, 0, 1, len), payload),
                 YamuxFrame.GO_AWAY_PROTOCOL_ERROR);
+        // The decoder holds the frame until complete (256 KiB + 1, seen by the sampler), then rejects it.
+        assertTrue(peakBufferedBytes < 2L << 20, "peak buffered " + peakBufferedBytes);
     }
 
     @Test

@@ -223,6 +223,29 @@ class YamuxSessionTest {
     }
 
     @Test
+    void locallyClosedStreamIsResetWhenThePeerNeverFinishes() throws Exception {
+        YamuxTestHandlers.Collector serverSide = new YamuxTestHandlers.Collector();
+        ChannelHandler silent = new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(serverSide);
+            }
+        };
+        YamuxConfig quick = new YamuxConfig(YamuxConfig.SPEC_INITIAL_WINDOW, 16 << 20, 64L << 20, 16, 65536,
+                java.time.Duration.ofMillis(200));
+        try (YamuxTcpPair pair = new YamuxTcpPair(YamuxConfig.defaults(), silent, quick, YamuxTestHandlers.REJECT)) {
+            YamuxStreamChannel s = open(pair.client);
+            s.writeAndFlush(Unpooled.copiedBuffer("bye", StandardCharsets.UTF_8));
+            s.close().sync();
+            assertEquals(1, pair.client.channel().eventLoop().submit(pair.client::streamCount).get());
+            // The peer got our FIN but keeps its side open; after the close timeout we reset.
+            assertArrayEquals("bye".getBytes(StandardCharsets.UTF_8), serverSide.done.get(5, TimeUnit.SECONDS));
+            waitFor(() -> pair.serverSession.streamCount() == 0);
+            assertEquals(0, (int) pair.client.channel().eventLoop().submit(pair.client::streamCount).get());
+        }
+    }
+
+    @Test
     void pingMeasuresRoundTrip() throws Exception {
         try (YamuxTcpPair pair = YamuxTcpPair.withServer(YamuxTestHandlers.REJECT)) {
             long rtt = pair.client.ping().get(5, TimeUnit.SECONDS);

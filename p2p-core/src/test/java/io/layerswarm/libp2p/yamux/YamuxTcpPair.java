@@ -2,7 +2,9 @@ package io.layerswarm.libp2p.yamux;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
@@ -24,8 +26,14 @@ final class YamuxTcpPair implements AutoCloseable {
 
     YamuxTcpPair(YamuxConfig serverConfig, ChannelHandler serverInbound, YamuxConfig clientConfig,
                  ChannelHandler clientInbound) throws Exception {
+        this(serverConfig, serverInbound, clientConfig, clientInbound, ByteBufAllocator.DEFAULT);
+    }
+
+    YamuxTcpPair(YamuxConfig serverConfig, ChannelHandler serverInbound, YamuxConfig clientConfig,
+                 ChannelHandler clientInbound, ByteBufAllocator serverAllocator) throws Exception {
         CompletableFuture<YamuxSession> accepted = new CompletableFuture<>();
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.ALLOCATOR, serverAllocator)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {

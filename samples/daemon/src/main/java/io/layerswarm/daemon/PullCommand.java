@@ -1,11 +1,9 @@
 package io.layerswarm.daemon;
 
+import io.layerswarm.cache.layout.OciLayoutWriter;
 import io.layerswarm.cache.store.ContentStore;
 import io.layerswarm.oci.Descriptor;
-import io.layerswarm.oci.ImageIndex;
 import io.layerswarm.oci.ImageReference;
-import io.layerswarm.oci.MediaTypes;
-import io.layerswarm.oci.OciFormatException;
 import io.layerswarm.oci.Platform;
 import io.layerswarm.registry.ManifestResponse;
 import io.layerswarm.registry.RegistryClient;
@@ -22,9 +20,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -68,7 +64,8 @@ public final class PullCommand implements Callable<Integer> {
     @Option(names = "--platform", defaultValue = "linux/amd64", description = "os/arch[/variant] (default: ${DEFAULT-VALUE}).")
     String platform;
 
-    @Option(names = "--output", required = true, paramLabel = "DIR", description = "OCI layout directory to create (must not exist or be empty).")
+    @Option(names = "--output", required = true, paramLabel = "DIR",
+            description = "OCI layout directory: created, or added to if it already is a layout.")
     Path output;
 
     @Option(names = "--store", paramLabel = "DIR", description = "Content store directory (default: ~/.cache/layerswarm/store).")
@@ -154,14 +151,19 @@ public final class PullCommand implements Callable<Integer> {
         return URI.create("https://" + ref.registry());
     }
 
+    /** The output must be new, empty, or an existing OCI layout (which the pull adds to). */
     private static void checkOutputDir(Path dir) throws IOException {
         if (Files.exists(dir)) {
             if (!Files.isDirectory(dir)) {
                 throw new FileAlreadyExistsException(dir + " exists and is not a directory");
             }
+            if (Files.isRegularFile(dir.resolve("oci-layout"))) {
+                return;
+            }
             try (Stream<Path> s = Files.list(dir)) {
                 if (s.findAny().isPresent()) {
-                    throw new FileAlreadyExistsException("output directory " + dir + " is not empty; refusing to overwrite");
+                    throw new FileAlreadyExistsException("output directory " + dir
+                            + " is not empty and not an OCI layout; refusing to overwrite");
                 }
             }
         }
@@ -216,56 +218,34 @@ public final class PullCommand implements Callable<Integer> {
                 cs.ingest(d.digest(), d.size(), in); // verified by the store before commit
                 progress.blobDone(d);
                 return;
-            } catch (io.layerswarm.registry.DigestMismatchException
-                     | io.layerswarm.cache.store.DigestMismatchException e) {
-                throw e; // the registry served wrong content: retrying will not help
             } catch (IOException e) {
-                progress.fetchedBytes.addAndGet(-counted[0]); // that attempt's bytes are discarded
-                if (attempt >= FETCH_ATTEMPTS) {
+                // Wrong content or a 4xx (missing, forbidden) will not change on retry.
+                boolean permanent = e instanceof io.layerswarm.registry.DigestMismatchException
+                        || e instanceof io.layerswarm.cache.store.DigestMismatchException
+                        || e instanceof io.layerswarm.registry.RegistryException re && re.status() >= 400 && re.status() < 500;
+                if (permanent || attempt >= FETCH_ATTEMPTS) {
                     throw e;
                 }
+                progress.fetchedBytes.addAndGet(-counted[0]); // that attempt's bytes are discarded
             }
         }
     }
 
     /**
-     * Writes {@code oci-layout}, the blobs (hard-linked from the store when possible) and, last,
-     * {@code index.json}, so a layout with an index is always complete.
+     * Adds the blobs (hard-linked from the store when possible) and the manifest to the layout and
+     * names it; {@code index.json} is replaced last and atomically, so it never points at missing blobs.
      */
     private static void writeLayout(ContentStore cs, Path dir, ManifestResponse manifest, List<Descriptor> blobs,
                                     ImageReference ref, Platform platform) throws IOException {
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
-        List<Descriptor> all = new ArrayList<>(blobs);
-        all.add(manifest.descriptor());
-        for (Descriptor d : all) {
-            Path target = dir.resolve("blobs").resolve(d.digest().algorithm().label()).resolve(d.digest().hex());
-            Files.createDirectories(target.getParent());
-            if (Files.exists(target)) {
-                continue;
-            }
-            Path source = cs.blobPath(d.digest());
-            try {
-                Files.createLink(target, source);
-            } catch (IOException | UnsupportedOperationException e) {
-                Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
-            }
+        OciLayoutWriter w = OciLayoutWriter.create(dir);
+        for (Descriptor d : blobs) {
+            w.addBlob(cs, d.digest());
         }
-        Map<String, String> annotations = new LinkedHashMap<>();
-        if (ref.tag() != null) {
-            annotations.put("org.opencontainers.image.ref.name", ref.tag());
-        }
-        Descriptor entry = new Descriptor(manifest.mediaType(), manifest.digest(), manifest.bytes().length, List.of(),
-                annotations, platform);
-        byte[] index;
-        try {
-            index = new ImageIndex(MediaTypes.OCI_INDEX, List.of(entry), Map.of(), null).toJson();
-        } catch (OciFormatException e) {
-            throw new IOException("cannot build index.json: " + e.getMessage(), e);
-        }
-        Path tmp = dir.resolve("index.json.tmp");
-        Files.write(tmp, index);
-        Files.move(tmp, dir.resolve("index.json"), StandardCopyOption.ATOMIC_MOVE);
+        w.addBlob(cs, manifest.digest());
+        String name = ref.tag() != null ? ref.tag() : manifest.digest().toString();
+        w.tag(new Descriptor(manifest.mediaType(), manifest.digest(), manifest.bytes().length, List.of(), Map.of(), platform),
+                name);
+        w.commit();
     }
 
     /** Byte and blob counters, shown as a redrawn bar on a terminal or as one line per blob otherwise. */

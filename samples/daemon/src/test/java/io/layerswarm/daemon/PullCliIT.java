@@ -14,6 +14,7 @@ import io.layerswarm.oci.ImageManifest;
 import io.layerswarm.oci.MediaTypes;
 import io.layerswarm.oci.Platform;
 import io.layerswarm.registry.RegistryClient;
+import io.layerswarm.testing.FaultProxy;
 import io.layerswarm.testing.RegistryFixture;
 import io.layerswarm.testing.RegistryFixture.Mode;
 import io.layerswarm.testing.TestTar;
@@ -162,13 +163,43 @@ class PullCliIT {
             assertEquals(1, missing.status());
             assertEquals(1, missing.stderr().lines().count(), missing.stderr());
             assertTrue(missing.stderr().startsWith("error: ") && missing.stderr().contains("MANIFEST_UNKNOWN"), missing.stderr());
-            Result notEmpty = pull(null, "cli/app:v1", "--registry", reg.baseUri().toString(), "--output", layout.toString(),
+            Path occupied = Files.createDirectories(tmp.resolve("occupied"));
+            Files.writeString(occupied.resolve("precious.txt"), "keep me");
+            Result notEmpty = pull(null, "cli/app:v1", "--registry", reg.baseUri().toString(), "--output", occupied.toString(),
                     "--store", store.toString());
             assertEquals(1, notEmpty.status());
             assertTrue(notEmpty.stderr().contains("not empty"), notEmpty.stderr());
+            assertEquals(List.of(occupied.resolve("precious.txt")), Files.list(occupied).toList());
+
+            // Pulling another tag into the existing layout adds an entry.
+            RegistryClient c = client(reg);
+            Digest amdDigest = ImageIndex.parse(c.getManifest("cli/app", "v1").bytes()).select(Platform.linuxAmd64())
+                    .orElseThrow().digest();
+            c.putManifest("cli/app", "amd", c.getManifest("cli/app", amdDigest.toString()).bytes(), MediaTypes.OCI_MANIFEST);
+            Result second = pull(null, "cli/app:amd", "--registry", reg.baseUri().toString(), "--output", layout.toString(),
+                    "--store", store.toString());
+            assertEquals(0, second.status(), second.stdout() + second.stderr());
+            assertEquals("amd64", JSON.readTree(tool("/usr/bin/skopeo", "--insecure-policy", "inspect", "oci:" + layout + ":amd")
+                    .stdout()).get("Architecture").asText());
+            assertEquals("arm64", JSON.readTree(tool("/usr/bin/skopeo", "--insecure-policy", "inspect", "oci:" + layout + ":v1")
+                    .stdout()).get("Architecture").asText());
+            assertEquals(2, JSON.readTree(Files.readAllBytes(layout.resolve("index.json"))).get("manifests").size());
             Result badRef = pull(null, "cli/App:v1", "--registry", reg.baseUri().toString(), "--output", tmp.resolve("y").toString());
             assertEquals(1, badRef.status());
             assertTrue(badRef.stderr().contains("repository component 'App'"), badRef.stderr());
+            // Wrong bytes from the registry: refused, nothing committed, no layout written.
+            try (FaultProxy proxy = FaultProxy.start(reg.baseUri())) {
+                Digest layer = arm.manifest().layers().get(0).digest();
+                proxy.corruptNext("/blobs/" + layer, 5);
+                Path freshStore = tmp.resolve("fresh-store");
+                Path badLayout = tmp.resolve("bad-layout");
+                Result corrupt = pull(null, "cli/app:v1", "--registry", proxy.baseUri().toString(), "--platform", "linux/arm64",
+                        "--output", badLayout.toString(), "--store", freshStore.toString());
+                assertEquals(1, corrupt.status(), corrupt.stdout());
+                assertTrue(corrupt.stderr().contains("does not match digest " + layer), corrupt.stderr());
+                assertTrue(Files.notExists(freshStore.resolve("blobs/sha256/" + layer.hex())), "corrupt blob not committed");
+                assertTrue(Files.notExists(badLayout.resolve("index.json")), "no layout index on failure");
+            }
             Result noPlatform = pull(null, "cli/app:v1", "--registry", reg.baseUri().toString(), "--platform", "linux/s390x",
                     "--output", tmp.resolve("z").toString(), "--store", store.toString());
             assertEquals(1, noPlatform.status());

@@ -91,6 +91,11 @@ final class KadDiscovery {
         });
     }
 
+    /** Stops announcing {@code digest} (evicted). */
+    void stopProviding(Digest digest) {
+        kad.dht().stopProviding(KadDht.providerKey(digest));
+    }
+
     /**
      * Looks up providers of {@code digest} and connects to them, waiting at most {@code timeout}.
      *

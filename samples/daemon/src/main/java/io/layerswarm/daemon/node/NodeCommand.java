@@ -5,8 +5,11 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import io.layerswarm.cache.LayerCache;
+import io.layerswarm.cache.policy.ArcPolicy;
 import io.layerswarm.cache.store.BlobInfo;
 import io.layerswarm.cache.store.ContentStore;
+import io.layerswarm.cache.store.StoreListener;
 import io.layerswarm.cache.store.SwarmBlobStore;
 import io.layerswarm.libp2p.crypto.KeyFiles;
 import io.layerswarm.libp2p.crypto.PrivateKey;
@@ -67,8 +70,8 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "content store directory.")
     Path cacheDir;
 
-    @Option(names = "--cache-capacity", paramLabel = "SIZE", description = "cache size, e.g. 500MB, 1GiB or bytes"
-            + " (accepted; not enforced yet).")
+    @Option(names = "--cache-capacity", paramLabel = "SIZE", description = "cache size, e.g. 500MB, 1GiB or bytes;"
+            + " least useful layers (ARC) are evicted beyond it. Default: unbounded.")
     String cacheCapacity;
 
     @Option(names = "--upstream", paramLabel = "URL", description = "upstream registry (https; http only on loopback).")
@@ -171,6 +174,12 @@ public final class NodeCommand implements Callable<Integer> {
             ContentStore cs = ContentStore.open(s.cacheDir());
             open.add(cs);
             SwarmBlobStore blobs = new SwarmBlobStore(cs);
+            LayerCache cache = null;
+            if (s.cacheCapacity() > 0) {
+                Path journal = s.cacheDir().resolveSibling(s.cacheDir().getFileName() + ".journal.json");
+                cache = LayerCache.open(cs, ArcPolicy.plain(s.cacheCapacity()), journal);
+                open.add(cache);
+            }
             Host.Builder hb = Host.builder(identity);
             s.listen().forEach(hb::listen);
             if (psk != null) {
@@ -196,8 +205,18 @@ public final class NodeCommand implements Callable<Integer> {
                     Duration.ofMinutes(10));
             ManifestExchange exchange = ManifestExchange.attach(host, pullThrough, Duration.ofSeconds(10));
             KadDiscovery discovery = new KadDiscovery(host, kad, s.bootstrap());
+            cs.addListener(new StoreListener() {
+                @Override
+                public void onDeleted(io.layerswarm.oci.Digest digest) {
+                    // evicted: peers and the DHT must stop counting on this copy
+                    swarm.announceDropped(digest);
+                    discovery.stopProviding(digest);
+                }
+            });
+            LayerCache counted = cache;
             DistributionServer mirror = DistributionServer.start(s.mirrorListen(),
-                    new NodeContentProvider(pullThrough, blobs, swarm, discovery, exchange));
+                    new NodeContentProvider(pullThrough, blobs, swarm, discovery, exchange,
+                            counted == null ? d2 -> { } : counted::access));
             open.add(mirror);
 
             for (Multiaddr a : host.listenAddrs()) {

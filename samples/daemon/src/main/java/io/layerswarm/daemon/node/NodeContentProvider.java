@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,9 +31,12 @@ final class NodeContentProvider implements ContentProvider {
     private final LayerSwarm swarm;
     private final KadDiscovery discovery;
     private final ManifestExchange manifests;
+    private final Consumer<Digest> accessed;
 
+    /** @param accessed told of every blob served (the layer cache counts it as a use) */
     NodeContentProvider(PullThroughProvider pullThrough, BlobStore store, LayerSwarm swarm, KadDiscovery discovery,
-                        ManifestExchange manifests) {
+                        ManifestExchange manifests, Consumer<Digest> accessed) {
+        this.accessed = accessed;
         this.pullThrough = pullThrough;
         this.store = store;
         this.swarm = swarm;
@@ -68,6 +72,8 @@ final class NodeContentProvider implements ContentProvider {
         if (b.isPresent()) {
             if (!held) {
                 discovery.provide(digest);
+            } else {
+                accessed.accept(digest);
             }
             log.info("event=blob_served repo={} blob={} bytes={} from={} ms={}", repository, digest, b.get().size(),
                     held ? "cache" : "fetched", (System.nanoTime() - start) / 1_000_000);

@@ -9,6 +9,8 @@ import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.identify.IdentifyInfo;
+import io.layerswarm.libp2p.kad.KadConfig;
+import io.layerswarm.libp2p.kad.KadHostBinding;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.ping.Ping;
 import io.layerswarm.libp2p.pnet.SwarmKey;
@@ -63,7 +65,7 @@ public final class P2pCommand implements Runnable {
         return 1;
     }
 
-    /** Runs a peer serving identify and ping until killed. */
+    /** Runs a peer serving identify, ping and the Kademlia DHT until killed. */
     @Command(name = "listen", description = "Run a libp2p peer; first line: listening <multiaddr>/p2p/<peerId>.")
     static final class Listen implements java.util.concurrent.Callable<Integer> {
         @Spec
@@ -86,6 +88,8 @@ public final class P2pCommand implements Runnable {
                 Host host = common.builder(k).listen(Multiaddr.parse(listen)).build();
                 Identify.attach(host);
                 Ping.attach(host);
+                KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults(),
+                        Duration.ofSeconds(common.timeoutSeconds));
                 host.start();
                 PrintWriter out = spec.commandLine().getOut();
                 for (Multiaddr a : host.listenAddrs()) {
@@ -93,7 +97,10 @@ public final class P2pCommand implements Runnable {
                 }
                 out.flush();
                 CountDownLatch forever = new CountDownLatch(1);
-                Runtime.getRuntime().addShutdownHook(new Thread(host::close));
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    kad.close();
+                    host.close();
+                }));
                 forever.await();
                 return 0;
             } catch (Exception e) {

@@ -71,6 +71,30 @@ class NodeConfigIT {
     }
 
     @Test
+    void cacheCapacityEvictsWhatDoesNotFit() throws Exception {
+        Path cacheDir = tmp.resolve("cache");
+        try (io.layerswarm.cache.store.ContentStore cs = io.layerswarm.cache.store.ContentStore.open(cacheDir)) {
+            for (int i = 0; i < 3; i++) {
+                byte[] blob = new byte[600];
+                new java.util.Random(i).nextBytes(blob);
+                cs.ingest(io.layerswarm.oci.Digest.sha256(blob), new java.io.ByteArrayInputStream(blob));
+            }
+        }
+        Started node = start(tmp.resolve("err"), "node", "--upstream", "http://127.0.0.1:1", "--listen",
+                "/ip4/127.0.0.1/tcp/0", "--mirror-listen", "127.0.0.1:0", "--cache-dir", cacheDir.toString(),
+                "--key", tmp.resolve("node.key").toString(), "--cache-capacity", "1000");
+        try {
+            // the cache opens before the node reports its addresses: 1800 bytes held, 1000 allowed
+            terminate(node.process());
+        } finally {
+            node.process().destroyForcibly();
+        }
+        try (io.layerswarm.cache.store.ContentStore cs = io.layerswarm.cache.store.ContentStore.open(cacheDir)) {
+            assertEquals(1, cs.list().size(), "two of three 600-byte blobs evicted under a 1000-byte capacity");
+        }
+    }
+
+    @Test
     void badConfigIsOneClearLineAndExitTwo() throws Exception {
         Path garbage = tmp.resolve("garbage.yaml");
         Files.writeString(garbage, "listen: [/ip4/127.0.0.1/tcp/0\nupstreams: {{{{");

@@ -97,6 +97,7 @@ class P2pCliIT {
             assertEquals("layerswarm/0.1.0", j.get("agentVersion").asText());
             assertEquals("ipfs/0.1.0", j.get("protocolVersion").asText());
             assertTrue(j.get("protocols").toString().contains("/ipfs/ping/1.0.0"));
+            assertTrue(j.get("protocols").toString().contains("/ipfs/kad/1.0.0"), j.toString());
             assertEquals(addr[0].substring(0, addr[0].indexOf("/p2p/")), j.get("listenAddrs").get(0).asText());
             assertTrue(j.get("observedAddr").asText().startsWith("/ip4/127.0.0.1/tcp/"));
         } finally {
