@@ -207,6 +207,11 @@ public final class NodeCommand implements Callable<Integer> {
             KadDiscovery discovery = new KadDiscovery(host, kad, s.bootstrap());
             cs.addListener(new StoreListener() {
                 @Override
+                public void onCommitted(io.layerswarm.oci.Digest digest, long size) {
+                    discovery.provide(digest); // asynchronous: the DHT learns of every verified commit
+                }
+
+                @Override
                 public void onDeleted(io.layerswarm.oci.Digest digest) {
                     // evicted: peers and the DHT must stop counting on this copy
                     swarm.announceDropped(digest);

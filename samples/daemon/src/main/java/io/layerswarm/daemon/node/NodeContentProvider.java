@@ -19,8 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's mirror content: the pull-through provider, plus what a multi-node cluster needs around
  * it: providers of a blob no connected peer holds are found through the DHT and connected before
- * the fetch, each newly committed blob is provided in the DHT, and a manifest upstream cannot give
- * is asked of peers.
+ * the fetch, and a manifest upstream cannot give is asked of peers.
  */
 final class NodeContentProvider implements ContentProvider {
     private static final Logger log = LoggerFactory.getLogger(NodeContentProvider.class);
@@ -70,10 +69,8 @@ final class NodeContentProvider implements ContentProvider {
         }
         Optional<BlobContent> b = pullThrough.blob(repository, digest);
         if (b.isPresent()) {
-            if (!held) {
-                discovery.provide(digest);
-            } else {
-                accessed.accept(digest);
+            if (held) {
+                accessed.accept(digest); // a fresh commit already counted as a use
             }
             log.info("event=blob_served repo={} blob={} bytes={} from={} ms={}", repository, digest, b.get().size(),
                     held ? "cache" : "fetched", (System.nanoTime() - start) / 1_000_000);
