@@ -91,6 +91,24 @@ public final class PullThroughProvider implements ContentProvider {
         return Optional.of(mc);
     }
 
+    /**
+     * A manifest this node has already got from upstream (or learned), by tag or digest, without
+     * asking upstream: what a node shares with peers whose upstream is unreachable.
+     */
+    public Optional<ManifestContent> seen(String repository, String reference) {
+        return Optional.ofNullable(manifests.getIfPresent(repository + "@" + reference));
+    }
+
+    /**
+     * Remembers a manifest obtained elsewhere (e.g. from a peer while upstream is unreachable), so it
+     * is served and its blob sizes are known without asking upstream.
+     */
+    public void learn(String repository, String reference, ManifestContent mc) {
+        manifests.put(repository + "@" + reference, mc);
+        manifests.put(repository + "@" + mc.digest(), mc);
+        rememberSizes(new ManifestResponse(mc.bytes(), mc.mediaType(), mc.digest()));
+    }
+
     private Optional<ManifestContent> stale(String key, IOException cause) throws IOException {
         ManifestContent cached = manifests.getIfPresent(key);
         if (cached == null) {

@@ -421,7 +421,15 @@ public final class LayerSwarm implements AutoCloseable {
                 }
             } catch (IOException e) {
                 log.debug("event=hashes_failed blob={} peer={} error={}", a.digest.shortHex(12), peer, e.toString());
-                loop.post(() -> a.hashesRequested = false);
+                loop.post(() -> {
+                    a.hashesRequested = false;
+                    // e.g. that holder was killed: without hashes no piece verifies, so ask another holder
+                    if (active.get(a.digest) == a) {
+                        a.sources.entrySet().stream()
+                                .filter(s -> !s.getKey().equals(peer) && s.getValue().isComplete())
+                                .findFirst().ifPresent(s -> requestHashes(a, s.getKey()));
+                    }
+                });
             }
         });
     }

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 PullCommand.class,
+                io.layerswarm.daemon.node.NodeCommand.class,
                 io.layerswarm.daemon.p2p.P2pCommand.class,
                 io.layerswarm.daemon.keys.KeysCommand.class,
                 CacheSimCommand.class,

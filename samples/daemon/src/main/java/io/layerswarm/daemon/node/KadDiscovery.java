@@ -1,0 +1,157 @@
+package io.layerswarm.daemon.node;
+
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.host.Connection;
+import io.layerswarm.libp2p.host.ConnectionListener;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.kad.KadDht;
+import io.layerswarm.libp2p.kad.KadHostBinding;
+import io.layerswarm.libp2p.kad.KadPeer;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.oci.Digest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a node finds the rest of the cluster: it joins the Kademlia DHT through the bootstrap peers,
+ * keeps a connection to every peer it learns of (so in-cluster announcements reach everyone),
+ * provides each blob it commits, and before fetching a blob no connected peer holds, looks up its
+ * providers and connects to them.
+ */
+final class KadDiscovery {
+    private static final Logger log = LoggerFactory.getLogger(KadDiscovery.class);
+    private static final int MAX_PEERS = 64;
+
+    private final Host host;
+    private final KadHostBinding kad;
+    private final List<Multiaddr> seeds;
+
+    KadDiscovery(Host host, KadHostBinding kad, List<Multiaddr> seeds) {
+        this.host = host;
+        this.kad = kad;
+        this.seeds = List.copyOf(seeds);
+        host.addConnectionListener(new ConnectionListener() {
+            @Override
+            public void connected(Connection c) {
+                log.info("event=peer_connected peer={}", c.remotePeer());
+            }
+
+            @Override
+            public void disconnected(Connection c) {
+                log.info("event=peer_disconnected peer={}", c.remotePeer());
+            }
+        });
+    }
+
+    /** Joins through the seeds now and re-checks every {@code period}: rejoin when alone, connect to new peers. */
+    void start(ScheduledExecutorService scheduler, Duration period) {
+        scheduler.execute(this::join);
+        scheduler.scheduleWithFixedDelay(() -> {
+            if (kad.dht().routingTableSize() == 0 && !seeds.isEmpty()) {
+                join();
+            } else {
+                connectKnown();
+            }
+        }, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
+        kad.dht().startMaintenance(scheduler, 1, TimeUnit.MINUTES);
+    }
+
+    private void join() {
+        if (seeds.isEmpty()) {
+            return;
+        }
+        try {
+            int size = kad.bootstrap(seeds).get(30, TimeUnit.SECONDS);
+            log.info("event=kad_bootstrapped routing_table={}", size);
+        } catch (Exception e) {
+            log.warn("event=kad_bootstrap_failed error=\"{}\"", String.valueOf(e.getCause() == null ? e : e.getCause()));
+        }
+        connectKnown();
+    }
+
+    /** Connects to every peer in the routing table this node is not yet connected to. */
+    void connectKnown() {
+        connect(kad.dht().closestKnownPeers(kad.dht().selfId(), MAX_PEERS));
+    }
+
+    /** Announces in the DHT that this node holds {@code digest}. */
+    void provide(Digest digest) {
+        kad.dht().provide(KadDht.providerKey(digest)).whenComplete((n, e) -> {
+            if (e != null) {
+                log.debug("event=kad_provide_failed blob={} error={}", digest, e.toString());
+            } else {
+                log.debug("event=kad_provided blob={} peers={}", digest, n);
+            }
+        });
+    }
+
+    /** Stops announcing {@code digest} (evicted). */
+    void stopProviding(Digest digest) {
+        kad.dht().stopProviding(KadDht.providerKey(digest));
+    }
+
+    /**
+     * Looks up providers of {@code digest} and connects to them, waiting at most {@code timeout}.
+     *
+     * @return how many providers were newly connected
+     */
+    int connectProviders(Digest digest, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            List<KadPeer> found = kad.dht().findProviders(KadDht.providerKey(digest), 8)
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            List<CompletableFuture<?>> dials = connect(found);
+            int n = 0;
+            for (CompletableFuture<?> f : dials) {
+                try {
+                    f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    n++;
+                } catch (Exception e) {
+                    log.debug("event=provider_dial_failed blob={} error={}", digest, e.toString());
+                }
+            }
+            log.info("event=kad_providers blob={} found={} connected={}", digest, found.size(), n);
+            return n;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        } catch (Exception e) {
+            log.debug("event=kad_find_providers_failed blob={} error={}", digest, e.toString());
+            return 0;
+        }
+    }
+
+    private List<CompletableFuture<?>> connect(List<KadPeer> peers) {
+        List<CompletableFuture<?>> dials = new ArrayList<>();
+        for (KadPeer p : peers) {
+            PeerId id;
+            try {
+                id = PeerId.fromBytes(p.id());
+            } catch (IllegalArgumentException e) {
+                continue;
+            }
+            if (id.equals(host.peerId()) || host.connection(id).isPresent()) {
+                continue;
+            }
+            List<Multiaddr> addrs = new ArrayList<>();
+            for (byte[] a : p.addrs()) {
+                try {
+                    addrs.add(Multiaddr.decode(a));
+                } catch (IllegalArgumentException e) {
+                    log.debug("event=bad_peer_addr peer={} error={}", id, e.getMessage());
+                }
+            }
+            if (!addrs.isEmpty()) {
+                host.peerStore().addAddrs(id, addrs);
+            }
+            dials.add(host.connect(id));
+        }
+        return dials;
+    }
+}

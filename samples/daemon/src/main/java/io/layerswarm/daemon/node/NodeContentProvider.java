@@ -1,0 +1,91 @@
+package io.layerswarm.daemon.node;
+
+import io.layerswarm.mirror.BlobContent;
+import io.layerswarm.mirror.ContentProvider;
+import io.layerswarm.mirror.ManifestContent;
+import io.layerswarm.mirror.PullThroughProvider;
+import io.layerswarm.node.BlobStore;
+import io.layerswarm.node.LayerSwarm;
+import io.layerswarm.oci.Digest;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's mirror content: the pull-through provider, plus what a multi-node cluster needs around
+ * it: providers of a blob no connected peer holds are found through the DHT and connected before
+ * the fetch, and a manifest upstream cannot give is asked of peers.
+ */
+final class NodeContentProvider implements ContentProvider {
+    private static final Logger log = LoggerFactory.getLogger(NodeContentProvider.class);
+    private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(3);
+
+    private final PullThroughProvider pullThrough;
+    private final BlobStore store;
+    private final LayerSwarm swarm;
+    private final KadDiscovery discovery;
+    private final ManifestExchange manifests;
+    private final Consumer<Digest> accessed;
+
+    /** @param accessed told of every blob served (the layer cache counts it as a use) */
+    NodeContentProvider(PullThroughProvider pullThrough, BlobStore store, LayerSwarm swarm, KadDiscovery discovery,
+                        ManifestExchange manifests, Consumer<Digest> accessed) {
+        this.accessed = accessed;
+        this.pullThrough = pullThrough;
+        this.store = store;
+        this.swarm = swarm;
+        this.discovery = discovery;
+        this.manifests = manifests;
+    }
+
+    @Override
+    public Optional<ManifestContent> manifest(String repository, String reference, List<String> accept)
+            throws IOException {
+        try {
+            return pullThrough.manifest(repository, reference, accept);
+        } catch (IOException upstreamDown) {
+            Optional<ManifestContent> fromPeer = manifests.ask(repository, reference);
+            if (fromPeer.isEmpty()) {
+                throw upstreamDown;
+            }
+            log.info("event=manifest_via_peer repo={} ref={} digest={} upstream_error=\"{}\"", repository, reference,
+                    fromPeer.get().digest(), upstreamDown.getMessage());
+            pullThrough.learn(repository, reference, fromPeer.get());
+            return fromPeer;
+        }
+    }
+
+    @Override
+    public Optional<BlobContent> blob(String repository, Digest digest) throws IOException {
+        long start = System.nanoTime();
+        boolean held = store.size(digest).isPresent();
+        if (!held && holders(digest) == 0) {
+            discovery.connectProviders(digest, LOOKUP_TIMEOUT);
+        }
+        Optional<BlobContent> b = pullThrough.blob(repository, digest);
+        if (b.isPresent()) {
+            if (held) {
+                accessed.accept(digest); // a fresh commit already counted as a use
+            }
+            log.info("event=blob_served repo={} blob={} bytes={} from={} ms={}", repository, digest, b.get().size(),
+                    held ? "cache" : "fetched", (System.nanoTime() - start) / 1_000_000);
+        }
+        return b;
+    }
+
+    private int holders(Digest digest) {
+        try {
+            return swarm.holders(digest).get(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package io.layerswarm.daemon.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NodeConfigTest {
+    @TempDir
+    Path tmp;
+
+    private static final String FULL = """
+            listen: [/ip4/127.0.0.1/tcp/4001]
+            bootstrap: [/ip4/127.0.0.1/tcp/4002/p2p/12D3KooWDq8uwKRsWUVqinBqJBCCu7snWLC96UShSZNG63eRbKbu]
+            key: /var/lib/layerswarm/node.key
+            cacheDir: /var/lib/layerswarm/cache
+            cacheCapacity: 1GiB
+            upstreams:
+              - url: https://registry.example.com
+                username: ci
+                password: secret
+            mirrorListen: 127.0.0.1:5001
+            maxUploads: 5
+            pieceSize: 1MiB
+            """;
+
+    @Test
+    void readsEverySetting() {
+        NodeConfig.Settings s = NodeConfig.parse(FULL, "t").validate();
+        assertEquals("/ip4/127.0.0.1/tcp/4001", s.listen().get(0).toString());
+        assertEquals(1, s.bootstrap().size());
+        assertEquals(Path.of("/var/lib/layerswarm/cache"), s.cacheDir());
+        assertEquals(1L << 30, s.cacheCapacity());
+        assertEquals("https://registry.example.com", s.upstream().toString());
+        assertEquals("ci", s.username());
+        assertEquals("secret", s.password());
+        assertEquals(5001, s.mirrorListen().getPort());
+        assertEquals(5, s.maxUploads());
+        assertEquals(1 << 20, s.pieceSize());
+    }
+
+    @Test
+    void sizesInDecimalAndBinaryUnits() {
+        assertEquals(500_000_000L, NodeConfig.parseSize("x", "500MB"));
+        assertEquals(1L << 30, NodeConfig.parseSize("x", "1GiB"));
+        assertEquals(4096, NodeConfig.parseSize("x", "4096"));
+        assertEquals(2048, NodeConfig.parseSize("x", "2KiB"));
+        for (String bad : new String[] {"", "MB", "-1MB", "5XB", "1.5GB", "99999999999999999999", "9999999999TiB"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NodeConfig.parseSize("x", bad));
+            assertTrue(e.getMessage().startsWith("x "), e.getMessage());
+        }
+    }
+
+    @Test
+    void plainHttpUpstreamOnlyOnLoopback() {
+        String base = "upstreams: [{url: \"%s\"}]\n";
+        NodeConfig.parse(base.formatted("http://127.0.0.1:5000"), "t").validate();
+        NodeConfig.parse(base.formatted("http://[::1]:5000"), "t").validate();
+        NodeConfig.parse(base.formatted("http://localhost:5000"), "t").validate();
+        for (String url : new String[] {"http://10.0.0.1:5000", "http://registry.example.com", "ftp://127.0.0.1"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> NodeConfig.parse(base.formatted(url), "t").validate());
+            assertTrue(e.getMessage().contains(url), e.getMessage());
+        }
+    }
+
+    @Test
+    void badValuesNameTheSetting() {
+        assertMessage("upstreams: []", "no upstream");
+        assertMessage("upstreams: [{url: https://a}]\nlisten: [not-an-addr]", "listen not-an-addr");
+        assertMessage("upstreams: [{url: https://a}]\nbootstrap: [/ip4/127.0.0.1/tcp/1]", "/p2p/");
+        assertMessage("upstreams: [{url: https://a}]\nmaxUploads: 0", "maxUploads");
+        assertMessage("upstreams: [{url: https://a}]\npieceSize: 1KiB", "pieceSize");
+        assertMessage("upstreams: [{url: https://a}]\nmirrorListen: nohost", "mirrorListen");
+        assertMessage("upstreams: [{url: https://a, username: u}]", "username and password");
+    }
+
+    private static void assertMessage(String yaml, String expected) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NodeConfig.parse(yaml, "t").validate());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void garbageYamlIsAOneLineError() throws Exception {
+        String[] garbage = {"listen: [oops", "lisen: x", "maxUploads: lots", "- a\n- b", "{", ": : :",
+                "a: &x [*x]", "[".repeat(10_000), FULL.substring(0, FULL.length() / 2) + "\"unterminated"};
+        for (String g : garbage) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> NodeConfig.parse(g, "t").validate(), g);
+            assertTrue(e.getMessage().startsWith("config t") || e.getMessage().contains("upstream"), e.getMessage());
+            assertTrue(!e.getMessage().contains("\n") && e.getMessage().length() < 600, e.getMessage());
+        }
+        Random r = new Random(7);
+        for (int i = 0; i < 200; i++) {
+            byte[] b = new byte[r.nextInt(512)];
+            r.nextBytes(b);
+            String text = new String(b, StandardCharsets.ISO_8859_1);
+            try {
+                NodeConfig.parse(text, "t").validate();
+            } catch (IllegalArgumentException expected) {
+                assertTrue(!expected.getMessage().contains("\n"), expected.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void oversizedFileIsRefusedBeforeReading() throws Exception {
+        Path big = tmp.resolve("big.yaml");
+        try (var ch = Files.newByteChannel(big, java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE)) {
+            ch.position(NodeConfig.MAX_FILE_BYTES + 10);
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}));
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NodeConfig.load(big));
+        assertTrue(e.getMessage().contains("larger than"), e.getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> NodeConfig.load(tmp.resolve("missing.yaml")))
+                .getMessage().contains("not a readable file"));
+    }
+}
