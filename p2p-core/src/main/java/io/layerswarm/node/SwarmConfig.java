@@ -18,10 +18,13 @@ import java.time.Duration;
 public record SwarmConfig(int pieceSize, int maxUploads, Duration uploadSlotWait, DownloadConfig download,
                           Duration originGrace, Duration originStall, Duration peerTimeout) {
 
-    /** Defaults: 4 MiB pieces, 3 uploads. */
+    /**
+     * Defaults: 4 MiB pieces, 3 uploads, 1 s origin grace (300 ms was measured too short for nodes
+     * starting together on a loaded machine to hear of each other: the registry then sent up to 1.85x).
+     */
     public static SwarmConfig defaults() {
         return new SwarmConfig(4 * 1024 * 1024, 3, Duration.ofSeconds(2), DownloadConfig.defaults(),
-                Duration.ofMillis(300), Duration.ofSeconds(10), Duration.ofSeconds(10));
+                Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(10));
     }
 
     /** A copy with another piece size. */

@@ -96,7 +96,8 @@ class LayerSwarmIT {
                 assertArrayEquals(blob, Files.readAllBytes(nodes.get(i).store().path(d)));
             }
             long served = registry.blobBytesServed(d.toString());
-            assertEquals(origin, served, "nodes' accounting agrees with the registry's access log");
+            // requests cancelled in endgame still cost the registry bytes the nodes never use
+            assertTrue(served >= origin, "registry log " + served + " < bytes the nodes used " + origin);
             assertTrue(served <= blob.length * 1.05, "registry sent " + served + " bytes for a " + blob.length
                     + "-byte blob fanned out to 4 nodes");
         }
