@@ -73,6 +73,7 @@ public final class LayerSwarm implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LayerSwarm.class);
     private static final int MAX_ANNOUNCE = 1024 * 1024;
     private static final int MIN_SMALL_PIECE = 256 * 1024;
+    private static final long PING_PERIOD_MILLIS = 10_000;
 
     private final Host host;
     private final BlobStore store;
@@ -140,6 +141,7 @@ public final class LayerSwarm implements AutoCloseable {
             @Override
             public void connected(Connection c) {
                 loop.post(() -> onConnected(c.remotePeer()));
+                ping(c);
             }
 
             @Override
@@ -162,7 +164,24 @@ public final class LayerSwarm implements AutoCloseable {
         for (Connection c : host.connections()) {
             s.loop.post(() -> s.onConnected(c.remotePeer()));
         }
+        // RTTs drift; re-measure every peer now and then for peer selection
+        s.loop.every(PING_PERIOD_MILLIS, () -> host.connections().forEach(s::ping));
+        host.connections().forEach(s::ping);
         return s;
+    }
+
+    private void ping(Connection c) {
+        String id = c.remotePeer().toBase58();
+        c.ping().thenAccept(rtt -> loop.recordRtt(id, rtt))
+                .exceptionally(e -> {
+                    log.debug("event=ping_failed peer={} error={}", id, e.toString());
+                    return null;
+                });
+    }
+
+    /** What this node has measured of each peer (ping RTT, piece throughput), by peer id. */
+    public CompletableFuture<Map<String, SwarmLoop.SourceSnapshot>> peerStats() {
+        return loop.snapshot();
     }
 
     /** This node's peer id. */

@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class BlobDownload {
     private static final Logger log = LoggerFactory.getLogger(BlobDownload.class);
+    /** Throughput assumed for a source nothing has been received from yet (a LAN-class peer). */
+    private static final double ASSUMED_BYTES_PER_SECOND = 50e6;
 
     /** Thrown (as the completion's cause) when all pieces verified but the blob did not: the piece hashes lied. */
     public static final class BadPieceHashesException extends IOException {
@@ -84,6 +86,7 @@ public final class BlobDownload {
     private long startNanos;
     private long lastPeerProgressNanos;
     private boolean finished;
+    private boolean schedulePending;
     private java.util.concurrent.ScheduledFuture<?> ticker;
 
     private static final class SourceState {
@@ -336,16 +339,32 @@ public final class BlobDownload {
 
     // ---------------------------------------------------------------- scheduling
 
+    /**
+     * Asks for one scheduling pass after the events already queued, so that sources discovered together
+     * are ranked together rather than served in arrival order.
+     */
     private void schedule() {
+        if (schedulePending || finished) {
+            return;
+        }
+        schedulePending = true;
+        loop.post(() -> {
+            schedulePending = false;
+            scheduleNow();
+        });
+    }
+
+    private void scheduleNow() {
         if (finished) {
             return;
         }
         refreshAvailability();
         long now = loop.nanoTime();
         List<SourceState> order = new ArrayList<>(sources.values());
-        // fastest peers first; the registry last
+        // the peer expected to deliver a piece soonest first (ping RTT + measured throughput); the registry last
         order.sort(Comparator.<SourceState>comparingInt(s -> s.source.isOrigin() ? 1 : 0)
-                .thenComparing(s -> -loop.stats(s.source.id()).bytesPerSecond()));
+                .thenComparingDouble(s -> loop.stats(s.source.id())
+                        .estimateNanos(layout.pieceSize(), ASSUMED_BYTES_PER_SECOND)));
         BitSet missing = new BitSet(layout.count());
         missing.set(0, layout.count());
         missing.andNot(have);

@@ -47,6 +47,17 @@ public final class SourceStats {
     }
 
     /**
+     * Estimated time to fetch {@code bytes}: the round trip plus the transfer at the measured rate, or at
+     * {@code assumedBytesPerSecond} while nothing has been measured. Orders sources: with no transfers
+     * yet the nearest peer (lowest ping) comes first; afterwards the measured throughput dominates.
+     */
+    public double estimateNanos(long bytes, double assumedBytesPerSecond) {
+        double rtt = Double.isNaN(rttMillis) ? 0 : rttMillis * 1e6;
+        double rate = bytesPerSecond > 0 ? bytesPerSecond : assumedBytesPerSecond;
+        return rtt + bytes * 1e9 / rate;
+    }
+
+    /**
      * Time a request for {@code bytes} should take, from measurements; {@code fallbackNanos} when there
      * are none.
      */

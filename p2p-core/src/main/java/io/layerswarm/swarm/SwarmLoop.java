@@ -105,6 +105,30 @@ public final class SwarmLoop implements AutoCloseable {
         return blacklist;
     }
 
+    /** Records a measured round trip to a source (e.g. a libp2p ping); safe from any thread. */
+    public void recordRtt(String sourceId, java.time.Duration rtt) {
+        post(() -> stats(sourceId).recordRtt(rtt.toNanos() / 1e6));
+    }
+
+    /** A snapshot of what has been measured of each source. */
+    public java.util.concurrent.CompletableFuture<Map<String, SourceSnapshot>> snapshot() {
+        return call(() -> {
+            Map<String, SourceSnapshot> m = new HashMap<>();
+            stats.forEach((id, s) -> m.put(id, new SourceSnapshot(s.rttMillis(), s.bytesPerSecond(), s.bytesReceived())));
+            return Map.copyOf(m);
+        });
+    }
+
+    /**
+     * Measurements of one source.
+     *
+     * @param rttMillis smoothed round trip, NaN if never measured
+     * @param bytesPerSecond smoothed piece throughput, 0 if none yet
+     * @param bytesReceived verified bytes received from it
+     */
+    public record SourceSnapshot(double rttMillis, double bytesPerSecond, long bytesReceived) {
+    }
+
     /** Statistics of a source, kept across downloads; loop thread only. */
     SourceStats stats(String sourceId) {
         assertInLoop();

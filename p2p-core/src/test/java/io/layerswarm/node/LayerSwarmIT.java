@@ -59,6 +59,17 @@ class LayerSwarmIT {
         TestCluster.Node c = node("c");
         a.store().put(blob);
         connectAll(List.of(a, b, c));
+        // every connection is pinged at once; the RTTs feed peer selection
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < until && !c.swarm().peerStats().get(5, TimeUnit.SECONDS).values().stream()
+                .filter(st -> !Double.isNaN(st.rttMillis())).map(st -> 1).reduce(0, Integer::sum).equals(2)) {
+            Thread.sleep(20);
+        }
+        var stats = c.swarm().peerStats().get(5, TimeUnit.SECONDS);
+        for (TestCluster.Node peer : List.of(a, b)) {
+            double rtt = stats.get(peer.host().peerId().toBase58()).rttMillis();
+            assertTrue(rtt > 0 && rtt < 5000, "ping RTT to " + peer.host().peerId() + ": " + rtt);
+        }
         DownloadResult rb = b.swarm().fetch(d, blob.length, null).get(60, TimeUnit.SECONDS);
         assertEquals(blob.length, rb.peerBytes());
         DownloadResult rc = c.swarm().fetch(d, blob.length, null).get(60, TimeUnit.SECONDS);

@@ -214,6 +214,40 @@ class BlobDownloadTest {
     }
 
     @Test
+    void beforeAnyTransferTheNearestPeerByPingIsAskedFirst() throws Exception {
+        byte[] small = java.util.Arrays.copyOf(blob, PIECE);
+        Digest d = Digest.sha256(small);
+        PieceLayout one = new PieceLayout(small.length, PIECE);
+        PieceHashes h = PieceHashes.compute(d, one, new ByteArrayInputStream(small));
+        MemorySink s = new MemorySink(d, small.length);
+        loop.recordRtt("far", Duration.ofMillis(80));
+        loop.recordRtt("near", Duration.ofMillis(2));
+        DownloadConfig noEndgame = new DownloadConfig(4, 4, Duration.ofSeconds(5), 4.0, 3, Duration.ofMinutes(5), 1,
+                Duration.ofMillis(100));
+        BlobDownload d1 = BlobDownload.start(loop, h, s, PiecePicker.inOrder(), OriginGate.whenNoPeerHolds(), noEndgame,
+                null, null);
+        // added first, so it would be asked first if the order ignored RTT
+        TestSources.Source far = new TestSources.Source("far", small, false, 1, GOOD);
+        TestSources.Source near = new TestSources.Source("near", small, false, 1, GOOD);
+        // both are discovered while the loop is busy, as when one announcement batch names several holders
+        java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+        loop.post(() -> {
+            try {
+                busy.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        d1.addSource(far, Bitfield.full(1));
+        d1.addSource(near, Bitfield.full(1));
+        busy.countDown();
+        DownloadResult r = await(d1);
+        assertEquals(java.util.Set.of("near"), r.bytesBySource().keySet());
+        assertEquals(0, far.requests.get());
+        assertEquals(2.0, loop.snapshot().get().get("near").rttMillis(), 1e-9);
+    }
+
+    @Test
     void lyingPieceHashesFailTheDownloadInsteadOfCommittingIt() throws Exception {
         byte[] other = blob.clone();
         other[7] ^= 1;
