@@ -48,6 +48,7 @@ public final class TlsSecurity {
     /** With a given certificate (tests use this to present deliberately broken ones). */
     public TlsSecurity(PrivateKey identity, Libp2pCertificates.CertifiedKey cert) {
         this.identity = Objects.requireNonNull(identity, "identity");
+        EmptyNameTolerantX509.install();
         ApplicationProtocolConfig alpn = new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
                 ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                 ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ALPN);

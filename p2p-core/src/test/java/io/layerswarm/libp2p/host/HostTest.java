@@ -92,10 +92,19 @@ public class HostTest {
                 .security(List.of(TlsSecurity.PROTOCOL_ID)).ioThreads(1).build().start();
         b.setBlockingHandler(SHA, HostTest::serveSha);
         b.setBlockingHandler(ECHO, s -> s.inputStream().transferTo(s.outputStream()));
+        CompletableFuture<Connection> inbound = new CompletableFuture<>();
+        b.addConnectionListener(new ConnectionListener() {
+            @Override
+            public void connected(Connection c) {
+                inbound.complete(c);
+            }
+        });
         Connection c = a.connect(fullAddr(b)).get(10, TimeUnit.SECONDS);
         assertEquals(TlsSecurity.PROTOCOL_ID, c.securityProtocol());
         assertEquals(b.peerId(), c.remotePeer());
-        assertEquals(TlsSecurity.PROTOCOL_ID, b.connection(a.peerId()).orElseThrow().securityProtocol());
+        Connection in = inbound.get(10, TimeUnit.SECONDS);
+        assertEquals(TlsSecurity.PROTOCOL_ID, in.securityProtocol());
+        assertEquals(a.peerId(), in.remotePeer());
         List<CompletableFuture<String>> echoes = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             String msg = "stream " + i;
