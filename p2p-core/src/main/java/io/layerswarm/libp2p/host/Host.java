@@ -533,7 +533,8 @@ public final class Host implements AutoCloseable {
         private int ioThreads = 0;
         private EventLoopGroup group;
         private SwarmKey swarmKey;
-        private List<String> security = List.of(NoiseSecurity.PROTOCOL_ID, TlsSecurity.PROTOCOL_ID);
+        // TLS first: AES-GCM is intrinsified on the JDK, so it carries 5-10x Noise's ChaCha20 (BENCHMARKS.md).
+        private List<String> security = List.of(TlsSecurity.PROTOCOL_ID, NoiseSecurity.PROTOCOL_ID);
 
         private Builder(PrivateKey identity) {
             this.identity = Objects.requireNonNull(identity);
@@ -547,7 +548,8 @@ public final class Host implements AutoCloseable {
 
         /**
          * Security protocols, most preferred first: offered in this order when dialling, any of
-         * them accepted when listening ({@code /noise}, {@code /tls/1.0.0}; default both, Noise first).
+         * them accepted when listening ({@code /tls/1.0.0}, {@code /noise}; default both, TLS first because
+         * it is several times faster on the JDK — see BENCHMARKS.md "libp2p throughput").
          */
         public Builder security(List<String> protocols) {
             security = List.copyOf(protocols);
