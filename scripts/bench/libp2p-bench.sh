@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libp2p loopback throughput: plain TCP vs Noise+Yamux (1 and 64 streams) vs curl from docker-registry.
+# libp2p loopback throughput: plain TCP vs Noise+Yamux and TLS+Yamux (1 and 64 streams) vs curl from docker-registry.
 # Usage: [JAVA=/path/to/java] scripts/bench/libp2p-bench.sh [MiB per transfer, default 512] [repetitions, default 3]
 # (JAVA selects the runtime; the classes are built for Java 17 and run unchanged on newer JDKs.)
 set -euo pipefail

@@ -20,6 +20,7 @@ public final class Connection {
     private final PeerId remotePeer;
     private final PublicKey remoteKey;
     private final boolean initiator;
+    private final String securityProtocol;
     private final Multiaddr localAddr;
     private final Multiaddr remoteAddr;
     private volatile long lastActivityNanos = System.nanoTime();
@@ -27,13 +28,14 @@ public final class Connection {
     private volatile long keepAliveSentNanos;
 
     Connection(Host host, Channel channel, YamuxSession session, PeerId remotePeer, PublicKey remoteKey,
-               boolean initiator) {
+               boolean initiator, String securityProtocol) {
         this.host = host;
         this.channel = channel;
         this.session = session;
         this.remotePeer = remotePeer;
         this.remoteKey = remoteKey;
         this.initiator = initiator;
+        this.securityProtocol = securityProtocol;
         this.localAddr = TcpAddresses.toMultiaddr(channel.localAddress());
         this.remoteAddr = TcpAddresses.toMultiaddr(channel.remoteAddress());
     }
@@ -43,7 +45,12 @@ public final class Connection {
         return remotePeer;
     }
 
-    /** The remote peer's identity key (from the Noise handshake). */
+    /** The negotiated security protocol ({@code /noise} or {@code /tls/1.0.0}). */
+    public String securityProtocol() {
+        return securityProtocol;
+    }
+
+    /** The remote peer's identity key (from the security handshake). */
     public PublicKey remotePublicKey() {
         return remoteKey;
     }

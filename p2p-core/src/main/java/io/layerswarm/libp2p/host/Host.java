@@ -6,11 +6,12 @@ import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.libp2p.multistream.MultistreamSelect;
 import io.layerswarm.libp2p.noise.NoiseSecurity;
-import io.layerswarm.libp2p.noise.NoiseSession;
 import io.layerswarm.libp2p.noise.NoiseTransportHandler;
 import io.layerswarm.libp2p.multistream.MultistreamNegotiator;
+import io.layerswarm.libp2p.security.SecureSession;
 import io.layerswarm.libp2p.security.SecurityUpgrader;
 import io.layerswarm.libp2p.pnet.SwarmKey;
+import io.layerswarm.libp2p.tls.TlsSecurity;
 import io.layerswarm.libp2p.yamux.YamuxConfig;
 import io.layerswarm.libp2p.yamux.YamuxFrame;
 import io.layerswarm.libp2p.yamux.YamuxSession;
@@ -93,7 +94,7 @@ public final class Host implements AutoCloseable {
         this.identity = b.identity;
         this.peerId = b.identity.peerId();
         this.security = new SecurityUpgrader(new NoiseSecurity(identity).withTimeout(b.handshakeTimeout))
-                .withPrivateNetwork(b.swarmKey).withTimeout(b.handshakeTimeout);
+                .withProtocols(b.security).withPrivateNetwork(b.swarmKey).withTimeout(b.handshakeTimeout);
         this.ownGroup = b.group == null;
         this.group = ownGroup ? new NioEventLoopGroup(b.ioThreads) : b.group;
         AtomicInteger n = new AtomicInteger();
@@ -376,7 +377,7 @@ public final class Host implements AutoCloseable {
         return result;
     }
 
-    private void muxer(Channel ch, boolean initiator, NoiseSession secured, CompletableFuture<Connection> result) {
+    private void muxer(Channel ch, boolean initiator, SecureSession secured, CompletableFuture<Connection> result) {
         YamuxSession session = new YamuxSession(initiator, config.yamux, inboundStreamInitializer);
         List<String> muxers = List.of(YamuxSession.PROTOCOL_ID);
         Future<String> mux = initiator
@@ -390,7 +391,7 @@ public final class Host implements AutoCloseable {
                 return;
             }
             Connection c = new Connection(this, ch, session, secured.remotePeerId(), secured.remoteIdentityKey(),
-                    initiator);
+                    initiator, secured.protocol());
             ch.attr(CONNECTION).set(c);
             Optional<Connection> kept = connections.add(c);
             if (kept.isEmpty()) {
@@ -532,6 +533,8 @@ public final class Host implements AutoCloseable {
         private int ioThreads = 0;
         private EventLoopGroup group;
         private SwarmKey swarmKey;
+        // TLS first: AES-GCM is intrinsified on the JDK, so it carries 5-10x Noise's ChaCha20 (BENCHMARKS.md).
+        private List<String> security = List.of(TlsSecurity.PROTOCOL_ID, NoiseSecurity.PROTOCOL_ID);
 
         private Builder(PrivateKey identity) {
             this.identity = Objects.requireNonNull(identity);
@@ -540,6 +543,16 @@ public final class Host implements AutoCloseable {
         /** Adds a TCP listen multiaddr ({@code /ip4/0.0.0.0/tcp/0} and the like). */
         public Builder listen(Multiaddr addr) {
             listen.add(addr);
+            return this;
+        }
+
+        /**
+         * Security protocols, most preferred first: offered in this order when dialling, any of
+         * them accepted when listening ({@code /tls/1.0.0}, {@code /noise}; default both, TLS first because
+         * it is several times faster on the JDK — see BENCHMARKS.md "libp2p throughput").
+         */
+        public Builder security(List<String> protocols) {
+            security = List.copyOf(protocols);
             return this;
         }
 

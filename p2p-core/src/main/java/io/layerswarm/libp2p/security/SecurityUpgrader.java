@@ -11,7 +11,11 @@ import io.layerswarm.libp2p.noise.NoiseSecurity;
 import io.layerswarm.libp2p.noise.NoiseSession;
 import io.layerswarm.libp2p.pnet.PnetProtector;
 import io.layerswarm.libp2p.pnet.SwarmKey;
+import io.layerswarm.libp2p.tls.TlsException;
+import io.layerswarm.libp2p.tls.TlsSecurity;
+import io.layerswarm.libp2p.tls.TlsSession;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -21,16 +25,19 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The security phase of a libp2p connection upgrade:
- * {@code TCP -> [pnet] -> multistream-select(/noise) -> Noise}. Call {@link #secure} on a fresh,
- * active channel; when the returned future succeeds the pipeline ends with the Noise transport
- * handler, carrying plaintext {@code ByteBuf}s, ready for muxer negotiation
- * ({@code multistream-select(/yamux/1.0.0)}), which the host adds with {@code addLast}. On failure
- * or timeout the channel is closed and the future fails with a {@link MultistreamException},
- * {@link NoiseException} (including {@link io.layerswarm.libp2p.noise.PeerIdMismatchException}), or
- * {@link SecurityTimeoutException}.
+ * {@code TCP -> [pnet] -> multistream-select(/noise | /tls/1.0.0) -> Noise or TLS 1.3}. The initiator
+ * proposes its {@link #protocols() preference list} in order; the responder accepts any protocol in
+ * its list. Call {@link #secure} on a fresh, active channel; when the returned future succeeds the
+ * pipeline ends with the security transport's handlers, carrying plaintext {@code ByteBuf}s, ready
+ * for muxer negotiation ({@code multistream-select(/yamux/1.0.0)}), which the host adds with
+ * {@code addLast}. On failure or timeout the channel is closed and the future fails with a
+ * {@link MultistreamException}, {@link NoiseException} (including
+ * {@link io.layerswarm.libp2p.noise.PeerIdMismatchException}), {@link TlsException} (including
+ * {@link io.layerswarm.libp2p.tls.TlsPeerIdMismatchException}) or {@link SecurityTimeoutException}.
  */
 public final class SecurityUpgrader {
 
@@ -38,33 +45,70 @@ public final class SecurityUpgrader {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(15);
 
     private final NoiseSecurity noise;
+    private final TlsSecurity tls;
+    private final List<String> protocols;
     private final SwarmKey swarmKey;
     private final Duration timeout;
 
     /** Noise with {@code identity}, no private network, default timeout. */
     public SecurityUpgrader(PrivateKey identity) {
-        this(new NoiseSecurity(identity), null, DEFAULT_TIMEOUT);
+        this(new NoiseSecurity(identity), null, List.of(NoiseSecurity.PROTOCOL_ID), null, DEFAULT_TIMEOUT);
     }
 
     /** With a configured Noise. */
     public SecurityUpgrader(NoiseSecurity noise) {
-        this(noise, null, DEFAULT_TIMEOUT);
+        this(noise, null, List.of(NoiseSecurity.PROTOCOL_ID), null, DEFAULT_TIMEOUT);
     }
 
-    private SecurityUpgrader(NoiseSecurity noise, SwarmKey swarmKey, Duration timeout) {
+    private SecurityUpgrader(NoiseSecurity noise, TlsSecurity tls, List<String> protocols, SwarmKey swarmKey,
+            Duration timeout) {
         this.noise = Objects.requireNonNull(noise, "noise");
+        this.tls = tls;
+        this.protocols = List.copyOf(protocols);
         this.swarmKey = swarmKey;
         this.timeout = timeout;
     }
 
+    /**
+     * A copy offering (initiator, in this order of preference) and accepting (responder) the given
+     * security protocols, each {@link NoiseSecurity#PROTOCOL_ID} or {@link TlsSecurity#PROTOCOL_ID}.
+     * A TLS certificate for the identity is made here if TLS is listed and none was given.
+     *
+     * @throws IllegalArgumentException for an empty list or an unknown protocol
+     */
+    public SecurityUpgrader withProtocols(List<String> preference) {
+        if (preference.isEmpty()) {
+            throw new IllegalArgumentException("at least one security protocol is needed");
+        }
+        for (String p : preference) {
+            if (!p.equals(NoiseSecurity.PROTOCOL_ID) && !p.equals(TlsSecurity.PROTOCOL_ID)) {
+                throw new IllegalArgumentException("unknown security protocol " + p + " (supported: "
+                        + NoiseSecurity.PROTOCOL_ID + ", " + TlsSecurity.PROTOCOL_ID + ")");
+            }
+        }
+        TlsSecurity t = tls == null && preference.contains(TlsSecurity.PROTOCOL_ID)
+                ? new TlsSecurity(noise.identity()) : tls;
+        return new SecurityUpgrader(noise, t, preference, swarmKey, timeout);
+    }
+
+    /** A copy using this configured TLS transport (must be for the same identity) for {@code /tls/1.0.0}. */
+    public SecurityUpgrader withTls(TlsSecurity configured) {
+        return new SecurityUpgrader(noise, configured, protocols, swarmKey, timeout);
+    }
+
+    /** The security protocols, most preferred first. */
+    public List<String> protocols() {
+        return protocols;
+    }
+
     /** A copy that protects connections with a private network key (null: public network). */
     public SecurityUpgrader withPrivateNetwork(SwarmKey key) {
-        return new SecurityUpgrader(noise, key, timeout);
+        return new SecurityUpgrader(noise, tls, protocols, key, timeout);
     }
 
     /** A copy with another deadline for the security phase. */
     public SecurityUpgrader withTimeout(Duration deadline) {
-        return new SecurityUpgrader(noise, swarmKey, deadline);
+        return new SecurityUpgrader(noise, tls, protocols, swarmKey, deadline);
     }
 
     /** The local peer id. */
@@ -73,7 +117,7 @@ public final class SecurityUpgrader {
     }
 
     /** {@link #secure(Channel, MultistreamNegotiator.Role, PeerId, Consumer)} without a callback. */
-    public Future<NoiseSession> secure(Channel channel, MultistreamNegotiator.Role role, PeerId expectedRemote) {
+    public Future<SecureSession> secure(Channel channel, MultistreamNegotiator.Role role, PeerId expectedRemote) {
         return secure(channel, role, expectedRemote, null);
     }
 
@@ -89,9 +133,9 @@ public final class SecurityUpgrader {
      *     inbound byte is passed on: install the muxer negotiation here to never lose early data
      *     (listeners of the returned future run at the same point in practice, but this is the guarantee)
      */
-    public Future<NoiseSession> secure(Channel channel, MultistreamNegotiator.Role role, PeerId expectedRemote,
-            Consumer<NoiseSession> onSecured) {
-        Promise<NoiseSession> promise = channel.eventLoop().newPromise();
+    public Future<SecureSession> secure(Channel channel, MultistreamNegotiator.Role role, PeerId expectedRemote,
+            Consumer<SecureSession> onSecured) {
+        Promise<SecureSession> promise = channel.eventLoop().newPromise();
         if (channel.eventLoop().inEventLoop()) {
             start(channel, role, expectedRemote, onSecured, promise);
         } else {
@@ -101,7 +145,7 @@ public final class SecurityUpgrader {
     }
 
     private void start(Channel channel, MultistreamNegotiator.Role role, PeerId expectedRemote,
-            Consumer<NoiseSession> onSecured, Promise<NoiseSession> promise) {
+            Consumer<SecureSession> onSecured, Promise<SecureSession> promise) {
         ScheduledFuture<?> timer = channel.eventLoop().schedule(() -> {
             if (promise.tryFailure(new SecurityTimeoutException("security upgrade with " + channel.remoteAddress()
                     + " did not finish within " + timeout.toMillis() + " ms"))) {
@@ -115,16 +159,53 @@ public final class SecurityUpgrader {
             pipeline.addLast("pnet", new PnetProtector(swarmKey));
         }
         boolean initiator = role == MultistreamNegotiator.Role.INITIATOR;
-        ProtocolInstaller installNoise = (anchor, protocol) ->
-                noise.installAfter(anchor, initiator, expectedRemote, onSecured, promise);
-        List<String> protocols = List.of(NoiseSecurity.PROTOCOL_ID);
+        ProtocolInstaller install = (anchor, protocol) -> {
+            if (protocol.equals(TlsSecurity.PROTOCOL_ID)) {
+                installTls(anchor, initiator, expectedRemote, onSecured, promise);
+            } else {
+                installNoise(anchor, initiator, expectedRemote, onSecured, promise);
+            }
+        };
         Future<String> negotiated = initiator
-                ? MultistreamSelect.initiate(pipeline, protocols, installNoise)
-                : MultistreamSelect.respond(pipeline, protocols, installNoise);
+                ? MultistreamSelect.initiate(pipeline, protocols, install)
+                : MultistreamSelect.respond(pipeline, protocols, install);
         negotiated.addListener(f -> {
             if (!f.isSuccess()) {
                 promise.tryFailure(f.cause());
             }
         });
+    }
+
+    private void installNoise(ChannelHandlerContext anchor, boolean initiator, PeerId expectedRemote,
+            Consumer<SecureSession> onSecured, Promise<SecureSession> promise) {
+        Promise<NoiseSession> inner = anchor.executor().newPromise();
+        noise.installAfter(anchor, initiator, expectedRemote, bridge(inner, promise, onSecured,
+                s -> new SecureSession(NoiseSecurity.PROTOCOL_ID, s.remotePeerId(), s.remoteIdentityKey(),
+                        s.remoteStreamMuxers())), inner);
+    }
+
+    private void installTls(ChannelHandlerContext anchor, boolean initiator, PeerId expectedRemote,
+            Consumer<SecureSession> onSecured, Promise<SecureSession> promise) {
+        Promise<TlsSession> inner = anchor.executor().newPromise();
+        tls.installAfter(anchor, initiator, expectedRemote, bridge(inner, promise, onSecured,
+                s -> new SecureSession(TlsSecurity.PROTOCOL_ID, s.remotePeerId(), s.remoteIdentityKey(), List.of())),
+                inner);
+    }
+
+    /** Forwards a transport's failure and, mapped, its success (callback first) to the phase's promise. */
+    private static <S> Consumer<S> bridge(Promise<S> inner, Promise<SecureSession> promise,
+            Consumer<SecureSession> onSecured, Function<S, SecureSession> map) {
+        inner.addListener(f -> {
+            if (!f.isSuccess()) {
+                promise.tryFailure(f.cause());
+            }
+        });
+        return s -> {
+            SecureSession secured = map.apply(s);
+            if (onSecured != null) {
+                onSecured.accept(secured);
+            }
+            promise.trySuccess(secured);
+        };
     }
 }

@@ -5,7 +5,9 @@ import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.noise.CipherState;
+import io.layerswarm.libp2p.noise.NoiseSecurity;
 import io.layerswarm.libp2p.noise.NoiseTransportHandler;
+import io.layerswarm.libp2p.tls.TlsSecurity;
 import io.layerswarm.libp2p.yamux.YamuxConfig;
 import io.layerswarm.libp2p.yamux.YamuxSession;
 import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
@@ -70,12 +72,20 @@ public final class Libp2pThroughputBench {
         rows.add(row("Yamux over plain TCP, 1 stream (no Noise)", best(reps, () -> yamuxTcp(bytes, 1, payload)), bytes));
         rows.add(row("Yamux over plain TCP, 64 streams (no Noise)", best(reps, () -> yamuxTcp(bytes, 64, payload)),
                 bytes));
-        try (Host a = host(); Host b = host()) {
-            b.setStreamHandler(SINK, s -> s.channel().pipeline().addLast(new Sink()));
-            Connection c = a.connect(b.listenAddrs().get(0)
-                    .encapsulate(Multiaddr.parse("/p2p/" + b.peerId().toBase58()))).get(10, TimeUnit.SECONDS);
-            rows.add(row("libp2p Noise+Yamux, 1 stream", best(reps, () -> libp2p(c, bytes, 1, payload)), bytes));
-            rows.add(row("libp2p Noise+Yamux, 64 streams", best(reps, () -> libp2p(c, bytes, 64, payload)), bytes));
+        for (String security : List.of(NoiseSecurity.PROTOCOL_ID, TlsSecurity.PROTOCOL_ID)) {
+            String name = security.equals(TlsSecurity.PROTOCOL_ID) ? "TLS" : "Noise";
+            try (Host a = host(security); Host b = host(security)) {
+                b.setStreamHandler(SINK, s -> s.channel().pipeline().addLast(new Sink()));
+                Connection c = a.connect(b.listenAddrs().get(0)
+                        .encapsulate(Multiaddr.parse("/p2p/" + b.peerId().toBase58()))).get(10, TimeUnit.SECONDS);
+                if (!c.securityProtocol().equals(security)) {
+                    throw new IllegalStateException("negotiated " + c.securityProtocol() + ", wanted " + security);
+                }
+                rows.add(row("libp2p " + name + "+Yamux, 1 stream", best(reps, () -> libp2p(c, bytes, 1, payload)),
+                        bytes));
+                rows.add(row("libp2p " + name + "+Yamux, 64 streams", best(reps, () -> libp2p(c, bytes, 64, payload)),
+                        bytes));
+            }
         }
         rows.add(row("curl from docker-registry (HTTP)", registryCurl(bytes, reps), bytes));
         rows.add(row("Noise cipher alone: ChaCha20-Poly1305 seal+open in memory, 1 thread",
@@ -117,9 +127,9 @@ public final class Libp2pThroughputBench {
         return b;
     }
 
-    private static Host host() throws IOException {
+    private static Host host(String security) throws IOException {
         return Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
-                .ioThreads(1).build().start();
+                .security(List.of(security)).ioThreads(1).build().start();
     }
 
     // ---- senders and sinks ---------------------------------------------------------------------

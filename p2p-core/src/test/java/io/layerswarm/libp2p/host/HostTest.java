@@ -8,15 +8,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.noise.NoiseSecurity;
+import io.layerswarm.libp2p.tls.TlsSecurity;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -76,6 +81,53 @@ public class HostTest {
         s.outputStream().close();
         assertEquals("ping pong", new String(s.inputStream().readAllBytes(), StandardCharsets.UTF_8));
         assertEquals(a.peerId(), b.connection(a.peerId()).orElseThrow().remotePeer());
+    }
+
+    @Test
+    void tlsHostsCarryYamuxStreams() throws Exception {
+        List<String> tlsFirst = List.of(TlsSecurity.PROTOCOL_ID, NoiseSecurity.PROTOCOL_ID);
+        a = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
+                .security(tlsFirst).ioThreads(1).build().start();
+        b = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
+                .security(List.of(TlsSecurity.PROTOCOL_ID)).ioThreads(1).build().start();
+        b.setBlockingHandler(SHA, HostTest::serveSha);
+        b.setBlockingHandler(ECHO, s -> s.inputStream().transferTo(s.outputStream()));
+        CompletableFuture<Connection> inbound = new CompletableFuture<>();
+        b.addConnectionListener(new ConnectionListener() {
+            @Override
+            public void connected(Connection c) {
+                inbound.complete(c);
+            }
+        });
+        Connection c = a.connect(fullAddr(b)).get(10, TimeUnit.SECONDS);
+        assertEquals(TlsSecurity.PROTOCOL_ID, c.securityProtocol());
+        assertEquals(b.peerId(), c.remotePeer());
+        Connection in = inbound.get(10, TimeUnit.SECONDS);
+        assertEquals(TlsSecurity.PROTOCOL_ID, in.securityProtocol());
+        assertEquals(a.peerId(), in.remotePeer());
+        List<CompletableFuture<String>> echoes = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String msg = "stream " + i;
+            echoes.add(a.newStream(b.peerId(), List.of(ECHO)).thenApplyAsync(s -> {
+                try {
+                    s.outputStream().write(msg.getBytes(StandardCharsets.UTF_8));
+                    s.outputStream().close();
+                    return new String(s.inputStream().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+        }
+        for (int i = 0; i < 8; i++) {
+            assertEquals("stream " + i, echoes.get(i).get(10, TimeUnit.SECONDS));
+        }
+        P2pStream s = a.newStream(b.peerId(), List.of(SHA)).get(10, TimeUnit.SECONDS);
+        byte[] data = new byte[8 << 20];
+        new Random(11).nextBytes(data);
+        s.outputStream().write(data);
+        s.outputStream().close();
+        assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data)),
+                new String(s.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
     }
 
     @Test

@@ -28,7 +28,7 @@ final class JsPeer implements AutoCloseable {
 
     /** Installs the pinned js-libp2p packages (npm ci) when node_modules is missing. */
     static synchronized void ensureInstalled() throws Exception {
-        if (Files.isDirectory(DIR.resolve("node_modules/libp2p"))) {
+        if (Files.isDirectory(DIR.resolve("node_modules/libp2p")) && Files.isDirectory(DIR.resolve("node_modules/@libp2p/tls"))) {
             return;
         }
         Process npm;
@@ -45,18 +45,23 @@ final class JsPeer implements AutoCloseable {
         }
     }
 
-    private static List<String> command(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("node", DIR.resolve("peer.mjs").toString()));
+    private static List<String> command(String script, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("node", DIR.resolve(script).toString()));
         cmd.addAll(List.of(args));
         return cmd;
     }
 
     /** Starts a listening js peer and waits for its address line. */
     static JsPeer listen(String... extra) throws Exception {
+        return listenWith("peer.mjs", extra);
+    }
+
+    /** Starts a listening peer from {@code script} (printing {@code LISTEN <multiaddr>} first). */
+    static JsPeer listenWith(String script, String... extra) throws Exception {
         ensureInstalled();
         List<String> args = new ArrayList<>(List.of("listen"));
         args.addAll(List.of(extra));
-        Process p = new ProcessBuilder(command(args.toArray(String[]::new))).directory(DIR.toFile())
+        Process p = new ProcessBuilder(command(script, args.toArray(String[]::new))).directory(DIR.toFile())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = r.readLine();
@@ -69,10 +74,15 @@ final class JsPeer implements AutoCloseable {
 
     /** Runs a js dialer scenario to completion; returns its stdout lines. */
     static List<String> dial(String target, String... extra) throws Exception {
+        return dialWith("peer.mjs", target, extra);
+    }
+
+    /** Runs {@code script}'s dialer to completion; returns its stdout lines. */
+    static List<String> dialWith(String script, String target, String... extra) throws Exception {
         ensureInstalled();
         List<String> args = new ArrayList<>(List.of("dial", target));
         args.addAll(List.of(extra));
-        Process p = new ProcessBuilder(command(args.toArray(String[]::new))).directory(DIR.toFile())
+        Process p = new ProcessBuilder(command(script, args.toArray(String[]::new))).directory(DIR.toFile())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<String> lines = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

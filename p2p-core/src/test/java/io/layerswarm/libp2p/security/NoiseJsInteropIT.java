@@ -18,7 +18,6 @@ import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.libp2p.multistream.MultistreamNegotiator.Role;
 import io.layerswarm.libp2p.multistream.MultistreamSelect;
 import io.layerswarm.libp2p.multistream.ProtocolInstaller;
-import io.layerswarm.libp2p.noise.NoiseSession;
 import io.layerswarm.libp2p.pnet.SwarmKey;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -159,12 +158,12 @@ class NoiseJsInteropIT {
         }
     }
 
-    private record Upgrade(Future<NoiseSession> session, CompletableFuture<Future<String>> muxer) {
+    private record Upgrade(Future<SecureSession> session, CompletableFuture<Future<String>> muxer) {
     }
 
     private static Upgrade upgrade(SocketChannel c, SecurityUpgrader upgrader, Role role, PeerId expected) {
         CompletableFuture<Future<String>> muxer = new CompletableFuture<>();
-        Future<NoiseSession> session = upgrader.secure(c, role, expected, s -> muxer.complete(role == Role.INITIATOR
+        Future<SecureSession> session = upgrader.secure(c, role, expected, s -> muxer.complete(role == Role.INITIATOR
                 ? MultistreamSelect.initiate(c.pipeline(), List.of(YAMUX), ProtocolInstaller.NONE)
                 : MultistreamSelect.respond(c.pipeline(), List.of(YAMUX), ProtocolInstaller.NONE)));
         return new Upgrade(session, muxer);
@@ -190,7 +189,7 @@ class NoiseJsInteropIT {
         try (JsPeer js = new JsPeer("listen")) {
             JsonNode started = js.await("started");
             Upgrade up = dialJs(started, new SecurityUpgrader(me));
-            NoiseSession session = up.session().get(15, TimeUnit.SECONDS);
+            SecureSession session = up.session().get(15, TimeUnit.SECONDS);
             assertEquals(started.path("peerId").asText(), session.remotePeerId().toString());
             // js-libp2p always advertises its muxers (early muxer negotiation); we advertise none, so
             // it falls back to multistream-select for the muxer, which the next line proves
@@ -218,7 +217,7 @@ class NoiseJsInteropIT {
         try (JsPeer js = new JsPeer("dial", "/ip4/127.0.0.1/tcp/" + port + "/p2p/" + me.peerId())) {
             JsonNode started = js.await("started");
             Upgrade up = inbound.get(20, TimeUnit.SECONDS);
-            NoiseSession session = up.session().get(15, TimeUnit.SECONDS);
+            SecureSession session = up.session().get(15, TimeUnit.SECONDS);
             assertEquals(started.path("peerId").asText(), session.remotePeerId().toString());
             assertEquals(YAMUX, up.muxer().get(5, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS));
             JsonNode dialled = js.await("dialled");

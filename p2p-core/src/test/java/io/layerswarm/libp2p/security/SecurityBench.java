@@ -4,6 +4,7 @@ import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.multistream.MultistreamNegotiator.Role;
 import io.layerswarm.libp2p.noise.NoiseSecurity;
 import io.layerswarm.libp2p.noise.NoiseSession;
+import io.layerswarm.libp2p.security.SecureSession;
 import io.layerswarm.libp2p.pnet.SwarmKey;
 import io.layerswarm.libp2p.testing.EmbeddedPair;
 import io.netty.bootstrap.Bootstrap;
@@ -146,7 +147,7 @@ public final class SecurityBench {
                 }).bind("127.0.0.1", 0).sync().channel();
         int port = ((InetSocketAddress) server.localAddress()).getPort();
         SecurityUpgrader clientUp = new SecurityUpgrader(Ed25519PrivateKey.generate()).withPrivateNetwork(psk);
-        CompletableFuture<Future<NoiseSession>> session = new CompletableFuture<>();
+        CompletableFuture<Future<SecureSession>> session = new CompletableFuture<>();
         Channel client = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.multistream.MultistreamNegotiator.Role;
-import io.layerswarm.libp2p.noise.NoiseSession;
 import io.layerswarm.libp2p.noise.PeerIdMismatchException;
 import io.layerswarm.libp2p.pnet.SwarmKey;
 import io.netty.bootstrap.Bootstrap;
@@ -25,41 +24,37 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /** Full security phase over real loopback TCP: multistream(/noise), Noise, optional pnet. */
 class SecurityUpgraderTest {
 
-    private static final EventLoopGroup GROUP = new NioEventLoopGroup(2);
-
-    @AfterAll
-    static void shutdown() {
-        GROUP.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-    }
+    /** Shared with {@link TlsUpgradeTest}; daemon threads, so it is never shut down mid-suite. */
+    static final EventLoopGroup GROUP = new NioEventLoopGroup(2, new DefaultThreadFactory("security-test", true));
 
     /** Echoes plaintext back after the upgrade. */
-    private static final class Echo extends ChannelInboundHandlerAdapter {
+    static final class Echo extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ctx.writeAndFlush(msg);
         }
     }
 
-    private record Server(Channel channel, CompletableFuture<NoiseSession> session) {
+    record Server(Channel channel, CompletableFuture<SecureSession> session) {
         int port() {
             return ((InetSocketAddress) channel.localAddress()).getPort();
         }
     }
 
-    private static Server server(SecurityUpgrader upgrader) throws InterruptedException {
-        CompletableFuture<NoiseSession> session = new CompletableFuture<>();
+    static Server server(SecurityUpgrader upgrader) throws InterruptedException {
+        CompletableFuture<SecureSession> session = new CompletableFuture<>();
         Channel ch = new ServerBootstrap().group(GROUP).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -67,7 +62,7 @@ class SecurityUpgraderTest {
                         upgrader.secure(c, Role.RESPONDER, null, s -> c.pipeline().addLast(new Echo()))
                                 .addListener(f -> {
                                     if (f.isSuccess()) {
-                                        session.complete((NoiseSession) f.getNow());
+                                        session.complete((SecureSession) f.getNow());
                                     } else {
                                         session.completeExceptionally(f.cause());
                                     }
@@ -77,13 +72,13 @@ class SecurityUpgraderTest {
         return new Server(ch, session);
     }
 
-    private record Dialled(Channel channel, Future<NoiseSession> session) {
+    record Dialled(Channel channel, Future<SecureSession> session) {
     }
 
     /** Dials and installs the upgrader in the initializer, before any byte can arrive. */
-    private static Dialled dial(int port, SecurityUpgrader upgrader, PeerId expected, ChannelInboundHandlerAdapter app)
+    static Dialled dial(int port, SecurityUpgrader upgrader, PeerId expected, ChannelInboundHandlerAdapter app)
             throws InterruptedException {
-        CompletableFuture<Future<NoiseSession>> session = new CompletableFuture<>();
+        CompletableFuture<Future<SecureSession>> session = new CompletableFuture<>();
         Channel ch = new Bootstrap().group(GROUP).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -99,7 +94,7 @@ class SecurityUpgraderTest {
         return new Dialled(ch, session.join());
     }
 
-    private static final class Collect extends ChannelInboundHandlerAdapter {
+    static final class Collect extends ChannelInboundHandlerAdapter {
         final ByteBuf got = Unpooled.buffer();
         final CompletableFuture<byte[]> done = new CompletableFuture<>();
         final int expected;
@@ -131,7 +126,7 @@ class SecurityUpgraderTest {
             Collect collect = new Collect(data.length);
             Dialled d = dial(server.port(), new SecurityUpgrader(clientKey), serverKey.peerId(), collect);
             Channel client = d.channel();
-            NoiseSession session = d.session().get(10, TimeUnit.SECONDS);
+            SecureSession session = d.session().get(10, TimeUnit.SECONDS);
             assertEquals(serverKey.peerId(), session.remotePeerId());
             assertEquals(clientKey.peerId(), server.session.get(10, TimeUnit.SECONDS).remotePeerId());
             client.writeAndFlush(Unpooled.wrappedBuffer(data));
@@ -150,7 +145,7 @@ class SecurityUpgraderTest {
             PeerId other = Ed25519PrivateKey.generate().peerId();
             Dialled d = dial(server.port(), new SecurityUpgrader(Ed25519PrivateKey.generate()), other, null);
             Channel client = d.channel();
-            Future<NoiseSession> f = d.session();
+            Future<SecureSession> f = d.session();
             assertTrue(f.await(10, TimeUnit.SECONDS));
             assertInstanceOf(PeerIdMismatchException.class, f.cause());
             assertTrue(client.closeFuture().await(5, TimeUnit.SECONDS));
@@ -176,13 +171,13 @@ class SecurityUpgraderTest {
             Dialled badd = dial(server.port(), new SecurityUpgrader(Ed25519PrivateKey.generate())
                     .withPrivateNetwork(SwarmKey.generate()).withTimeout(Duration.ofSeconds(3)), serverKey.peerId(), null);
             Channel bad = badd.channel();
-            Future<NoiseSession> f = badd.session();
+            Future<SecureSession> f = badd.session();
             assertTrue(f.await(10, TimeUnit.SECONDS));
             assertFalse(f.isSuccess());
             assertTrue(bad.closeFuture().await(5, TimeUnit.SECONDS), "wrong key: connection closed");
 
             // no pnet at all against a private node
-            Future<NoiseSession> g = dial(server.port(), new SecurityUpgrader(Ed25519PrivateKey.generate())
+            Future<SecureSession> g = dial(server.port(), new SecurityUpgrader(Ed25519PrivateKey.generate())
                     .withTimeout(Duration.ofSeconds(3)), serverKey.peerId(), null).session();
             assertTrue(g.await(10, TimeUnit.SECONDS));
             assertFalse(g.isSuccess());

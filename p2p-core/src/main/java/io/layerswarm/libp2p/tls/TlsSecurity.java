@@ -1,0 +1,108 @@
+package io.layerswarm.libp2p.tls;
+
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.crypto.PrivateKey;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLException;
+
+/**
+ * The libp2p TLS 1.3 security transport ({@value #PROTOCOL_ID}): Netty's {@link SslHandler} over the
+ * JDK {@code SSLEngine}, both sides presenting a self-signed certificate carrying the libp2p key
+ * extension ({@link Libp2pCertificates}), ALPN {@value #ALPN}, AES-GCM suites first (hardware
+ * accelerated on the JDK). After the handshake the pipeline carries plaintext {@code ByteBuf}s.
+ * One certificate is made per instance and reused for all its connections (the spec allows both).
+ */
+public final class TlsSecurity {
+
+    /** The multistream protocol id. */
+    public static final String PROTOCOL_ID = "/tls/1.0.0";
+    /** The ALPN protocol name libp2p uses. */
+    public static final String ALPN = "libp2p";
+    /** Cipher suites offered, most preferred first. */
+    public static final List<String> CIPHER_SUITES = List.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
+
+    private final PrivateKey identity;
+    private final SslContext client;
+    private final SslContext server;
+
+    /** With a fresh certificate for {@code identity}. */
+    public TlsSecurity(PrivateKey identity) {
+        this(identity, Libp2pCertificates.generate(identity, new SecureRandom()));
+    }
+
+    /** With a given certificate (tests use this to present deliberately broken ones). */
+    public TlsSecurity(PrivateKey identity, Libp2pCertificates.CertifiedKey cert) {
+        this.identity = Objects.requireNonNull(identity, "identity");
+        EmptyNameTolerantX509.install();
+        ApplicationProtocolConfig alpn = new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ALPN);
+        try {
+            client = configure(SslContextBuilder.forClient().keyManager(cert.key(), cert.certificate()), alpn)
+                    .build();
+            server = configure(SslContextBuilder.forServer(cert.key(), cert.certificate()), alpn)
+                    .clientAuth(ClientAuth.REQUIRE).build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot configure libp2p TLS: " + e, e);
+        }
+    }
+
+    private static SslContextBuilder configure(SslContextBuilder b, ApplicationProtocolConfig alpn) {
+        return b.sslProvider(SslProvider.JDK).protocols("TLSv1.3")
+                .ciphers(CIPHER_SUITES, IdentityCipherSuiteFilter.INSTANCE)
+                .trustManager(Libp2pTrustManager.INSTANCE).applicationProtocolConfig(alpn);
+    }
+
+    /** The identity key. */
+    public PrivateKey identity() {
+        return identity;
+    }
+
+    /**
+     * Installs the TLS handler and handshake watcher at the end of {@code pipeline}.
+     *
+     * @param initiator whether this side dialled (TLS client)
+     * @param expectedRemote the dialled peer (mismatch fails with {@link TlsPeerIdMismatchException}), or null
+     * @param onSecured run on the event loop once secured, before any later byte is passed on (may be null)
+     */
+    public Future<TlsSession> install(ChannelPipeline pipeline, boolean initiator, PeerId expectedRemote,
+            Consumer<TlsSession> onSecured) {
+        Promise<TlsSession> promise = pipeline.channel().eventLoop().newPromise();
+        // Watcher first so it sees the completion event however fast the handshake goes.
+        pipeline.addLast("tls-handshake", new TlsHandshakeHandler(expectedRemote, onSecured, promise));
+        pipeline.addBefore("tls-handshake", "tls", handler(pipeline, initiator));
+        return promise;
+    }
+
+    /**
+     * Installs right after {@code anchor} (for a multistream
+     * {@link io.layerswarm.libp2p.multistream.ProtocolInstaller}).
+     */
+    public Future<TlsSession> installAfter(ChannelHandlerContext anchor, boolean initiator, PeerId expectedRemote,
+            Consumer<TlsSession> onSecured, Promise<TlsSession> promise) {
+        ChannelPipeline p = anchor.pipeline();
+        p.addAfter(anchor.name(), "tls-handshake", new TlsHandshakeHandler(expectedRemote, onSecured, promise));
+        p.addAfter(anchor.name(), "tls", handler(p, initiator));
+        return promise;
+    }
+
+    private SslHandler handler(ChannelPipeline pipeline, boolean initiator) {
+        // No peer host: no SNI and no host name check, as the spec requires.
+        return (initiator ? client : server).newHandler(pipeline.channel().alloc());
+    }
+}
