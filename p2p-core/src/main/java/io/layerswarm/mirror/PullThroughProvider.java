@@ -91,6 +91,12 @@ public final class PullThroughProvider implements ContentProvider {
         return Optional.of(mc);
     }
 
+    /** Answers only for its own upstream registry: a request for another one must not be served from it. */
+    @Override
+    public Optional<ContentProvider> forNamespace(String namespace) {
+        return UpstreamRouter.namespaceOf(upstream.baseUri()).equals(namespace) ? Optional.of(this) : Optional.empty();
+    }
+
     /**
      * A manifest this node has already got from upstream (or learned), by tag or digest, without
      * asking upstream: what a node shares with peers whose upstream is unreachable.
