@@ -31,9 +31,12 @@ final class KadDiscovery {
     private final Host host;
     private final KadHostBinding kad;
     private final List<Multiaddr> seeds;
+    private final boolean connectAll;
 
-    KadDiscovery(Host host, KadHostBinding kad, List<Multiaddr> seeds) {
+    /** @param connectAll keep a connection to every routing-table peer; if false, only seeds and found providers */
+    KadDiscovery(Host host, KadHostBinding kad, List<Multiaddr> seeds, boolean connectAll) {
         this.host = host;
+        this.connectAll = connectAll;
         this.kad = kad;
         this.seeds = List.copyOf(seeds);
         host.addConnectionListener(new ConnectionListener() {
@@ -77,6 +80,9 @@ final class KadDiscovery {
 
     /** Connects to every peer in the routing table this node is not yet connected to. */
     void connectKnown() {
+        if (!connectAll) {
+            return;
+        }
         connect(kad.dht().closestKnownPeers(kad.dht().selfId(), MAX_PEERS));
     }
 
