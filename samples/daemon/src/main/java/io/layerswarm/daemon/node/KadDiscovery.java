@@ -122,7 +122,16 @@ final class KadDiscovery {
                     log.debug("event=provider_dial_failed blob={} error={}", digest, e.toString());
                 }
             }
-            log.info("event=kad_providers blob={} found={} connected={}", digest, found.size(), n);
+            // the lookup itself may already have dialled a provider (it is also a DHT peer): count it as reachable
+            long reachable = found.stream().filter(p -> {
+                try {
+                    return host.connection(PeerId.fromBytes(p.id())).isPresent();
+                } catch (IllegalArgumentException e) {
+                    return false;
+                }
+            }).count();
+            log.info("event=kad_providers blob={} found={} connected={} reachable={}", digest, found.size(), n,
+                    reachable);
             return n;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

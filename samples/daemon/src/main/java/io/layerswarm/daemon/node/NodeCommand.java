@@ -85,6 +85,9 @@ public final class NodeCommand implements Callable<Integer> {
             + " peer in the DHT routing table (default true); false finds holders through provider records only.")
     Boolean connectAll;
 
+    @Option(names = "--dht-client", description = "DHT client mode: query the DHT without serving it.")
+    boolean dhtClient;
+
     @Option(names = "--mirror-listen", paramLabel = "HOST:PORT", description = "mirror address"
             + " (default 127.0.0.1:5000).")
     String mirrorListen;
@@ -134,6 +137,12 @@ public final class NodeCommand implements Callable<Integer> {
                 c.discovery = new NodeConfig.Discovery();
             }
             c.discovery.connectAll = connectAll;
+        }
+        if (dhtClient) {
+            if (c.discovery == null) {
+                c.discovery = new NodeConfig.Discovery();
+            }
+            c.discovery.dhtClient = true;
         }
         if (mirrorListen != null) {
             c.mirrorListen = mirrorListen;
@@ -205,7 +214,8 @@ public final class NodeCommand implements Callable<Integer> {
             open.add(host);
             Identify.attach(host);
             Ping.attach(host);
-            KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults(), Duration.ofSeconds(10));
+            KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults().withClientMode(s.dhtClient()),
+                    Duration.ofSeconds(10));
             open.add(kad);
             SwarmConfig d = SwarmConfig.defaults();
             // Separate processes see each other's "fetching" announcements later than in-process

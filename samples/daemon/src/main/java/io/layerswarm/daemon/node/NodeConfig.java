@@ -50,6 +50,11 @@ public final class NodeConfig {
          * provider records.
          */
         @JsonProperty public Boolean connectAll;
+        /**
+         * DHT client mode (default false): query the DHT without answering, so other nodes neither
+         * route through nor learn of this node from the DHT.
+         */
+        @JsonProperty public Boolean dhtClient;
     }
 
     @JsonProperty public List<String> listen = new ArrayList<>();
@@ -67,7 +72,8 @@ public final class NodeConfig {
     /** Checked settings, ready to start a node. */
     public record Settings(List<Multiaddr> listen, List<Multiaddr> bootstrap, Path key, Path swarmKey, Path cacheDir,
                            long cacheCapacity, List<UpstreamSettings> upstreams,
-                           InetSocketAddress mirrorListen, int maxUploads, int pieceSize, boolean connectAll) {
+                           InetSocketAddress mirrorListen, int maxUploads, int pieceSize, boolean connectAll,
+                           boolean dhtClient) {
         /** The default upstream (the first). */
         public UpstreamSettings upstream() {
             return upstreams.get(0);
@@ -183,9 +189,10 @@ public final class NodeConfig {
                 : Path.of(System.getProperty("user.home"), ".cache", "layerswarm", "node");
         Path keyFile = key != null ? key : dir.resolveSibling("node.key");
         boolean connectAll = discovery == null || discovery.connectAll == null || discovery.connectAll;
+        boolean dhtClient = discovery != null && Boolean.TRUE.equals(discovery.dhtClient);
         return new Settings(List.copyOf(ls), List.copyOf(bs), keyFile, swarmKey, dir, capacity, List.copyOf(ups),
                 hostPort("mirrorListen", mirrorListen == null ? "127.0.0.1:5000" : mirrorListen),
-                uploads, (int) piece, connectAll);
+                uploads, (int) piece, connectAll, dhtClient);
     }
 
     private static UpstreamSettings upstream(Upstream up) {

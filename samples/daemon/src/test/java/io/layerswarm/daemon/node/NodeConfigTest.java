@@ -28,7 +28,7 @@ class NodeConfigTest {
                 username: ci
                 password: secret
               - url: http://127.0.0.1:5002
-            discovery: {connectAll: false}
+            discovery: {connectAll: false, dhtClient: true}
             mirrorListen: 127.0.0.1:5001
             maxUploads: 5
             pieceSize: 1MiB
@@ -49,6 +49,7 @@ class NodeConfigTest {
         assertEquals("127.0.0.1:5002", s.upstreams().get(1).namespace());
         assertNull(s.upstreams().get(1).username());
         assertFalse(s.connectAll());
+        assertTrue(s.dhtClient());
         assertTrue(NodeConfig.parse("upstreams: [{url: https://a}]", "t").validate().connectAll());
         assertEquals(5001, s.mirrorListen().getPort());
         assertEquals(5, s.maxUploads());
