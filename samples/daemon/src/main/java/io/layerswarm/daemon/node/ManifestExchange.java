@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ManifestExchange {
     /** The protocol id. */
-    public static final String PROTOCOL = "/layerswarm/manifest/1.0.0";
+    public static final String PROTOCOL = "/layerswarm/manifest/1.1.0";
     static final int MAX_KEY = 1024;
     static final int MAX_MEDIA_TYPE = 256;
     static final int MAX_MANIFEST = 4 * 1024 * 1024;
