@@ -156,8 +156,8 @@ public final class PullThroughProvider implements ContentProvider {
             }
             DownloadResult r = await(swarm.fetch(digest, size,
                     new RegistryPieceSource(upstream, repository, digest, io)), digest);
-            log.info("event=blob_fetched repo={} blob={} bytes={} peer_bytes={} registry_bytes={} sources={} ms={}",
-                    repository, digest, size, r.peerBytes(), r.originBytes(), r.bytesBySource().keySet(),
+            log.info("event=blob_fetched ns={} repo={} blob={} bytes={} peer_bytes={} registry_bytes={} sources={}"
+                    + " ms={}", UpstreamRouter.namespaceOf(upstream.baseUri()), repository, digest, size, r.peerBytes(), r.originBytes(), r.bytesBySource().keySet(),
                     r.elapsed().toMillis());
             onFetched.accept(r);
             have = store.size(digest);

@@ -102,6 +102,10 @@ class MultiUpstreamIT {
         assertTrue(new String(garbage.body()).contains("NAME_INVALID"), new String(garbage.body()));
         assertTrue(node.events().stream().anyMatch(l -> l.contains("event=blob_served ns=" + two.hostPort())),
                 "served lines name the upstream");
+        String onlyInY = y.layers().stream().map(Corpus.Layer::digest)
+                .filter(d -> x.layers().stream().noneMatch(l -> l.digest().equals(d))).findFirst().orElseThrow();
+        assertTrue(node.events().stream().anyMatch(l -> l.contains("event=blob_fetched ns=" + two.hostPort())
+                && l.contains(onlyInY)), "fetched lines name the upstream");
         assertEquals(143, node.stop(), "exits on SIGTERM");
     }
 
