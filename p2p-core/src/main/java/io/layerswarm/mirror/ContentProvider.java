@@ -27,4 +27,16 @@ public interface ContentProvider {
      * @return the blob, or empty if unknown
      */
     Optional<BlobContent> blob(String repository, Digest digest) throws IOException;
+
+    /**
+     * The provider for the registry a request names with {@code ?ns=host[:port]}. A provider that
+     * pulls through one upstream answers for that upstream only; the default serves every namespace
+     * (e.g. a local layout has no upstream).
+     *
+     * @param namespace validated, lowercased host[:port]
+     * @return the provider, or empty if this mirror is not configured for that registry
+     */
+    default Optional<ContentProvider> forNamespace(String namespace) {
+        return Optional.of(this);
+    }
 }

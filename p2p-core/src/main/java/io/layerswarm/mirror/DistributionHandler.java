@@ -62,12 +62,26 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
             return;
         }
         Route route;
+        Optional<String> ns;
         try {
             route = Route.parse(req.uri());
+            ns = Route.namespace(req.uri());
         } catch (IllegalArgumentException e) {
             sendError(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "NAME_INVALID", e.getMessage());
             return;
         }
+        ContentProvider provider = this.provider;
+        if (ns.isPresent()) {
+            Optional<ContentProvider> p = this.provider.forNamespace(ns.get());
+            if (p.isEmpty()) {
+                // never contact a registry the operator did not configure
+                sendError(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "NAME_UNKNOWN",
+                        "this mirror has no upstream " + ns.get());
+                return;
+            }
+            provider = p.get();
+        }
+        ContentProvider chosen = provider;
         boolean head = HttpMethod.HEAD.equals(method);
         List<String> accept = accept(req.headers().getAll(HttpHeaderNames.ACCEPT));
         String range = req.headers().get(HttpHeaderNames.RANGE);
@@ -75,7 +89,7 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
         try {
             lookups.execute(() -> {
                 try {
-                    serve(ctx, route, head, keepAlive, accept, range);
+                    serve(ctx, chosen, route, head, keepAlive, accept, range);
                 } catch (Exception e) {
                     log.warn("event=mirror_error route={} error={}", route, e.toString());
                     ctx.executor().execute(() -> sendError(ctx, false, HttpResponseStatus.INTERNAL_SERVER_ERROR,
@@ -90,10 +104,10 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
     }
 
-    private void serve(ChannelHandlerContext ctx, Route route, boolean head, boolean keepAlive,
+    private void serve(ChannelHandlerContext ctx, ContentProvider provider, Route route, boolean head, boolean keepAlive,
                        List<String> accept, String range) throws IOException {
         if (route instanceof Route.Blob b) {
-            serveBlob(ctx, b, head, keepAlive, range);
+            serveBlob(ctx, provider, b, head, keepAlive, range);
         } else if (route instanceof Route.Manifest m) {
             Optional<ManifestContent> found = provider.manifest(m.repository(), m.reference(), accept);
             if (found.isEmpty()) {
@@ -115,7 +129,7 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
     }
 
-    private void serveBlob(ChannelHandlerContext ctx, Route.Blob b, boolean head, boolean keepAlive, String rangeHeader)
+    private void serveBlob(ChannelHandlerContext ctx, ContentProvider provider, Route.Blob b, boolean head, boolean keepAlive, String rangeHeader)
             throws IOException {
         Optional<BlobContent> found = provider.blob(b.repository(), b.digest());
         if (found.isEmpty()) {

@@ -91,6 +91,12 @@ public final class PullThroughProvider implements ContentProvider {
         return Optional.of(mc);
     }
 
+    /** Answers only for its own upstream registry: a request for another one must not be served from it. */
+    @Override
+    public Optional<ContentProvider> forNamespace(String namespace) {
+        return UpstreamRouter.namespaceOf(upstream.baseUri()).equals(namespace) ? Optional.of(this) : Optional.empty();
+    }
+
     /**
      * A manifest this node has already got from upstream (or learned), by tag or digest, without
      * asking upstream: what a node shares with peers whose upstream is unreachable.
@@ -150,8 +156,8 @@ public final class PullThroughProvider implements ContentProvider {
             }
             DownloadResult r = await(swarm.fetch(digest, size,
                     new RegistryPieceSource(upstream, repository, digest, io)), digest);
-            log.info("event=blob_fetched repo={} blob={} bytes={} peer_bytes={} registry_bytes={} sources={} ms={}",
-                    repository, digest, size, r.peerBytes(), r.originBytes(), r.bytesBySource().keySet(),
+            log.info("event=blob_fetched ns={} repo={} blob={} bytes={} peer_bytes={} registry_bytes={} sources={}"
+                    + " ms={}", UpstreamRouter.namespaceOf(upstream.baseUri()), repository, digest, size, r.peerBytes(), r.originBytes(), r.bytesBySource().keySet(),
                     r.elapsed().toMillis());
             onFetched.accept(r);
             have = store.size(digest);

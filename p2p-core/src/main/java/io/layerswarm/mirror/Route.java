@@ -28,6 +28,48 @@ sealed interface Route {
     Pattern TAG = Pattern.compile("[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}");
     /** Longest path accepted. */
     int MAX_PATH = 1024;
+    /** An upstream registry named by {@code ?ns=}: host[:port], a DNS name, IPv4 or bracketed IPv6. */
+    Pattern NAMESPACE = Pattern.compile("(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*"
+            + "|\\[[0-9A-Fa-f:.]{2,45}\\])(?::[0-9]{1,5})?");
+    /** Longest {@code ns} value accepted. */
+    int MAX_NAMESPACE = 261;
+
+    /**
+     * The {@code ns} query parameter containerd's mirror configuration adds to every request: the
+     * registry the client meant, lowercased.
+     *
+     * @return the registry host[:port], or empty when the request names none
+     * @throws IllegalArgumentException if {@code ns} is malformed, too long or given twice
+     */
+    static java.util.Optional<String> namespace(String uri) {
+        if (uri == null || uri.length() > MAX_PATH) {
+            throw new IllegalArgumentException("request path missing or longer than " + MAX_PATH);
+        }
+        int q = uri.indexOf('?');
+        if (q < 0) {
+            return java.util.Optional.empty();
+        }
+        String found = null;
+        for (String param : uri.substring(q + 1).split("&")) {
+            if (!param.startsWith("ns=")) {
+                continue;
+            }
+            if (found != null) {
+                throw new IllegalArgumentException("ns given more than once");
+            }
+            String v;
+            try {
+                v = java.net.URLDecoder.decode(param.substring(3), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("ns: bad percent-encoding", e);
+            }
+            if (v.length() > MAX_NAMESPACE || !NAMESPACE.matcher(v).matches()) {
+                throw new IllegalArgumentException("ns: expected a registry host[:port]");
+            }
+            found = v.toLowerCase(java.util.Locale.ROOT);
+        }
+        return java.util.Optional.ofNullable(found);
+    }
 
     /**
      * Parses a request URI (a query string is ignored).

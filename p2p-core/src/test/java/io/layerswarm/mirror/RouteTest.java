@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.oci.Digest;
 import java.util.Random;
@@ -38,6 +39,31 @@ class RouteTest {
             String s = "/v2/" + new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
             try {
                 Route.parse(s);
+            } catch (IllegalArgumentException expected) {
+                // the only failure mode allowed for garbage
+            }
+        }
+    }
+
+    @Test
+    void namespaceIsTheRegistryHostOrNothing() {
+        assertEquals(java.util.Optional.empty(), Route.namespace("/v2/a/blobs/" + D));
+        assertEquals(java.util.Optional.empty(), Route.namespace("/v2/a/blobs/" + D + "?x=1"));
+        assertEquals(java.util.Optional.of("docker.io"), Route.namespace("/v2/a/blobs/" + D + "?ns=Docker.IO"));
+        assertEquals(java.util.Optional.of("127.0.0.1:5000"), Route.namespace("/v2/?a=b&ns=127.0.0.1%3A5000"));
+        assertEquals(java.util.Optional.of("[::1]:5000"), Route.namespace("/v2/?ns=[::1]:5000"));
+        for (String bad : new String[] {"?ns=", "?ns=a/b", "?ns=evil.com@x", "?ns=a:99999999", "?ns=%zz",
+                "?ns=a&ns=b", "?ns=" + "a".repeat(300), "?ns=-a", "?ns=a..b", "?ns=a b", "?ns=http://x"}) {
+            assertThrows(IllegalArgumentException.class, () -> Route.namespace("/v2/" + bad), bad);
+        }
+        Random r = new Random(11);
+        for (int i = 0; i < 2000; i++) {
+            byte[] b = new byte[r.nextInt(300)];
+            r.nextBytes(b);
+            String s = "/v2/?ns=" + new String(b, java.nio.charset.StandardCharsets.ISO_8859_1);
+            try {
+                java.util.Optional<String> ns = Route.namespace(s);
+                assertTrue(ns.isEmpty() || Route.NAMESPACE.matcher(ns.get()).matches(), s);
             } catch (IllegalArgumentException expected) {
                 // the only failure mode allowed for garbage
             }

@@ -31,9 +31,12 @@ final class KadDiscovery {
     private final Host host;
     private final KadHostBinding kad;
     private final List<Multiaddr> seeds;
+    private final boolean connectAll;
 
-    KadDiscovery(Host host, KadHostBinding kad, List<Multiaddr> seeds) {
+    /** @param connectAll keep a connection to every routing-table peer; if false, only seeds and found providers */
+    KadDiscovery(Host host, KadHostBinding kad, List<Multiaddr> seeds, boolean connectAll) {
         this.host = host;
+        this.connectAll = connectAll;
         this.kad = kad;
         this.seeds = List.copyOf(seeds);
         host.addConnectionListener(new ConnectionListener() {
@@ -77,6 +80,9 @@ final class KadDiscovery {
 
     /** Connects to every peer in the routing table this node is not yet connected to. */
     void connectKnown() {
+        if (!connectAll) {
+            return;
+        }
         connect(kad.dht().closestKnownPeers(kad.dht().selfId(), MAX_PEERS));
     }
 
@@ -116,7 +122,16 @@ final class KadDiscovery {
                     log.debug("event=provider_dial_failed blob={} error={}", digest, e.toString());
                 }
             }
-            log.info("event=kad_providers blob={} found={} connected={}", digest, found.size(), n);
+            // the lookup itself may already have dialled a provider (it is also a DHT peer): count it as reachable
+            long reachable = found.stream().filter(p -> {
+                try {
+                    return host.connection(PeerId.fromBytes(p.id())).isPresent();
+                } catch (IllegalArgumentException e) {
+                    return false;
+                }
+            }).count();
+            log.info("event=kad_providers blob={} found={} connected={} reachable={}", digest, found.size(), n,
+                    reachable);
             return n;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -15,6 +15,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -26,12 +27,13 @@ import org.slf4j.LoggerFactory;
  * such help (the swarm carries them); a manifest by digest is verified against that digest, and a
  * manifest by tag is trusted as far as the (private) swarm is.
  *
- * <p>Wire format, both directions big-endian: request {@code u16 length, UTF-8 "repo@ref"}; response
+ * <p>Wire format, both directions big-endian: request {@code u16 length, UTF-8 "ns|repo@ref"} (ns: the
+ * upstream's host[:port], so two registries' same-named repositories never mix); response
  * {@code u8 found}, then if found {@code u16 length, UTF-8 media type, u32 length, manifest bytes}.
  */
 public final class ManifestExchange {
     /** The protocol id. */
-    public static final String PROTOCOL = "/layerswarm/manifest/1.0.0";
+    public static final String PROTOCOL = "/layerswarm/manifest/1.1.0";
     static final int MAX_KEY = 1024;
     static final int MAX_MEDIA_TYPE = 256;
     static final int MAX_MANIFEST = 4 * 1024 * 1024;
@@ -45,26 +47,30 @@ public final class ManifestExchange {
         this.timeout = timeout;
     }
 
-    /** Serves {@code provider}'s seen manifests on {@code host} and returns the asking side. */
-    public static ManifestExchange attach(Host host, PullThroughProvider provider, Duration timeout) {
+    /** Serves the seen manifests of {@code providers} (keyed by upstream host[:port]) and returns the asking side. */
+    public static ManifestExchange attach(Host host, Map<String, PullThroughProvider> providers, Duration timeout) {
+        Map<String, PullThroughProvider> byNamespace = Map.copyOf(providers);
         host.setBlockingHandler(PROTOCOL, stream -> {
             String key = readRequest(stream.inputStream());
-            int at = key.indexOf('@');
-            if (at <= 0) {
-                throw new IOException("manifest request without repo@ref: " + key);
+            int bar = key.indexOf('|');
+            int at = key.indexOf('@', bar + 1);
+            if (bar <= 0 || at <= bar + 1) {
+                throw new IOException("manifest request without ns|repo@ref: " + key);
             }
-            Optional<ManifestContent> mc = provider.seen(key.substring(0, at), key.substring(at + 1));
+            PullThroughProvider provider = byNamespace.get(key.substring(0, bar));
+            Optional<ManifestContent> mc = provider == null ? Optional.empty()
+                    : provider.seen(key.substring(bar + 1, at), key.substring(at + 1));
             writeResponse(stream.outputStream(), mc.orElse(null));
             log.info("event=manifest_shared peer={} key={} found={}", stream.remotePeer(), key, mc.isPresent());
         });
         return new ManifestExchange(host, timeout);
     }
 
-    /** Asks connected peers, one after the other, for a manifest they have seen. */
-    public Optional<ManifestContent> ask(String repository, String reference) {
+    /** Asks connected peers, one after the other, for a manifest they have seen from upstream {@code namespace}. */
+    public Optional<ManifestContent> ask(String namespace, String repository, String reference) {
         for (Connection c : host.connections()) {
             try {
-                Optional<ManifestContent> mc = askPeer(c, repository, reference);
+                Optional<ManifestContent> mc = askPeer(c, namespace, repository, reference);
                 if (mc.isPresent()) {
                     log.info("event=manifest_from_peer peer={} repo={} ref={} digest={}", c.remotePeer(), repository,
                             reference, mc.get().digest());
@@ -77,7 +83,8 @@ public final class ManifestExchange {
         return Optional.empty();
     }
 
-    private Optional<ManifestContent> askPeer(Connection c, String repository, String reference) throws IOException {
+    private Optional<ManifestContent> askPeer(Connection c, String namespace, String repository, String reference)
+            throws IOException {
         P2pStream s;
         try {
             s = host.newStream(c.remotePeer(), List.of(PROTOCOL)).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -88,7 +95,7 @@ public final class ManifestExchange {
             throw new IOException("cannot open " + PROTOCOL + " stream: " + e, e);
         }
         try {
-            writeRequest(s.outputStream(), repository + "@" + reference);
+            writeRequest(s.outputStream(), namespace + "|" + repository + "@" + reference);
             s.closeWrite();
             Optional<ManifestContent> mc = readResponse(s.inputStream());
             if (mc.isPresent() && reference.contains(":") && !reference.equals(mc.get().digest().toString())) {

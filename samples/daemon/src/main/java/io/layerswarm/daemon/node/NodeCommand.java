@@ -22,6 +22,7 @@ import io.layerswarm.libp2p.ping.Ping;
 import io.layerswarm.libp2p.pnet.SwarmKey;
 import io.layerswarm.mirror.DistributionServer;
 import io.layerswarm.mirror.PullThroughProvider;
+import io.layerswarm.mirror.UpstreamRouter;
 import io.layerswarm.node.LayerSwarm;
 import io.layerswarm.node.SwarmConfig;
 import io.layerswarm.registry.RegistryClient;
@@ -29,7 +30,9 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -74,8 +77,16 @@ public final class NodeCommand implements Callable<Integer> {
             + " least useful layers (ARC) are evicted beyond it. Default: unbounded.")
     String cacheCapacity;
 
-    @Option(names = "--upstream", paramLabel = "URL", description = "upstream registry (https; http only on loopback).")
-    String upstream;
+    @Option(names = "--upstream", paramLabel = "URL", description = "upstream registry (https; http only on loopback);"
+            + " repeatable, the first is the default for requests without ?ns=host[:port].")
+    List<String> upstream = new ArrayList<>();
+
+    @Option(names = "--connect-all", paramLabel = "BOOL", arity = "1", description = "keep a connection to every"
+            + " peer in the DHT routing table (default true); false finds holders through provider records only.")
+    Boolean connectAll;
+
+    @Option(names = "--dht-client", description = "DHT client mode: query the DHT without serving it.")
+    boolean dhtClient;
 
     @Option(names = "--mirror-listen", paramLabel = "HOST:PORT", description = "mirror address"
             + " (default 127.0.0.1:5000).")
@@ -110,14 +121,28 @@ public final class NodeCommand implements Callable<Integer> {
         if (cacheCapacity != null) {
             c.cacheCapacity = cacheCapacity;
         }
-        if (upstream != null) {
-            NodeConfig.Upstream u = new NodeConfig.Upstream();
-            u.url = upstream;
-            // credentials of the file's upstream stay valid when only the URL is overridden to the same registry
-            if (!c.upstreams.isEmpty() && upstream.equals(c.upstreams.get(0).url)) {
-                u = c.upstreams.get(0);
+        if (!upstream.isEmpty()) {
+            List<NodeConfig.Upstream> ups = new ArrayList<>();
+            for (String url : upstream) {
+                // credentials of the file's upstreams stay valid when the flags name the same registries
+                NodeConfig.Upstream u = c.upstreams.stream().filter(f -> f != null && url.equals(f.url)).findFirst()
+                        .orElseGet(NodeConfig.Upstream::new);
+                u.url = url;
+                ups.add(u);
             }
-            c.upstreams = new ArrayList<>(List.of(u));
+            c.upstreams = ups;
+        }
+        if (connectAll != null) {
+            if (c.discovery == null) {
+                c.discovery = new NodeConfig.Discovery();
+            }
+            c.discovery.connectAll = connectAll;
+        }
+        if (dhtClient) {
+            if (c.discovery == null) {
+                c.discovery = new NodeConfig.Discovery();
+            }
+            c.discovery.dhtClient = true;
         }
         if (mirrorListen != null) {
             c.mirrorListen = mirrorListen;
@@ -189,7 +214,8 @@ public final class NodeCommand implements Callable<Integer> {
             open.add(host);
             Identify.attach(host);
             Ping.attach(host);
-            KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults(), Duration.ofSeconds(10));
+            KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults().withClientMode(s.dhtClient()),
+                    Duration.ofSeconds(10));
             open.add(kad);
             SwarmConfig d = SwarmConfig.defaults();
             // Separate processes see each other's "fetching" announcements later than in-process
@@ -197,14 +223,17 @@ public final class NodeCommand implements Callable<Integer> {
             LayerSwarm swarm = LayerSwarm.start(host, blobs, new SwarmConfig(s.pieceSize(), s.maxUploads(),
                     d.uploadSlotWait(), d.download(), ORIGIN_GRACE, d.originStall(), d.peerTimeout()));
             open.add(swarm);
-            RegistryClient.Builder rb = RegistryClient.builder(s.upstream());
-            if (s.username() != null) {
-                rb.credentials(s.username(), s.password());
+            Map<String, PullThroughProvider> pullThroughs = new LinkedHashMap<>();
+            for (NodeConfig.UpstreamSettings u : s.upstreams()) {
+                RegistryClient.Builder rb = RegistryClient.builder(u.url());
+                if (u.username() != null) {
+                    rb.credentials(u.username(), u.password());
+                }
+                pullThroughs.put(u.namespace(), new PullThroughProvider(rb.build(), blobs, swarm, io,
+                        Duration.ofMinutes(10)));
             }
-            PullThroughProvider pullThrough = new PullThroughProvider(rb.build(), blobs, swarm, io,
-                    Duration.ofMinutes(10));
-            ManifestExchange exchange = ManifestExchange.attach(host, pullThrough, Duration.ofSeconds(10));
-            KadDiscovery discovery = new KadDiscovery(host, kad, s.bootstrap());
+            ManifestExchange exchange = ManifestExchange.attach(host, pullThroughs, Duration.ofSeconds(10));
+            KadDiscovery discovery = new KadDiscovery(host, kad, s.bootstrap(), s.connectAll());
             cs.addListener(new StoreListener() {
                 @Override
                 public void onCommitted(io.layerswarm.oci.Digest digest, long size) {
@@ -219,9 +248,10 @@ public final class NodeCommand implements Callable<Integer> {
                 }
             });
             LayerCache counted = cache;
-            DistributionServer mirror = DistributionServer.start(s.mirrorListen(),
-                    new NodeContentProvider(pullThrough, blobs, swarm, discovery, exchange,
-                            counted == null ? d2 -> { } : counted::access));
+            Map<String, NodeContentProvider> byNamespace = new LinkedHashMap<>();
+            pullThroughs.forEach((ns, p) -> byNamespace.put(ns, new NodeContentProvider(ns, p, blobs, swarm,
+                    discovery, exchange, counted == null ? d2 -> { } : counted::access)));
+            DistributionServer mirror = DistributionServer.start(s.mirrorListen(), new UpstreamRouter(byNamespace));
             open.add(mirror);
 
             for (Multiaddr a : host.listenAddrs()) {

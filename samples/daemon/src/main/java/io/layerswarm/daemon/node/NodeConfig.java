@@ -42,6 +42,21 @@ public final class NodeConfig {
         @JsonProperty public Path passwordFile;
     }
 
+    /** How the node finds peers. */
+    public static final class Discovery {
+        /**
+         * Keep a connection to every peer in the routing table (default true), so swarm announcements
+         * reach everyone; when false, holders no connected peer knows of are found only through DHT
+         * provider records.
+         */
+        @JsonProperty public Boolean connectAll;
+        /**
+         * DHT client mode (default false): query the DHT without answering, so other nodes neither
+         * route through nor learn of this node from the DHT.
+         */
+        @JsonProperty public Boolean dhtClient;
+    }
+
     @JsonProperty public List<String> listen = new ArrayList<>();
     @JsonProperty public List<String> bootstrap = new ArrayList<>();
     @JsonProperty public Path key;
@@ -52,12 +67,29 @@ public final class NodeConfig {
     @JsonProperty public String mirrorListen;
     @JsonProperty public Integer maxUploads;
     @JsonProperty public String pieceSize;
+    @JsonProperty public Discovery discovery;
 
     /** Checked settings, ready to start a node. */
     public record Settings(List<Multiaddr> listen, List<Multiaddr> bootstrap, Path key, Path swarmKey, Path cacheDir,
-                           long cacheCapacity, URI upstream, String username, String password,
-                           InetSocketAddress mirrorListen, int maxUploads, int pieceSize) {
+                           long cacheCapacity, List<UpstreamSettings> upstreams,
+                           InetSocketAddress mirrorListen, int maxUploads, int pieceSize, boolean connectAll,
+                           boolean dhtClient) {
+        /** The default upstream (the first). */
+        public UpstreamSettings upstream() {
+            return upstreams.get(0);
+        }
     }
+
+    /**
+     * One checked upstream registry.
+     *
+     * @param namespace the {@code ?ns=} value that selects it: host[:port] of the URL
+     */
+    public record UpstreamSettings(URI url, String username, String password, String namespace) {
+    }
+
+    /** Upstreams per node: each gets its own manifest cache and registry client. */
+    static final int MAX_UPSTREAMS = 32;
 
     /** Reads a YAML config file; any problem is an {@link IllegalArgumentException} naming the file. */
     public static NodeConfig load(Path file) {
@@ -128,23 +160,21 @@ public final class NodeConfig {
             }
             bs.add(m);
         }
-        if (upstreams.size() != 1) {
-            throw new IllegalArgumentException(upstreams.isEmpty()
-                    ? "no upstream registry: set upstreams in the config or pass --upstream URL"
-                    : "exactly one upstream registry per node is supported, got " + upstreams.size());
+        if (upstreams.isEmpty()) {
+            throw new IllegalArgumentException("no upstream registry: set upstreams in the config or pass --upstream URL");
         }
-        Upstream up = upstreams.get(0);
-        URI url = upstreamUrl(up.url);
-        String password = up.password;
-        if (up.passwordFile != null) {
-            try {
-                password = Files.readAllLines(up.passwordFile).stream().findFirst().orElse("");
-            } catch (IOException e) {
-                throw new IllegalArgumentException("upstream passwordFile " + up.passwordFile + ": " + e.getMessage(), e);
+        if (upstreams.size() > MAX_UPSTREAMS) {
+            throw new IllegalArgumentException("at most " + MAX_UPSTREAMS + " upstreams, got " + upstreams.size());
+        }
+        List<UpstreamSettings> ups = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Upstream up : upstreams) {
+            UpstreamSettings u = upstream(up);
+            if (!names.add(u.namespace())) {
+                throw new IllegalArgumentException("upstream " + u.url() + ": a second upstream for " + u.namespace()
+                        + " (requests pick an upstream by host[:port])");
             }
-        }
-        if ((up.username == null) != (password == null)) {
-            throw new IllegalArgumentException("upstream " + url + ": username and password go together");
+            ups.add(u);
         }
         int uploads = maxUploads == null ? 3 : maxUploads;
         if (uploads < 1 || uploads > 256) {
@@ -158,9 +188,30 @@ public final class NodeConfig {
         Path dir = cacheDir != null ? cacheDir
                 : Path.of(System.getProperty("user.home"), ".cache", "layerswarm", "node");
         Path keyFile = key != null ? key : dir.resolveSibling("node.key");
-        return new Settings(List.copyOf(ls), List.copyOf(bs), keyFile, swarmKey, dir, capacity, url, up.username,
-                password, hostPort("mirrorListen", mirrorListen == null ? "127.0.0.1:5000" : mirrorListen),
-                uploads, (int) piece);
+        boolean connectAll = discovery == null || discovery.connectAll == null || discovery.connectAll;
+        boolean dhtClient = discovery != null && Boolean.TRUE.equals(discovery.dhtClient);
+        return new Settings(List.copyOf(ls), List.copyOf(bs), keyFile, swarmKey, dir, capacity, List.copyOf(ups),
+                hostPort("mirrorListen", mirrorListen == null ? "127.0.0.1:5000" : mirrorListen),
+                uploads, (int) piece, connectAll, dhtClient);
+    }
+
+    private static UpstreamSettings upstream(Upstream up) {
+        if (up == null) {
+            throw new IllegalArgumentException("upstream: empty entry");
+        }
+        URI url = upstreamUrl(up.url);
+        String password = up.password;
+        if (up.passwordFile != null) {
+            try {
+                password = Files.readAllLines(up.passwordFile).stream().findFirst().orElse("");
+            } catch (IOException e) {
+                throw new IllegalArgumentException("upstream passwordFile " + up.passwordFile + ": " + e.getMessage(), e);
+            }
+        }
+        if ((up.username == null) != (password == null)) {
+            throw new IllegalArgumentException("upstream " + url + ": username and password go together");
+        }
+        return new UpstreamSettings(url, up.username, password, io.layerswarm.mirror.UpstreamRouter.namespaceOf(url));
     }
 
     private static Multiaddr multiaddr(String what, String text) {

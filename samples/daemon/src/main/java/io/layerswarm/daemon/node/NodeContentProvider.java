@@ -25,6 +25,7 @@ final class NodeContentProvider implements ContentProvider {
     private static final Logger log = LoggerFactory.getLogger(NodeContentProvider.class);
     private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(3);
 
+    private final String namespace;
     private final PullThroughProvider pullThrough;
     private final BlobStore store;
     private final LayerSwarm swarm;
@@ -33,8 +34,9 @@ final class NodeContentProvider implements ContentProvider {
     private final Consumer<Digest> accessed;
 
     /** @param accessed told of every blob served (the layer cache counts it as a use) */
-    NodeContentProvider(PullThroughProvider pullThrough, BlobStore store, LayerSwarm swarm, KadDiscovery discovery,
+    NodeContentProvider(String namespace, PullThroughProvider pullThrough, BlobStore store, LayerSwarm swarm, KadDiscovery discovery,
                         ManifestExchange manifests, Consumer<Digest> accessed) {
+        this.namespace = namespace;
         this.accessed = accessed;
         this.pullThrough = pullThrough;
         this.store = store;
@@ -49,11 +51,11 @@ final class NodeContentProvider implements ContentProvider {
         try {
             return pullThrough.manifest(repository, reference, accept);
         } catch (IOException upstreamDown) {
-            Optional<ManifestContent> fromPeer = manifests.ask(repository, reference);
+            Optional<ManifestContent> fromPeer = manifests.ask(namespace, repository, reference);
             if (fromPeer.isEmpty()) {
                 throw upstreamDown;
             }
-            log.info("event=manifest_via_peer repo={} ref={} digest={} upstream_error=\"{}\"", repository, reference,
+            log.info("event=manifest_via_peer ns={} repo={} ref={} digest={} upstream_error=\"{}\"", namespace, repository, reference,
                     fromPeer.get().digest(), upstreamDown.getMessage());
             pullThrough.learn(repository, reference, fromPeer.get());
             return fromPeer;
@@ -72,7 +74,7 @@ final class NodeContentProvider implements ContentProvider {
             if (held) {
                 accessed.accept(digest); // a fresh commit already counted as a use
             }
-            log.info("event=blob_served repo={} blob={} bytes={} from={} ms={}", repository, digest, b.get().size(),
+            log.info("event=blob_served ns={} repo={} blob={} bytes={} from={} ms={}", namespace, repository, digest, b.get().size(),
                     held ? "cache" : "fetched", (System.nanoTime() - start) / 1_000_000);
         }
         return b;

@@ -28,8 +28,8 @@ class ManifestExchangeTest {
     @Test
     void roundTrips() throws Exception {
         ByteArrayOutputStream req = new ByteArrayOutputStream();
-        ManifestExchange.writeRequest(req, "library/alpine@3.19");
-        assertEquals("library/alpine@3.19", ManifestExchange.readRequest(new ByteArrayInputStream(req.toByteArray())));
+        ManifestExchange.writeRequest(req, "127.0.0.1:5000|library/alpine@3.19");
+        assertEquals("127.0.0.1:5000|library/alpine@3.19", ManifestExchange.readRequest(new ByteArrayInputStream(req.toByteArray())));
         ManifestContent back = ManifestExchange.readResponse(new ByteArrayInputStream(response(MANIFEST))).orElseThrow();
         assertArrayEquals(MANIFEST.bytes(), back.bytes());
         assertEquals(MANIFEST.mediaType(), back.mediaType());

@@ -1,6 +1,8 @@
 package io.layerswarm.daemon.node;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,6 +27,8 @@ class NodeConfigTest {
               - url: https://registry.example.com
                 username: ci
                 password: secret
+              - url: http://127.0.0.1:5002
+            discovery: {connectAll: false, dhtClient: true}
             mirrorListen: 127.0.0.1:5001
             maxUploads: 5
             pieceSize: 1MiB
@@ -37,9 +41,16 @@ class NodeConfigTest {
         assertEquals(1, s.bootstrap().size());
         assertEquals(Path.of("/var/lib/layerswarm/cache"), s.cacheDir());
         assertEquals(1L << 30, s.cacheCapacity());
-        assertEquals("https://registry.example.com", s.upstream().toString());
-        assertEquals("ci", s.username());
-        assertEquals("secret", s.password());
+        assertEquals("https://registry.example.com", s.upstream().url().toString());
+        assertEquals("registry.example.com", s.upstream().namespace());
+        assertEquals("ci", s.upstream().username());
+        assertEquals("secret", s.upstream().password());
+        assertEquals(2, s.upstreams().size());
+        assertEquals("127.0.0.1:5002", s.upstreams().get(1).namespace());
+        assertNull(s.upstreams().get(1).username());
+        assertFalse(s.connectAll());
+        assertTrue(s.dhtClient());
+        assertTrue(NodeConfig.parse("upstreams: [{url: https://a}]", "t").validate().connectAll());
         assertEquals(5001, s.mirrorListen().getPort());
         assertEquals(5, s.maxUploads());
         assertEquals(1 << 20, s.pieceSize());
@@ -79,6 +90,9 @@ class NodeConfigTest {
         assertMessage("upstreams: [{url: https://a}]\npieceSize: 1KiB", "pieceSize");
         assertMessage("upstreams: [{url: https://a}]\nmirrorListen: nohost", "mirrorListen");
         assertMessage("upstreams: [{url: https://a, username: u}]", "username and password");
+        assertMessage("upstreams: [{url: https://a}, {url: https://A/v2}]", "a second upstream for a");
+        assertMessage("upstreams: [{url: https://a}, {url: http://10.0.0.1}]", "plain http");
+        assertMessage("upstreams: [{url: https://a}]\ndiscovery: {connectAll: maybe}", "t");
     }
 
     private static void assertMessage(String yaml, String expected) {
