@@ -7,14 +7,7 @@
 // stderr as "error <command> <message>". The process exits when stdin closes.
 
 // js-libp2p 3 uses Promise.withResolvers, which Node 20 lacks: define it before importing.
-if (typeof Promise.withResolvers !== 'function') {
-  Promise.withResolvers = function withResolvers () {
-    let resolve
-    let reject
-    const promise = new Promise((res, rej) => { resolve = res; reject = rej })
-    return { promise, resolve, reject }
-  }
-}
+await import('./with-resolvers.mjs')
 
 const { createLibp2p } = await import('libp2p')
 const { tcp } = await import('@libp2p/tcp')

@@ -8,13 +8,7 @@
 import { readFileSync } from 'node:fs'
 
 // libp2p 3.x uses Promise.withResolvers (Node 22+); define it before importing on Node 20.
-if (typeof Promise.withResolvers !== 'function') {
-  Promise.withResolvers = function () {
-    let resolve, reject
-    const promise = new Promise((res, rej) => { resolve = res; reject = rej })
-    return { promise, resolve, reject }
-  }
-}
+await import('./with-resolvers.mjs')
 
 const { createLibp2p } = await import('libp2p')
 const { tcp } = await import('@libp2p/tcp')

@@ -8,14 +8,7 @@
 //       then "DONE"; on failure "ERROR <message>" and exit code 1.
 //
 // js-libp2p 3 uses Promise.withResolvers (Node >= 22); define it before loading libp2p.
-if (typeof Promise.withResolvers !== 'function') {
-  Promise.withResolvers = function withResolvers () {
-    let resolve
-    let reject
-    const promise = new this((res, rej) => { resolve = res; reject = rej })
-    return { promise, resolve, reject }
-  }
-}
+await import('./with-resolvers.mjs')
 
 const { createLibp2p } = await import('libp2p')
 const { tcp } = await import('@libp2p/tcp')
