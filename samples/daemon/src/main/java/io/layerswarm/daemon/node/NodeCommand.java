@@ -7,6 +7,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import io.layerswarm.cache.LayerCache;
 import io.layerswarm.cache.policy.ArcPolicy;
+import io.layerswarm.cache.policy.Policies;
 import io.layerswarm.cache.store.BlobInfo;
 import io.layerswarm.cache.store.ContentStore;
 import io.layerswarm.cache.store.StoreListener;
@@ -200,9 +201,14 @@ public final class NodeCommand implements Callable<Integer> {
             open.add(cs);
             SwarmBlobStore blobs = new SwarmBlobStore(cs);
             LayerCache cache = null;
+            // The cache is opened before the swarm exists; it learns replica counts once the swarm runs.
+            java.util.concurrent.atomic.AtomicReference<LayerSwarm> swarmRef = new java.util.concurrent.atomic.AtomicReference<>();
             if (s.cacheCapacity() > 0) {
                 Path journal = s.cacheDir().resolveSibling(s.cacheDir().getFileName() + ".journal.json");
-                cache = LayerCache.open(cs, ArcPolicy.plain(s.cacheCapacity()), journal);
+                // cluster-aware ARC: evict what other nodes also hold first, keep the cluster's last copy
+                // (on the generated trace it raised the cluster byte hit ratio over plain ARC at every size)
+                cache = LayerCache.open(cs, ArcPolicy.clusterAware(s.cacheCapacity(), key -> replicasElsewhere(swarmRef, key),
+                        Policies.DEFAULT_CLUSTER_WINDOW), journal);
                 open.add(cache);
             }
             Host.Builder hb = Host.builder(identity);
@@ -223,6 +229,7 @@ public final class NodeCommand implements Callable<Integer> {
             LayerSwarm swarm = LayerSwarm.start(host, blobs, new SwarmConfig(s.pieceSize(), s.maxUploads(),
                     d.uploadSlotWait(), d.download(), ORIGIN_GRACE, d.originStall(), d.peerTimeout()));
             open.add(swarm);
+            swarmRef.set(swarm);
             Map<String, PullThroughProvider> pullThroughs = new LinkedHashMap<>();
             for (NodeConfig.UpstreamSettings u : s.upstreams()) {
                 RegistryClient.Builder rb = RegistryClient.builder(u.url());
@@ -327,6 +334,23 @@ public final class NodeCommand implements Callable<Integer> {
             }
             l.addAppender(app);
             l.setAdditive(false);
+        }
+    }
+
+    /** Peers holding a layer, from the swarm's announcements; 0 while the swarm is not up or slow to answer. */
+    private static int replicasElsewhere(java.util.concurrent.atomic.AtomicReference<LayerSwarm> swarm, String key) {
+        LayerSwarm sw = swarm.get();
+        if (sw == null) {
+            return 0;
+        }
+        try {
+            return sw.holders(io.layerswarm.oci.Digest.parse(key)).get(1, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        } catch (IllegalArgumentException | java.util.concurrent.ExecutionException
+                 | java.util.concurrent.TimeoutException e) {
+            return 0;
         }
     }
 }
