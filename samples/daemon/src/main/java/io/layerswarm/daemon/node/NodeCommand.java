@@ -257,7 +257,8 @@ public final class NodeCommand implements Callable<Integer> {
             LayerCache counted = cache;
             Map<String, NodeContentProvider> byNamespace = new LinkedHashMap<>();
             pullThroughs.forEach((ns, p) -> byNamespace.put(ns, new NodeContentProvider(ns, p, blobs, swarm,
-                    discovery, exchange, counted == null ? d2 -> { } : counted::access)));
+                    discovery, exchange, counted == null ? d2 -> { } : counted::access,
+                    counted == null ? d2 -> () -> { } : counted::pin)));
             DistributionServer mirror = DistributionServer.start(s.mirrorListen(), new UpstreamRouter(byNamespace));
             open.add(mirror);
 

@@ -32,11 +32,17 @@ final class NodeContentProvider implements ContentProvider {
     private final KadDiscovery discovery;
     private final ManifestExchange manifests;
     private final Consumer<Digest> accessed;
+    private final java.util.function.Function<Digest, AutoCloseable> pins;
 
-    /** @param accessed told of every blob served (the layer cache counts it as a use) */
+    /**
+     * @param accessed told of every blob served (the layer cache counts it as a use)
+     * @param pins pins a blob in the layer cache (a layer in use is never evicted)
+     */
     NodeContentProvider(String namespace, PullThroughProvider pullThrough, BlobStore store, LayerSwarm swarm, KadDiscovery discovery,
-                        ManifestExchange manifests, Consumer<Digest> accessed) {
+                        ManifestExchange manifests, Consumer<Digest> accessed,
+                        java.util.function.Function<Digest, AutoCloseable> pins) {
         this.namespace = namespace;
+        this.pins = pins;
         this.accessed = accessed;
         this.pullThrough = pullThrough;
         this.store = store;
@@ -64,6 +70,16 @@ final class NodeContentProvider implements ContentProvider {
 
     @Override
     public Optional<BlobContent> blob(String repository, Digest digest) throws IOException {
+        // pinned from before the fetch until the response has it open, then per open stream
+        AutoCloseable fetching = pins.apply(digest);
+        try {
+            return fetchAndPin(repository, digest);
+        } finally {
+            PinnedBlobContent.release(fetching);
+        }
+    }
+
+    private Optional<BlobContent> fetchAndPin(String repository, Digest digest) throws IOException {
         long start = System.nanoTime();
         boolean held = store.size(digest).isPresent();
         if (!held && holders(digest) == 0) {
@@ -76,6 +92,7 @@ final class NodeContentProvider implements ContentProvider {
             }
             log.info("event=blob_served ns={} repo={} blob={} bytes={} from={} ms={}", namespace, repository, digest, b.get().size(),
                     held ? "cache" : "fetched", (System.nanoTime() - start) / 1_000_000);
+            return Optional.of(new PinnedBlobContent(b.get(), () -> pins.apply(digest)));
         }
         return b;
     }
