@@ -1,7 +1,7 @@
 package io.layerswarm.transfer;
 
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.MessageLite;
+import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import com.google.protobuf.Parser;
 import java.io.EOFException;
 import java.io.IOException;
@@ -30,23 +30,9 @@ public final class Frames {
      * @throws ProtocolException if the frame is oversized or not a valid message
      */
     public static <T> T read(InputStream in, Parser<T> parser, int maxBytes) throws IOException {
-        int first = in.read();
-        if (first < 0) {
+        byte[] body = LengthPrefixed.read(in, maxBytes, ProtocolException::new);
+        if (body == null) {
             throw new EOFException("stream ended before a frame");
-        }
-        int length;
-        try {
-            length = CodedInputStream.readRawVarint32(first, in);
-        } catch (IOException e) {
-            throw new ProtocolException("malformed frame length: " + e.getMessage());
-        }
-        if (length < 0 || length > maxBytes) {
-            throw new ProtocolException("frame of " + Integer.toUnsignedString(length) + " bytes exceeds limit "
-                    + maxBytes);
-        }
-        byte[] body = in.readNBytes(length);
-        if (body.length != length) {
-            throw new EOFException("stream ended inside a frame (" + body.length + " of " + length + " bytes)");
         }
         try {
             return parser.parseFrom(body);

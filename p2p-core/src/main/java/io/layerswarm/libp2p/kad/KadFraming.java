@@ -1,7 +1,7 @@
 package io.layerswarm.libp2p.kad;
 
+import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.layerswarm.libp2p.multiformats.Varint;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -38,34 +38,9 @@ public final class KadFraming {
      * @throws EOFException if the stream ends inside a frame
      */
     public static KadMessage read(InputStream in) throws IOException {
-        byte[] prefix = new byte[Varint.MAX_BYTES];
-        int n = 0;
-        int b;
-        do {
-            b = in.read();
-            if (b < 0) {
-                if (n == 0) {
-                    return null;
-                }
-                throw new EOFException("stream ended inside kad frame length");
-            }
-            if (n == Varint.MAX_BYTES) {
-                throw new KadProtocolException("kad frame length varint too long");
-            }
-            prefix[n++] = (byte) b;
-        } while ((b & 0x80) != 0);
-        long len;
-        try {
-            len = Varint.decode(prefix, 0, n).value();
-        } catch (IllegalArgumentException e) {
-            throw new KadProtocolException("bad kad frame length: " + e.getMessage(), e);
-        }
-        if (len > KadMessageCodec.MAX_MESSAGE_SIZE) {
-            throw new KadProtocolException("kad frame too large: " + len + " > " + KadMessageCodec.MAX_MESSAGE_SIZE);
-        }
-        byte[] body = in.readNBytes((int) len);
-        if (body.length < len) {
-            throw new EOFException("stream ended inside kad frame: got " + body.length + " of " + len + " bytes");
+        byte[] body = LengthPrefixed.read(in, KadMessageCodec.MAX_MESSAGE_SIZE, m -> new KadProtocolException("kad: " + m));
+        if (body == null) {
+            return null;
         }
         return KadMessageCodec.decode(body);
     }
