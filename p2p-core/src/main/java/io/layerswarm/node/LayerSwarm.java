@@ -118,11 +118,7 @@ public final class LayerSwarm implements AutoCloseable {
         }
 
         Bitfield verifiedField() {
-            Bitfield f = Bitfield.empty(layout.count());
-            for (int i = verified.nextSetBit(0); i >= 0; i = verified.nextSetBit(i + 1)) {
-                f = f.with(i);
-            }
-            return f;
+            return Bitfield.of(layout.count(), verified);
         }
     }
 
@@ -347,10 +343,7 @@ public final class LayerSwarm implements AutoCloseable {
     }
 
     private Announce.Builder announceOf(Active a) {
-        Bitfield pending = Bitfield.empty(a.layout.count());
-        for (int i = a.originPending.nextSetBit(0); i >= 0; i = a.originPending.nextSetBit(i + 1)) {
-            pending = pending.with(i);
-        }
+        Bitfield pending = Bitfield.of(a.layout.count(), a.originPending);
         return Announce.newBuilder().setDigest(a.digest.toString()).setSize(a.layout.blobSize())
                 .setPieceSize(a.layout.pieceSize()).setBitfield(ByteString.copyFrom(a.verifiedField().toBytes()))
                 .setOriginPending(ByteString.copyFrom(pending.toBytes()));
@@ -754,6 +747,9 @@ public final class LayerSwarm implements AutoCloseable {
                 throw new IOException("range " + offset + "+" + length + " of " + digest + " not held");
             }
             ByteBuffer b = partial.read(offset, length);
+            if (b.hasArray()) {
+                return new ByteArrayInputStream(b.array(), b.arrayOffset() + b.position(), b.remaining());
+            }
             byte[] out = new byte[b.remaining()];
             b.get(out);
             return new ByteArrayInputStream(out);

@@ -24,6 +24,19 @@ public final class Bitfield {
         return new Bitfield(size, b);
     }
 
+    /** The pieces set in {@code bits} (copied; bits past {@code size} are refused). */
+    public static Bitfield of(int size, BitSet bits) {
+        if (bits.length() > size) {
+            throw new IllegalArgumentException("bit " + (bits.length() - 1) + " set past " + size + " pieces");
+        }
+        return new Bitfield(size, (BitSet) bits.clone());
+    }
+
+    /** The pieces held, as a new mutable set. */
+    public BitSet toBitSet() {
+        return (BitSet) bits.clone();
+    }
+
     /**
      * Decodes the wire form (bit {@code i} is bit {@code 7 - i % 8} of byte {@code i / 8}, as in
      * BitTorrent), rejecting a wrong length or bits set past the end.

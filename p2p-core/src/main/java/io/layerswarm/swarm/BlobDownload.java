@@ -172,12 +172,7 @@ public final class BlobDownload {
         if (has.size() != layout.count()) {
             throw new IllegalArgumentException("bitfield of " + has.size() + " pieces for a blob of " + layout.count());
         }
-        BitSet bits = new BitSet(layout.count());
-        for (int i = 0; i < has.size(); i++) {
-            if (has.has(i)) {
-                bits.set(i);
-            }
-        }
+        BitSet bits = has.toBitSet();
         loop.post(() -> onSourceAdded(source, bits));
     }
 
@@ -202,11 +197,8 @@ public final class BlobDownload {
         startNanos = loop.nanoTime();
         lastPeerProgressNanos = startNanos;
         if (alreadyHave != null) {
-            for (int i = 0; i < alreadyHave.size() && i < layout.count(); i++) {
-                if (alreadyHave.has(i)) {
-                    have.set(i);
-                }
-            }
+            have.or(alreadyHave.toBitSet());
+            have.clear(layout.count(), Math.max(layout.count(), have.length()));
         }
         ticker = loop.every(config.tick().toMillis(), this::onTick);
         maybeComplete();

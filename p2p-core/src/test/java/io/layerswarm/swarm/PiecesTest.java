@@ -45,6 +45,18 @@ class PiecesTest {
         assertThrows(IllegalArgumentException.class, () -> Bitfield.fromBytes(11, new byte[] {0, 0x10}));
         assertThrows(IndexOutOfBoundsException.class, () -> b.with(11));
         assertTrue(Bitfield.full(9).isComplete());
+        BitSet bits = new BitSet();
+        bits.set(0);
+        bits.set(10);
+        Bitfield fromSet = Bitfield.of(11, bits);
+        assertEquals(b.with(7), fromSet.with(7));
+        bits.set(3);
+        assertFalse(fromSet.has(3), "of() copies");
+        BitSet back = fromSet.toBitSet();
+        back.set(5);
+        assertFalse(fromSet.has(5), "toBitSet() copies");
+        bits.set(11);
+        assertThrows(IllegalArgumentException.class, () -> Bitfield.of(11, bits));
     }
 
     @Test
