@@ -129,4 +129,53 @@ class LayerSwarmIT {
         assertArrayEquals(blob, Files.readAllBytes(me.store().path(d)));
         assertEquals(blob.length, r.bytesBySource().get(honest.host().peerId().toBase58()));
     }
+
+    @Test
+    void garbageAnnouncementsAreRefusedAndLeaveNoTrace() throws Exception {
+        TestCluster.Node node = node("target");
+        io.layerswarm.libp2p.host.Host sender = cluster.add(io.layerswarm.libp2p.host.Host.builder(
+                io.layerswarm.libp2p.crypto.Ed25519PrivateKey.generate())
+                .listen(io.layerswarm.libp2p.multiformats.Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).build().start());
+        TestCluster.connectAll(List.of(sender, node.host()));
+        Digest d = Digest.sha256(realBlob());
+        io.layerswarm.swarm.pb.LayerExchangeProtos.Announce valid = io.layerswarm.swarm.pb.LayerExchangeProtos.Announce
+                .newBuilder().setDigest(d.toString()).setSize(1 << 20).setPieceSize(256 * 1024).setSeq(100).build();
+        java.util.Random r = new java.util.Random(5);
+        List<byte[]> junk = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            byte[] b = new byte[r.nextInt(200)];
+            r.nextBytes(b);
+            junk.add(b);
+        }
+        // well-formed frames with bad contents
+        for (var bad : List.of(valid.toBuilder().setDigest("md5:00").setComplete(true).build(),
+                valid.toBuilder().setBitfield(com.google.protobuf.ByteString.copyFrom(new byte[7])).build(),
+                valid.toBuilder().addHashes(io.layerswarm.swarm.pb.LayerExchangeProtos.PieceHash.newBuilder()
+                        .setIndex(4).setSha256(com.google.protobuf.ByteString.copyFrom(new byte[32]))).build(),
+                valid.toBuilder().addHashes(io.layerswarm.swarm.pb.LayerExchangeProtos.PieceHash.newBuilder()
+                        .setIndex(0).setSha256(com.google.protobuf.ByteString.copyFrom(new byte[3]))).build(),
+                valid.toBuilder().setPieceSize(1).build())) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            bad.writeDelimitedTo(out);
+            junk.add(out.toByteArray());
+        }
+        for (byte[] b : junk) {
+            var stream = sender.newStream(node.host().peerId(), List.of(LayerSwarm.ANNOUNCE_PROTOCOL)).get(10, TimeUnit.SECONDS);
+            stream.outputStream().write(b);
+            stream.outputStream().flush();
+            stream.closeWrite();
+        }
+        Thread.sleep(500);
+        assertEquals(0, (int) node.swarm().holders(d).get(5, TimeUnit.SECONDS), "no malformed announce counted as a holder");
+        // garbage neither stalled nor poisoned the node: a valid announce of a complete copy still counts
+        var stream = sender.newStream(node.host().peerId(), List.of(LayerSwarm.ANNOUNCE_PROTOCOL)).get(10, TimeUnit.SECONDS);
+        valid.toBuilder().setComplete(true).build().writeDelimitedTo(stream.outputStream());
+        stream.outputStream().flush();
+        stream.closeWrite();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (node.swarm().holders(d).get(5, TimeUnit.SECONDS) == 0 && System.nanoTime() < until) {
+            Thread.sleep(20);
+        }
+        assertEquals(1, (int) node.swarm().holders(d).get(5, TimeUnit.SECONDS));
+    }
 }
