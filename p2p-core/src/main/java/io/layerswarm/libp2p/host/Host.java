@@ -93,8 +93,12 @@ public final class Host implements AutoCloseable {
         this.config = b;
         this.identity = b.identity;
         this.peerId = b.identity.peerId();
-        this.security = new SecurityUpgrader(new NoiseSecurity(identity).withTimeout(b.handshakeTimeout))
-                .withProtocols(b.security).withPrivateNetwork(b.swarmKey).withTimeout(b.handshakeTimeout);
+        SecurityUpgrader upgrader = new SecurityUpgrader(new NoiseSecurity(identity).withTimeout(b.handshakeTimeout));
+        if (b.security.contains(TlsSecurity.PROTOCOL_ID)) {
+            upgrader = upgrader.withTls(new TlsSecurity(identity, b.tlsEngine));
+        }
+        this.security = upgrader.withProtocols(b.security).withPrivateNetwork(b.swarmKey)
+                .withTimeout(b.handshakeTimeout);
         this.ownGroup = b.group == null;
         this.group = ownGroup ? new NioEventLoopGroup(b.ioThreads) : b.group;
         AtomicInteger n = new AtomicInteger();
@@ -533,8 +537,9 @@ public final class Host implements AutoCloseable {
         private int ioThreads = 0;
         private EventLoopGroup group;
         private SwarmKey swarmKey;
-        // TLS first: AES-GCM is intrinsified on the JDK, so it carries 5-10x Noise's ChaCha20 (BENCHMARKS.md).
+        // TLS first: AES-GCM (BoringSSL, or the JDK's intrinsics) carries 5-10x Noise's ChaCha20 (BENCHMARKS.md).
         private List<String> security = List.of(TlsSecurity.PROTOCOL_ID, NoiseSecurity.PROTOCOL_ID);
+        private TlsSecurity.Engine tlsEngine = TlsSecurity.Engine.AUTO;
 
         private Builder(PrivateKey identity) {
             this.identity = Objects.requireNonNull(identity);
@@ -553,6 +558,12 @@ public final class Host implements AutoCloseable {
          */
         public Builder security(List<String> protocols) {
             security = List.copyOf(protocols);
+            return this;
+        }
+
+        /** Which TLS implementation {@code /tls/1.0.0} runs on (default {@link TlsSecurity.Engine#AUTO}). */
+        public Builder tlsEngine(TlsSecurity.Engine engine) {
+            tlsEngine = Objects.requireNonNull(engine, "engine");
             return this;
         }
 

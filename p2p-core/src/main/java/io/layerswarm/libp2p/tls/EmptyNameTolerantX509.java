@@ -13,6 +13,7 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateFactorySpi;
+import java.security.cert.X509Certificate;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -40,6 +41,14 @@ final class EmptyNameTolerantX509 {
                 Security.insertProviderAt(new TolerantProvider(), 1);
             }
         }
+    }
+
+    /** Parses one DER certificate, JDK first and Bouncy Castle where the JDK refuses it. */
+    static X509Certificate parse(byte[] der) throws CertificateException {
+        if (der == null) {
+            throw new CertificateException("certificate has no encoding");
+        }
+        return (X509Certificate) new Factory().engineGenerateCertificate(new ByteArrayInputStream(der));
     }
 
     private static final class TolerantProvider extends Provider {

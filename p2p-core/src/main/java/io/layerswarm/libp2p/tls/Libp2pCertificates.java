@@ -89,7 +89,9 @@ public final class Libp2pCertificates {
             throw new CertificateException("libp2p TLS: expected exactly one certificate, got "
                     + (chain == null ? 0 : chain.length));
         }
-        X509Certificate cert = chain[0];
+        // Parse the DER ourselves: the BoringSSL engine hands over lazily parsed certificates whose
+        // parser is the JDK's, which refuses the empty names js-libp2p uses.
+        X509Certificate cert = EmptyNameTolerantX509.parse(chain[0].getEncoded());
         cert.checkValidity();
         try {
             cert.verify(cert.getPublicKey());

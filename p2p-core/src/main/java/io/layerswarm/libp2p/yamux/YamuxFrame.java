@@ -15,8 +15,12 @@ import io.netty.buffer.ByteBuf;
  * @param streamId stream id (0 for session-level frames)
  * @param length   unsigned header length field
  * @param data     payload of a data frame, or {@code null}
+ * @param charge   receive-window bytes this frame uses up: its length for a whole data frame; when the
+ *                 decoder passes a long payload on in pieces ({@link YamuxFrameDecoder}), the whole wire
+ *                 frame's length on the first piece and 0 on the others, so the window is checked against
+ *                 the frame the sender sent, not against the pieces; 0 for other types
  */
-public record YamuxFrame(int type, int flags, int streamId, long length, ByteBuf data) {
+public record YamuxFrame(int type, int flags, int streamId, long length, ByteBuf data, long charge) {
 
     /** Protocol version carried in every header. */
     public static final int VERSION = 0;
@@ -40,9 +44,17 @@ public record YamuxFrame(int type, int flags, int streamId, long length, ByteBuf
     /** Go-away code: internal error. */
     public static final int GO_AWAY_INTERNAL_ERROR = 2;
 
+    /** A whole frame (a data frame's charge is its length). */
+    public YamuxFrame(int type, int flags, int streamId, long length, ByteBuf data) {
+        this(type, flags, streamId, length, data, type == TYPE_DATA ? length : 0);
+    }
+
     public YamuxFrame {
         if (type < TYPE_DATA || type > TYPE_GO_AWAY) {
             throw new IllegalArgumentException("type=" + type);
+        }
+        if (charge < 0 || charge > 0xFFFF_FFFFL || (type != TYPE_DATA && charge != 0)) {
+            throw new IllegalArgumentException("charge=" + charge);
         }
         if (length < 0 || length > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("length=" + length);

@@ -7,12 +7,27 @@ import java.util.List;
 
 /**
  * Bytes to {@link YamuxFrame}s. Rejects unknown versions and types and data frames larger than
- * {@code maxDataLength}, so a hostile peer can make it buffer at most one header plus that many bytes.
- * After the first error it discards everything that follows.
+ * {@code maxDataLength}. After the first error it discards everything that follows.
+ *
+ * <p>A data frame's payload is passed on as it arrives, as several data frames on the same stream when
+ * it spans reads: SYN/ACK ride on the first piece, FIN/RST on the last, and the pieces add up to the
+ * header's length. Waiting for whole frames would copy every payload that straddles two reads (under
+ * TLS, 16 KiB records against 64 KiB frames, that was nearly all of them); pieces are slices of the
+ * read buffers instead, and a hostile header can make it buffer nothing beyond one header.
  */
 public final class YamuxFrameDecoder extends ByteToMessageDecoder {
+    private static final int FIRST_PIECE_FLAGS = YamuxFrame.FLAG_SYN | YamuxFrame.FLAG_ACK;
+    private static final int LAST_PIECE_FLAGS = YamuxFrame.FLAG_FIN | YamuxFrame.FLAG_RST;
+
     private final int maxDataLength;
     private boolean failed;
+    /** Payload bytes of the current data frame not yet passed on (0: expecting a header). */
+    private long remaining;
+    private int pieceStream;
+    /** Flags still to be delivered: the first-piece flags until a piece went out, then only the last ones. */
+    private int pieceFlags;
+    /** The whole frame's length, charged on its first piece. */
+    private long pieceCharge;
 
     /** @param maxDataLength largest data payload accepted (the largest receive window ever granted) */
     public YamuxFrameDecoder(int maxDataLength) {
@@ -28,7 +43,23 @@ public final class YamuxFrameDecoder extends ByteToMessageDecoder {
             in.skipBytes(in.readableBytes());
             return;
         }
-        while (in.readableBytes() >= YamuxFrame.HEADER_SIZE) {
+        while (true) {
+            if (remaining > 0) {
+                int n = (int) Math.min(remaining, in.readableBytes());
+                if (n == 0) {
+                    return;
+                }
+                remaining -= n;
+                int flags = remaining == 0 ? pieceFlags : pieceFlags & FIRST_PIECE_FLAGS;
+                pieceFlags &= LAST_PIECE_FLAGS;
+                out.add(new YamuxFrame(YamuxFrame.TYPE_DATA, flags, pieceStream, n, in.readRetainedSlice(n),
+                        pieceCharge));
+                pieceCharge = 0;
+                continue;
+            }
+            if (in.readableBytes() < YamuxFrame.HEADER_SIZE) {
+                return;
+            }
             int idx = in.readerIndex();
             int version = in.getUnsignedByte(idx);
             int type = in.getUnsignedByte(idx + 1);
@@ -44,18 +75,20 @@ public final class YamuxFrameDecoder extends ByteToMessageDecoder {
             if ((flags & ~0xF) != 0) {
                 throw fail(in, "unknown yamux flags 0x" + Integer.toHexString(flags));
             }
+            in.skipBytes(YamuxFrame.HEADER_SIZE);
             if (type == YamuxFrame.TYPE_DATA) {
                 if (length > maxDataLength) {
                     throw fail(in, "yamux data frame of " + length + " bytes exceeds limit " + maxDataLength);
                 }
-                if (in.readableBytes() < YamuxFrame.HEADER_SIZE + length) {
-                    return;
+                if (length == 0) {
+                    out.add(new YamuxFrame(type, flags, streamId, 0, in.readRetainedSlice(0)));
+                } else {
+                    remaining = length;
+                    pieceCharge = length;
+                    pieceStream = streamId;
+                    pieceFlags = flags;
                 }
-                in.skipBytes(YamuxFrame.HEADER_SIZE);
-                ByteBuf data = in.readRetainedSlice((int) length);
-                out.add(new YamuxFrame(type, flags, streamId, length, data));
             } else {
-                in.skipBytes(YamuxFrame.HEADER_SIZE);
                 out.add(new YamuxFrame(type, flags, streamId, length, null));
             }
         }
@@ -63,6 +96,7 @@ public final class YamuxFrameDecoder extends ByteToMessageDecoder {
 
     private YamuxProtocolException fail(ByteBuf in, String message) {
         failed = true;
+        remaining = 0;
         in.skipBytes(in.readableBytes());
         return new YamuxProtocolException(message);
     }

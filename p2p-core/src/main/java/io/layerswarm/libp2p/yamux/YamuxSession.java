@@ -313,11 +313,12 @@ public final class YamuxSession extends ChannelDuplexHandler {
             if (s.remoteFin) {
                 throw new YamuxProtocolException("data after FIN on stream " + id);
             }
-            if (f.length() > s.recvCredit) {
-                throw new YamuxProtocolException("stream " + id + " received " + f.length()
+            // The whole wire frame is charged on its first piece, against the window the sender saw.
+            if (f.charge() > s.recvCredit) {
+                throw new YamuxProtocolException("stream " + id + " received a frame of " + f.charge()
                         + " bytes beyond its window of " + s.recvCredit);
             }
-            s.recvCredit -= f.length();
+            s.recvCredit -= f.charge();
             s.onData(f.data().retain());
         }
         if (f.has(YamuxFrame.FLAG_RST)) {

@@ -47,10 +47,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Loopback throughput in one run: plain TCP (Netty), libp2p (Noise + Yamux) with 1 and 64 streams,
- * and curl downloading the same number of bytes as a blob from a local docker-registry.
+ * Loopback throughput in one run: plain TCP (Netty), Yamux alone, libp2p Noise + Yamux and TLS + Yamux
+ * (BoringSSL and JDK engines) with 1 and 64 streams, and curl downloading the same number of bytes as a
+ * blob from a local docker-registry.
  *
- * <p>Run: {@code scripts/bench/libp2p-bench.sh 512 3} (MiB per transfer, repetitions).
+ * <p>Run: {@code scripts/bench/libp2p-bench.sh 2048 5} (MiB per transfer, repetitions, optional parts).
  */
 public final class Libp2pThroughputBench {
     private static final String SINK = "/layerswarm/bench/sink/1.0.0";
@@ -62,36 +63,55 @@ public final class Libp2pThroughputBench {
     public static void main(String[] args) throws Exception {
         long mib = args.length > 0 ? Long.parseLong(args[0]) : 512;
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        // Optional third argument: which parts to run (comma list of tcp,yamux,noise,tls,tls-jdk,curl,cipher).
+        java.util.Set<String> only = java.util.Set.of(
+                (args.length > 2 ? args[2] : "tcp,yamux,noise,tls,tls-jdk,curl,cipher").split(","));
         long bytes = mib << 20;
         ByteBuf payload = Unpooled.unreleasableBuffer(Unpooled.directBuffer(CHUNK).writeBytes(random(CHUNK)));
 
         System.out.printf(Locale.ROOT, "bytes per transfer: %d MiB, repetitions: %d, cores: %d%n", mib, reps,
                 Runtime.getRuntime().availableProcessors());
         List<String[]> rows = new ArrayList<>();
-        rows.add(row("plain TCP (Netty, 1 connection)", best(reps, () -> plainTcp(bytes, payload)), bytes));
-        rows.add(row("Yamux over plain TCP, 1 stream (no Noise)", best(reps, () -> yamuxTcp(bytes, 1, payload)), bytes));
-        rows.add(row("Yamux over plain TCP, 64 streams (no Noise)", best(reps, () -> yamuxTcp(bytes, 64, payload)),
-                bytes));
-        for (String security : List.of(NoiseSecurity.PROTOCOL_ID, TlsSecurity.PROTOCOL_ID)) {
-            String name = security.equals(TlsSecurity.PROTOCOL_ID) ? "TLS" : "Noise";
-            try (Host a = host(security); Host b = host(security)) {
+        if (only.contains("tcp")) {
+            rows.add(row("plain TCP (Netty, 1 connection)", best(reps, () -> plainTcp(bytes, payload)), bytes));
+        }
+        if (only.contains("yamux")) {
+            rows.add(row("Yamux over plain TCP, 1 stream (no encryption)",
+                    best(reps, () -> yamuxTcp(bytes, 1, payload)), bytes));
+            rows.add(row("Yamux over plain TCP, 64 streams (no encryption)",
+                    best(reps, () -> yamuxTcp(bytes, 64, payload)), bytes));
+        }
+        record Secured(String part, String name, String protocol, TlsSecurity.Engine engine) {
+        }
+        for (Secured sec : List.of(
+                new Secured("noise", "Noise", NoiseSecurity.PROTOCOL_ID, TlsSecurity.Engine.AUTO),
+                new Secured("tls", "TLS (BoringSSL)", TlsSecurity.PROTOCOL_ID, TlsSecurity.Engine.OPENSSL),
+                new Secured("tls-jdk", "TLS (JDK SSLEngine)", TlsSecurity.PROTOCOL_ID, TlsSecurity.Engine.JDK))) {
+            if (!only.contains(sec.part())) {
+                continue;
+            }
+            try (Host a = host(sec.protocol(), sec.engine()); Host b = host(sec.protocol(), sec.engine())) {
                 b.setStreamHandler(SINK, s -> s.channel().pipeline().addLast(new Sink()));
                 Connection c = a.connect(b.listenAddrs().get(0)
                         .encapsulate(Multiaddr.parse("/p2p/" + b.peerId().toBase58()))).get(10, TimeUnit.SECONDS);
-                if (!c.securityProtocol().equals(security)) {
-                    throw new IllegalStateException("negotiated " + c.securityProtocol() + ", wanted " + security);
+                if (!c.securityProtocol().equals(sec.protocol())) {
+                    throw new IllegalStateException("negotiated " + c.securityProtocol() + ", wanted " + sec.protocol());
                 }
-                rows.add(row("libp2p " + name + "+Yamux, 1 stream", best(reps, () -> libp2p(c, bytes, 1, payload)),
-                        bytes));
-                rows.add(row("libp2p " + name + "+Yamux, 64 streams", best(reps, () -> libp2p(c, bytes, 64, payload)),
-                        bytes));
+                rows.add(row("libp2p " + sec.name() + "+Yamux, 1 stream",
+                        best(reps, () -> libp2p(c, bytes, 1, payload)), bytes));
+                rows.add(row("libp2p " + sec.name() + "+Yamux, 64 streams",
+                        best(reps, () -> libp2p(c, bytes, 64, payload)), bytes));
             }
         }
-        rows.add(row("curl from docker-registry (HTTP)", registryCurl(bytes, reps), bytes));
-        rows.add(row("Noise cipher alone: ChaCha20-Poly1305 seal+open in memory, 1 thread",
-                best(reps, () -> cipherOnly(bytes)), bytes));
-        rows.add(row("for comparison: JDK javax.crypto ChaCha20-Poly1305 seal+open, 1 thread",
-                best(reps, () -> jdkCipher(bytes)), bytes));
+        if (only.contains("curl")) {
+            rows.add(row("curl from docker-registry (HTTP)", registryCurl(bytes, reps), bytes));
+        }
+        if (only.contains("cipher")) {
+            rows.add(row("Noise cipher alone: ChaCha20-Poly1305 seal+open in memory, 1 thread",
+                    best(reps, () -> cipherOnly(bytes)), bytes));
+            rows.add(row("for comparison: JDK javax.crypto ChaCha20-Poly1305 seal+open, 1 thread",
+                    best(reps, () -> jdkCipher(bytes)), bytes));
+        }
         System.out.println();
         System.out.println("| transfer | best of " + reps + " (s) | MiB/s |");
         System.out.println("| --- | --- | --- |");
@@ -105,7 +125,12 @@ public final class Libp2pThroughputBench {
     }
 
     private static double best(int reps, Run run) throws Exception {
-        run.seconds(); // warm-up (JIT, pools)
+        // Warm-up (JIT, pools): at least two runs and 3 s, so C2 has compiled the hot paths before timing;
+        // with one short warm-up the timed runs still shared the cores with the JIT compiler threads.
+        long warmUntil = System.nanoTime() + 3_000_000_000L;
+        for (int i = 0; i < 2 || System.nanoTime() < warmUntil; i++) {
+            run.seconds();
+        }
         double best = Double.MAX_VALUE;
         for (int i = 0; i < reps; i++) {
             double s = run.seconds();
@@ -127,9 +152,9 @@ public final class Libp2pThroughputBench {
         return b;
     }
 
-    private static Host host(String security) throws IOException {
+    private static Host host(String security, TlsSecurity.Engine engine) throws IOException {
         return Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
-                .security(List.of(security)).ioThreads(1).build().start();
+                .security(List.of(security)).tlsEngine(engine).ioThreads(1).build().start();
     }
 
     // ---- senders and sinks ---------------------------------------------------------------------

@@ -19,9 +19,13 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** {@code /tls/1.0.0} + Yamux against js-libp2p 3 with {@code @libp2p/tls} ({@code tls-peer.mjs}), both ways. */
+/**
+ * {@code /tls/1.0.0} + Yamux against js-libp2p 3 with {@code @libp2p/tls} ({@code tls-peer.mjs}), both ways, on
+ * the default engine (BoringSSL here) and on the JDK's.
+ */
 class TlsJsInteropIT {
 
     private static final String SCRIPT = "tls-peer.mjs";
@@ -31,17 +35,19 @@ class TlsJsInteropIT {
         JsPeer.ensureInstalled();
     }
 
-    private static Host tlsOnlyHost() throws Exception {
+    private static Host tlsOnlyHost(TlsSecurity.Engine engine) throws Exception {
         Host h = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
-                .security(List.of(TlsSecurity.PROTOCOL_ID)).handshakeTimeout(Duration.ofSeconds(5)).build().start();
+                .security(List.of(TlsSecurity.PROTOCOL_ID)).tlsEngine(engine).handshakeTimeout(Duration.ofSeconds(5))
+                .build().start();
         Ping.attach(h);
         h.setBlockingHandler(JsPeer.ECHO, s -> s.inputStream().transferTo(s.outputStream()));
         return h;
     }
 
-    @Test
-    void javaDialsJsOverTls() throws Exception {
-        try (JsPeer js = JsPeer.listenWith(SCRIPT); Host h = tlsOnlyHost()) {
+    @ParameterizedTest
+    @EnumSource(value = TlsSecurity.Engine.class, names = {"AUTO", "JDK"})
+    void javaDialsJsOverTls(TlsSecurity.Engine engine) throws Exception {
+        try (JsPeer js = JsPeer.listenWith(SCRIPT); Host h = tlsOnlyHost(engine)) {
             Multiaddr target = Multiaddr.parse(js.multiaddr);
             PeerId jsId = PeerId.parse(target.valueOf(MultiaddrProtocol.P2P).orElseThrow());
             Connection c = h.connect(target).get(15, TimeUnit.SECONDS);
@@ -57,9 +63,10 @@ class TlsJsInteropIT {
         }
     }
 
-    @Test
-    void jsDialsJavaOverTls() throws Exception {
-        try (Host h = tlsOnlyHost()) {
+    @ParameterizedTest
+    @EnumSource(value = TlsSecurity.Engine.class, names = {"AUTO", "JDK"})
+    void jsDialsJavaOverTls(TlsSecurity.Engine engine) throws Exception {
+        try (Host h = tlsOnlyHost(engine)) {
             List<String> inbound = new CopyOnWriteArrayList<>();
             h.addConnectionListener(new ConnectionListener() {
                 @Override

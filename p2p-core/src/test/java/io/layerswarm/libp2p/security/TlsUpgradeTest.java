@@ -35,13 +35,35 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The security phase with {@code /tls/1.0.0}: negotiation, handshake, and rejection of bad peers. */
+/**
+ * The security phase with {@code /tls/1.0.0}: negotiation, handshake, and rejection of bad peers, on the
+ * engine {@link TlsSecurity.Engine#AUTO} picks ({@link TlsUpgradeJdkEngineTest} runs the same on the JDK's).
+ */
 class TlsUpgradeTest {
 
     private static final List<String> TLS_ONLY = List.of(TlsSecurity.PROTOCOL_ID);
 
-    private static SecurityUpgrader tlsOnly(Ed25519PrivateKey key) {
-        return new SecurityUpgrader(key).withProtocols(TLS_ONLY);
+    /** The engine under test. */
+    TlsSecurity.Engine engine() {
+        return TlsSecurity.Engine.AUTO;
+    }
+
+    private SecurityUpgrader tlsOnly(Ed25519PrivateKey key) {
+        return new SecurityUpgrader(key).withTls(new TlsSecurity(key, engine())).withProtocols(TLS_ONLY);
+    }
+
+    @Test
+    void autoPicksBoringSslWhereItLoadsAndTheJdkOtherwise() {
+        Ed25519PrivateKey key = Ed25519PrivateKey.generate();
+        TlsSecurity auto = new TlsSecurity(key);
+        assertEquals(TlsSecurity.openSslAvailable() ? TlsSecurity.Engine.OPENSSL : TlsSecurity.Engine.JDK,
+                auto.engine());
+        assertEquals(TlsSecurity.Engine.JDK, new TlsSecurity(key, TlsSecurity.Engine.JDK).engine());
+        // The daemon ships natives for linux x86_64 and aarch64: there AUTO must not fall back silently.
+        String arch = System.getProperty("os.arch");
+        if (System.getProperty("os.name").startsWith("Linux") && (arch.equals("amd64") || arch.equals("aarch64"))) {
+            assertEquals(TlsSecurity.Engine.OPENSSL, auto.engine(), "BoringSSL should load on " + arch);
+        }
     }
 
     @Test
@@ -126,9 +148,9 @@ class TlsUpgradeTest {
         assertBadServerCertificateRejected(TestCertificates.badSignature(Ed25519PrivateKey.generate()));
     }
 
-    private static void assertBadServerCertificateRejected(Libp2pCertificates.CertifiedKey bad) throws Exception {
+    private void assertBadServerCertificateRejected(Libp2pCertificates.CertifiedKey bad) throws Exception {
         Ed25519PrivateKey serverKey = Ed25519PrivateKey.generate();
-        Server server = server(tlsOnly(serverKey).withTls(new TlsSecurity(serverKey, bad)));
+        Server server = server(tlsOnly(serverKey).withTls(new TlsSecurity(serverKey, bad, engine())));
         try {
             Dialled d = dial(server.port(), tlsOnly(Ed25519PrivateKey.generate()), serverKey.peerId(), null);
             assertTrue(d.session().await(10, TimeUnit.SECONDS));
@@ -148,7 +170,7 @@ class TlsUpgradeTest {
         try {
             Ed25519PrivateKey clientKey = Ed25519PrivateKey.generate();
             Dialled d = dial(server.port(), tlsOnly(clientKey).withTls(
-                    new TlsSecurity(clientKey, TestCertificates.withoutExtension())), null, null);
+                    new TlsSecurity(clientKey, TestCertificates.withoutExtension(), engine())), null, null);
             ExecutionException e = assertThrows(ExecutionException.class,
                     () -> server.session().get(10, TimeUnit.SECONDS));
             assertInstanceOf(TlsException.class, e.getCause());

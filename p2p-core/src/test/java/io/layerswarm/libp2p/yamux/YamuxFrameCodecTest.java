@@ -43,12 +43,18 @@ class YamuxFrameCodecTest {
             }
             wire.release();
         }
-        YamuxFrame d = dec.readInbound();
-        assertEquals(YamuxFrame.TYPE_DATA, d.type());
-        assertEquals(3, d.streamId());
-        assertTrue(d.has(YamuxFrame.FLAG_SYN));
-        assertEquals("hello", d.data().toString(StandardCharsets.UTF_8));
-        d.data().release();
+        // Fed byte by byte, the payload arrives as one piece per byte; SYN only on the first.
+        StringBuilder payload = new StringBuilder();
+        for (int i = 0; i < 5; i++) {
+            YamuxFrame d = dec.readInbound();
+            assertEquals(YamuxFrame.TYPE_DATA, d.type());
+            assertEquals(3, d.streamId());
+            assertEquals(i == 0, d.has(YamuxFrame.FLAG_SYN));
+            assertEquals(1, d.length());
+            payload.append(d.data().toString(StandardCharsets.UTF_8));
+            d.data().release();
+        }
+        assertEquals("hello", payload.toString());
         YamuxFrame w = dec.readInbound();
         assertEquals(0xFFFF_FFFFL, w.length());
         assertEquals(YamuxFrame.FLAG_ACK | YamuxFrame.FLAG_FIN, w.flags());
@@ -91,12 +97,42 @@ class YamuxFrameCodecTest {
     }
 
     @Test
-    void truncatedFrameProducesNothing() {
+    void payloadSpanningReadsArrivesAsSlicesWithFinOnTheLastPiece() {
         EmbeddedChannel dec = new EmbeddedChannel(new YamuxFrameDecoder(1024));
-        ByteBuf b = header(0, 0, 0, 1, 100);
-        b.writeBytes(new byte[50]);
-        dec.writeInbound(b);
+        ByteBuf first = header(0, 0, YamuxFrame.FLAG_SYN | YamuxFrame.FLAG_FIN, 7, 100);
+        first.writeBytes(new byte[60]);
+        ByteBuf second = Unpooled.buffer(40 + 12);
+        for (int i = 0; i < 40; i++) {
+            second.writeByte(i);
+        }
+        second.writeBytes(header(0, 2, YamuxFrame.FLAG_SYN, 0, 5));
+        dec.writeInbound(first);
+        YamuxFrame a = dec.readInbound();
+        assertEquals(60, a.length());
+        assertEquals(YamuxFrame.FLAG_SYN, a.flags(), "FIN waits for the last piece");
+        a.data().release();
+        assertNull(dec.readInbound(), "nothing beyond what arrived");
+        dec.writeInbound(second);
+        YamuxFrame b = dec.readInbound();
+        assertEquals(40, b.length());
+        assertEquals(YamuxFrame.FLAG_FIN, b.flags());
+        assertEquals(39, b.data().getByte(b.data().readerIndex() + 39));
+        b.data().release();
+        YamuxFrame ping = dec.readInbound();
+        assertEquals(YamuxFrame.TYPE_PING, ping.type());
+        assertEquals(5, ping.length());
         assertNull(dec.readInbound());
+        dec.finishAndReleaseAll();
+    }
+
+    @Test
+    void emptyDataFrameKeepsItsFlags() {
+        EmbeddedChannel dec = new EmbeddedChannel(new YamuxFrameDecoder(1024));
+        dec.writeInbound(header(0, 0, YamuxFrame.FLAG_FIN, 9, 0));
+        YamuxFrame f = dec.readInbound();
+        assertEquals(YamuxFrame.FLAG_FIN, f.flags());
+        assertEquals(0, f.length());
+        f.data().release();
         dec.finishAndReleaseAll();
     }
 

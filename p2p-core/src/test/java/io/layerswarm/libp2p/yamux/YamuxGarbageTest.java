@@ -129,7 +129,7 @@ class YamuxGarbageTest {
         byte[] payload = new byte[len];
         assertGoAway(exchange(header(0, 1, YamuxFrame.FLAG_SYN, 1, 0), header(0, 0, 0, 1, len), payload),
                 YamuxFrame.GO_AWAY_PROTOCOL_ERROR);
-        // The decoder holds the frame until complete (256 KiB + 1, seen by the sampler), then rejects it.
+        // The frame is charged whole on its first piece, so it is refused before its payload is buffered.
         assertTrue(peakBufferedBytes < 2L << 20, "peak buffered " + peakBufferedBytes);
     }
 
