@@ -168,6 +168,8 @@ public final class TlsSecurity {
         SslHandler h = (initiator ? client : server).newHandler(pipeline.channel().alloc());
         if (engine == Engine.OPENSSL) {
             h.setWrapDataSize(OPENSSL_WRAP_DATA_SIZE);
+        } else {
+            h.setCumulator(HeapCumulator.INSTANCE);
         }
         return h;
     }
