@@ -63,9 +63,9 @@ public final class Libp2pThroughputBench {
     public static void main(String[] args) throws Exception {
         long mib = args.length > 0 ? Long.parseLong(args[0]) : 512;
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        // Optional third argument: which parts to run (comma list of tcp,yamux,noise,tls,tls-jdk,curl,cipher).
+        // Optional third argument: which parts to run (comma list of tcp,yamux,noise,tls,tls-jdk,curl,interleaved,cipher).
         java.util.Set<String> only = java.util.Set.of(
-                (args.length > 2 ? args[2] : "tcp,yamux,noise,tls,tls-jdk,curl,cipher").split(","));
+                (args.length > 2 ? args[2] : "tcp,yamux,noise,tls,tls-jdk,curl,interleaved,cipher").split(","));
         long bytes = mib << 20;
         ByteBuf payload = Unpooled.unreleasableBuffer(Unpooled.directBuffer(CHUNK).writeBytes(random(CHUNK)));
 
@@ -106,6 +106,9 @@ public final class Libp2pThroughputBench {
         if (only.contains("curl")) {
             rows.add(row("curl from docker-registry (HTTP)", registryCurl(bytes, reps), bytes));
         }
+        if (only.contains("interleaved")) {
+            interleaved(bytes, reps, payload);
+        }
         if (only.contains("cipher")) {
             rows.add(row("Noise cipher alone: ChaCha20-Poly1305 seal+open in memory, 1 thread",
                     best(reps, () -> cipherOnly(bytes)), bytes));
@@ -118,6 +121,64 @@ public final class Libp2pThroughputBench {
         for (String[] r : rows) {
             System.out.println("| " + r[0] + " | " + r[1] + " | " + r[2] + " |");
         }
+        // The yardstick: encrypted libp2p against curl over plain HTTP, same run.
+        String[] curl = rows.stream().filter(r -> r[0].startsWith("curl")).findFirst().orElse(null);
+        if (curl != null) {
+            System.out.println();
+            for (String[] r : rows) {
+                if (r[0].startsWith("libp2p")) {
+                    System.out.printf(Locale.ROOT, "ratio %s / curl = %.1f %%%n", r[0],
+                            100.0 * Double.parseDouble(r[2]) / Double.parseDouble(curl[2]));
+                }
+            }
+        }
+    }
+
+    /**
+     * curl and libp2p TLS (BoringSSL) 1 and 64 streams taking turns, {@code 3 * reps} rounds, so drift
+     * in the machine (other tenants, clocks) weighs on both sides of each ratio alike; prints each
+     * round's ratios and their medians.
+     */
+    private static void interleaved(long bytes, int reps, ByteBuf payload) throws Exception {
+        try (RegistryBlob blob = new RegistryBlob(bytes);
+                Host a = host(TlsSecurity.PROTOCOL_ID, TlsSecurity.Engine.OPENSSL);
+                Host b = host(TlsSecurity.PROTOCOL_ID, TlsSecurity.Engine.OPENSSL)) {
+            b.setStreamHandler(SINK, s -> s.channel().pipeline().addLast(new Sink()));
+            Connection c = a.connect(b.listenAddrs().get(0)
+                    .encapsulate(Multiaddr.parse("/p2p/" + b.peerId().toBase58()))).get(10, TimeUnit.SECONDS);
+            Run one = () -> libp2p(c, bytes, 1, payload);
+            Run many = () -> libp2p(c, bytes, 64, payload);
+            long warmUntil = System.nanoTime() + 5_000_000_000L;
+            for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
+                blob.curl();
+                one.seconds();
+                many.seconds();
+            }
+            List<Double> r1 = new ArrayList<>();
+            List<Double> r64 = new ArrayList<>();
+            System.out.println();
+            System.out.println("| round | curl MiB/s | TLS 1 stream MiB/s | TLS 64 streams MiB/s | 1 stream / curl | 64 streams / curl |");
+            System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: |");
+            double mib = bytes / (double) (1 << 20);
+            for (int i = 1; i <= 3 * reps; i++) {
+                double curl = mib / blob.curl();
+                double t1 = mib / one.seconds();
+                double t64 = mib / many.seconds();
+                r1.add(t1 / curl);
+                r64.add(t64 / curl);
+                System.out.printf(Locale.ROOT, "| %d | %.0f | %.0f | %.0f | %.1f %% | %.1f %% |%n", i, curl, t1, t64,
+                        100 * t1 / curl, 100 * t64 / curl);
+            }
+            System.out.printf(Locale.ROOT, "median ratio, interleaved, %d rounds: 1 stream %.1f %%, 64 streams %.1f %%%n",
+                    r1.size(), 100 * median(r1), 100 * median(r64));
+        }
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> sorted = new ArrayList<>(xs);
+        java.util.Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     interface Run {
@@ -363,16 +424,39 @@ public final class Libp2pThroughputBench {
     // ---- docker-registry + curl ----------------------------------------------------------------
 
     private static double registryCurl(long bytes, int reps) throws Exception {
-        Path dir = Files.createTempDirectory("bench-registry");
-        int port;
-        try (ServerSocket ss = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = ss.getLocalPort();
+        try (RegistryBlob blob = new RegistryBlob(bytes)) {
+            System.out.println("curl " + blob.url);
+            return best(reps, blob::curl);
         }
-        Files.writeString(dir.resolve("cfg.yml"), "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-                + "    rootdirectory: " + dir.resolve("data") + "\nhttp:\n  addr: 127.0.0.1:" + port + "\n");
-        Process registry = new ProcessBuilder("/usr/bin/docker-registry", "serve", dir.resolve("cfg.yml").toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
-        try {
+    }
+
+    /** A docker-registry on a random loopback port holding one random blob of the given size. */
+    static final class RegistryBlob implements AutoCloseable {
+        private final Path dir;
+        private final Process registry;
+        private final long bytes;
+        final String url;
+
+        RegistryBlob(long bytes) throws Exception {
+            this.bytes = bytes;
+            dir = Files.createTempDirectory("bench-registry");
+            int port;
+            try (ServerSocket ss = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                port = ss.getLocalPort();
+            }
+            Files.writeString(dir.resolve("cfg.yml"), "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+                    + "    rootdirectory: " + dir.resolve("data") + "\nhttp:\n  addr: 127.0.0.1:" + port + "\n");
+            registry = new ProcessBuilder("/usr/bin/docker-registry", "serve", dir.resolve("cfg.yml").toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("registry.log").toFile()).start();
+            try {
+                url = push(port);
+            } catch (Exception e) {
+                close();
+                throw e;
+            }
+        }
+
+        private String push(int port) throws Exception {
             String base = "http://127.0.0.1:" + port;
             HttpClient http = HttpClient.newHttpClient();
             for (int i = 0; i < 100; i++) {
@@ -409,23 +493,26 @@ public final class Libp2pThroughputBench {
                 throw new IOException("blob push failed: HTTP " + done.statusCode());
             }
             Files.delete(blob);
-            String url = base + "/v2/bench/blobs/" + digest;
-            Run curl = () -> {
-                Process p = new ProcessBuilder("curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
-                        url).start();
-                String out = new String(p.getInputStream().readAllBytes()).trim();
-                if (p.waitFor() != 0) {
-                    throw new IOException("curl failed");
-                }
-                String[] parts = out.split(" ");
-                if (Long.parseLong(parts[0]) != bytes) {
-                    throw new IOException("curl downloaded " + parts[0] + " bytes");
-                }
-                return Double.parseDouble(parts[1]);
-            };
-            System.out.println("curl " + url);
-            return best(reps, curl);
-        } finally {
+            return base + "/v2/bench/blobs/" + digest;
+        }
+
+        /** One {@code curl -o /dev/null} of the blob; seconds as curl reports them. */
+        double curl() throws Exception {
+            Process p = new ProcessBuilder("curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{time_total}",
+                    url).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            if (p.waitFor() != 0) {
+                throw new IOException("curl failed");
+            }
+            String[] parts = out.split(" ");
+            if (Long.parseLong(parts[0]) != bytes) {
+                throw new IOException("curl downloaded " + parts[0] + " bytes");
+            }
+            return Double.parseDouble(parts[1]);
+        }
+
+        @Override
+        public void close() throws Exception {
             registry.destroy();
             registry.waitFor(5, TimeUnit.SECONDS);
             try (var walk = Files.walk(dir)) {
