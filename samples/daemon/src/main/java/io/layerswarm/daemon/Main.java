@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 DeltaCommand.class,
                 io.layerswarm.daemon.demo.DemoCommand.class,
                 io.layerswarm.daemon.bench.FanOutBenchCommand.class,
+                io.layerswarm.daemon.bench.LinkBenchCommand.class,
         })
 public final class Main implements Runnable {
 
