@@ -62,7 +62,8 @@ class TlsUpgradeTest {
         // The daemon ships natives for linux x86_64 and aarch64: there AUTO must not fall back silently.
         String arch = System.getProperty("os.arch");
         if (System.getProperty("os.name").startsWith("Linux") && (arch.equals("amd64") || arch.equals("aarch64"))) {
-            assertEquals(TlsSecurity.Engine.OPENSSL, auto.engine(), "BoringSSL should load on " + arch);
+            assertEquals(TlsSecurity.Engine.OPENSSL, auto.engine(), "BoringSSL should load on " + arch + ": "
+                    + io.netty.handler.ssl.OpenSsl.unavailabilityCause());
         }
     }
 
