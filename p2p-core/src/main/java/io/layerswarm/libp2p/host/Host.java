@@ -383,6 +383,11 @@ public final class Host implements AutoCloseable {
 
     private void muxer(Channel ch, boolean initiator, SecureSession secured, CompletableFuture<Connection> result) {
         YamuxSession session = new YamuxSession(initiator, config.yamux, inboundStreamInitializer);
+        // Known to the channel before Yamux is installed: the peer's first streams can arrive in the same
+        // read as the muxer confirmation, before the negotiation future's listeners run.
+        Connection c = new Connection(this, ch, session, secured.remotePeerId(), secured.remoteIdentityKey(),
+                initiator, secured.protocol());
+        ch.attr(CONNECTION).set(c);
         List<String> muxers = List.of(YamuxSession.PROTOCOL_ID);
         Future<String> mux = initiator
                 ? MultistreamSelect.initiate(ch.pipeline(), muxers,
@@ -394,9 +399,6 @@ public final class Host implements AutoCloseable {
                 fail(ch, result, f.cause());
                 return;
             }
-            Connection c = new Connection(this, ch, session, secured.remotePeerId(), secured.remoteIdentityKey(),
-                    initiator, secured.protocol());
-            ch.attr(CONNECTION).set(c);
             Optional<Connection> kept = connections.add(c);
             if (kept.isEmpty()) {
                 fail(ch, result, new IOException("connection limit reached"));
@@ -476,7 +478,7 @@ public final class Host implements AutoCloseable {
             YamuxStreamChannel s = (YamuxStreamChannel) ch;
             Connection c = s.parent().attr(CONNECTION).get();
             if (c == null) {
-                // A stream opened by the peer before our side finished the upgrade bookkeeping.
+                // Not a connection this host upgraded (cannot happen through Host's own pipelines).
                 s.reset();
                 return;
             }
