@@ -1,6 +1,7 @@
 package io.layerswarm.registry;
 
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -50,7 +51,7 @@ public final class DigestVerifyingInputStream extends BulkReadFilterInputStream 
         md.update(b, off, n);
         count += n;
         if (expectedSize >= 0 && count > expectedSize) {
-            throw new DigestMismatchException(what, expected, "more than the expected " + expectedSize + " bytes");
+            throw DigestMismatchException.of(what, expected, null, "more than the expected " + expectedSize + " bytes");
         }
         return n;
     }
@@ -100,11 +101,11 @@ public final class DigestVerifyingInputStream extends BulkReadFilterInputStream 
             return;
         }
         if (expectedSize >= 0 && count != expectedSize) {
-            throw new DigestMismatchException(what, expected, count + " bytes instead of " + expectedSize);
+            throw DigestMismatchException.of(what, expected, null, count + " bytes instead of " + expectedSize);
         }
         Digest actual = Digest.fromHash(expected.algorithm(), md.digest());
         if (!actual.equals(expected)) {
-            throw new DigestMismatchException(what, expected, actual.toString());
+            throw DigestMismatchException.of(what, expected, actual, actual.toString());
         }
         verified = true;
     }

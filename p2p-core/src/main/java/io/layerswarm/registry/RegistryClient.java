@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerswarm.oci.Descriptor;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import io.layerswarm.oci.ImageIndex;
 import io.layerswarm.oci.ImageManifest;
 import io.layerswarm.oci.ImageReference;
@@ -49,8 +50,9 @@ import org.slf4j.LoggerFactory;
  * catalog, with Basic and Bearer-token authentication, bounded concurrency and retries.
  *
  * <p>Everything fetched by digest is verified: manifests before they are returned, blobs by a
- * stream that throws {@link DigestMismatchException} at end of stream. Failures are
- * {@link RegistryException}s carrying the HTTP status and OCI error codes.
+ * stream that throws {@link DigestMismatchException} at end of stream. Content that does not match
+ * fails with that exception; other failures are {@link RegistryException}s carrying the HTTP status
+ * and OCI error codes.
  *
  * <pre>{@code
  * RegistryClient reg = RegistryClient.builder(URI.create("http://127.0.0.1:5000"))
@@ -133,6 +135,8 @@ public final class RegistryClient {
      * {@code Docker-Content-Digest}, and parsed strictly.
      *
      * @throws RegistryException if absent (status 404, code MANIFEST_UNKNOWN) or unusable
+     * @throws DigestMismatchException if the content does not match the requested digest or the
+     *         registry's {@code Docker-Content-Digest}
      */
     public ManifestResponse getManifest(String repository, String reference) throws IOException {
         checkRepository(repository);
@@ -227,7 +231,9 @@ public final class RegistryClient {
      * Uploads a manifest or index under a tag or under its digest.
      *
      * @return the digest of {@code bytes}
-     * @throws RegistryException if the registry rejects it (e.g. MANIFEST_BLOB_UNKNOWN) or reports another digest
+     * @throws RegistryException if the registry rejects it (e.g. MANIFEST_BLOB_UNKNOWN)
+     * @throws DigestMismatchException if {@code bytes} do not match a digest {@code reference}, or the registry
+     *         reports another digest
      */
     public Digest putManifest(String repository, String reference, byte[] bytes, String mediaType) throws IOException {
         checkRepository(repository);
@@ -237,7 +243,7 @@ public final class RegistryClient {
         }
         Digest digest = byDigest == null ? Digest.sha256(bytes) : Digest.of(byDigest.algorithm(), bytes);
         if (byDigest != null && !digest.equals(byDigest)) {
-            throw new DigestMismatchException("manifest to push as " + reference, byDigest, digest.toString());
+            throw DigestMismatchException.of("manifest to push as " + reference, byDigest, digest, digest.toString());
         }
         try (Reply r = transport.send(new RegistryTransport.Call("PUT", uri("/v2/" + repository + "/manifests/" + reference),
                 Map.of("Content-Type", mediaType), HttpRequest.BodyPublishers.ofByteArray(bytes), pushScope(repository), true))) {
@@ -246,7 +252,7 @@ public final class RegistryClient {
             }
             String dcd = r.header("Docker-Content-Digest").orElse(null);
             if (dcd != null && !dcd.equals(digest.toString())) {
-                throw new DigestMismatchException("pushed manifest " + repository + ":" + reference, digest, dcd);
+                throw DigestMismatchException.of("pushed manifest " + repository + ":" + reference, digest, null, dcd);
             }
         }
         log.info("registry.push.manifest repo={} ref={} digest={} mediaType={} bytes={}", repository, reference, digest,
@@ -399,7 +405,7 @@ public final class RegistryClient {
                     int n;
                     while ((n = in.read(buf)) > 0) {
                         if (expectedSize >= 0 && have + n > expectedSize) {
-                            throw new DigestMismatchException(what, digest, "more than the expected " + expectedSize + " bytes");
+                            throw DigestMismatchException.of(what, digest, null, "more than the expected " + expectedSize + " bytes");
                         }
                         out.write(buf, 0, n);
                         md.update(buf, 0, n);
@@ -414,6 +420,7 @@ public final class RegistryClient {
                 }
                 throw new IOException("connection ended after " + have + " of " + expectedSize + " bytes");
             } catch (DigestMismatchException e) {
+                // Not resumed like a broken connection below: a retry would fetch the same wrong bytes.
                 Files.deleteIfExists(target);
                 throw e;
             } catch (RegistryException e) {
@@ -439,7 +446,7 @@ public final class RegistryClient {
         Digest actual = Digest.fromHash(digest.algorithm(), md.digest());
         if (!actual.equals(digest)) {
             Files.deleteIfExists(target);
-            throw new DigestMismatchException(what, digest, actual + " over " + have + " bytes");
+            throw DigestMismatchException.of(what, digest, actual, actual + " over " + have + " bytes");
         }
         return have;
     }
@@ -780,12 +787,12 @@ public final class RegistryClient {
     // ------------------------------------------------------------------ helpers
 
     private Digest verifyManifestDigest(String what, byte[] bytes, Digest byDigest, String dockerContentDigest)
-            throws RegistryException {
+            throws IOException {
         Digest computed;
         if (byDigest != null) {
             computed = Digest.of(byDigest.algorithm(), bytes);
             if (!computed.equals(byDigest)) {
-                throw new DigestMismatchException(what, byDigest, computed.toString());
+                throw DigestMismatchException.of(what, byDigest, computed, computed.toString());
             }
         } else {
             computed = Digest.sha256(bytes);
@@ -799,7 +806,7 @@ public final class RegistryClient {
             }
             Digest check = announced.algorithm() == computed.algorithm() ? computed : Digest.of(announced.algorithm(), bytes);
             if (!check.equals(announced)) {
-                throw new DigestMismatchException(what + " (Docker-Content-Digest)", announced, check.toString());
+                throw DigestMismatchException.of(what + " (Docker-Content-Digest)", announced, check, check.toString());
             }
         }
         return computed;

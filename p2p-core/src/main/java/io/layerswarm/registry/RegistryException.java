@@ -9,8 +9,9 @@ import java.util.List;
 
 /**
  * A registry answered with an error status, or broke the protocol. Carries the HTTP status (0 when
- * the failure was not an HTTP status, e.g. a digest mismatch) and the OCI error codes parsed from
- * the error body.
+ * the failure was not an HTTP status, e.g. a malformed header) and the OCI error codes parsed from
+ * the error body. Content that does not match its digest fails with
+ * {@link io.layerswarm.oci.DigestMismatchException} instead.
  */
 public class RegistryException extends IOException {
     private final int status;

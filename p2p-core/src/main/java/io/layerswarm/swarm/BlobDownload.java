@@ -1,5 +1,6 @@
 package io.layerswarm.swarm;
 
+import io.layerswarm.oci.DigestMismatchException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -511,7 +512,7 @@ public final class BlobDownload {
             } else {
                 Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
                 sink.abort();
-                completion.completeExceptionally(cause instanceof PieceSink.MismatchException
+                completion.completeExceptionally(cause instanceof DigestMismatchException
                         ? new BadPieceHashesException("every piece matched its hash but blob " + blob
                                 + " did not: the piece hashes were wrong", cause)
                         : cause);

@@ -1,5 +1,6 @@
 package io.layerswarm.swarm;
 
+import io.layerswarm.oci.DigestMismatchException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -12,20 +13,10 @@ public interface PieceSink {
     /**
      * Makes the blob visible, after checking the whole blob against its digest.
      *
-     * @throws MismatchException if the assembled blob does not match its digest (the piece hashes lied)
+     * @throws DigestMismatchException if the assembled blob does not match its digest (the piece hashes lied)
      * @throws IOException if it could not be checked or stored
      */
     void commit() throws IOException;
-
-    /** The assembled bytes do not hash to the blob's digest; nothing was committed. */
-    final class MismatchException extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        /** @param message what was expected and found */
-        public MismatchException(String message, Throwable cause) {
-            super(message, cause);
-        }
-    }
 
     /** Discards what was written. */
     void abort();

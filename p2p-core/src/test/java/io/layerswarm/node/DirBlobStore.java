@@ -1,6 +1,7 @@
 package io.layerswarm.node;
 
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -100,7 +101,7 @@ final class DirBlobStore implements BlobStore {
                 }
                 if (ch.size() != size || !digest.matches(md.digest())) {
                     abort();
-                    throw new MismatchException("assembled blob does not match " + digest, null);
+                    throw new DigestMismatchException(digest, null, "assembled blob does not match " + digest);
                 }
                 ch.close();
                 Files.move(tmp, path(digest), StandardCopyOption.ATOMIC_MOVE);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.time.Duration;

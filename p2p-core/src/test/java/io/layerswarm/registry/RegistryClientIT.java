@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.oci.Descriptor;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import io.layerswarm.oci.ImageIndex;
 import io.layerswarm.oci.MediaTypes;
 import io.layerswarm.oci.Platform;

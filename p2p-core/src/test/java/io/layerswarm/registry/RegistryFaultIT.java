@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import io.layerswarm.oci.MediaTypes;
 import io.layerswarm.testing.AccessLogEntry;
 import io.layerswarm.testing.FaultProxy;

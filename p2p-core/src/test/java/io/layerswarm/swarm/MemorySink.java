@@ -1,6 +1,7 @@
 package io.layerswarm.swarm;
 
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,7 +28,7 @@ public final class MemorySink implements PieceSink {
     @Override
     public void commit() throws IOException {
         if (!digest.matches(digest.newMessageDigest().digest(data))) {
-            throw new MismatchException("assembled blob does not match " + digest, null);
+            throw new DigestMismatchException(digest, null, "assembled blob does not match " + digest);
         }
         committed = true;
     }

@@ -124,7 +124,7 @@ public final class OciLayoutReader {
     }
 
     /**
-     * Opens a blob. The stream throws {@link io.layerswarm.registry.DigestMismatchException} at its
+     * Opens a blob. The stream throws {@link io.layerswarm.oci.DigestMismatchException} at its
      * end (or as soon as it exceeds {@code expectedSize}) if the content does not match, so read it
      * to the end before trusting it.
      *

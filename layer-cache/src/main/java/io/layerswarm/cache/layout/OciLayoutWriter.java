@@ -3,9 +3,9 @@ package io.layerswarm.cache.layout;
 import static io.layerswarm.cache.layout.OciLayoutReader.REF_NAME;
 
 import io.layerswarm.cache.store.ContentStore;
-import io.layerswarm.cache.store.DigestMismatchException;
 import io.layerswarm.oci.Descriptor;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import io.layerswarm.oci.ImageIndex;
 import io.layerswarm.oci.ImageManifest;
 import io.layerswarm.oci.MediaTypes;
@@ -208,7 +208,7 @@ public final class OciLayoutWriter {
         try (InputStream in = new DigestVerifyingInputStream(Files.newInputStream(file), digest, -1, "layout blob")) {
             in.transferTo(OutputStream.nullOutputStream());
             return true;
-        } catch (io.layerswarm.registry.DigestMismatchException e) {
+        } catch (DigestMismatchException e) {
             return false;
         }
     }

@@ -1,6 +1,7 @@
 package io.layerswarm.cache.store;
 
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;

@@ -55,11 +55,7 @@ public final class SwarmBlobStore implements BlobStore {
 
             @Override
             public void commit() throws IOException {
-                try {
-                    partial.commit();
-                } catch (DigestMismatchException e) {
-                    throw new MismatchException(e.getMessage(), e);
-                }
+                partial.commit();
             }
 
             @Override

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.cache.store.ContentStore;
-import io.layerswarm.cache.store.DigestMismatchException;
 import io.layerswarm.cache.tools.TarBuilder;
 import io.layerswarm.cache.tools.TestImage;
 import io.layerswarm.oci.Descriptor;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -138,11 +138,11 @@ class OciLayoutTest {
         w.tag(image.manifest(), "v1");
         w.commit();
         OciLayoutReader r = OciLayoutReader.open(dir);
-        IOException e = assertThrows(io.layerswarm.registry.DigestMismatchException.class,
+        IOException e = assertThrows(DigestMismatchException.class,
                 () -> r.readBlob(image.manifest().config()));
         assertTrue(e.getMessage().contains("does not match digest"), e.getMessage());
         Files.write(p, Arrays.copyOf(cfg, cfg.length + 1));
-        e = assertThrows(io.layerswarm.registry.DigestMismatchException.class, () -> r.readBlob(image.manifest().config()));
+        e = assertThrows(DigestMismatchException.class, () -> r.readBlob(image.manifest().config()));
         assertTrue(e.getMessage().contains("more than the expected"), e.getMessage());
         // A writer repairs a corrupt blob when the store has the good one.
         w.addBlob(store, image.manifest().config().digest());

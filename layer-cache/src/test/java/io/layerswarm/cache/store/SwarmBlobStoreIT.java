@@ -12,8 +12,8 @@ import io.layerswarm.node.BlobStore;
 import io.layerswarm.node.LayerSwarm;
 import io.layerswarm.node.SwarmConfig;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import io.layerswarm.swarm.DownloadResult;
-import io.layerswarm.swarm.PieceSink;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,7 +48,7 @@ class SwarmBlobStoreIT {
             byte[] rest = java.util.Arrays.copyOfRange(blob, 12288, blob.length);
             rest[0] ^= 1;
             w.write(12288, ByteBuffer.wrap(rest));
-            assertThrows(PieceSink.MismatchException.class, w::commit);
+            assertThrows(DigestMismatchException.class, w::commit);
             assertFalse(store.size(d).isPresent());
 
             cs.ingest(d, new ByteArrayInputStream(blob));

@@ -1,6 +1,10 @@
 package io.layerswarm.libp2p.noise;
 
-/** A Noise handshake or transport failure (bad MAC, bad signature, protocol violation, peer mismatch). */
+/**
+ * A Noise handshake or transport failure (bad MAC, bad signature, protocol violation). A remote that
+ * authenticates as another peer than the one dialled fails with
+ * {@link io.layerswarm.libp2p.security.PeerIdMismatchException} instead.
+ */
 public class NoiseException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;

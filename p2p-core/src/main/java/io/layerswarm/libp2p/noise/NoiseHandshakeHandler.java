@@ -2,6 +2,7 @@ package io.layerswarm.libp2p.noise;
 
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.crypto.PrivateKey;
+import io.layerswarm.libp2p.security.PeerIdMismatchException;
 import io.layerswarm.libp2p.upgrade.UpgradeStepHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -105,7 +106,7 @@ final class NoiseHandshakeHandler extends UpgradeStepHandler {
     private HandshakePayloads.Verified authenticate(byte[] payload) {
         HandshakePayloads.Verified v = HandshakePayloads.verify(payload, hs.remoteStaticKey());
         if (expectedRemote != null && !expectedRemote.equals(v.peerId())) {
-            throw new PeerIdMismatchException(expectedRemote, v.peerId());
+            throw new PeerIdMismatchException("Noise", expectedRemote, v.peerId());
         }
         return v;
     }

@@ -71,7 +71,8 @@ public final class NoiseSecurity {
      * Installs frame codec and handshake at the end of {@code pipeline}.
      *
      * @param initiator whether this side dialled
-     * @param expectedRemote the dialled peer (mismatch fails with {@link PeerIdMismatchException}), or null
+     * @param expectedRemote the dialled peer (mismatch fails with
+     *        {@link io.layerswarm.libp2p.security.PeerIdMismatchException}), or null
      * @param onSecured run on the event loop once secured, before any later byte is passed on (may be null)
      * @return the session, or a failure (the channel is then closed)
      */

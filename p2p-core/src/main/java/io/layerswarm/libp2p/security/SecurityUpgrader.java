@@ -35,9 +35,9 @@ import java.util.function.Function;
  * pipeline ends with the security transport's handlers, carrying plaintext {@code ByteBuf}s, ready
  * for muxer negotiation ({@code multistream-select(/yamux/1.0.0)}), which the host adds with
  * {@code addLast}. On failure or timeout the channel is closed and the future fails with a
- * {@link MultistreamException}, {@link NoiseException} (including
- * {@link io.layerswarm.libp2p.noise.PeerIdMismatchException}), {@link TlsException} (including
- * {@link io.layerswarm.libp2p.tls.TlsPeerIdMismatchException}) or {@link SecurityTimeoutException}.
+ * {@link MultistreamException}, {@link NoiseException}, {@link TlsException},
+ * {@link PeerIdMismatchException} (either protocol authenticated someone other than the dialled
+ * peer) or {@link SecurityTimeoutException}.
  */
 public final class SecurityUpgrader {
 

@@ -2,6 +2,7 @@ package io.layerswarm.libp2p.tls;
 
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.crypto.PublicKey;
+import io.layerswarm.libp2p.security.PeerIdMismatchException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
@@ -43,7 +44,8 @@ final class TlsHandshakeHandler extends ChannelInboundHandlerAdapter {
         TlsSession session;
         try {
             session = session(ctx.pipeline().get(SslHandler.class).engine().getSession());
-        } catch (TlsException e) {
+        } catch (TlsException | PeerIdMismatchException e) {
+            // Failed as is: escaping to exceptionCaught would wrap it and hide its type.
             fail(ctx, e);
             return;
         }
@@ -81,7 +83,7 @@ final class TlsHandshakeHandler extends ChannelInboundHandlerAdapter {
         }
         PeerId remote = PeerId.fromPublicKey(key);
         if (expectedRemote != null && !expectedRemote.equals(remote)) {
-            throw new TlsPeerIdMismatchException(expectedRemote, remote);
+            throw new PeerIdMismatchException("TLS", expectedRemote, remote);
         }
         return new TlsSession(remote, key, ssl.getCipherSuite());
     }

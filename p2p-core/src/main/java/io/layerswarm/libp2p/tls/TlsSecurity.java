@@ -139,7 +139,8 @@ public final class TlsSecurity {
      * Installs the TLS handler and handshake watcher at the end of {@code pipeline}.
      *
      * @param initiator whether this side dialled (TLS client)
-     * @param expectedRemote the dialled peer (mismatch fails with {@link TlsPeerIdMismatchException}), or null
+     * @param expectedRemote the dialled peer (mismatch fails with
+     *        {@link io.layerswarm.libp2p.security.PeerIdMismatchException}), or null
      * @param onSecured run on the event loop once secured, before any later byte is passed on (may be null)
      */
     public Future<TlsSession> install(ChannelPipeline pipeline, boolean initiator, PeerId expectedRemote,

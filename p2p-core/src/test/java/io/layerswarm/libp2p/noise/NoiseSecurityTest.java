@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
+import io.layerswarm.libp2p.security.PeerIdMismatchException;
 import io.layerswarm.libp2p.testing.EmbeddedPair;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -107,6 +108,7 @@ class NoiseSecurityTest {
         assertEquals(someoneElse.peerId(), e.expected());
         assertEquals(bob.peerId(), e.actual());
         assertTrue(e.getMessage().contains(someoneElse.peerId().toString()));
+        assertTrue(e.getMessage().startsWith("Noise: "), e.getMessage());
         assertFalse(s.pair.initiator.isOpen());
         assertFalse(s.resp.isSuccess(), "the responder never completes without message 3");
     }

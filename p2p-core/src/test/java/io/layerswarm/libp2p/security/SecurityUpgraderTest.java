@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.multistream.MultistreamNegotiator.Role;
-import io.layerswarm.libp2p.noise.PeerIdMismatchException;
 import io.layerswarm.libp2p.pnet.SwarmKey;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;

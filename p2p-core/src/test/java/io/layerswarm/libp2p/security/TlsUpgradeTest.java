@@ -19,7 +19,6 @@ import io.layerswarm.libp2p.security.SecurityUpgraderTest.Server;
 import io.layerswarm.libp2p.tls.Libp2pCertificates;
 import io.layerswarm.libp2p.tls.TestCertificates;
 import io.layerswarm.libp2p.tls.TlsException;
-import io.layerswarm.libp2p.tls.TlsPeerIdMismatchException;
 import io.layerswarm.libp2p.tls.TlsSecurity;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -131,7 +130,8 @@ class TlsUpgradeTest {
             Dialled d = dial(server.port(), tlsOnly(Ed25519PrivateKey.generate()), other, null);
             Future<SecureSession> f = d.session();
             assertTrue(f.await(10, TimeUnit.SECONDS));
-            TlsPeerIdMismatchException e = assertInstanceOf(TlsPeerIdMismatchException.class, f.cause());
+            PeerIdMismatchException e = assertInstanceOf(PeerIdMismatchException.class, f.cause());
+            assertTrue(e.getMessage().startsWith("TLS: "), e.getMessage());
             assertEquals(other, e.expected());
             assertTrue(d.channel().closeFuture().await(5, TimeUnit.SECONDS));
         } finally {

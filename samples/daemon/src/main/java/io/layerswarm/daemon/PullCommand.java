@@ -220,8 +220,7 @@ public final class PullCommand implements Callable<Integer> {
                 return;
             } catch (IOException e) {
                 // Wrong content or a 4xx (missing, forbidden) will not change on retry.
-                boolean permanent = e instanceof io.layerswarm.registry.DigestMismatchException
-                        || e instanceof io.layerswarm.cache.store.DigestMismatchException
+                boolean permanent = e instanceof io.layerswarm.oci.DigestMismatchException
                         || e instanceof io.layerswarm.registry.RegistryException re && re.status() >= 400 && re.status() < 500;
                 if (permanent || attempt >= FETCH_ATTEMPTS) {
                     throw e;
