@@ -3,7 +3,7 @@ package io.layerswarm.libp2p.noise;
 /**
  * A Noise handshake or transport failure (bad MAC, bad signature, protocol violation). A remote that
  * authenticates as another peer than the one dialled fails with
- * {@link io.layerswarm.libp2p.security.PeerIdMismatchException} instead.
+ * {@link io.layerswarm.libp2p.crypto.PeerIdMismatchException} instead.
  */
 public class NoiseException extends RuntimeException {
 

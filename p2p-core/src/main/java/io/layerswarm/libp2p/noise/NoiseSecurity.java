@@ -72,7 +72,7 @@ public final class NoiseSecurity {
      *
      * @param initiator whether this side dialled
      * @param expectedRemote the dialled peer (mismatch fails with
-     *        {@link io.layerswarm.libp2p.security.PeerIdMismatchException}), or null
+     *        {@link io.layerswarm.libp2p.crypto.PeerIdMismatchException}), or null
      * @param onSecured run on the event loop once secured, before any later byte is passed on (may be null)
      * @return the session, or a failure (the channel is then closed)
      */

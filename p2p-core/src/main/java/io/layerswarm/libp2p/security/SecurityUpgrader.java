@@ -36,7 +36,7 @@ import java.util.function.Function;
  * for muxer negotiation ({@code multistream-select(/yamux/1.0.0)}), which the host adds with
  * {@code addLast}. On failure or timeout the channel is closed and the future fails with a
  * {@link MultistreamException}, {@link NoiseException}, {@link TlsException},
- * {@link PeerIdMismatchException} (either protocol authenticated someone other than the dialled
+ * {@link io.layerswarm.libp2p.crypto.PeerIdMismatchException} (either protocol authenticated someone other than the dialled
  * peer) or {@link SecurityTimeoutException}.
  */
 public final class SecurityUpgrader {

@@ -140,7 +140,7 @@ public final class TlsSecurity {
      *
      * @param initiator whether this side dialled (TLS client)
      * @param expectedRemote the dialled peer (mismatch fails with
-     *        {@link io.layerswarm.libp2p.security.PeerIdMismatchException}), or null
+     *        {@link io.layerswarm.libp2p.crypto.PeerIdMismatchException}), or null
      * @param onSecured run on the event loop once secured, before any later byte is passed on (may be null)
      */
     public Future<TlsSession> install(ChannelPipeline pipeline, boolean initiator, PeerId expectedRemote,

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
-import io.layerswarm.libp2p.security.PeerIdMismatchException;
+import io.layerswarm.libp2p.crypto.PeerIdMismatchException;
 import io.layerswarm.libp2p.testing.EmbeddedPair;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
+import io.layerswarm.libp2p.crypto.PeerIdMismatchException;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.multistream.MultistreamNegotiator.Role;
 import io.layerswarm.libp2p.pnet.SwarmKey;

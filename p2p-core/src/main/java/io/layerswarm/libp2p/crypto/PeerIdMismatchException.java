@@ -1,6 +1,6 @@
-package io.layerswarm.libp2p.security;
+package io.layerswarm.libp2p.crypto;
 
-import io.layerswarm.libp2p.crypto.PeerId;
+
 
 /**
  * The remote authenticated as a different peer than the one dialled, in whichever security
