@@ -81,6 +81,7 @@ public final class Host implements AutoCloseable {
     private final ConnectionManager connections;
     private final PeerStore peerStore = new PeerStore();
     private final Map<String, Object> handlers = new ConcurrentHashMap<>();
+    private final List<Runnable> protocolObservers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<Multiaddr, AtomicInteger> observed = new ConcurrentHashMap<>();
     private final List<Channel> servers = new CopyOnWriteArrayList<>();
@@ -239,17 +240,41 @@ public final class Host implements AutoCloseable {
 
     /** Serves {@code protocol} on inbound streams with a pipeline-style handler. */
     public void setStreamHandler(String protocol, StreamHandler handler) {
-        handlers.put(protocol, Objects.requireNonNull(handler));
+        if (handlers.put(protocol, Objects.requireNonNull(handler)) == null) {
+            protocolsChanged();
+        }
     }
 
     /** Serves {@code protocol} on inbound streams with blocking I/O on a worker thread. */
     public void setBlockingHandler(String protocol, BlockingStreamHandler handler) {
-        handlers.put(protocol, Objects.requireNonNull(handler));
+        if (handlers.put(protocol, Objects.requireNonNull(handler)) == null) {
+            protocolsChanged();
+        }
     }
 
     /** Stops serving {@code protocol}. */
     public void removeHandler(String protocol) {
-        handlers.remove(protocol);
+        if (handlers.remove(protocol) != null) {
+            protocolsChanged();
+        }
+    }
+
+    /**
+     * Runs {@code observer} whenever a protocol starts or stops being served (on the caller's thread,
+     * so it should only schedule work; identify uses it to push the new list to connected peers).
+     */
+    public void onProtocolsChanged(Runnable observer) {
+        protocolObservers.add(Objects.requireNonNull(observer));
+    }
+
+    private void protocolsChanged() {
+        for (Runnable r : protocolObservers) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.warn("event=protocol_observer_failed reason=\"{}\"", e.toString());
+            }
+        }
     }
 
     /** Protocols served, sorted. */

@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * The libp2p identify protocol ({@value #PROTOCOL}) and its push variant ({@value #PUSH_PROTOCOL}):
  * answers who this host is, and asks every newly connected peer the same, recording the answer
  * (addresses, protocols, agent) in the host's peer store and the observed address of connections we
- * dialled in {@link Host#recordObservedAddr}.
+ * dialled in {@link Host#recordObservedAddr}. When this host starts or stops serving a protocol, the new
+ * list is pushed to connected peers that speak identify push.
  */
 public final class Identify {
     /** Identify protocol id. */
@@ -31,7 +34,11 @@ public final class Identify {
 
     private static final Logger LOG = LoggerFactory.getLogger(Identify.class);
 
+    /** How long a burst of protocol changes is collected before one push goes out. */
+    static final long PUSH_DEBOUNCE_MS = 100;
+
     private final Host host;
+    private final AtomicBoolean pushScheduled = new AtomicBoolean();
     /** One identify exchange per connection: js-libp2p resets a second concurrent identify stream. */
     private final Map<Connection, CompletableFuture<IdentifyInfo>> results = new ConcurrentHashMap<>();
 
@@ -67,7 +74,33 @@ public final class Identify {
                 id.results.remove(c);
             }
         });
+        host.onProtocolsChanged(id::schedulePush);
         return id;
+    }
+
+    /**
+     * Pushes our identify message to every connected peer that speaks identify push, once per burst of
+     * changes: handlers are often registered several in a row, and one push after the burst says it all.
+     */
+    private void schedulePush() {
+        List<Connection> connections = host.connections();
+        if (connections.isEmpty() || !pushScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        connections.get(0).channel().eventLoop().schedule(() -> {
+            pushScheduled.set(false);
+            for (Connection c : host.connections()) {
+                boolean speaksPush = host.peerStore().get(c.remotePeer())
+                        .map(r -> r.protocols().contains(PUSH_PROTOCOL)).orElse(false);
+                if (speaksPush) {
+                    push(c).whenComplete((v, e) -> {
+                        if (e != null) {
+                            LOG.debug("event=identify_push_failed peer={} reason=\"{}\"", c.remotePeer(), e.toString());
+                        }
+                    });
+                }
+            }
+        }, PUSH_DEBOUNCE_MS, TimeUnit.MILLISECONDS);
     }
 
     /** Our identify message as seen by the peer of {@code c}. */

@@ -54,6 +54,36 @@ class IdentifyTest {
     }
 
     @Test
+    void protocolChangesArePushedToConnectedPeers() throws Exception {
+        try (Host a = host(); Host b = host()) {
+            Multiaddr bAddr = b.listenAddrs().get(0).encapsulate(Multiaddr.parse("/p2p/" + b.peerId().toBase58()));
+            a.connect(bAddr).get(10, TimeUnit.SECONDS);
+            awaitProtocols(a, b, p -> p.contains(Identify.PUSH_PROTOCOL), "a identified b");
+            awaitProtocols(b, a, p -> p.contains(Identify.PUSH_PROTOCOL), "b identified a");
+            // A burst of new handlers on b reaches a without a new identify exchange.
+            for (int i = 0; i < 5; i++) {
+                b.setStreamHandler("/test/late/" + i, s -> s.channel().close());
+            }
+            awaitProtocols(a, b, p -> p.contains("/test/late/4") && p.contains("/test/late/0"), "push of the additions");
+            b.removeHandler("/test/late/0");
+            awaitProtocols(a, b, p -> !p.contains("/test/late/0") && p.contains("/test/late/1"), "push of the removal");
+        }
+    }
+
+    private static void awaitProtocols(Host observer, Host peer, java.util.function.Predicate<List<String>> ok,
+            String what) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            List<String> protocols = observer.peerStore().get(peer.peerId()).map(r -> r.protocols()).orElse(List.of());
+            if (ok.test(protocols)) {
+                return;
+            }
+            assertTrue(System.nanoTime() < end, what + ": " + protocols);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
     void codecRoundTrip() {
         Ed25519PrivateKey k = Ed25519PrivateKey.generate();
         IdentifyInfo in = new IdentifyInfo(k.publicKey(), "ipfs/0.1.0", "x/1",
