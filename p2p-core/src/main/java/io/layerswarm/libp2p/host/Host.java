@@ -581,7 +581,7 @@ public final class Host implements AutoCloseable {
         /**
          * Security protocols, most preferred first: offered in this order when dialling, any of
          * them accepted when listening ({@code /tls/1.0.0}, {@code /noise}; default both, TLS first because
-         * it is several times faster on the JDK — see BENCHMARKS.md "libp2p throughput").
+         * its AES-GCM is several times faster than Noise's ChaCha20 on JDK 17 — see BENCHMARKS.md "libp2p throughput").
          */
         public Builder security(List<String> protocols) {
             security = List.copyOf(protocols);
