@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Swarm nodes on real libp2p hosts (Noise + Yamux over loopback TCP), the real docker-registry as origin. */
+/** Swarm nodes on real libp2p hosts (TLS + Yamux over loopback TCP), the real docker-registry as origin. */
 class LayerSwarmIT {
     @TempDir
     Path tmp;

@@ -1,7 +1,5 @@
 package io.layerswarm.libp2p.crypto;
 
-
-
 /**
  * The remote authenticated as a different peer than the one dialled, in whichever security
  * protocol (Noise or TLS) secured the connection. Deliberately not a Noise or TLS failure type: the

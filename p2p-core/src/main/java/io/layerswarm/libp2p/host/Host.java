@@ -81,7 +81,7 @@ public final class Host implements AutoCloseable {
     private final ConnectionManager connections;
     private final PeerStore peerStore = new PeerStore();
     private final Map<String, Object> handlers = new ConcurrentHashMap<>();
-    private final List<Runnable> protocolObservers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Runnable> protocolObservers = new CopyOnWriteArrayList<>();
     private final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
     private final Map<Multiaddr, AtomicInteger> observed = new ConcurrentHashMap<>();
     private final List<Channel> servers = new CopyOnWriteArrayList<>();

@@ -1,8 +1,8 @@
 package io.layerswarm.libp2p.noise;
 
 import io.layerswarm.libp2p.crypto.PeerId;
-import io.layerswarm.libp2p.crypto.PrivateKey;
 import io.layerswarm.libp2p.crypto.PeerIdMismatchException;
+import io.layerswarm.libp2p.crypto.PrivateKey;
 import io.layerswarm.libp2p.upgrade.UpgradeStepHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

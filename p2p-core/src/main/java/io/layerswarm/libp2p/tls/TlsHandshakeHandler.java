@@ -1,8 +1,8 @@
 package io.layerswarm.libp2p.tls;
 
 import io.layerswarm.libp2p.crypto.PeerId;
-import io.layerswarm.libp2p.crypto.PublicKey;
 import io.layerswarm.libp2p.crypto.PeerIdMismatchException;
+import io.layerswarm.libp2p.crypto.PublicKey;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;

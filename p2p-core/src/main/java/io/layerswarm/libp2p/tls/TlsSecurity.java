@@ -52,7 +52,7 @@ public final class TlsSecurity {
         AUTO,
         /** BoringSSL through netty-tcnative (AES-GCM in native code); refused where it does not load. */
         OPENSSL,
-        /** The JDK's {@code SSLEngine} (slower: on JDK 17 about half the BoringSSL throughput). */
+        /** The JDK's {@code SSLEngine} (slower on JDK 17; figures in BENCHMARKS.md, "libp2p throughput"). */
         JDK
     }
 

@@ -23,11 +23,10 @@ public final class YamuxFrameDecoder extends ByteToMessageDecoder {
     private boolean failed;
     /** Payload bytes of the current data frame not yet passed on (0: expecting a header). */
     private long remaining;
-    private int pieceStream;
-    /** Flags still to be delivered: the first-piece flags until a piece went out, then only the last ones. */
-    private int pieceFlags;
-    /** The whole frame's length, charged on its first piece. */
-    private long pieceCharge;
+    /** The current data frame's header fields; its first piece is the one that starts at its full length. */
+    private int frameStream;
+    private int frameFlags;
+    private long frameLength;
 
     /** @param maxDataLength largest data payload accepted (the largest receive window ever granted) */
     public YamuxFrameDecoder(int maxDataLength) {
@@ -49,12 +48,12 @@ public final class YamuxFrameDecoder extends ByteToMessageDecoder {
                 if (n == 0) {
                     return;
                 }
+                boolean first = remaining == frameLength;
                 remaining -= n;
-                int flags = remaining == 0 ? pieceFlags : pieceFlags & FIRST_PIECE_FLAGS;
-                pieceFlags &= LAST_PIECE_FLAGS;
-                out.add(new YamuxFrame(YamuxFrame.TYPE_DATA, flags, pieceStream, n, in.readRetainedSlice(n),
-                        pieceCharge));
-                pieceCharge = 0;
+                int flags = (first ? frameFlags & FIRST_PIECE_FLAGS : 0)
+                        | (remaining == 0 ? frameFlags & LAST_PIECE_FLAGS : 0);
+                out.add(new YamuxFrame(YamuxFrame.TYPE_DATA, flags, frameStream, n, in.readRetainedSlice(n),
+                        first ? frameLength : 0));
                 continue;
             }
             if (in.readableBytes() < YamuxFrame.HEADER_SIZE) {
@@ -84,9 +83,9 @@ public final class YamuxFrameDecoder extends ByteToMessageDecoder {
                     out.add(new YamuxFrame(type, flags, streamId, 0, in.readRetainedSlice(0)));
                 } else {
                     remaining = length;
-                    pieceCharge = length;
-                    pieceStream = streamId;
-                    pieceFlags = flags;
+                    frameLength = length;
+                    frameStream = streamId;
+                    frameFlags = flags;
                 }
             } else {
                 out.add(new YamuxFrame(type, flags, streamId, length, null));

@@ -91,9 +91,7 @@ public final class Libp2pThroughputBench {
                 continue;
             }
             try (Host a = host(sec.protocol(), sec.engine()); Host b = host(sec.protocol(), sec.engine())) {
-                b.setStreamHandler(SINK, s -> s.channel().pipeline().addLast(new Sink()));
-                Connection c = a.connect(b.listenAddrs().get(0)
-                        .encapsulate(Multiaddr.parse("/p2p/" + b.peerId().toBase58()))).get(10, TimeUnit.SECONDS);
+                Connection c = connectToSink(a, b);
                 if (!c.securityProtocol().equals(sec.protocol())) {
                     throw new IllegalStateException("negotiated " + c.securityProtocol() + ", wanted " + sec.protocol());
                 }
@@ -143,9 +141,7 @@ public final class Libp2pThroughputBench {
         try (RegistryBlob blob = new RegistryBlob(bytes);
                 Host a = host(TlsSecurity.PROTOCOL_ID, TlsSecurity.Engine.OPENSSL);
                 Host b = host(TlsSecurity.PROTOCOL_ID, TlsSecurity.Engine.OPENSSL)) {
-            b.setStreamHandler(SINK, s -> s.channel().pipeline().addLast(new Sink()));
-            Connection c = a.connect(b.listenAddrs().get(0)
-                    .encapsulate(Multiaddr.parse("/p2p/" + b.peerId().toBase58()))).get(10, TimeUnit.SECONDS);
+            Connection c = connectToSink(a, b);
             Run one = () -> libp2p(c, bytes, 1, payload);
             Run many = () -> libp2p(c, bytes, 64, payload);
             long warmUntil = System.nanoTime() + 5_000_000_000L;
@@ -211,6 +207,13 @@ public final class Libp2pThroughputBench {
         byte[] b = new byte[n];
         new Random(1).nextBytes(b);
         return b;
+    }
+
+    /** Makes {@code b} count and drop {@link #SINK} streams and connects {@code a} to it. */
+    private static Connection connectToSink(Host a, Host b) throws Exception {
+        b.setStreamHandler(SINK, s -> s.channel().pipeline().addLast(new Sink()));
+        return a.connect(b.listenAddrs().get(0).encapsulate(Multiaddr.parse("/p2p/" + b.peerId().toBase58())))
+                .get(10, TimeUnit.SECONDS);
     }
 
     private static Host host(String security, TlsSecurity.Engine engine) throws IOException {

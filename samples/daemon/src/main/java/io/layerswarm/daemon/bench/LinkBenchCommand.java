@@ -6,6 +6,7 @@ import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.host.P2pStream;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.libp2p.yamux.YamuxConfig;
 import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
 import java.io.InputStream;
@@ -83,7 +84,7 @@ public final class LinkBenchCommand implements Callable<Integer> {
                 }
             });
             InetSocketAddress target = new InetSocketAddress("127.0.0.1",
-                    Integer.parseInt(b.listenAddrs().get(0).toString().replaceAll(".*/tcp/", "")));
+                    Integer.parseInt(b.listenAddrs().get(0).valueOf(MultiaddrProtocol.TCP).orElseThrow()));
             try (UplinkEmulator link = UplinkEmulator.start(new InetSocketAddress("127.0.0.1", 0), target,
                     (long) (mbps * 1e6), Duration.ofMillis(rttMs))) {
                 Multiaddr via = Multiaddr.parse("/ip4/127.0.0.1/tcp/" + link.address().getPort() + "/p2p/"
