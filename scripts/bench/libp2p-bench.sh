@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# libp2p loopback throughput: plain TCP vs Noise+Yamux and TLS+Yamux (BoringSSL and JDK engines; 1 and 64 streams) vs curl from docker-registry.
-# Usage: [JAVA=/path/to/java] [JAVA_OPTS=...] scripts/bench/libp2p-bench.sh [MiB per transfer, default 512] [repetitions, default 3] [parts: tcp,yamux,noise,tls,tls-jdk,curl,interleaved,cipher]
+# libp2p loopback throughput: plain TCP vs Noise+Yamux, TLS+Yamux (BoringSSL and JDK engines) and QUIC (1 and 64 streams) vs curl from docker-registry.
+# Usage: [JAVA=/path/to/java] [JAVA_OPTS=...] scripts/bench/libp2p-bench.sh [MiB per transfer, default 512] [repetitions, default 3] [parts: tcp,yamux,noise,tls,tls-jdk,quic,curl,interleaved,cipher]
 # (JAVA selects the runtime; the classes are built for Java 17 and run unchanged on newer JDKs.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -70,6 +70,7 @@ public final class LayerCache implements AutoCloseable {
             });
         }
     };
+    private final java.util.concurrent.atomic.AtomicInteger livePins = new java.util.concurrent.atomic.AtomicInteger();
     private int changes;
     private long evictedBlobs;
 
@@ -111,6 +112,7 @@ public final class LayerCache implements AutoCloseable {
             state = null;
         }
         PolicyState history = state;
+        store.setSpaceReclaimer(cache::reclaim);
         // Register first so a blob committed during the rebuild is not missed; the loop orders both.
         store.addListener(cache.listener);
         cache.runOnLoop(() -> {
@@ -198,7 +200,13 @@ public final class LayerCache implements AutoCloseable {
             policy.pin(key);
             return null;
         });
+        livePins.incrementAndGet();
         return new Pin(key);
+    }
+
+    /** Pins held now (each {@link #pin} until its close). */
+    public int pinCount() {
+        return livePins.get();
     }
 
     /** Changes the capacity now, deleting what no longer fits (pinned layers wait for their unpin). */
@@ -207,6 +215,28 @@ public final class LayerCache implements AutoCloseable {
             LOG.info("cache.capacity from={} to={}", policy.capacity(), bytes);
             apply(policy.setCapacity(bytes));
             return null;
+        });
+    }
+
+    /**
+     * Evicts unpinned layers worth at least {@code bytes}, in the policy's eviction order, because
+     * the disk is full (the capacity stays as it is). What is pinned stays, so less may be freed.
+     * The store calls this when a new blob does not fit.
+     *
+     * @return bytes deleted
+     */
+    public long reclaim(long bytes) {
+        return runOnLoop(() -> {
+            long before = policy.weightedSize();
+            long capacity = policy.capacity();
+            // shrinking the capacity makes the policy pick its victims; restoring it evicts nothing more
+            List<String> evict = new ArrayList<>(policy.setCapacity(Math.max(0, before - bytes)));
+            evict.addAll(policy.setCapacity(capacity));
+            apply(evict);
+            long freed = before - policy.weightedSize();
+            LOG.info("event=cache_reclaim wanted={} freed={} evicted={} pinned={}", bytes, freed, evict.size(),
+                    livePins.get());
+            return freed;
         });
     }
 
@@ -229,6 +259,7 @@ public final class LayerCache implements AutoCloseable {
             return;
         }
         store.removeListener(listener);
+        store.setSpaceReclaimer(null);
         try {
             submit(() -> {
                 writeJournal();
@@ -322,7 +353,12 @@ public final class LayerCache implements AutoCloseable {
         /** Releases the pin (idempotent). */
         @Override
         public void close() {
-            if (released.compareAndSet(false, true) && !closed.get()) {
+            if (released.compareAndSet(false, true)) {
+                livePins.decrementAndGet();
+            } else {
+                return;
+            }
+            if (!closed.get()) {
                 runOnLoop(() -> {
                     apply(policy.unpin(key));
                     return null;

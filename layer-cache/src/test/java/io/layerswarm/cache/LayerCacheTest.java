@@ -60,6 +60,26 @@ class LayerCacheTest {
     }
 
     @Test
+    void reclaimEvictsUnpinnedLayersInPolicyOrderAndKeepsTheCapacity() throws Exception {
+        try (ContentStore store = ContentStore.open(dir.resolve("store"));
+             LayerCache cache = LayerCache.open(store, new LruPolicy(100_000), dir.resolve("journal.json"))) {
+            Digest a = ingest(store, "a", 4000);
+            Digest b = ingest(store, "b", 4000);
+            Digest c = ingest(store, "c", 4000);
+            try (LayerCache.Pin pinA = cache.pin(a)) {
+                assertEquals(8000, cache.reclaim(5000), "a is pinned: b then c go");
+                assertTrue(store.contains(a));
+                assertFalse(store.contains(b));
+                assertFalse(store.contains(c));
+                assertEquals(0, cache.reclaim(1), "only pinned layers left");
+            }
+            assertTrue(store.contains(a), "unpinning does not evict below the capacity");
+            assertEquals(100_000, cache.capacity());
+            assertEquals(2, cache.evictedBlobs());
+        }
+    }
+
+    @Test
     void pinnedLayerIsKeptUntilUnpinnedThenEvicted() throws Exception {
         try (ContentStore store = ContentStore.open(dir.resolve("store"));
              LayerCache cache = LayerCache.open(store, new LruPolicy(8000), dir.resolve("journal.json"))) {
@@ -224,7 +244,7 @@ class LayerCacheTest {
                 }));
             }
             for (var f : futures) {
-                f.get();
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
             }
             pool.shutdown();
             assertTrue(store.totalBytes() <= 50_000, "store " + store.totalBytes());

@@ -20,6 +20,15 @@ public interface BlobContent {
     }
 
     /**
+     * Whether the blob is still arriving: {@link #open} then returns a stream whose
+     * {@code available()} never blocks and says how many bytes are ready, so a server streams them as
+     * they come instead of blocking a thread per response; reading fails if the blob turns out wrong.
+     */
+    default boolean growing() {
+        return false;
+    }
+
+    /**
      * Opens a stream over {@code [offset, offset + length)}.
      *
      * @throws IOException if the blob cannot be read

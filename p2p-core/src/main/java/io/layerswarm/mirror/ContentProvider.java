@@ -29,6 +29,17 @@ public interface ContentProvider {
     Optional<BlobContent> blob(String repository, Digest digest) throws IOException;
 
     /**
+     * Whether a client may read a manifest or blob of {@code repository}; asked before
+     * {@link #manifest} or {@link #blob}. The default lets everyone read everything.
+     *
+     * @param resource {@code manifests/<reference>} or {@code blobs/<digest>}, validated
+     * @param authorization the client's {@code Authorization} header, if it sent one
+     */
+    default Access access(String repository, String resource, Optional<String> authorization) throws IOException {
+        return Access.GRANTED;
+    }
+
+    /**
      * The provider for the registry a request names with {@code ?ns=host[:port]}. A provider that
      * pulls through one upstream answers for that upstream only; the default serves every namespace
      * (e.g. a local layout has no upstream).

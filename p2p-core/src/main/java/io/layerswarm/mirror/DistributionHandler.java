@@ -1,9 +1,11 @@
 package io.layerswarm.mirror;
 
+import io.layerswarm.cache.store.InsufficientStorageException;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -85,13 +87,32 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
         boolean head = HttpMethod.HEAD.equals(method);
         List<String> accept = accept(req.headers().getAll(HttpHeaderNames.ACCEPT));
         String range = req.headers().get(HttpHeaderNames.RANGE);
+        Optional<String> authorization = Optional.ofNullable(req.headers().get(HttpHeaderNames.AUTHORIZATION));
         ctx.channel().config().setAutoRead(false);
         try {
             lookups.execute(() -> {
                 try {
+                    Access access = access(chosen, route, authorization);
+                    if (!access.granted()) {
+                        log.info("event=mirror_refused route={} status={} reason=\"{}\"", route, access.status(),
+                                access.message());
+                        FullHttpResponse r = errorResponse(HttpResponseStatus.valueOf(access.status()),
+                                access.status() == 401 ? "UNAUTHORIZED" : access.status() == 404 ? "BLOB_UNKNOWN"
+                                        : "UNAVAILABLE", access.message());
+                        access.challenges().forEach(c -> r.headers().add(HttpHeaderNames.WWW_AUTHENTICATE, c));
+                        ctx.executor().execute(() -> write(ctx, r, keepAlive));
+                        return;
+                    }
                     serve(ctx, chosen, route, head, keepAlive, accept, range);
                 } catch (Exception e) {
                     log.warn("event=mirror_error route={} error={}", route, e.toString());
+                    Optional<InsufficientStorageException> full = diskFull(e);
+                    if (full.isPresent()) {
+                        // 507: the node's disk, not the request, is the problem; the client shows the message
+                        ctx.executor().execute(() -> sendError(ctx, false, HttpResponseStatus.INSUFFICIENT_STORAGE,
+                                "UNAVAILABLE", full.get().getMessage()));
+                        return;
+                    }
                     ctx.executor().execute(() -> sendError(ctx, false, HttpResponseStatus.INTERNAL_SERVER_ERROR,
                             "UNKNOWN", "lookup failed: " + e.getMessage()));
                 } finally {
@@ -166,8 +187,26 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
             return;
         }
         Optional<Path> file = blob.file();
-        ctx.write(r);
         ChannelFuture last;
+        if (blob.growing()) {
+            // opened before the headers go out, so a blob that cannot be served still gets an error status
+            InputStream in = blob.open(offset, length);
+            ctx.write(r);
+            last = ctx.writeAndFlush(new HttpChunkedInput(new ArrivingChunkedInput(in, length, ctx)));
+            last.addListener(f -> {
+                if (!f.isSuccess()) {
+                    // never leave a short body on a reusable connection: reset it
+                    log.warn("event=blob_stream_aborted digest={} error={}", b.digest(), String.valueOf(f.cause()));
+                    ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                    ctx.close();
+                }
+            });
+            log.debug("event=streaming kind=blob repo={} digest={} offset={} bytes={}", b.repository(), b.digest(),
+                    offset, length);
+            finish(ctx, last, keepAlive);
+            return;
+        }
+        ctx.write(r);
         if (file.isPresent() && ctx.pipeline().get(SslHandler.class) == null) {
             FileChannel fc = FileChannel.open(file.get(), StandardOpenOption.READ);
             ctx.write(new DefaultFileRegion(fc, offset, length));
@@ -178,6 +217,26 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
         }
         log.debug("event=served kind=blob repo={} digest={} offset={} bytes={}", b.repository(), b.digest(), offset, length);
         finish(ctx, last, keepAlive);
+    }
+
+    private static Access access(ContentProvider provider, Route route, Optional<String> authorization)
+            throws IOException {
+        if (route instanceof Route.Blob b) {
+            return provider.access(b.repository(), "blobs/" + b.digest(), authorization);
+        }
+        if (route instanceof Route.Manifest m) {
+            return provider.access(m.repository(), "manifests/" + m.reference(), authorization);
+        }
+        return Access.GRANTED;
+    }
+
+    private static Optional<InsufficientStorageException> diskFull(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InsufficientStorageException full) {
+                return Optional.of(full);
+            }
+        }
+        return Optional.empty();
     }
 
     private static List<String> accept(List<String> headers) {

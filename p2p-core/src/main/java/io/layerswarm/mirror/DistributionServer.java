@@ -33,12 +33,15 @@ public final class DistributionServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ExecutorService lookups;
     private final Channel channel;
+    private final boolean ownThreads;
 
-    private DistributionServer(EventLoopGroup boss, EventLoopGroup workers, ExecutorService lookups, Channel channel) {
+    private DistributionServer(EventLoopGroup boss, EventLoopGroup workers, ExecutorService lookups, Channel channel,
+                               boolean ownThreads) {
         this.boss = boss;
         this.workers = workers;
         this.lookups = lookups;
         this.channel = channel;
+        this.ownThreads = ownThreads;
     }
 
     /**
@@ -51,14 +54,42 @@ public final class DistributionServer implements AutoCloseable {
      */
     public static DistributionServer start(InetSocketAddress bind, ContentProvider provider) throws InterruptedException {
         Objects.requireNonNull(provider, "provider");
-        EventLoopGroup boss = new NioEventLoopGroup(1);
-        EventLoopGroup workers = new NioEventLoopGroup(2);
         // Providers may fetch from peers or upstream; keep that off the event loop.
         ExecutorService lookups = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "mirror-lookup");
             t.setDaemon(true);
             return t;
         });
+        return start(bind, provider, new NioEventLoopGroup(1), new NioEventLoopGroup(2), lookups, true,
+                new MirrorListener() { });
+    }
+
+    /**
+     * Starts a server on shared threads, which {@link #close()} leaves running.
+     *
+     * @param group event loop group accepting and serving connections
+     * @param lookups runs the provider's blocking lookups and fetches, off the event loop
+     */
+    public static DistributionServer start(InetSocketAddress bind, ContentProvider provider, EventLoopGroup group,
+                                           ExecutorService lookups) throws InterruptedException {
+        return start(bind, provider, group, lookups, new MirrorListener() { });
+    }
+
+    /**
+     * Like {@link #start(InetSocketAddress, ContentProvider, EventLoopGroup, ExecutorService)}, reporting
+     * every request answered to {@code listener} (e.g. for a latency histogram).
+     */
+    public static DistributionServer start(InetSocketAddress bind, ContentProvider provider, EventLoopGroup group,
+                                           ExecutorService lookups, MirrorListener listener)
+            throws InterruptedException {
+        Objects.requireNonNull(provider, "provider");
+        return start(bind, provider, group, group, lookups, false, Objects.requireNonNull(listener, "listener"));
+    }
+
+    private static DistributionServer start(InetSocketAddress bind, ContentProvider provider, EventLoopGroup boss,
+                                            EventLoopGroup workers, ExecutorService lookups, boolean own,
+                                            MirrorListener listener)
+            throws InterruptedException {
         try {
             Channel ch = new ServerBootstrap()
                     .group(boss, workers)
@@ -69,6 +100,7 @@ public final class DistributionServer implements AutoCloseable {
                             c.pipeline()
                                     .addLast(new IdleStateHandler(0, 0, 120, TimeUnit.SECONDS))
                                     .addLast(new HttpServerCodec(4096, 8192, 8192))
+                                    .addLast(new RequestTimer(listener))
                                     .addLast(new HttpObjectAggregator(MAX_REQUEST_BYTES))
                                     .addLast(new ChunkedWriteHandler())
                                     .addLast(new DistributionHandler(provider, lookups));
@@ -76,11 +108,13 @@ public final class DistributionServer implements AutoCloseable {
                     })
                     .bind(bind).sync().channel();
             log.info("event=mirror_listening address={}", ch.localAddress());
-            return new DistributionServer(boss, workers, lookups, ch);
+            return new DistributionServer(boss, workers, lookups, ch, own);
         } catch (InterruptedException | RuntimeException e) {
-            boss.shutdownGracefully();
-            workers.shutdownGracefully();
-            lookups.shutdownNow();
+            if (own) {
+                boss.shutdownGracefully();
+                workers.shutdownGracefully();
+                lookups.shutdownNow();
+            }
             throw e;
         }
     }
@@ -103,6 +137,9 @@ public final class DistributionServer implements AutoCloseable {
     @Override
     public void close() {
         channel.close().syncUninterruptibly();
+        if (!ownThreads) {
+            return;
+        }
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         lookups.shutdownNow();

@@ -18,10 +18,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -142,54 +139,66 @@ public final class PullThroughProvider implements ContentProvider {
         }
     }
 
+    /**
+     * A held blob, or one this call starts (or joins) fetching through the swarm: its content is
+     * {@linkplain BlobContent#growing() growing}, streamed in verified pieces as they arrive, its last
+     * byte only after the whole blob matched its digest.
+     */
     @Override
     public Optional<BlobContent> blob(String repository, Digest digest) throws IOException {
         OptionalLong have = store.size(digest);
-        if (have.isEmpty()) {
-            Long size = sizes.getIfPresent(digest);
-            if (size == null) {
-                OptionalLong head = upstream.blobSize(repository, digest);
-                if (head.isEmpty()) {
-                    return Optional.empty();
-                }
-                size = head.getAsLong();
-            }
-            DownloadResult r = await(swarm.fetch(digest, size,
-                    new RegistryPieceSource(upstream, repository, digest, io)), digest);
-            log.info("event=blob_fetched ns={} repo={} blob={} bytes={} peer_bytes={} registry_bytes={} sources={}"
-                    + " ms={}", UpstreamRouter.namespaceOf(upstream.baseUri()), repository, digest, size, r.peerBytes(), r.originBytes(), r.bytesBySource().keySet(),
-                    r.elapsed().toMillis());
-            onFetched.accept(r);
-            have = store.size(digest);
-            if (have.isEmpty()) {
-                throw new IOException("blob " + digest + " fetched but not in the store");
-            }
+        if (have.isPresent()) {
+            return Optional.of(content(have.getAsLong(), false, (offset, length) -> store.open(digest, offset, length)));
         }
-        long size = have.getAsLong();
-        return Optional.of(new BlobContent() {
+        Long known = sizes.getIfPresent(digest);
+        if (known == null) {
+            OptionalLong head = upstream.blobSize(repository, digest);
+            if (head.isEmpty()) {
+                return Optional.empty();
+            }
+            known = head.getAsLong();
+        }
+        long size = known;
+        // evicting for room may take a while: here, on the caller's thread, not on the swarm's loop
+        store.makeRoom(digest, size);
+        long start = System.nanoTime();
+        long deadline = start + blobTimeout.toNanos();
+        swarm.fetch(digest, size, new RegistryPieceSource(upstream, repository, digest, io)).whenComplete((r, err) -> {
+            if (err != null) {
+                log.warn("event=blob_fetch_failed ns={} repo={} blob={} error=\"{}\"",
+                        UpstreamRouter.namespaceOf(upstream.baseUri()), repository, digest, err.getMessage());
+                return;
+            }
+            log.info("event=blob_fetched ns={} repo={} blob={} bytes={} peer_bytes={} registry_bytes={} sources={}"
+                    + " ms={}", UpstreamRouter.namespaceOf(upstream.baseUri()), repository, digest, size, r.peerBytes(),
+                    r.originBytes(), r.bytesBySource().keySet(), (System.nanoTime() - start) / 1_000_000);
+            onFetched.accept(r);
+        });
+        return Optional.of(content(size, true, (offset, length) -> swarm.openVerified(digest, offset, length, deadline)));
+    }
+
+    /** Opens a range of a blob. */
+    @FunctionalInterface
+    private interface RangeOpener {
+        InputStream open(long offset, long length) throws IOException;
+    }
+
+    private static BlobContent content(long size, boolean growing, RangeOpener opener) {
+        return new BlobContent() {
             @Override
             public long size() {
                 return size;
             }
 
             @Override
-            public InputStream open(long offset, long length) throws IOException {
-                return store.open(digest, offset, length);
+            public boolean growing() {
+                return growing;
             }
-        });
-    }
 
-    private DownloadResult await(java.util.concurrent.CompletableFuture<DownloadResult> f, Digest digest)
-            throws IOException {
-        try {
-            return f.get(blobTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted fetching " + digest, e);
-        } catch (ExecutionException e) {
-            throw new IOException("could not fetch " + digest + ": " + e.getCause().getMessage(), e.getCause());
-        } catch (TimeoutException e) {
-            throw new IOException("fetching " + digest + " took longer than " + blobTimeout, e);
-        }
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                return opener.open(offset, length);
+            }
+        };
     }
 }

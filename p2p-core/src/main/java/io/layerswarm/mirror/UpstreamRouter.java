@@ -50,6 +50,11 @@ public final class UpstreamRouter implements ContentProvider {
     }
 
     @Override
+    public Access access(String repository, String resource, Optional<String> authorization) throws IOException {
+        return fallback.access(repository, resource, authorization);
+    }
+
+    @Override
     public Optional<ContentProvider> forNamespace(String namespace) {
         return Optional.ofNullable(byNamespace.get(namespace.toLowerCase(Locale.ROOT)));
     }

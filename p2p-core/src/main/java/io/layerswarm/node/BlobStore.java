@@ -23,6 +23,15 @@ public interface BlobStore {
     /** Starts a blob written piece by piece. */
     WritableBlob create(Digest digest, long size) throws IOException;
 
+    /**
+     * Makes sure a blob of {@code size} bytes would fit (evicting unpinned layers if the store can),
+     * before a fetch starts, off the swarm's loop; the store checks again when the blob is created.
+     *
+     * @throws IOException ({@code io.layerswarm.cache.store.InsufficientStorageException}) if it does not fit
+     */
+    default void makeRoom(Digest digest, long size) throws IOException {
+    }
+
     /** Committed blobs, to tell newly connected peers what this node holds. */
     List<Digest> list() throws IOException;
 

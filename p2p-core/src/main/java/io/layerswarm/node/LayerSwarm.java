@@ -16,6 +16,7 @@ import io.layerswarm.swarm.PieceHashBook;
 import io.layerswarm.swarm.PieceHashes;
 import io.layerswarm.swarm.PieceLayout;
 import io.layerswarm.swarm.PiecePicker;
+import io.layerswarm.swarm.PieceProgress;
 import io.layerswarm.swarm.PieceSource;
 import io.layerswarm.swarm.SwarmLoop;
 import io.layerswarm.swarm.pb.LayerExchangeProtos.Announce;
@@ -61,11 +62,17 @@ import org.slf4j.LoggerFactory;
  * verifies, completes or drops.
  *
  * <p>All node state is owned by one {@link SwarmLoop}; network callbacks only post events to it.
- * When several nodes pull the same blob at once, each announces that it is fetching, and the
- * registry pieces are split among the fetchers (piece {@code i} goes to fetcher {@code i mod n} in
- * peer-id order), so the registry sends each byte about once and peers exchange the rest; a piece
- * whose assignee makes no progress for {@link SwarmConfig#originStall()} may come from the registry
- * anyway.
+ * When several nodes pull the same blob at once, each starts with a claim: an announcement that it
+ * is fetching, sent to every connected peer, which each peer takes into account before it answers
+ * with its own state (whether it fetches too, and which pieces it has asked the registry for). The
+ * registry is used once every connected peer has answered (one round trip; at once with no peer,
+ * and after {@link SwarmConfig#claimWait()} at most), so two fetchers that start together know of
+ * each other before either asks the registry. The registry pieces are then split among the known
+ * fetchers by rendezvous hashing (each piece goes to the fetcher whose hash of peer id, blob and piece
+ * is highest, so fetchers that disagree about one member disagree about few pieces), each node
+ * takes its own pieces lowest first and tells its peers at once which ones it asked for; the
+ * registry sends each byte about once and peers exchange the rest. A piece whose assignee makes no
+ * progress for {@link SwarmConfig#originStall()} may come from the registry anyway.
  */
 public final class LayerSwarm implements AutoCloseable {
     /** The in-cluster announcement protocol. */
@@ -74,15 +81,22 @@ public final class LayerSwarm implements AutoCloseable {
     private static final int MAX_ANNOUNCE = 1024 * 1024;
     private static final int MIN_SMALL_PIECE = 256 * 1024;
     private static final long PING_PERIOD_MILLIS = 10_000;
+    /** Tries per announce or claim while the peer stays connected. */
+    private static final int SEND_ATTEMPTS = 2;
 
     private final Host host;
     private final BlobStore store;
     private final SwarmConfig config;
     private final SwarmLoop loop;
     private final ExecutorService io;
+    private final boolean ownIo;
     private final LayerExchangeServer server;
+    /** Blobs this node neither announces nor serves to peers (layers of private repositories). */
+    private volatile java.util.function.Predicate<Digest> withheld = d -> false;
     private final Cache<String, PieceHashes> hashCache = Caffeine.newBuilder().maximumSize(1024).build();
     private final ConnectionListener connectionListener;
+    private final List<SwarmListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile int activeCount;
 
     // ---- loop-owned state
     private final Map<Digest, Map<PeerId, Holding>> directory = new HashMap<>();
@@ -90,6 +104,7 @@ public final class LayerSwarm implements AutoCloseable {
     private final Map<Digest, Integer> announcedPieceSize = new HashMap<>();
     private final Map<Digest, Active> active = new HashMap<>();
     private final Map<PeerId, Map<Digest, Long>> lastSeq = new HashMap<>();
+    private final Map<PeerId, Long> peerKeys = new HashMap<>();
     private long seq;
 
     /** One blob being fetched. */
@@ -101,20 +116,35 @@ public final class LayerSwarm implements AutoCloseable {
         final Map<PeerId, Bitfield> sources = new HashMap<>();
         final Set<PeerId> fetchers = new TreeSet<>();
         final CompletableFuture<DownloadResult> result = new CompletableFuture<>();
+        final PieceProgress progress;
         final List<PieceHash> pendingHashes = new ArrayList<>();
         /** Pieces this node asked the registry for and has not verified yet. */
         final BitSet originPending = new BitSet();
         /** Pieces other nodes asked the registry for: piece to the time we stop waiting for them. */
         final Map<Integer, Long> pendingElsewhere = new HashMap<>();
+        /** When each other fetcher last announced a newly verified piece (or became known). */
+        final Map<PeerId, Long> fetcherProgress = new HashMap<>();
+        /** Connected peers that have not answered this download's claim yet. */
+        final Set<PeerId> claimsOutstanding = new HashSet<>();
+        /** Rendezvous-hash key of the blob. */
+        final long blobKey;
+        /** Whether the claim round is over, so the registry may be asked. */
+        boolean claimed;
+        final long claimStart = System.nanoTime();
         PieceSource origin;
         BlobDownload download;
         boolean hashesRequested;
+        /** When the piece hashes were asked of a holder, while that request is unanswered; 0 otherwise. */
+        long hashesAskedAt;
         boolean flushScheduled;
+        boolean flushSoon;
 
         Active(Digest digest, PieceLayout layout, BlobStore.WritableBlob blob) {
             this.digest = digest;
             this.layout = layout;
             this.blob = blob;
+            this.blobKey = Long.parseUnsignedLong(digest.hex().substring(0, 16), 16);
+            this.progress = new PieceProgress(layout);
         }
 
         Bitfield verifiedField() {
@@ -122,16 +152,17 @@ public final class LayerSwarm implements AutoCloseable {
         }
     }
 
-    private LayerSwarm(Host host, BlobStore store, SwarmConfig config) {
+    private LayerSwarm(Host host, BlobStore store, SwarmConfig config, ExecutorService sharedIo) {
         this.host = Objects.requireNonNull(host, "host");
         this.store = Objects.requireNonNull(store, "store");
         this.config = Objects.requireNonNull(config, "config");
         this.loop = new SwarmLoop();
-        this.io = Executors.newCachedThreadPool(r -> {
+        this.ownIo = sharedIo == null;
+        this.io = ownIo ? Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "swarm-io");
             t.setDaemon(true);
             return t;
-        });
+        }) : sharedIo;
         this.server = new LayerExchangeServer(new Served(), config.maxUploads(), config.uploadSlotWait());
         this.connectionListener = new ConnectionListener() {
             @Override
@@ -152,7 +183,15 @@ public final class LayerSwarm implements AutoCloseable {
      * telling peers what this node holds.
      */
     public static LayerSwarm start(Host host, BlobStore store, SwarmConfig config) {
-        LayerSwarm s = new LayerSwarm(host, store, config);
+        return start(host, store, config, null);
+    }
+
+    /**
+     * Like {@link #start(Host, BlobStore, SwarmConfig)}, running blocking piece transfers on a shared
+     * {@code io} executor (not shut down by {@link #close()}); {@code null} creates an own pool.
+     */
+    public static LayerSwarm start(Host host, BlobStore store, SwarmConfig config, ExecutorService io) {
+        LayerSwarm s = new LayerSwarm(host, store, config, io);
         host.setBlockingHandler(LayerExchangeServer.PROTOCOL,
                 stream -> s.server.serve(stream.inputStream(), stream.outputStream()));
         host.setBlockingHandler(ANNOUNCE_PROTOCOL, s::onAnnounceStream);
@@ -175,9 +214,36 @@ public final class LayerSwarm implements AutoCloseable {
                 });
     }
 
+    /**
+     * Blobs to keep from peers: they are not announced, not provided, not claimed, and a peer asking
+     * for them is told they are not here (the node still fetches them, from peers and the registry).
+     * Set before content arrives (the node sets it at start).
+     */
+    public void withholdFromPeers(java.util.function.Predicate<Digest> blobs) {
+        withheld = Objects.requireNonNull(blobs, "blobs");
+    }
+
+    private boolean withheld(String digest) {
+        try {
+            return withheld.test(Digest.parse(digest));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** What this node has measured of each peer (ping RTT, piece throughput), by peer id. */
     public CompletableFuture<Map<String, SwarmLoop.SourceSnapshot>> peerStats() {
         return loop.snapshot();
+    }
+
+    /** Adds an observer of piece and ban events (see {@link SwarmListener}). */
+    public void addListener(SwarmListener l) {
+        listeners.add(Objects.requireNonNull(l, "listener"));
+    }
+
+    /** Blobs being fetched right now. */
+    public int activeDownloads() {
+        return activeCount;
     }
 
     /** This node's peer id. */
@@ -204,6 +270,83 @@ public final class LayerSwarm implements AutoCloseable {
             throw new IllegalArgumentException("negative size");
         }
         return loop.call(() -> startFetch(digest, size, origin)).thenCompose(f -> f);
+    }
+
+    /**
+     * Bytes {@code [offset, offset + length)} of a blob this node holds or is fetching (call
+     * {@link #fetch} first), handed out in order as soon as their pieces are verified, so a client
+     * can be served while the blob arrives. The range's last byte is held back until the whole blob
+     * has matched its digest; if it does not, reading fails, so no reader gets the complete range of
+     * a wrong blob. {@code available()} never blocks.
+     *
+     * @param deadlineNanos ({@link System#nanoTime()} scale) reading fails if the blob is not complete by then
+     * @throws IOException if the blob is neither held nor being fetched
+     */
+    public InputStream openVerified(Digest digest, long offset, long length, long deadlineNanos) throws IOException {
+        if (store.size(digest).isEmpty()) {
+            Active a;
+            try {
+                a = loop.call(() -> active.get(digest)).get(config.peerTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IOException("swarm loop did not answer: " + e, e);
+            }
+            if (a != null) {
+                if (offset < 0 || length < 0 || offset + length > a.layout.blobSize()) {
+                    throw new IOException("range " + offset + "+" + length + " outside " + digest);
+                }
+                return new VerifiedStream(a.progress, (off, len) -> readFetching(a, off, len), offset, length,
+                        deadlineNanos);
+            }
+        }
+        if (store.size(digest).isEmpty()) {
+            throw new IOException("blob " + digest + " is neither held nor being fetched");
+        }
+        return store.open(digest, offset, length);
+    }
+
+    /**
+     * Completes once {@code digest} is committed to the store: at once if it is held, with the running
+     * download otherwise; fails if it is neither held nor being fetched, or the download fails.
+     */
+    public CompletableFuture<Void> committed(Digest digest) {
+        return loop.call(() -> {
+            if (store.size(digest).isPresent()) {
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            Active a = active.get(digest);
+            if (a == null) {
+                return CompletableFuture.<Void>failedFuture(
+                        new IOException("blob " + digest + " is neither held nor being fetched"));
+            }
+            return a.result.thenApply(r -> (Void) null);
+        }).thenCompose(f -> f);
+    }
+
+    /** Verified bytes of a download: from the partial blob, or from the store once it is committed. */
+    private ByteBuffer readFetching(Active a, long offset, int length) throws IOException {
+        try {
+            return a.blob.read(offset, length);
+        } catch (IllegalStateException | IOException e) {
+            if (store.size(a.digest).isEmpty()) {
+                // the partial blob is closed before the committed file is renamed into place: await the commit
+                try {
+                    a.result.get(config.peerTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                } catch (ExecutionException | TimeoutException | java.util.concurrent.CancellationException ignored) {
+                    // reported below: the blob is not in the store
+                }
+            }
+            if (store.size(a.digest).isEmpty()) {
+                throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+            }
+            try (InputStream in = store.open(a.digest, offset, length)) {
+                return ByteBuffer.wrap(in.readNBytes(length));
+            }
+        }
     }
 
     /** Tells connected peers that a blob committed outside the swarm (e.g. pulled directly) is held here. */
@@ -237,7 +380,9 @@ public final class LayerSwarm implements AutoCloseable {
         host.removeHandler(LayerExchangeServer.PROTOCOL);
         host.removeHandler(ANNOUNCE_PROTOCOL);
         loop.close();
-        io.shutdownNow();
+        if (ownIo) {
+            io.shutdownNow();
+        }
     }
 
     // ------------------------------------------------------------------ fetching (loop thread)
@@ -263,12 +408,12 @@ public final class LayerSwarm implements AutoCloseable {
         }
         Active a = new Active(digest, layout, blob);
         active.put(digest, a);
-        long grace = config.originGrace().toNanos();
+        activeCount = active.size();
         long stall = config.originStall().toNanos();
         a.download = BlobDownload.start(loop, digest, new PieceHashBook(layout), blob, PiecePicker.rarestFirst(),
-                (piece, holders, sinceStart, stalled) -> sinceStart >= grace && holders == 0
-                        && !pendingElsewhere(a, piece) && (assignedToMe(a, piece) || stalled >= stall),
-                config.download(), new BlobDownload.Listener() {
+                (piece, holders, sinceStart, stalled) -> a.claimed && holders == 0 && !awaitingHashes(a)
+                        && !pendingElsewhere(a, piece) && (assignedToMe(a, piece) || assigneeQuiet(a, piece, stall)),
+                config.download(), new Accounting(digest) {
                     @Override
                     public void pieceVerified(int piece, byte[] hash) {
                         onPieceVerified(a, piece, hash);
@@ -277,9 +422,16 @@ public final class LayerSwarm implements AutoCloseable {
                     @Override
                     public void originRequested(int piece) {
                         a.originPending.set(piece);
-                        scheduleFlush(a);
+                        log.debug("event=origin_requested blob={} piece={} fetchers={} assigned={}", a.digest.shortHex(12),
+                                piece, a.fetchers.size() + 1, assignedToMe(a, piece));
+                        // others must hear of it before they pick their next registry piece
+                        flushSoon(a);
                     }
                 }, null);
+        if (layout.count() == 1 && digest.algorithm() == Digest.Algorithm.SHA256) {
+            // the only piece is the whole blob, so its hash is the digest: any holder can be used at once
+            a.download.learnHash("digest", 0, java.util.HexFormat.of().parseHex(digest.hex()));
+        }
         for (Map.Entry<PeerId, Holding> e : directory.getOrDefault(digest, Map.of()).entrySet()) {
             useHolding(a, e.getKey(), e.getValue());
         }
@@ -291,18 +443,129 @@ public final class LayerSwarm implements AutoCloseable {
             a.origin = origin;
             a.download.addSource(origin, Bitfield.full(layout.count()));
         }
-        broadcast(announceOf(a).setFetching(true).build());
+        claim(a);
         a.download.completion().whenComplete((r, err) -> loop.post(() -> onDownloadDone(a, r, err)));
         log.info("event=fetch_started blob={} bytes={} pieces={} known_holders={}", digest, size, layout.count(),
                 directory.getOrDefault(digest, Map.of()).size());
         return a.result;
     }
 
+    /** Passes a download's piece and ban events on to this swarm's {@link SwarmListener}s. */
+    private class Accounting implements BlobDownload.Listener {
+        private final Digest digest;
+
+        Accounting(Digest digest) {
+            this.digest = digest;
+        }
+
+        @Override
+        public void pieceAccepted(int piece, String sourceId, boolean origin, int bytes) {
+            listeners.forEach(l -> l.pieceAccepted(digest, sourceId, origin, bytes));
+        }
+
+        @Override
+        public void pieceRejected(int piece, String sourceId) {
+            listeners.forEach(l -> l.pieceRejected(digest, sourceId));
+        }
+
+        @Override
+        public void sourceBanned(String sourceId, boolean origin, String reason) {
+            listeners.forEach(l -> l.sourceBanned(digest, sourceId, origin, reason));
+        }
+    }
+
+    /** Tells every connected peer that this node fetches {@code a}; the registry waits for their answers. */
+    private void claim(Active a) {
+        if (withheld.test(a.digest)) {
+            a.claimed = true; // no peer may help with it or learn of it
+            return;
+        }
+        Announce claim = announceOf(a).setFetching(true).setAckRequested(true).build();
+        for (Connection c : host.connections()) {
+            if (a.claimsOutstanding.add(c.remotePeer())) {
+                sendClaim(c.remotePeer(), claim, a);
+            }
+        }
+        if (a.claimsOutstanding.isEmpty()) {
+            a.claimed = true;
+            return;
+        }
+        loop.after(config.claimWait().toMillis(), () -> {
+            if (!a.claimed) {
+                log.info("event=claim_unanswered blob={} peers={} wait_ms={}", a.digest.shortHex(12),
+                        a.claimsOutstanding.size(), config.claimWait().toMillis());
+                endClaim(a);
+            }
+        });
+    }
+
+    private void claimAnswered(Active a, PeerId peer) {
+        if (a.claimsOutstanding.remove(peer) && a.claimsOutstanding.isEmpty() && !a.claimed) {
+            endClaim(a);
+        }
+    }
+
+    private void endClaim(Active a) {
+        log.debug("event=claim_done blob={} fetchers={} ms={}", a.digest.shortHex(12), a.fetchers.size() + 1,
+                (System.nanoTime() - a.claimStart) / 1_000_000);
+        a.claimed = true;
+        a.claimsOutstanding.clear();
+        a.download.reconsider();
+    }
+
+    /**
+     * Whether a holder's piece hashes are on their way: until they arrive no piece from it verifies,
+     * so the registry would look like the only source. Bounded by {@link SwarmConfig#claimWait()},
+     * so a holder that never answers costs that long at most.
+     */
+    private boolean awaitingHashes(Active a) {
+        return a.hashesAskedAt != 0 && System.nanoTime() - a.hashesAskedAt < config.claimWait().toNanos();
+    }
+
     private boolean assignedToMe(Active a, int piece) {
-        List<PeerId> fetchers = new ArrayList<>(a.fetchers);
-        fetchers.add(host.peerId());
-        fetchers.sort(null);
-        return fetchers.get(piece % fetchers.size()).equals(host.peerId());
+        return assignee(a, piece).equals(host.peerId());
+    }
+
+    /** Rendezvous hashing: the piece goes to the known fetcher (this node included) with the highest score. */
+    private PeerId assignee(Active a, int piece) {
+        PeerId best = host.peerId();
+        long bestScore = score(best, a.blobKey, piece);
+        for (PeerId f : a.fetchers) {
+            long sc = score(f, a.blobKey, piece);
+            if (Long.compareUnsigned(sc, bestScore) > 0) {
+                best = f;
+                bestScore = sc;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Whether the node a piece is assigned to has announced no newly verified piece for
+     * {@code stallNanos}: then this node may take the piece from the registry. Judged per assignee,
+     * so a merely slow swarm (every node waiting on the uplink) does not send everyone to the registry.
+     */
+    private boolean assigneeQuiet(Active a, int piece, long stallNanos) {
+        Long last = a.fetcherProgress.get(assignee(a, piece));
+        return last == null || System.nanoTime() - last >= stallNanos;
+    }
+
+    private long score(PeerId peer, long blobKey, int piece) {
+        long key = peerKeys.computeIfAbsent(peer, p -> {
+            long h = 0xcbf29ce484222325L; // FNV-1a over the peer id's bytes
+            for (byte b : p.bytes()) {
+                h = (h ^ (b & 0xff)) * 0x100000001b3L;
+            }
+            return h;
+        });
+        return mix(key ^ mix(blobKey + piece * 0x9E3779B97F4A7C15L));
+    }
+
+    /** The splitmix64 finalizer: spreads every input bit over the whole word. */
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
     }
 
     /** Whether another node is fetching this piece from the registry and has not yet overrun its time. */
@@ -320,6 +583,7 @@ public final class LayerSwarm implements AutoCloseable {
 
     private void onPieceVerified(Active a, int piece, byte[] hash) {
         a.verified.set(piece);
+        a.progress.verified(piece);
         a.originPending.clear(piece);
         a.pendingHashes.add(PieceHash.newBuilder().setIndex(piece).setSha256(ByteString.copyFrom(hash)).build());
         scheduleFlush(a);
@@ -333,8 +597,20 @@ public final class LayerSwarm implements AutoCloseable {
         }
     }
 
+    /** Announces after the events already queued (e.g. the rest of a scheduling pass), without the batching delay. */
+    private void flushSoon(Active a) {
+        if (!a.flushSoon) {
+            a.flushSoon = true;
+            loop.post(() -> flushPieces(a));
+        }
+    }
+
     private void flushPieces(Active a) {
+        if (!a.flushSoon && !a.flushScheduled) {
+            return; // already sent by the other of the two flushes
+        }
         a.flushScheduled = false;
+        a.flushSoon = false;
         if (active.get(a.digest) != a) {
             return;
         }
@@ -351,14 +627,18 @@ public final class LayerSwarm implements AutoCloseable {
 
     private void onDownloadDone(Active a, DownloadResult r, Throwable err) {
         active.remove(a.digest);
+        activeCount = active.size();
         if (err == null) {
             broadcast(Announce.newBuilder().setDigest(a.digest.toString()).setSize(a.layout.blobSize())
                     .setComplete(true).build());
             a.result.complete(r);
+            a.progress.complete();
             return;
         }
         Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
                 ? err.getCause() : err;
+        // even if a refetch saves the blob, bytes streamed from this download may be wrong
+        a.progress.fail(cause);
         if (cause instanceof BlobDownload.BadPieceHashesException && a.origin != null) {
             // Some peer announced false piece hashes. The digest caught it; fetch the whole blob from the
             // registry, trusting no announced hash.
@@ -378,7 +658,7 @@ public final class LayerSwarm implements AutoCloseable {
             return;
         }
         BlobDownload d = BlobDownload.start(loop, failed.digest, new PieceHashBook(failed.layout), blob,
-                PiecePicker.inOrder(), (p, h, s, st) -> true, config.download(), null, null);
+                PiecePicker.inOrder(), (p, h, s, st) -> true, config.download(), new Accounting(failed.digest), null);
         d.addSource(failed.origin, Bitfield.full(failed.layout.count()));
         d.completion().whenComplete((r, err) -> {
             if (err == null) {
@@ -405,6 +685,7 @@ public final class LayerSwarm implements AutoCloseable {
             return; // a different cut; only its complete copy is useful to us
         }
         a.fetchers.add(peer);
+        a.fetcherProgress.putIfAbsent(peer, System.nanoTime());
         Bitfield old = a.sources.get(peer);
         if (old == null) {
             a.sources.put(peer, h.pieces());
@@ -414,6 +695,7 @@ public final class LayerSwarm implements AutoCloseable {
         for (int i = 0; i < h.pieces().size(); i++) {
             if (h.pieces().has(i) && !old.has(i)) {
                 a.download.sourceHas(peer.toBase58(), i);
+                a.fetcherProgress.put(peer, System.nanoTime());
             }
         }
         a.sources.put(peer, h.pieces());
@@ -424,6 +706,9 @@ public final class LayerSwarm implements AutoCloseable {
             return;
         }
         a.hashesRequested = true;
+        long asked = System.nanoTime();
+        a.hashesAskedAt = asked;
+        loop.after(config.claimWait().toMillis(), a.download::reconsider);
         io.execute(() -> {
             try {
                 PieceHashes h = client(peer).hashes(a.digest, a.layout);
@@ -431,9 +716,18 @@ public final class LayerSwarm implements AutoCloseable {
                 for (int i = 0; i < a.layout.count(); i++) {
                     a.download.learnHash(peer.toBase58(), i, java.util.Arrays.copyOfRange(all, i * 32, i * 32 + 32));
                 }
+                loop.post(() -> {
+                    if (a.hashesAskedAt == asked) {
+                        a.hashesAskedAt = 0;
+                    }
+                });
             } catch (IOException e) {
                 log.debug("event=hashes_failed blob={} peer={} error={}", a.digest.shortHex(12), peer, e.toString());
                 loop.post(() -> {
+                    if (a.hashesAskedAt == asked) {
+                        a.hashesAskedAt = 0;
+                    }
+                    a.download.reconsider();
                     a.hashesRequested = false;
                     // e.g. that holder was killed: without hashes no piece verifies, so ask another holder
                     if (active.get(a.digest) == a) {
@@ -527,68 +821,152 @@ public final class LayerSwarm implements AutoCloseable {
 
     /** Loop thread only: numbers the announce. */
     private void send(PeerId peer, Announce unsequenced) {
-        Announce message = unsequenced.toBuilder().setSeq(++seq).build();
+        if ((unsequenced.getComplete() || unsequenced.getFetching()) && withheld(unsequenced.getDigest())) {
+            return;
+        }
+        sendNumbered(peer, unsequenced.toBuilder().setSeq(++seq).build(), 1);
+    }
+
+    private void sendNumbered(PeerId peer, Announce message, int attempt) {
         io.execute(() -> {
             try (Duplex d = opener(peer, ANNOUNCE_PROTOCOL).open()) {
                 Frames.write(d.out(), message);
                 d.out().flush();
             } catch (IOException | RuntimeException e) {
-                log.debug("event=announce_failed peer={} error={}", peer, e.toString());
+                log.debug("event=announce_failed peer={} attempt={} error={}", peer, attempt, e.toString());
+                if (resendable(peer, e, attempt)) {
+                    // same seq: a copy that did arrive makes the resent one stale, which is harmless
+                    sendNumbered(peer, message, attempt + 1);
+                }
             }
         });
+    }
+
+    /**
+     * Whether a failed announce or claim goes out once more: the stream can die under it while the peer
+     * stays connected (a duplicate connection that both sides dialled closes with the stream on it).
+     */
+    private boolean resendable(PeerId peer, Exception e, int attempt) {
+        return attempt < SEND_ATTEMPTS && !(e instanceof io.layerswarm.transfer.ProtocolException)
+                && host.connection(peer).isPresent();
+    }
+
+    /** Like {@link #send}, and reads the peer's answer: its state for the blob, after it took ours into account. */
+    private void sendClaim(PeerId peer, Announce unsequenced, Active a) {
+        sendClaimNumbered(peer, unsequenced.toBuilder().setSeq(++seq).build(), a, 1);
+    }
+
+    private void sendClaimNumbered(PeerId peer, Announce message, Active a, int attempt) {
+        io.execute(() -> {
+            Runnable apply = null;
+            try (Duplex d = opener(peer, ANNOUNCE_PROTOCOL).open()) {
+                // a peer that never answers must not hold this thread: the claim itself is bounded by claimWait
+                loop.after(config.peerTimeout().toMillis(), () -> closeQuietly(d));
+                Frames.write(d.out(), message);
+                d.out().flush();
+                log.debug("event=claim_sent peer={} blob={}", peer, a.digest.shortHex(12));
+                Announce reply = Frames.read(d.in(), Announce.parser(), MAX_ANNOUNCE);
+                log.debug("event=claim_reply peer={} blob={}", peer, a.digest.shortHex(12));
+                if (!reply.getDigest().equals(message.getDigest())) {
+                    throw new io.layerswarm.transfer.ProtocolException("claim answer for another blob from " + peer);
+                }
+                if (reply.getComplete() || reply.getSize() > 0) {
+                    apply = announceAction(peer, reply);
+                }
+            } catch (IOException | RuntimeException e) {
+                log.debug("event=claim_failed peer={} attempt={} error={}", peer, attempt, e.toString());
+                if (resendable(peer, e, attempt)) {
+                    // unanswered is not "not fetching": a fetcher we miss would take registry pieces twice
+                    sendClaimNumbered(peer, message, a, attempt + 1);
+                    return;
+                }
+            }
+            Runnable then = apply;
+            loop.post(() -> {
+                if (then != null) {
+                    then.run();
+                }
+                claimAnswered(a, peer);
+            });
+        });
+    }
+
+    private static void closeQuietly(Duplex d) {
+        try {
+            d.close();
+        } catch (IOException | RuntimeException e) {
+            log.debug("event=stream_close_failed error={}", e.toString());
+        }
     }
 
     private void onAnnounceStream(P2pStream stream) throws IOException {
         Announce a = Frames.read(stream.inputStream(), Announce.parser(), MAX_ANNOUNCE);
         PeerId from = stream.remotePeer();
-        Digest digest;
+        loop.post(announceAction(from, a));
+        log.debug("event=announce_received peer={} ack={}", from, a.getAckRequested());
+        if (a.getAckRequested()) {
+            // answered on the loop after the claim was applied, so the answer reflects it
+            Digest digest = Digest.parse(a.getDigest());
+            Announce reply;
+            try {
+                reply = loop.call(() -> stateOf(digest)).get(config.peerTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted answering a claim", e);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IOException("could not answer a claim: " + e, e);
+            }
+            Frames.write(stream.outputStream(), reply);
+            stream.outputStream().flush();
+        }
+    }
+
+    /** This node's announce for a blob: held, being fetched, or neither (digest and seq only). Loop thread. */
+    private Announce stateOf(Digest digest) {
+        Announce.Builder b;
+        OptionalLong size = store.size(digest);
+        Active a = active.get(digest);
+        if (withheld.test(digest)) {
+            b = Announce.newBuilder().setDigest(digest.toString());
+        } else if (size.isPresent()) {
+            b = Announce.newBuilder().setDigest(digest.toString()).setSize(size.getAsLong()).setComplete(true);
+        } else if (a != null) {
+            b = announceOf(a).setFetching(true);
+        } else {
+            b = Announce.newBuilder().setDigest(digest.toString());
+        }
+        return b.setSeq(++seq).build();
+    }
+
+    /**
+     * Checks an announce from {@code from} and returns what applying it does, to run on the loop.
+     *
+     * @throws io.layerswarm.transfer.ProtocolException if it is malformed
+     */
+    private Runnable announceAction(PeerId from, Announce message) throws io.layerswarm.transfer.ProtocolException {
+        ReceivedAnnounce a;
         try {
-            digest = Digest.parse(a.getDigest());
-        } catch (IllegalArgumentException e) {
+            a = ReceivedAnnounce.of(message);
+        } catch (io.layerswarm.transfer.ProtocolException e) {
             throw new io.layerswarm.transfer.ProtocolException("announce from " + from + ": " + e.getMessage());
         }
-        if (a.getDropped()) {
-            long seqNo = a.getSeq();
-            loop.post(() -> {
-                if (isFresh(from, digest, seqNo)) {
-                    onDropped(from, digest);
+        if (a.dropped()) {
+            return () -> {
+                if (isFresh(from, a.digest(), a.seq())) {
+                    onDropped(from, a.digest());
                 }
-            });
-            return;
+            };
         }
-        Holding h;
-        if (a.getComplete()) {
-            h = new Holding(a.getSize(), a.getPieceSize(), null, true);
-        } else {
-            PieceLayout layout;
-            Bitfield pieces;
-            try {
-                layout = new PieceLayout(a.getSize(), a.getPieceSize());
-                pieces = Bitfield.fromBytes(layout.count(), a.getBitfield().toByteArray());
-            } catch (IllegalArgumentException e) {
-                throw new io.layerswarm.transfer.ProtocolException("announce from " + from + ": " + e.getMessage());
+        return () -> {
+            if (a.originPending() != null) {
+                onOriginPending(a.digest(), a.holding(), a.originPending());
             }
-            for (PieceHash ph : a.getHashesList()) {
-                if (ph.getIndex() >= layout.count() || ph.getSha256().size() != 32) {
-                    throw new io.layerswarm.transfer.ProtocolException("announce from " + from + ": bad piece hash");
-                }
+            if (isFresh(from, a.digest(), a.seq())) {
+                onAnnounce(from, a.digest(), a.holding(), a.hashes());
+            } else {
+                learnHashes(from, a.digest(), a.holding(), a.hashes());
             }
-            h = new Holding(a.getSize(), a.getPieceSize(), pieces, false);
-            if (!a.getOriginPending().isEmpty()) {
-                try {
-                    Bitfield pending = Bitfield.fromBytes(layout.count(), a.getOriginPending().toByteArray());
-                    loop.post(() -> onOriginPending(digest, h, pending));
-                } catch (IllegalArgumentException e) {
-                    throw new io.layerswarm.transfer.ProtocolException("announce from " + from + ": " + e.getMessage());
-                }
-            }
-        }
-        long seqNo = a.getSeq();
-        loop.post(() -> {
-            if (isFresh(from, digest, seqNo)) {
-                onAnnounce(from, digest, h, a.getHashesList());
-            }
-        });
+        };
     }
 
     private boolean isFresh(PeerId from, Digest digest, long seqNo) {
@@ -603,6 +981,18 @@ public final class LayerSwarm implements AutoCloseable {
 
     private void onAnnounce(PeerId from, Digest digest, Holding h, List<PieceHash> hashes) {
         directory.computeIfAbsent(digest, k -> new HashMap<>()).put(from, h);
+        Active a = active.get(digest);
+        if (a != null) {
+            useHolding(a, from, h);
+        }
+        learnHashes(from, digest, h, hashes);
+    }
+
+    /**
+     * Piece hashes are sent once, in the announce of the batch they were verified in; that announce
+     * may arrive after a newer one (separate streams), so they are learned even from a stale announce.
+     */
+    private void learnHashes(PeerId from, Digest digest, Holding h, List<PieceHash> hashes) {
         if (!hashes.isEmpty()) {
             Integer size = announcedPieceSize.putIfAbsent(digest, h.pieceSize());
             if (size == null || size == h.pieceSize()) {
@@ -613,11 +1003,7 @@ public final class LayerSwarm implements AutoCloseable {
             }
         }
         Active a = active.get(digest);
-        if (a == null) {
-            return;
-        }
-        useHolding(a, from, h);
-        if (h.pieceSize() == a.layout.pieceSize()) {
+        if (a != null && h.pieceSize() == a.layout.pieceSize()) {
             for (PieceHash ph : hashes) {
                 a.download.learnHash(from.toBase58(), ph.getIndex(), ph.getSha256().toByteArray());
             }
@@ -668,6 +1054,10 @@ public final class LayerSwarm implements AutoCloseable {
     }
 
     private void onDisconnected(PeerId peer) {
+        if (host.connection(peer).isPresent()) {
+            // a duplicate connection closed (both sides dialled at once); the peer is still here
+            return;
+        }
         for (Map<PeerId, Holding> m : directory.values()) {
             m.remove(peer);
         }
@@ -685,6 +1075,9 @@ public final class LayerSwarm implements AutoCloseable {
     private final class Served implements LocalBlobs {
         @Override
         public OptionalLong size(Digest digest) {
+            if (withheld.test(digest)) {
+                return OptionalLong.empty();
+            }
             OptionalLong s = store.size(digest);
             if (s.isPresent()) {
                 return s;
@@ -697,6 +1090,9 @@ public final class LayerSwarm implements AutoCloseable {
 
         @Override
         public Optional<Bitfield> pieces(Digest digest, PieceLayout layout) {
+            if (withheld.test(digest)) {
+                return Optional.empty();
+            }
             if (store.size(digest).isPresent()) {
                 return Optional.of(Bitfield.full(layout.count()));
             }
@@ -708,7 +1104,7 @@ public final class LayerSwarm implements AutoCloseable {
 
         @Override
         public Optional<PieceHashes> hashes(Digest digest, PieceLayout layout) throws IOException {
-            if (store.size(digest).isEmpty()) {
+            if (withheld.test(digest) || store.size(digest).isEmpty()) {
                 return Optional.empty();
             }
             try {
@@ -726,10 +1122,13 @@ public final class LayerSwarm implements AutoCloseable {
 
         @Override
         public InputStream open(Digest digest, long offset, int length) throws IOException {
+            if (withheld.test(digest)) {
+                throw new IOException("blob " + digest + " is not shared with peers");
+            }
             if (store.size(digest).isPresent()) {
                 return store.open(digest, offset, length);
             }
-            BlobStore.WritableBlob partial = onLoop(() -> {
+            Active partial = onLoop(() -> {
                 Active a = active.get(digest);
                 if (a == null) {
                     return null;
@@ -741,12 +1140,13 @@ public final class LayerSwarm implements AutoCloseable {
                         return null;
                     }
                 }
-                return a.blob;
+                return a;
             });
             if (partial == null) {
                 throw new IOException("range " + offset + "+" + length + " of " + digest + " not held");
             }
-            ByteBuffer b = partial.read(offset, length);
+            // the blob may get committed meanwhile (then it is read from the store)
+            ByteBuffer b = readFetching(partial, offset, length);
             if (b.hasArray()) {
                 return new ByteArrayInputStream(b.array(), b.arrayOffset() + b.position(), b.remaining());
             }

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * several times its expected duration is given up and reassigned; repeated failures blacklist the
  * source, and a source that sends a piece not matching its hash is blacklisted at once. When every
  * missing piece is already requested (endgame) idle sources duplicate outstanding requests. The
- * registry is asked only for pieces its {@link OriginGate} allows.
+ * registry is asked only for pieces its {@link OriginGate} allows, lowest first.
  */
 public final class BlobDownload {
     private static final Logger log = LoggerFactory.getLogger(BlobDownload.class);
@@ -54,12 +54,20 @@ public final class BlobDownload {
         default void pieceVerified(int piece, byte[] hash) {
         }
 
+        /** Piece {@code piece} of {@code bytes} bytes from {@code sourceId} was verified and written (for accounting). */
+        default void pieceAccepted(int piece, String sourceId, boolean origin, int bytes) {
+        }
+
+        /** Piece {@code piece} from {@code sourceId} did not match its hash and was thrown away. */
+        default void pieceRejected(int piece, String sourceId) {
+        }
+
         /** Piece {@code piece} was just requested from the origin. */
         default void originRequested(int piece) {
         }
 
         /** A source sent a bad piece or failed repeatedly and was banned. */
-        default void sourceBanned(String sourceId, String reason) {
+        default void sourceBanned(String sourceId, boolean origin, String reason) {
         }
     }
 
@@ -182,6 +190,11 @@ public final class BlobDownload {
         loop.post(() -> onSourceHas(sourceId, piece));
     }
 
+    /** Something the {@link OriginGate} looks at changed: schedules again. */
+    public void reconsider() {
+        loop.post(this::schedule);
+    }
+
     /** A source went away (disconnected): its requests are reassigned. */
     public void removeSource(String sourceId) {
         loop.post(() -> onSourceRemoved(sourceId));
@@ -260,11 +273,14 @@ public final class BlobDownload {
         }
         if (hash == null) {
             badPieces++;
+            listener.pieceRejected(req.piece(), id);
             ban(req.source(), "bad piece " + req.piece());
             schedule();
             return;
         }
         long now = loop.nanoTime();
+        log.debug("event=piece_arrived blob={} piece={} source={} ms={}", blob.shortHex(12), req.piece(), id,
+                (now - req.startNanos()) / 1_000_000);
         loop.stats(id).recordPiece(data.remaining(), now - req.startNanos());
         if (!req.source().source.isOrigin()) {
             lastPeerProgressNanos = now;
@@ -278,6 +294,7 @@ public final class BlobDownload {
             }
             have.set(req.piece());
             bytesBySource.merge(id, (long) data.remaining(), Long::sum);
+            listener.pieceAccepted(req.piece(), id, origin, data.remaining());
             if (req.source().source.isOrigin()) {
                 originBytes += data.remaining();
             }
@@ -300,6 +317,13 @@ public final class BlobDownload {
             return;
         }
         SourceState s = req.source();
+        Throwable cause = error instanceof java.io.UncheckedIOException u && u.getCause() != null ? u.getCause() : error;
+        if (cause instanceof PieceSource.Refusal r && r.busy()) {
+            // a busy peer is healthy (it waited for an upload slot before refusing): ask again, do not ban
+            log.debug("event=piece_refused_busy blob={} piece={} source={}", blob.shortHex(12), req.piece(), s.source.id());
+            schedule();
+            return;
+        }
         int failures = loop.stats(s.source.id()).recordFailure();
         log.debug("event=piece_failed blob={} piece={} source={} failures={} error={}", blob.shortHex(12),
                 req.piece(), s.source.id(), failures, error.toString());
@@ -371,7 +395,9 @@ public final class BlobDownload {
                 if (candidates.isEmpty()) {
                     break;
                 }
-                request(s, picker.pick(candidates, availability, random), now);
+                // the registry's pieces lowest first: a client streaming the blob gets it in order
+                request(s, s.source.isOrigin() ? candidates.nextSetBit(0) : picker.pick(candidates, availability, random),
+                        now);
             }
         }
     }
@@ -467,7 +493,7 @@ public final class BlobDownload {
         loop.blacklist().ban(s.source.id(), config.banDuration().toNanos());
         cancelRequestsOf(s);
         availabilityDirty = true;
-        listener.sourceBanned(s.source.id(), reason);
+        listener.sourceBanned(s.source.id(), s.source.isOrigin(), reason);
     }
 
     private void refreshAvailability() {

@@ -24,4 +24,13 @@ public interface PieceSource {
      * @return the bytes, unverified (the download verifies them)
      */
     CompletableFuture<ByteBuffer> fetch(long offset, int length);
+
+    /**
+     * Implemented by errors that may say the source is healthy but cannot serve right now (e.g. all
+     * its upload slots are busy): such a failure is retried and does not count toward banning it.
+     */
+    interface Refusal {
+        /** Whether the source only refused for now. */
+        boolean busy();
+    }
 }

@@ -19,8 +19,9 @@ public final class Frames {
     private Frames() {
     }
 
+    /** Writes one frame ({@link LengthPrefixed}: varint length, then the message). */
     public static void write(OutputStream out, MessageLite message) throws IOException {
-        message.writeDelimitedTo(out);
+        LengthPrefixed.write(out, message.toByteArray());
     }
 
     /**

@@ -28,7 +28,7 @@ public final class LayerExchangeClient {
     }
 
     /** A peer's answer was a refusal rather than a protocol error (not found, busy, not yet held). */
-    public static final class RefusedException extends IOException {
+    public static final class RefusedException extends IOException implements io.layerswarm.swarm.PieceSource.Refusal {
         private static final long serialVersionUID = 1L;
         private final Status status;
 
@@ -40,6 +40,11 @@ public final class LayerExchangeClient {
         /** Why. */
         public Status status() {
             return status;
+        }
+
+        @Override
+        public boolean busy() {
+            return status == Status.BUSY;
         }
     }
 

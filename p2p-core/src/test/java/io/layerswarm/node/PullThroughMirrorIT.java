@@ -56,7 +56,7 @@ class PullThroughMirrorIT {
         List<Host> hosts = new ArrayList<>();
         List<String> mirrors = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            TestCluster.Node n = cluster.node("node" + i, SwarmConfig.defaults());
+            TestCluster.Node n = cluster.node("node" + i, TestCluster.patient(SwarmConfig.defaults()));
             DistributionServer mirror = cluster.add(DistributionServer.start(new InetSocketAddress("127.0.0.1", 0),
                     new PullThroughProvider(upstream, n.store(), n.swarm(), cluster.pool, Duration.ofMinutes(2))));
             hosts.add(n.host());

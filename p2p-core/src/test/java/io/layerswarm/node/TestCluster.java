@@ -28,6 +28,15 @@ final class TestCluster implements AutoCloseable {
         return resource;
     }
 
+    /**
+     * For tests that assert the registry sends each byte about once: claims and silent fetchers are
+     * waited for far longer than the defaults, so a CPU-starved CI machine tests the protocol, not its
+     * speed (answered claims never wait).
+     */
+    static SwarmConfig patient(SwarmConfig c) {
+        return c.withClaimWait(java.time.Duration.ofSeconds(30)).withOriginStall(java.time.Duration.ofSeconds(60));
+    }
+
     Node node(String name, SwarmConfig config) throws Exception {
         Host h = add(Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                 .build().start());

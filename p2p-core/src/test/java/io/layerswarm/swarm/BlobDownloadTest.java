@@ -73,6 +73,17 @@ class BlobDownloadTest {
     }
 
     @Test
+    void aBusyPeerIsAskedAgainNotBanned() throws Exception {
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null);
+        TestSources.Source busy = new TestSources.Source("busy", blob, false, 2, TestSources.Behaviour.BUSY);
+        busy.busyAnswers = 3 * DownloadConfig.defaults().maxConsecutiveFailures();
+        d.addSource(busy, Bitfield.full(layout.count()));
+        DownloadResult r = await(d);
+        assertArrayEquals(blob, sink.data);
+        assertEquals(blob.length, r.bytesBySource().get("busy"));
+    }
+
+    @Test
     void disjointHoldingsAreCombined() throws Exception {
         Bitfield even = Bitfield.empty(layout.count());
         Bitfield odd = Bitfield.empty(layout.count());
@@ -100,7 +111,7 @@ class BlobDownloadTest {
         List<String> banned = Collections.synchronizedList(new ArrayList<>());
         BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), new BlobDownload.Listener() {
             @Override
-            public void sourceBanned(String sourceId, String reason) {
+            public void sourceBanned(String sourceId, boolean origin, String reason) {
                 banned.add(sourceId);
             }
         });
@@ -115,7 +126,8 @@ class BlobDownloadTest {
 
     @Test
     void aHangingPeerTimesOutAndIsReplaced() throws Exception {
-        DownloadConfig cfg = DownloadConfig.defaults().withMinRequestTimeout(Duration.ofMillis(150));
+        // 1 s, well above the live source's 20 ms, so a loaded machine cannot make it look hung too
+        DownloadConfig cfg = DownloadConfig.defaults().withMinRequestTimeout(Duration.ofSeconds(1));
         BlobDownload d = start(OriginGate.whenNoPeerHolds(), cfg, null);
         TestSources.Source hang = new TestSources.Source("hang", blob, false, 0, HANG);
         d.addSource(hang, Bitfield.full(layout.count()));

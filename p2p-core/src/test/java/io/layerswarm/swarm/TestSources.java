@@ -29,9 +29,25 @@ final class TestSources {
     }
 
     /** What a source does with requests. */
-    enum Behaviour { GOOD, CORRUPT, HANG, FAIL }
+    enum Behaviour { GOOD, CORRUPT, HANG, FAIL, BUSY }
+
+    /** What a peer with all upload slots taken answers. */
+    static final class Busy extends IOException implements PieceSource.Refusal {
+        private static final long serialVersionUID = 1L;
+
+        Busy(String id) {
+            super(id + ": all upload slots busy");
+        }
+
+        @Override
+        public boolean busy() {
+            return true;
+        }
+    }
 
     static final class Source implements PieceSource {
+        /** With {@link Behaviour#BUSY}: requests refused before the source turns {@link Behaviour#GOOD}. */
+        volatile int busyAnswers = 5;
         final String id;
         final byte[] blob;
         final boolean origin;
@@ -68,6 +84,13 @@ final class TestSources {
             TIMER.schedule(() -> {
                 if (b == Behaviour.FAIL) {
                     f.completeExceptionally(new IOException(id + " refused"));
+                    return;
+                }
+                if (b == Behaviour.BUSY) {
+                    if (--busyAnswers <= 0) {
+                        behaviour = Behaviour.GOOD;
+                    }
+                    f.completeExceptionally(new Busy(id));
                     return;
                 }
                 byte[] piece = Arrays.copyOfRange(blob, (int) offset, (int) offset + length);

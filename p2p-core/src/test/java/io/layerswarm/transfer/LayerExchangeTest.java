@@ -111,7 +111,8 @@ class LayerExchangeTest {
                 throw new java.io.UncheckedIOException(e);
             }
         }, pool);
-        Thread.sleep(200); // let the first request take the only slot
+        // the first request holds the only slot while its read is blocked
+        assertTrue(blobs.readBlocked.await(30, TimeUnit.SECONDS), "first request reached the blob");
         LayerExchangeClient.RefusedException busy = assertThrows(LayerExchangeClient.RefusedException.class,
                 () -> c.piece(digest, blob.length, PIECE, PIECE));
         assertEquals(Status.BUSY, busy.status());

@@ -7,9 +7,11 @@ import io.layerswarm.swarm.PieceLayout;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /** One blob held whole or in part, with optional misbehaviour, for protocol tests. */
 final class MemoryBlobs implements LocalBlobs {
@@ -18,7 +20,11 @@ final class MemoryBlobs implements LocalBlobs {
     final PieceLayout layout;
     volatile Bitfield held;
     volatile boolean corrupt;
+    /** When set, reads wait until it is released (at most {@link #BLOCK_LIMIT}). */
     volatile CountDownLatch blockReads;
+    /** Released once a read has started waiting on {@link #blockReads}. */
+    final CountDownLatch readBlocked = new CountDownLatch(1);
+    static final Duration BLOCK_LIMIT = Duration.ofSeconds(60);
 
     MemoryBlobs(byte[] blob, PieceLayout layout, Bitfield held) {
         this.blob = blob;
@@ -56,8 +62,12 @@ final class MemoryBlobs implements LocalBlobs {
         }
         CountDownLatch latch = blockReads;
         if (latch != null) {
+            readBlocked.countDown();
             try {
-                latch.await();
+                // bounded, so a test that forgets to release fails instead of hanging the server thread
+                if (!latch.await(BLOCK_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
+                    throw new IOException("test never released blocked reads within " + BLOCK_LIMIT);
+                }
             } catch (InterruptedException e) {
                 throw new IOException(e);
             }

@@ -269,6 +269,11 @@ public final class Corpus {
         return images;
     }
 
+    /** The image with the most bytes (what fan-out tests pull). */
+    public Image largest() {
+        return images.stream().max(java.util.Comparator.comparingLong(Image::totalSize)).orElseThrow();
+    }
+
     /** The image {@code name:tag}. */
     public Image image(String ref) {
         return images.stream().filter(i -> i.ref().equals(ref)).findFirst()

@@ -35,6 +35,9 @@ import java.util.stream.Stream;
  */
 public final class RegistryFixture implements AutoCloseable {
 
+    /** In TOKEN mode, repositories under this prefix are private: anonymous callers may not pull them. */
+    public static final String PRIVATE_PREFIX = "private/";
+
     /** Authentication mode of the registry. */
     public enum Mode {
         /** No authentication. */
@@ -357,6 +360,11 @@ public final class RegistryFixture implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Blob bytes served in all (see {@link #blobBytesServed()}): take it before and after a run. */
+    public long totalBlobBytesServed() {
+        return blobBytesServed().values().stream().mapToLong(Long::longValue).sum();
     }
 
     /** Bytes served for one blob (see {@link #blobBytesServed()}). */

@@ -30,7 +30,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * JWT's {@code x5c} header, which is how docker-registry 2.8 finds the verification key.
  *
  * <p>Policy: the configured user gets every action it asks for; anonymous callers get only
- * {@code pull}; a wrong password gets 401.
+ * {@code pull}, and nothing on repositories under {@link RegistryFixture#PRIVATE_PREFIX} (private
+ * repositories); a wrong password gets 401.
  */
 final class TokenServer implements AutoCloseable {
     static final String ISSUER = "layerswarm-test-issuer";
@@ -168,7 +169,8 @@ final class TokenServer implements AutoCloseable {
                 entry.put("name", scope.substring(first + 1, last));
                 ArrayNode actions = entry.putArray("actions");
                 for (String a : scope.substring(last + 1).split(",")) {
-                    if (!user.isEmpty() || Set.of("pull").contains(a)) {
+                    boolean privateRepo = entry.get("name").asText().startsWith(RegistryFixture.PRIVATE_PREFIX);
+                    if (!user.isEmpty() || (Set.of("pull").contains(a) && !privateRepo)) {
                         actions.add(a);
                     }
                 }

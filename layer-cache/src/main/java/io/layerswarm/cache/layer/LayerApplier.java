@@ -5,17 +5,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -84,6 +80,7 @@ public final class LayerApplier {
     /** State of one application. */
     private final class Run {
         private final Path root;
+        private final RootGuard guard;
         private final TarWalker walker;
         /** Paths created by this layer, and all their ancestors. */
         private final Set<String> ours = new HashSet<>();
@@ -101,6 +98,7 @@ public final class LayerApplier {
 
         Run(Path root, TarWalker walker) {
             this.root = root;
+            this.guard = new RootGuard(root);
             this.walker = walker;
         }
 
@@ -173,28 +171,7 @@ public final class LayerApplier {
 
         private void symlink(TarEntry e) throws IOException {
             String target = e.linkTarget();
-            if (!target.startsWith("/")) {
-                Deque<String> stack = new ArrayDeque<>();
-                for (String s : e.parent().split("/")) {
-                    if (!s.isEmpty()) {
-                        stack.addLast(s);
-                    }
-                }
-                for (String s : target.split("/")) {
-                    if (s.isEmpty() || s.equals(".")) {
-                        continue;
-                    }
-                    if (s.equals("..")) {
-                        if (stack.isEmpty()) {
-                            throw new InvalidLayerException(Kind.UNSAFE, "symlink " + e.path() + " -> "
-                                    + target + " escapes the root");
-                        }
-                        stack.removeLast();
-                    } else {
-                        stack.addLast(s);
-                    }
-                }
-            }
+            RootGuard.checkSymlinkTarget(e.parent(), target, e.path());
             Path p = prepare(e);
             Files.createSymbolicLink(p, p.getFileSystem().getPath(target));
             setAttributes(p, e, false);
@@ -338,30 +315,7 @@ public final class LayerApplier {
          * Missing directories are created when {@code create}, else {@code null} is returned.
          */
         private Path resolve(String rel, boolean create, String what) throws IOException {
-            Path cur = root;
-            if (rel.isEmpty()) {
-                return cur;
-            }
-            String walked = "";
-            for (String seg : rel.split("/")) {
-                cur = cur.resolve(seg);
-                walked = walked.isEmpty() ? seg : walked + "/" + seg;
-                BasicFileAttributes a = lstat(cur);
-                if (a == null) {
-                    if (!create) {
-                        return null;
-                    }
-                    Files.createDirectory(cur);
-                    markOurs(walked);
-                } else if (a.isSymbolicLink()) {
-                    throw new InvalidLayerException(Kind.UNSAFE, what + " would be written through symlink "
-                            + walked + " (refusing to follow symlinks while unpacking)");
-                } else if (!a.isDirectory()) {
-                    throw new InvalidLayerException(Kind.CORRUPT, what + ": parent " + walked
-                            + " is not a directory");
-                }
-            }
-            return cur;
+            return guard.resolveDir(rel, create, what, this::markOurs);
         }
 
         private void setAttributes(Path p, TarEntry e, boolean isDir) throws IOException {
@@ -389,38 +343,11 @@ public final class LayerApplier {
     }
 
     private static BasicFileAttributes lstat(Path p) throws IOException {
-        try {
-            return Files.readAttributes(p, BasicFileAttributes.class, NOFOLLOW);
-        } catch (NoSuchFileException e) {
-            return null;
-        }
+        return RootGuard.lstat(p);
     }
 
     /** Deletes a file, symlink or directory tree without following symlinks. */
     static void deleteTree(Path p) throws IOException {
-        BasicFileAttributes a = lstat(p);
-        if (a == null) {
-            return;
-        }
-        if (!a.isDirectory()) {
-            Files.delete(p);
-            return;
-        }
-        Files.walkFileTree(p, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        RootGuard.deleteTree(p);
     }
 }

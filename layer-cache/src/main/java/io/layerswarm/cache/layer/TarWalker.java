@@ -249,26 +249,7 @@ public final class TarWalker implements Closeable {
      * {@code ./} and repeated or trailing slashes are dropped; the root is {@code ""}.
      */
     static String normalize(String raw, String what) throws InvalidLayerException {
-        if (raw.startsWith("/")) {
-            throw new InvalidLayerException(Kind.UNSAFE, what + " has an absolute path: " + raw);
-        }
-        StringBuilder sb = new StringBuilder(raw.length());
-        for (String seg : raw.split("/")) {
-            if (seg.isEmpty() || seg.equals(".")) {
-                continue;
-            }
-            if (seg.equals("..")) {
-                throw new InvalidLayerException(Kind.UNSAFE, what + " path contains '..': " + raw);
-            }
-            if (seg.indexOf('\0') >= 0) {
-                throw new InvalidLayerException(Kind.CORRUPT, what + " path contains a NUL byte");
-            }
-            if (sb.length() > 0) {
-                sb.append('/');
-            }
-            sb.append(seg);
-        }
-        return sb.toString();
+        return RootGuard.normalize(raw, what);
     }
 
     private InvalidLayerException corrupt(Exception ex) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.layerswarm.cache.ByteSize;
 import io.layerswarm.cache.policy.ImageRequest;
 import io.layerswarm.cache.policy.LayerRef;
 import io.layerswarm.oci.Digest;

@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * unverified blob, even after a crash. Concurrent ingests of the same digest coalesce: one caller
  * writes, the others wait and share its result (or retry with their own stream if it failed).
  *
+ * <p>Space: a blob of known size reserves its bytes before the first one is written; if the file
+ * system lacks them (less {@link #SPACE_MARGIN}), the store first asks its {@link SpaceReclaimer}
+ * (the layer cache) to evict, then fails with {@link InsufficientStorageException}. A write that
+ * still hits a full disk fails the same way; either way the temp file is deleted.
+ *
  * <p>One process owns a store directory at a time (an OS file lock on {@code root/.lock}, released
  * automatically if the process dies); {@link #open(Path)} cleans temp files a crashed owner left.
  * Instances are thread-safe.
@@ -49,6 +54,8 @@ import org.slf4j.LoggerFactory;
 public final class ContentStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ContentStore.class);
     private static final int BUFFER = 64 * 1024;
+    /** Bytes kept free on the store's file system beyond reserved blobs (journal, directories, metadata). */
+    public static final long SPACE_MARGIN = 1L << 20;
 
     private final Path root;
     private final Path blobs;
@@ -59,10 +66,17 @@ public final class ContentStore implements AutoCloseable {
     private final CopyOnWriteArrayList<StoreListener> listeners = new CopyOnWriteArrayList<>();
     private final Object publishLock = new Object();
     private final AtomicLong totalBytes = new AtomicLong();
+    private final Object spaceLock = new Object();
+    /** Bytes promised to blobs being written and not yet on disk; guarded by spaceLock. */
+    private long reserved;
+    private final ConcurrentHashMap<Digest, Reservation> reservations = new ConcurrentHashMap<>();
+    private final java.nio.file.FileStore fileStore;
+    private volatile SpaceReclaimer reclaimer;
     private volatile boolean closed;
 
-    private ContentStore(Path root, FileChannel lockChannel, FileLock lock) {
+    private ContentStore(Path root, FileChannel lockChannel, FileLock lock) throws IOException {
         this.root = root;
+        this.fileStore = Files.getFileStore(root);
         this.blobs = root.resolve("blobs");
         this.ingest = root.resolve("ingest");
         this.lockChannel = lockChannel;
@@ -95,7 +109,14 @@ public final class ContentStore implements AutoCloseable {
             ch.close();
             throw new IOException("content store " + abs + " is already open (in this or another process)");
         }
-        ContentStore store = new ContentStore(abs, ch, lk);
+        ContentStore store;
+        try {
+            store = new ContentStore(abs, ch, lk);
+        } catch (IOException | RuntimeException e) {
+            lk.release();
+            ch.close();
+            throw e;
+        }
         try {
             store.recover();
         } catch (IOException | RuntimeException e) {
@@ -239,7 +260,7 @@ public final class ContentStore implements AutoCloseable {
     private long writeVerified(Digest expected, long expectedSize, InputStream in) throws IOException {
         Path tmp = newTempPath(expected);
         boolean published = false;
-        try {
+        try (Reservation space = reserve(expected, Math.max(expectedSize, 0))) {
             long total = 0;
             MessageDigest md = expected.newMessageDigest();
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -256,8 +277,11 @@ public final class ContentStore implements AutoCloseable {
                     while (bb.hasRemaining()) {
                         ch.write(bb);
                     }
+                    space.consumed(n);
                 }
                 ch.force(true);
+            } catch (IOException e) {
+                throw diskFull(e, expected, Math.max(expectedSize, total));
             }
             if (expectedSize >= 0 && total != expectedSize) {
                 throw new DigestMismatchException(expected, null, "blob " + expected + ": received "
@@ -291,10 +315,146 @@ public final class ContentStore implements AutoCloseable {
             throw new IllegalArgumentException("size must not be negative: " + size);
         }
         ensureOpen();
+        Reservation space = reserve(expected, size);
         Path tmp = newTempPath(expected);
-        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-        return new PartialBlob(this, expected, size, tmp, ch);
+        try {
+            FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            return new PartialBlob(this, expected, size, tmp, ch, space);
+        } catch (IOException e) {
+            space.close();
+            deleteQuietly(tmp);
+            throw diskFull(e, expected, size);
+        } catch (RuntimeException e) {
+            space.close();
+            deleteQuietly(tmp);
+            throw e;
+        }
+    }
+
+    /**
+     * Sets who frees space when a blob does not fit (the layer cache registers itself); {@code null}
+     * for nobody.
+     */
+    public void setSpaceReclaimer(SpaceReclaimer r) {
+        reclaimer = r;
+    }
+
+    /**
+     * Bytes a new blob can use now: the file system's usable space less what blobs being written
+     * have reserved and less {@link #SPACE_MARGIN}; may be negative.
+     */
+    public long availableBytes() {
+        synchronized (spaceLock) {
+            return usableSpace() - reserved - SPACE_MARGIN;
+        }
+    }
+
+    /**
+     * Makes sure a blob of {@code bytes} would fit now, asking the {@link SpaceReclaimer} to evict
+     * if needed, without reserving anything. Writers that learn a blob's size before they start (the
+     * mirror, pulls) call it off their event loops so eviction does not stall them later; the store
+     * checks again when the blob is written. A blob already being written passes.
+     *
+     * @throws InsufficientStorageException if it does not fit even after reclaiming
+     */
+    public void makeRoom(Digest digest, long bytes) throws IOException {
+        Objects.requireNonNull(digest, "digest");
+        ensureOpen();
+        if (contains(digest) || reservations.containsKey(digest)) {
+            return;
+        }
+        reserve(digest, bytes).close();
+    }
+
+    /** Reserves {@code bytes} for a blob, reclaiming space once if they are lacking. */
+    private Reservation reserve(Digest digest, long bytes) throws IOException {
+        boolean reclaimed = false;
+        while (true) {
+            long lacking;
+            synchronized (spaceLock) {
+                long available = usableSpace() - reserved - SPACE_MARGIN;
+                lacking = bytes - available;
+                if (lacking <= 0) {
+                    reserved += bytes;
+                    Reservation r = new Reservation(digest, bytes);
+                    reservations.merge(digest, r, (a, b) -> a); // makeRoom's check only needs one per digest
+                    return r;
+                }
+                SpaceReclaimer rc = reclaimer;
+                if (reclaimed || rc == null) {
+                    LOG.info("event=store_full root={} blob={} needed={} available={} reclaimed={}", root, digest,
+                            bytes, available, reclaimed);
+                    throw new InsufficientStorageException(root, digest, bytes, available, reclaimed
+                            ? "after evicting the unpinned layers the cache could spare"
+                            : "and no cache to evict from", null);
+                }
+            }
+            SpaceReclaimer rc = reclaimer;
+            long freed = rc == null ? 0 : rc.reclaim(lacking);
+            LOG.info("event=store_space_reclaimed root={} blob={} lacking={} freed={}", root, digest, lacking, freed);
+            reclaimed = true;
+        }
+    }
+
+    private long usableSpace() {
+        try {
+            return fileStore.getUsableSpace();
+        } catch (IOException e) {
+            LOG.warn("event=store_space_unknown root={} error={}", root, e.toString());
+            return Long.MAX_VALUE / 4; // unknown: let the write find out
+        }
+    }
+
+    /** A write's error as {@link InsufficientStorageException} if the disk was full, else unchanged. */
+    IOException diskFull(IOException e, Digest digest, long bytes) {
+        if (e instanceof InsufficientStorageException) {
+            return e;
+        }
+        String m = e.getMessage();
+        if (m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"))) {
+            long available;
+            synchronized (spaceLock) {
+                available = usableSpace() - reserved - SPACE_MARGIN;
+            }
+            LOG.info("event=store_full root={} blob={} needed={} available={} during=write", root, digest, bytes,
+                    available);
+            return new InsufficientStorageException(root, digest, bytes, available,
+                    "the file system filled up while it was written (" + m + ")", e);
+        }
+        return e;
+    }
+
+    /**
+     * Bytes reserved for one blob being written; each write consumes its share, close releases the
+     * rest. Idempotent close.
+     */
+    final class Reservation implements AutoCloseable {
+        private final Digest digest;
+        private long remaining; // guarded by spaceLock
+
+        private Reservation(Digest digest, long bytes) {
+            this.digest = digest;
+            this.remaining = bytes;
+        }
+
+        /** {@code n} more bytes of the blob are on disk now, so they no longer count as reserved. */
+        void consumed(long n) {
+            synchronized (spaceLock) {
+                long d = Math.min(n, remaining);
+                remaining -= d;
+                reserved -= d;
+            }
+        }
+
+        @Override
+        public void close() {
+            synchronized (spaceLock) {
+                reserved -= remaining;
+                remaining = 0;
+            }
+            reservations.remove(digest, this);
+        }
     }
 
     /**

@@ -24,6 +24,7 @@ public final class PartialBlob implements AutoCloseable {
     private final long size;
     private final Path tmp;
     private final FileChannel channel;
+    private final ContentStore.Reservation space;
     /** Writes hold the read lock (they may run in parallel); commit/abort hold the write lock. */
     private final ReentrantReadWriteLock stateLock = new ReentrantReadWriteLock();
     /** Covered byte ranges, start -> end (exclusive), non-overlapping and non-adjacent. */
@@ -31,7 +32,9 @@ public final class PartialBlob implements AutoCloseable {
     private long coveredBytes;
     private boolean finished;
 
-    PartialBlob(ContentStore store, Digest digest, long size, Path tmp, FileChannel channel) {
+    PartialBlob(ContentStore store, Digest digest, long size, Path tmp, FileChannel channel,
+                ContentStore.Reservation space) {
+        this.space = space;
         this.store = store;
         this.digest = digest;
         this.size = size;
@@ -66,18 +69,23 @@ public final class PartialBlob implements AutoCloseable {
         try {
             checkActive();
             long pos = offset;
-            while (piece.hasRemaining()) {
-                pos += channel.write(piece, pos);
+            try {
+                while (piece.hasRemaining()) {
+                    pos += channel.write(piece, pos);
+                }
+            } catch (IOException e) {
+                throw store.diskFull(e, digest, size);
             }
             if (len > 0) {
-                markCovered(offset, offset + len);
+                space.consumed(markCovered(offset, offset + len));
             }
         } finally {
             stateLock.readLock().unlock();
         }
     }
 
-    private synchronized void markCovered(long start, long end) {
+    /** Records a written range; returns how many bytes were new. */
+    private synchronized long markCovered(long start, long end) {
         Map.Entry<Long, Long> lower = covered.floorEntry(start);
         if (lower != null && lower.getValue() >= start) {
             start = lower.getKey();
@@ -94,7 +102,9 @@ public final class PartialBlob implements AutoCloseable {
         for (Map.Entry<Long, Long> e : covered.entrySet()) {
             total += e.getValue() - e.getKey();
         }
+        long added = total - coveredBytes;
         coveredBytes = total;
+        return added;
     }
 
     /**
@@ -185,7 +195,10 @@ public final class PartialBlob implements AutoCloseable {
                 channel.close();
                 store.publish(tmp, digest, size);
                 ok = true;
+            } catch (IOException e) {
+                throw store.diskFull(e, digest, size);
             } finally {
+                space.close();
                 finished = true;
                 if (!ok) {
                     closeAndDelete();
@@ -202,6 +215,7 @@ public final class PartialBlob implements AutoCloseable {
         try {
             if (!finished) {
                 finished = true;
+                space.close();
                 closeAndDelete();
             }
         } finally {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.oci.Digest;
 import io.layerswarm.oci.DigestMismatchException;
+import io.layerswarm.testing.Await;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,11 +16,13 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -217,8 +220,19 @@ class ContentStoreTest {
             }));
             assertTrue(firstStarted.await(10, TimeUnit.SECONDS));
             AtomicInteger readers = new AtomicInteger();
-            Future<Long> good = pool.submit(() -> store.ingest(d, new SlowStream(data, readers)));
-            Thread.sleep(100); // let the second caller start waiting on the first
+            CompletableFuture<Long> good = new CompletableFuture<>();
+            Thread second = new Thread(() -> {
+                try {
+                    good.complete(store.ingest(d, new SlowStream(data, readers)));
+                } catch (Throwable t) {
+                    good.completeExceptionally(t);
+                }
+            }, "second-ingest");
+            second.setDaemon(true);
+            second.start();
+            // The second caller must park on the first one's ingest, not read its own stream in parallel.
+            Await.until(Duration.ofSeconds(30), "the second caller waits on the first ingest",
+                    () -> Await.isBlockedIn(second, CompletableFuture.class));
             assertEquals(0, readers.get(), "second caller must wait, not write in parallel");
             releaseFirst.countDown();
             Exception e = assertThrows(Exception.class, () -> bad.get(10, TimeUnit.SECONDS));
@@ -319,5 +333,39 @@ class ContentStoreTest {
         ContentStore closed = ContentStore.open(dir);
         closed.close();
         assertThrows(IllegalStateException.class, () -> closed.ingest(d, new ByteArrayInputStream(data)));
+    }
+
+    @Test
+    void aBlobThatDoesNotFitAsksTheReclaimerOnceThenFailsNamingTheSpace() throws Exception {
+        List<Long> asked = Collections.synchronizedList(new ArrayList<>());
+        try (ContentStore store = ContentStore.open(dir)) {
+            store.setSpaceReclaimer(bytes -> {
+                asked.add(bytes);
+                return 0;
+            });
+            long tooBig = store.availableBytes() + (1L << 40);
+            Digest d = Digest.sha256(random(10, 9));
+            InsufficientStorageException e = assertThrows(InsufficientStorageException.class,
+                    () -> store.openPartial(d, tooBig));
+            assertTrue(e.getMessage().startsWith("not enough space in store " + store.root() + " for blob " + d
+                    + " (" + tooBig + " bytes)"), e.getMessage());
+            assertEquals(d, e.digest());
+            assertEquals(1, asked.size(), "reclaimer asked once");
+            assertTrue(asked.get(0) >= 1L << 40, "asked for what was lacking: " + asked);
+            assertThrows(InsufficientStorageException.class, () -> store.makeRoom(d, tooBig));
+            assertThrows(InsufficientStorageException.class,
+                    () -> store.ingest(d, tooBig, new ByteArrayInputStream(new byte[0])));
+            assertEquals(0, filesUnder(dir.resolve("ingest")), "no temp file");
+
+            // a blob being written holds its bytes: the space a reservation takes is not offered twice
+            // (64 MiB slack either way: other processes write to the same file system meanwhile)
+            long most = store.availableBytes() - (64L << 20);
+            try (PartialBlob first = store.openPartial(d, most)) {
+                Digest other = Digest.sha256(random(10, 10));
+                assertThrows(InsufficientStorageException.class, () -> store.openPartial(other, 128L << 20));
+                store.makeRoom(d, most); // the blob already being written passes
+            }
+            store.makeRoom(Digest.sha256(random(10, 11)), most); // released by the abort
+        }
     }
 }

@@ -1,6 +1,6 @@
 package io.layerswarm.libp2p.host;
 
-import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
+import io.layerswarm.libp2p.mux.MuxedStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -260,7 +260,7 @@ final class BlockingStreamAdapter extends ChannelInboundHandlerAdapter {
             finished = true;
             Channel ch = channel;
             checkNotEventLoop(ch);
-            ChannelFuture f = ((YamuxStreamChannel) ch).shutdownOutput();
+            ChannelFuture f = MuxedStream.of(ch).shutdownOutput();
             f.awaitUninterruptibly();
             if (!f.isSuccess()) {
                 throw new IOException("stream half-close failed: " + f.cause(), f.cause());

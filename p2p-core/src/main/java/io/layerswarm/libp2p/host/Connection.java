@@ -3,20 +3,22 @@ package io.layerswarm.libp2p.host;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.crypto.PublicKey;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
-import io.layerswarm.libp2p.yamux.YamuxSession;
+import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
+import io.layerswarm.libp2p.mux.StreamMuxer;
 import io.netty.channel.Channel;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A secured, multiplexed connection to one peer (TCP, Noise, Yamux). Streams are opened with
+ * A secured, multiplexed connection to one peer (TCP with TLS or Noise and Yamux, or QUIC). Streams are opened with
  * {@link #newStream}; {@link Host#newStream} picks or dials the connection for you.
  */
 public final class Connection {
     private final Host host;
     private final Channel channel;
-    private final YamuxSession session;
+    private final StreamMuxer session;
     private final PeerId remotePeer;
     private final PublicKey remoteKey;
     private final boolean initiator;
@@ -26,9 +28,10 @@ public final class Connection {
     private volatile long lastActivityNanos = System.nanoTime();
     private volatile CompletableFuture<Duration> keepAlive;
     private volatile long keepAliveSentNanos;
+    private final AtomicInteger keepAlivesAnswered = new AtomicInteger();
 
-    Connection(Host host, Channel channel, YamuxSession session, PeerId remotePeer, PublicKey remoteKey,
-               boolean initiator, String securityProtocol) {
+    Connection(Host host, Channel channel, StreamMuxer session, PeerId remotePeer, PublicKey remoteKey,
+               boolean initiator, String securityProtocol, Multiaddr localAddr, Multiaddr remoteAddr) {
         this.host = host;
         this.channel = channel;
         this.session = session;
@@ -36,8 +39,8 @@ public final class Connection {
         this.remoteKey = remoteKey;
         this.initiator = initiator;
         this.securityProtocol = securityProtocol;
-        this.localAddr = TcpAddresses.toMultiaddr(channel.localAddress());
-        this.remoteAddr = TcpAddresses.toMultiaddr(channel.remoteAddress());
+        this.localAddr = localAddr;
+        this.remoteAddr = remoteAddr;
     }
 
     /** The authenticated remote peer. */
@@ -60,12 +63,20 @@ public final class Connection {
         return initiator;
     }
 
-    /** Local TCP address. */
+    /**
+     * Whether the connection runs through a relay (its remote address is a {@code /p2p-circuit} address):
+     * usable, but a direct connection to the same peer is preferred.
+     */
+    public boolean isRelayed() {
+        return remoteAddr.valueOf(MultiaddrProtocol.P2P_CIRCUIT).isPresent();
+    }
+
+    /** Local address (TCP, or what the transport that made the connection says). */
     public Multiaddr localAddr() {
         return localAddr;
     }
 
-    /** Remote TCP address (what we observe of the peer). */
+    /** Remote address (what we observe of the peer: TCP, or a relay circuit). */
     public Multiaddr remoteAddr() {
         return remoteAddr;
     }
@@ -75,8 +86,8 @@ public final class Connection {
         return channel;
     }
 
-    /** The Yamux session. */
-    public YamuxSession muxer() {
+    /** The stream muxer (a {@link io.layerswarm.libp2p.yamux.YamuxSession}, or QUIC's streams). */
+    public StreamMuxer muxer() {
         return session;
     }
 
@@ -108,7 +119,7 @@ public final class Connection {
         return f;
     }
 
-    /** Closes the connection (Yamux go-away, then TCP close). */
+    /** Closes the connection (Yamux go-away, then TCP close; or QUIC CONNECTION_CLOSE). */
     public CompletableFuture<Void> close() {
         CompletableFuture<Void> f = new CompletableFuture<>();
         channel.closeFuture().addListener(x -> f.complete(null));
@@ -124,9 +135,15 @@ public final class Connection {
         if (p == null || p.isDone()) {
             keepAliveSentNanos = System.nanoTime();
             p = ping();
+            p.thenRun(keepAlivesAnswered::incrementAndGet);
             keepAlive = p;
         }
         return p;
+    }
+
+    /** Keep-alive pings the peer has answered (lets a test see the keep-alive at work). */
+    int keepAlivesAnswered() {
+        return keepAlivesAnswered.get();
     }
 
     /** Whether the outstanding keep-alive ping is older than {@code timeoutNanos}. */

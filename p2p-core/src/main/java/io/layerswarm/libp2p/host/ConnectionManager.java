@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Duplicate connections (both peers dialled each other at once) are resolved the same way on both
  * sides without coordination: the connection dialled by the smaller peer id wins, among those the older
- * one; the loser is closed once it carries no stream.
+ * one; a direct connection always beats a relayed one. The loser is closed once it carries no stream.
  */
 final class ConnectionManager {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionManager.class);
@@ -72,6 +72,10 @@ final class ConnectionManager {
     }
 
     private boolean better(Connection a, Connection b) {
+        if (a.isRelayed() != b.isRelayed()) {
+            // Both sides see the same circuit, so they agree without talking: direct wins.
+            return !a.isRelayed();
+        }
         int cmp = dialer(a).compareTo(dialer(b));
         return cmp < 0;
     }

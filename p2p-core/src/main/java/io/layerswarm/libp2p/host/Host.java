@@ -1,21 +1,25 @@
 package io.layerswarm.libp2p.host;
 
+import io.layerswarm.libp2p.bandwidth.BandwidthLimiter;
+import io.layerswarm.libp2p.bandwidth.ThrottleHandler;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.crypto.PrivateKey;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.libp2p.multistream.MultistreamSelect;
+import io.layerswarm.libp2p.mux.MuxedStream;
+import io.layerswarm.libp2p.mux.StreamMuxer;
 import io.layerswarm.libp2p.noise.NoiseSecurity;
 import io.layerswarm.libp2p.noise.NoiseTransportHandler;
 import io.layerswarm.libp2p.multistream.MultistreamNegotiator;
 import io.layerswarm.libp2p.security.SecureSession;
 import io.layerswarm.libp2p.security.SecurityUpgrader;
 import io.layerswarm.libp2p.pnet.SwarmKey;
+import io.layerswarm.libp2p.quic.QuicTransport;
 import io.layerswarm.libp2p.tls.TlsSecurity;
 import io.layerswarm.libp2p.yamux.YamuxConfig;
 import io.layerswarm.libp2p.yamux.YamuxFrame;
 import io.layerswarm.libp2p.yamux.YamuxSession;
-import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -53,14 +57,17 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A libp2p host: one identity listening on TCP multiaddrs, dialling peers, upgrading every connection
- * (optional private-network protection, then multistream-select {@code /noise}, Noise, multistream-select
- * {@code /yamux/1.0.0}, Yamux), serving registered protocols on inbound streams and opening streams to
- * peers. Connections are kept one per peer, limited in number, pinged when quiet and closed when idle.
+ * A libp2p host: one identity listening on TCP and QUIC multiaddrs, dialling peers, upgrading every TCP
+ * connection (optional private-network protection, then multistream-select of {@code /tls/1.0.0} or
+ * {@code /noise}, then of {@code /yamux/1.0.0}, Yamux) and adopting QUIC connections as they are (TLS 1.3 and
+ * streams of their own, {@link QuicTransport}), serving registered protocols on inbound streams and opening
+ * streams to peers. Connections are kept one per peer, limited in number, pinged when quiet and closed when idle.
  *
  * <pre>{@code
  * Host host = Host.builder(key).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).build().start();
@@ -83,6 +90,9 @@ public final class Host implements AutoCloseable {
     private final Map<String, Object> handlers = new ConcurrentHashMap<>();
     private final List<Runnable> protocolObservers = new CopyOnWriteArrayList<>();
     private final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<Transport> transports = new CopyOnWriteArrayList<>();
+    private QuicTransport quic;
+    private volatile Supplier<List<Multiaddr>> advertised;
     private final Map<Multiaddr, AtomicInteger> observed = new ConcurrentHashMap<>();
     private final List<Channel> servers = new CopyOnWriteArrayList<>();
     private final List<Multiaddr> boundAddrs = new CopyOnWriteArrayList<>();
@@ -122,6 +132,18 @@ public final class Host implements AutoCloseable {
     /** Binds the listen addresses and starts the connection-manager tick. Returns this. */
     public Host start() throws IOException {
         for (Multiaddr addr : config.listen) {
+            if (QuicTransport.isQuicAddr(addr)) {
+                InetSocketAddress bound;
+                try {
+                    bound = quic().listen(addr);
+                } catch (IOException | RuntimeException e) {
+                    close();
+                    throw new IOException("cannot listen on " + addr + ": " + e.getMessage(), e);
+                }
+                boundAddrs.addAll(expand(bound, QuicTransport::toMultiaddr));
+                LOG.info("event=listening addr={} peer={}", boundAddrs, peerId);
+                continue;
+            }
             InetSocketAddress sa = TcpAddresses.toSocketAddress(addr);
             ChannelFuture f = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
@@ -137,7 +159,7 @@ public final class Host implements AutoCloseable {
                 throw new IOException("cannot listen on " + addr + ": " + f.cause().getMessage(), f.cause());
             }
             servers.add(f.channel());
-            boundAddrs.addAll(expand((InetSocketAddress) f.channel().localAddress()));
+            boundAddrs.addAll(expand((InetSocketAddress) f.channel().localAddress(), TcpAddresses::toMultiaddr));
             LOG.info("event=listening addr={} peer={}", boundAddrs, peerId);
         }
         long tick = config.tick.toMillis();
@@ -145,9 +167,35 @@ public final class Host implements AutoCloseable {
         return this;
     }
 
-    private static List<Multiaddr> expand(InetSocketAddress bound) {
+    /**
+     * This host's QUIC transport, made on first use (QUIC listen address or dial): for listening or dialling
+     * from a given local UDP port, as a path found by hole punching needs.
+     *
+     * @throws IllegalStateException where QUIC's native library does not load
+     */
+    public QuicTransport quicTransport() {
+        return quic();
+    }
+
+    private synchronized QuicTransport quic() {
+        if (quic == null) {
+            if (config.swarmKey != null) {
+                // pnet protects a byte stream before the handshake; QUIC has none to protect (libp2p: no QUIC in
+                // private networks), so a private host must not accept or make QUIC connections.
+                throw new IllegalStateException("QUIC cannot carry a private network (swarm key set)");
+            }
+            if (config.uploadLimit != null || config.downloadLimit != null) {
+                LOG.warn("event=quic_not_throttled reason=\"bandwidth limits apply to TCP connections only\"");
+            }
+            // Thrice the keep-alive: quiet connections are pinged well before QUIC's idle timeout ends them.
+            quic = new QuicTransport(this, group, config.handshakeTimeout, config.keepAlive.multipliedBy(3));
+        }
+        return quic;
+    }
+
+    private static List<Multiaddr> expand(InetSocketAddress bound, Function<InetSocketAddress, Multiaddr> format) {
         if (!bound.getAddress().isAnyLocalAddress()) {
-            return List.of(TcpAddresses.toMultiaddr(bound));
+            return List.of(format.apply(bound));
         }
         List<Multiaddr> out = new ArrayList<>();
         try {
@@ -157,7 +205,7 @@ public final class Host implements AutoCloseable {
                 }
                 for (InetAddress a : Collections.list(ni.getInetAddresses())) {
                     if (a instanceof Inet4Address) {
-                        out.add(TcpAddresses.toMultiaddr(new InetSocketAddress(a, bound.getPort())));
+                        out.add(format.apply(new InetSocketAddress(a, bound.getPort())));
                     }
                 }
             }
@@ -186,6 +234,11 @@ public final class Host implements AutoCloseable {
         for (Connection c : connections.all()) {
             c.channel().closeFuture().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
+        synchronized (this) {
+            if (quic != null) {
+                quic.close();
+            }
+        }
         blockingPool.shutdownNow();
         if (ownGroup) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
@@ -193,6 +246,16 @@ public final class Host implements AutoCloseable {
     }
 
     // ---- identity and addresses ----------------------------------------------------------------
+
+    /** The upload limit shared by this host's connections, if one is set. */
+    public Optional<BandwidthLimiter> uploadLimit() {
+        return Optional.ofNullable(config.uploadLimit);
+    }
+
+    /** The download limit shared by this host's connections, if one is set. */
+    public Optional<BandwidthLimiter> downloadLimit() {
+        return Optional.ofNullable(config.downloadLimit);
+    }
 
     /** This host's peer id. */
     public PeerId peerId() {
@@ -212,6 +275,21 @@ public final class Host implements AutoCloseable {
     /** The addresses actually listened on (ports resolved, wildcards expanded), without /p2p. */
     public List<Multiaddr> listenAddrs() {
         return List.copyOf(boundAddrs);
+    }
+
+    /**
+     * The addresses this host tells peers to dial it at (identify's listen addresses): by default
+     * {@link #listenAddrs()}; a reachability service may narrow it to addresses known to work (or to
+     * relay circuits) with {@link #setAdvertisedAddrs}.
+     */
+    public List<Multiaddr> advertisedAddrs() {
+        Supplier<List<Multiaddr>> s = advertised;
+        return s == null ? listenAddrs() : List.copyOf(s.get());
+    }
+
+    /** Replaces the source of {@link #advertisedAddrs()} (null: the listen addresses again). */
+    public void setAdvertisedAddrs(Supplier<List<Multiaddr>> source) {
+        advertised = source;
     }
 
     /** What the host knows about other peers. */
@@ -300,19 +378,45 @@ public final class Host implements AutoCloseable {
     }
 
     /**
-     * Connects to a TCP multiaddr; with a trailing {@code /p2p/<id>} the remote identity must match
-     * (otherwise the handshake fails) and an existing connection to that peer is reused.
+     * Connects to a multiaddr: through the first {@link #addTransport registered transport} that dials
+     * it, else over QUIC ({@code /udp/PORT/quic-v1}) or TCP. With a trailing {@code /p2p/<id>} the remote identity must match (otherwise the
+     * handshake fails) and an existing connection to that peer is reused.
      */
     public CompletableFuture<Connection> connect(Multiaddr addr) {
-        PeerId expected = addr.valueOf(MultiaddrProtocol.P2P).map(PeerId::parse).orElse(null);
+        PeerId expected = lastPeerId(addr);
         if (expected != null) {
             if (expected.equals(peerId)) {
                 return CompletableFuture.failedFuture(new IOException("refusing to dial self"));
             }
             Optional<Connection> existing = connections.get(expected);
-            if (existing.isPresent()) {
+            // A relayed connection does not stand in for a direct address: dialling it may find a better path.
+            if (existing.isPresent() && (!existing.get().isRelayed()
+                    || addr.valueOf(MultiaddrProtocol.P2P_CIRCUIT).isPresent())) {
                 return CompletableFuture.completedFuture(existing.get());
             }
+        }
+        for (Transport t : transports) {
+            if (t.canDial(addr)) {
+                return t.dial(addr).thenApply(c -> {
+                    peerStore.addAddrs(c.remotePeer(), List.of(addr.withoutPeerId()));
+                    return c;
+                });
+            }
+        }
+        if (addr.valueOf(MultiaddrProtocol.P2P_CIRCUIT).isPresent()) {
+            return CompletableFuture.failedFuture(new IOException("no transport registered for " + addr));
+        }
+        if (QuicTransport.isQuicAddr(addr)) {
+            QuicTransport q;
+            try {
+                q = quic();
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(new IOException("QUIC unavailable: " + e.getMessage(), e));
+            }
+            return q.dial(addr).thenApply(c -> {
+                peerStore.addAddrs(c.remotePeer(), List.of(addr.withoutPeerId()));
+                return c;
+            });
         }
         CompletableFuture<Connection> result = new CompletableFuture<>();
         InetSocketAddress target;
@@ -344,6 +448,17 @@ public final class Host implements AutoCloseable {
                     }
                 });
         return result;
+    }
+
+    /** The peer an address leads to: its last {@code /p2p} (a circuit address names the relay first). */
+    private static PeerId lastPeerId(Multiaddr addr) {
+        PeerId last = null;
+        for (Multiaddr.Component c : addr.components()) {
+            if (c.protocol() == MultiaddrProtocol.P2P) {
+                last = PeerId.parse(c.valueText());
+            }
+        }
+        return last;
     }
 
     /** The existing connection to {@code peer}, or a new one to the first of its known addresses that works. */
@@ -379,9 +494,64 @@ public final class Host implements AutoCloseable {
         return connect(peer).thenCompose(c -> c.newStream(protocols, handler));
     }
 
+    /**
+     * Adds a transport that {@link #connect(Multiaddr)} consults before TCP (first match wins), for
+     * multiaddrs TCP cannot dial such as relay circuits.
+     */
+    public void addTransport(Transport transport) {
+        transports.add(Objects.requireNonNull(transport, "transport"));
+    }
+
+    /**
+     * Upgrades an established byte channel that another transport produced (a relayed stream, a
+     * datagram-based reliable channel, ...) exactly like a TCP connection: security, muxer, kept and
+     * announced to listeners. Call on the channel's event loop before its first inbound byte is read.
+     *
+     * @param initiator whether this side dialled (it proposes the security and muxer protocols)
+     * @param expected the dialled peer (checked by the security handshake), or null when inbound
+     * @param localAddr how this side is addressed on the channel (shown by {@link Connection#localAddr()})
+     * @param remoteAddr how the peer is reached through it ({@link Connection#remoteAddr()}; a
+     *     {@code /p2p-circuit} address marks the connection {@link Connection#isRelayed() relayed})
+     */
+    public CompletableFuture<Connection> upgrade(Channel ch, boolean initiator, PeerId expected, Multiaddr localAddr,
+            Multiaddr remoteAddr) {
+        return upgrade(ch, initiator, expected, new Endpoints(Objects.requireNonNull(localAddr, "localAddr"),
+                Objects.requireNonNull(remoteAddr, "remoteAddr")));
+    }
+
+    /**
+     * Adopts a connection whose transport secured and multiplexed it itself (QUIC: TLS 1.3 and its own
+     * streams): kept and announced to listeners like an upgraded one. Call on the channel's event loop,
+     * before any inbound stream of it is accepted.
+     *
+     * @param muxer makes the connection's muxer from the handler that every inbound stream channel must get
+     *     (it negotiates the stream's protocol and serves it)
+     * @param secured who the transport's handshake authenticated, and with which security protocol
+     * @throws IOException if the host is closed or at its connection limit (the caller closes the channel)
+     */
+    public Connection adopt(Channel ch, Function<ChannelHandler, StreamMuxer> muxer, boolean initiator,
+            SecureSession secured, Multiaddr localAddr, Multiaddr remoteAddr) throws IOException {
+        if (closed) {
+            throw new IOException("host closed");
+        }
+        Connection c = new Connection(this, ch, muxer.apply(inboundStreamInitializer), secured.remotePeerId(),
+                secured.remoteIdentityKey(), initiator, secured.protocol(), Objects.requireNonNull(localAddr),
+                Objects.requireNonNull(remoteAddr));
+        ch.attr(CONNECTION).set(c);
+        return register(c);
+    }
+
+    /** How a connection's two ends are addressed, when its transport says so (TCP: from the socket). */
+    private record Endpoints(Multiaddr local, Multiaddr remote) {
+    }
+
     // ---- upgrade -------------------------------------------------------------------------------
 
     private CompletableFuture<Connection> upgrade(Channel ch, boolean initiator, PeerId expected) {
+        return upgrade(ch, initiator, expected, null);
+    }
+
+    private CompletableFuture<Connection> upgrade(Channel ch, boolean initiator, PeerId expected, Endpoints addrs) {
         CompletableFuture<Connection> result = new CompletableFuture<>();
         if (closed) {
             ch.close();
@@ -397,8 +567,12 @@ public final class Host implements AutoCloseable {
         result.whenComplete((c, e) -> timeout.cancel(false));
         ch.closeFuture().addListener(x -> result.completeExceptionally(
                 new IOException("connection closed during upgrade")));
+        if (config.uploadLimit != null || config.downloadLimit != null) {
+            // below everything: the limits count the bytes on the wire, handshakes and framing included
+            ch.pipeline().addFirst("bandwidth", new ThrottleHandler(config.uploadLimit, config.downloadLimit));
+        }
         security.secure(ch, initiator ? MultistreamNegotiator.Role.INITIATOR : MultistreamNegotiator.Role.RESPONDER,
-                expected, session -> muxer(ch, initiator, session, result)).addListener(f -> {
+                expected, session -> muxer(ch, initiator, session, addrs, result)).addListener(f -> {
                     if (!f.isSuccess()) {
                         fail(ch, result, f.cause());
                     }
@@ -406,12 +580,15 @@ public final class Host implements AutoCloseable {
         return result;
     }
 
-    private void muxer(Channel ch, boolean initiator, SecureSession secured, CompletableFuture<Connection> result) {
+    private void muxer(Channel ch, boolean initiator, SecureSession secured, Endpoints addrs,
+            CompletableFuture<Connection> result) {
         YamuxSession session = new YamuxSession(initiator, config.yamux, inboundStreamInitializer);
         // Known to the channel before Yamux is installed: the peer's first streams can arrive in the same
         // read as the muxer confirmation, before the negotiation future's listeners run.
         Connection c = new Connection(this, ch, session, secured.remotePeerId(), secured.remoteIdentityKey(),
-                initiator, secured.protocol());
+                initiator, secured.protocol(),
+                addrs == null ? TcpAddresses.toMultiaddr(ch.localAddress()) : addrs.local(),
+                addrs == null ? TcpAddresses.toMultiaddr(ch.remoteAddress()) : addrs.remote());
         ch.attr(CONNECTION).set(c);
         List<String> muxers = List.of(YamuxSession.PROTOCOL_ID);
         Future<String> mux = initiator
@@ -424,31 +601,44 @@ public final class Host implements AutoCloseable {
                 fail(ch, result, f.cause());
                 return;
             }
-            Optional<Connection> kept = connections.add(c);
-            if (kept.isEmpty()) {
-                fail(ch, result, new IOException("connection limit reached"));
-                return;
+            try {
+                result.complete(register(c));
+            } catch (IOException e) {
+                fail(ch, result, e);
             }
-            ch.closeFuture().addListener(x -> {
-                connections.remove(c);
-                LOG.debug("event=disconnected peer={} addr={}", c.remotePeer(), c.remoteAddr());
-                for (ConnectionListener l : listeners) {
-                    l.disconnected(c);
-                }
-            });
-            if (!initiator) {
-                peerStore.addAddrs(c.remotePeer(), List.of());
-            }
-            LOG.debug("event=connected peer={} addr={} initiator={}", c.remotePeer(), c.remoteAddr(), initiator);
-            for (ConnectionListener l : listeners) {
-                try {
-                    l.connected(c);
-                } catch (RuntimeException e) {
-                    LOG.warn("event=listener_failed reason=\"{}\"", e.toString());
-                }
-            }
-            result.complete(kept.get());
         });
+    }
+
+    /**
+     * Keeps a secured, multiplexed connection and announces it; returns the connection kept for the peer
+     * (this one, or the one that wins against a simultaneous duplicate).
+     */
+    private Connection register(Connection c) throws IOException {
+        Channel ch = c.channel();
+        boolean initiator = c.isInitiator();
+        Optional<Connection> kept = connections.add(c);
+        if (kept.isEmpty()) {
+            throw new IOException("connection limit reached");
+        }
+        ch.closeFuture().addListener(x -> {
+            connections.remove(c);
+            LOG.debug("event=disconnected peer={} addr={}", c.remotePeer(), c.remoteAddr());
+            for (ConnectionListener l : listeners) {
+                l.disconnected(c);
+            }
+        });
+        if (!initiator) {
+            peerStore.addAddrs(c.remotePeer(), List.of());
+        }
+        LOG.debug("event=connected peer={} addr={} initiator={}", c.remotePeer(), c.remoteAddr(), initiator);
+        for (ConnectionListener l : listeners) {
+            try {
+                l.connected(c);
+            } catch (RuntimeException e) {
+                LOG.warn("event=listener_failed reason=\"{}\"", e.toString());
+            }
+        }
+        return kept.get();
     }
 
     private static void fail(Channel ch, CompletableFuture<Connection> result, Throwable cause) {
@@ -467,9 +657,8 @@ public final class Host implements AutoCloseable {
         c.muxer().openStream(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                YamuxStreamChannel s = (YamuxStreamChannel) ch;
                 MultistreamSelect.initiate(ch.pipeline(), protocols, (anchor, protocol) -> {
-                    P2pStream stream = new P2pStream(c, s, protocol);
+                    P2pStream stream = new P2pStream(c, ch, protocol);
                     try {
                         if (handler == null) {
                             stream.enableBlocking();
@@ -500,18 +689,17 @@ public final class Host implements AutoCloseable {
     private final class InboundStreams extends ChannelInitializer<Channel> {
         @Override
         protected void initChannel(Channel ch) {
-            YamuxStreamChannel s = (YamuxStreamChannel) ch;
-            Connection c = s.parent().attr(CONNECTION).get();
+            Connection c = ch.parent() == null ? null : ch.parent().attr(CONNECTION).get();
             if (c == null) {
                 // Not a connection this host upgraded (cannot happen through Host's own pipelines).
-                s.reset();
+                MuxedStream.of(ch).reset();
                 return;
             }
             c.touch();
             ch.closeFuture().addListener(x -> c.touch());
             MultistreamSelect.respond(ch.pipeline(), List.copyOf(handlers.keySet()), (anchor, protocol) -> {
                 Object h = handlers.get(protocol);
-                P2pStream stream = new P2pStream(c, s, protocol);
+                P2pStream stream = new P2pStream(c, ch, protocol);
                 if (h instanceof StreamHandler sh) {
                     try {
                         sh.initStream(stream);
@@ -567,12 +755,17 @@ public final class Host implements AutoCloseable {
         // TLS first: AES-GCM (BoringSSL, or the JDK's intrinsics) carries 5-10x Noise's ChaCha20 (BENCHMARKS.md).
         private List<String> security = List.of(TlsSecurity.PROTOCOL_ID, NoiseSecurity.PROTOCOL_ID);
         private TlsSecurity.Engine tlsEngine = TlsSecurity.Engine.AUTO;
+        private BandwidthLimiter uploadLimit;
+        private BandwidthLimiter downloadLimit;
 
         private Builder(PrivateKey identity) {
             this.identity = Objects.requireNonNull(identity);
         }
 
-        /** Adds a TCP listen multiaddr ({@code /ip4/0.0.0.0/tcp/0} and the like). */
+        /**
+         * Adds a listen multiaddr: TCP ({@code /ip4/0.0.0.0/tcp/0} and the like) or QUIC v1
+         * ({@code /ip4/0.0.0.0/udp/0/quic-v1}; where QUIC's native library loads).
+         */
         public Builder listen(Multiaddr addr) {
             listen.add(addr);
             return this;
@@ -660,6 +853,16 @@ public final class Host implements AutoCloseable {
          */
         public Builder swarmKey(SwarmKey key) {
             swarmKey = key;
+            return this;
+        }
+
+        /**
+         * Limits the bytes sent and received on all of this host's connections together (each limiter
+         * may be {@code null} for no limit; a limiter may also be shared by several hosts).
+         */
+        public Builder bandwidth(BandwidthLimiter upload, BandwidthLimiter download) {
+            uploadLimit = upload;
+            downloadLimit = download;
             return this;
         }
 

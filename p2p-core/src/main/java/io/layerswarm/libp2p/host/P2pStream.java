@@ -1,7 +1,7 @@
 package io.layerswarm.libp2p.host;
 
 import io.layerswarm.libp2p.crypto.PeerId;
-import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
+import io.layerswarm.libp2p.mux.MuxedStream;
 import io.netty.channel.Channel;
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,20 +9,23 @@ import java.io.OutputStream;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A negotiated libp2p stream: a Yamux stream channel whose protocol was agreed with multistream-select.
+ * A negotiated libp2p stream: a stream channel of the connection's muxer (Yamux, or QUIC's own streams) whose
+ * protocol was agreed with multistream-select.
  * Use it Netty-style through {@link #channel()} (data are {@code ByteBuf}s; the peer's half-close is
  * a {@link io.netty.channel.socket.ChannelInputShutdownEvent}), or, when it was opened for blocking
  * use, through {@link #inputStream()} / {@link #outputStream()}.
  */
 public final class P2pStream {
     private final Connection connection;
-    private final YamuxStreamChannel channel;
+    private final Channel channel;
+    private final MuxedStream stream;
     private final String protocol;
     private volatile BlockingStreamAdapter blocking;
 
-    P2pStream(Connection connection, YamuxStreamChannel channel, String protocol) {
+    P2pStream(Connection connection, Channel channel, String protocol) {
         this.connection = connection;
         this.channel = channel;
+        this.stream = MuxedStream.of(channel);
         this.protocol = protocol;
     }
 
@@ -48,7 +51,7 @@ public final class P2pStream {
 
     /** Whether this side opened the stream. */
     public boolean isInitiator() {
-        return channel.isOutbound();
+        return stream.isOutbound();
     }
 
     /**
@@ -84,7 +87,7 @@ public final class P2pStream {
     /** Half-closes: sends FIN after all written data. */
     public CompletableFuture<Void> closeWrite() {
         CompletableFuture<Void> f = new CompletableFuture<>();
-        channel.shutdownOutput().addListener(r -> {
+        stream.shutdownOutput().addListener(r -> {
             if (r.isSuccess()) {
                 f.complete(null);
             } else {
@@ -96,7 +99,7 @@ public final class P2pStream {
 
     /** Aborts the stream (RST). */
     public void reset() {
-        channel.reset();
+        stream.reset();
     }
 
     /** Closes the stream (FIN if not yet sent; further incoming data is discarded). */

@@ -14,17 +14,10 @@ final class TcpAddresses {
 
     /** {@code /ip4|ip6|dns|dns4|dns6/.../tcp/N[/p2p/...]} to an unresolved-or-literal socket address. */
     static InetSocketAddress toSocketAddress(Multiaddr addr) {
-        String port = addr.valueOf(MultiaddrProtocol.TCP)
-                .orElseThrow(() -> new IllegalArgumentException("not a TCP multiaddr: " + addr));
-        int p = Integer.parseInt(port);
-        for (MultiaddrProtocol proto : new MultiaddrProtocol[] {MultiaddrProtocol.IP4, MultiaddrProtocol.IP6,
-            MultiaddrProtocol.DNS, MultiaddrProtocol.DNS4, MultiaddrProtocol.DNS6}) {
-            var host = addr.valueOf(proto);
-            if (host.isPresent()) {
-                return new InetSocketAddress(host.get(), p);
-            }
+        if (addr.valueOf(MultiaddrProtocol.TCP).isEmpty()) {
+            throw new IllegalArgumentException("not a TCP multiaddr: " + addr);
         }
-        throw new IllegalArgumentException("TCP multiaddr without a host: " + addr);
+        return addr.socketAddress(MultiaddrProtocol.TCP);
     }
 
     /** A socket address as {@code /ip4|ip6/.../tcp/N}. */

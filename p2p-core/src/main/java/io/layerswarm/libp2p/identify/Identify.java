@@ -4,8 +4,9 @@ import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.ConnectionListener;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.host.P2pStream;
+import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.layerswarm.libp2p.multiformats.Varint;
-import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
+import io.layerswarm.libp2p.mux.MuxedStream;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.Map;
@@ -106,7 +107,7 @@ public final class Identify {
     /** Our identify message as seen by the peer of {@code c}. */
     public IdentifyInfo localInfo(Connection c) {
         return new IdentifyInfo(host.identity().publicKey(), PROTOCOL_VERSION, host.agentVersion(),
-                host.listenAddrs(), Optional.of(c.remoteAddr()), host.protocols());
+                host.advertisedAddrs(), Optional.of(c.remoteAddr()), host.protocols());
     }
 
     /**
@@ -137,8 +138,8 @@ public final class Identify {
     private void record(Connection c, IdentifyInfo info) {
         host.peerStore().addAddrs(c.remotePeer(), info.listenAddrs());
         host.peerStore().setIdentity(c.remotePeer(), info.protocols(), info.agentVersion());
-        if (c.isInitiator()) {
-            // Only an address the peer saw on a connection we dialled says how others may reach us.
+        if (c.isInitiator() && !c.isRelayed()) {
+            // Only an address the peer saw on a direct connection we dialled says how others may reach us.
             info.observedAddr().ifPresent(host::recordObservedAddr);
         }
         LOG.debug("event=identified peer={} agent=\"{}\" addrs={} protocols={}", c.remotePeer(),
@@ -148,7 +149,7 @@ public final class Identify {
     private CompletableFuture<IdentifyInfo> receive(P2pStream s) {
         CompletableFuture<byte[]> bytes = new CompletableFuture<>();
         s.channel().pipeline().addLast(new LengthPrefixedReader(IdentifyCodec.MAX_MESSAGE_SIZE, bytes));
-        ((YamuxStreamChannel) s.channel()).shutdownOutput();
+        MuxedStream.of(s.channel()).shutdownOutput();
         return bytes.thenApply(IdentifyCodec::decode);
     }
 
@@ -159,9 +160,8 @@ public final class Identify {
     private void send(P2pStream s) {
         byte[] msg = IdentifyCodec.encode(localInfo(s.connection()));
         ByteBuf out = s.channel().alloc().buffer(msg.length + Varint.MAX_BYTES);
-        Varint.write(msg.length, out);
-        out.writeBytes(msg);
+        LengthPrefixed.write(msg, out);
         s.channel().writeAndFlush(out);
-        ((YamuxStreamChannel) s.channel()).shutdownOutput();
+        MuxedStream.of(s.channel()).shutdownOutput();
     }
 }

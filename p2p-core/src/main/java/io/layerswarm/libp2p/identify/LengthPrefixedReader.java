@@ -1,8 +1,8 @@
 package io.layerswarm.libp2p.identify;
 
+import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.layerswarm.libp2p.multiformats.Varint;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -10,7 +10,7 @@ import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Reads one unsigned-varint length-prefixed message from a stream (at most {@code maxSize} bytes),
+ * Reads one {@link LengthPrefixed} message from a stream (at most {@code maxSize} bytes),
  * then closes the stream. Fails on oversize, truncation or a reset.
  */
 final class LengthPrefixedReader extends ChannelInboundHandlerAdapter {
@@ -45,26 +45,17 @@ final class LengthPrefixedReader extends ChannelInboundHandlerAdapter {
                 return;
             }
             acc.writeBytes(b);
-            int start = acc.readerIndex();
-            long len;
+            byte[] body;
             try {
-                len = Varint.tryRead(acc);
-            } catch (IllegalArgumentException e) {
-                fail(ctx, new IOException("bad length prefix: " + e.getMessage()));
+                body = LengthPrefixed.tryRead(acc, maxSize, IOException::new);
+            } catch (IOException e) {
+                fail(ctx, e);
                 return;
             }
-            if (len < 0) {
+            if (body == null) {
                 return;
             }
-            if (len > maxSize) {
-                fail(ctx, new IOException("message of " + len + " bytes exceeds " + maxSize));
-                return;
-            }
-            if (acc.readableBytes() < len) {
-                acc.readerIndex(start);
-                return;
-            }
-            result.complete(ByteBufUtil.getBytes(acc, acc.readerIndex(), (int) len));
+            result.complete(body);
             ctx.close();
         } finally {
             b.release();

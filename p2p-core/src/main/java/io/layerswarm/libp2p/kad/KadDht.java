@@ -1,8 +1,6 @@
 package io.layerswarm.libp2p.kad;
 
 import io.layerswarm.libp2p.multiformats.Cid;
-import io.layerswarm.libp2p.multiformats.OciCids;
-import io.layerswarm.oci.Digest;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -284,11 +282,6 @@ public final class KadDht implements AutoCloseable {
      */
     public static byte[] providerKey(Cid cid) {
         return cid.multihash().bytes();
-    }
-
-    /** The DHT key of an OCI blob: the multihash of its digest (the CIDv1 raw mapping). */
-    public static byte[] providerKey(Digest digest) {
-        return providerKey(OciCids.toCid(digest));
     }
 
     /** {@link #provide(byte[])} for a CID. */

@@ -1,6 +1,6 @@
 package io.layerswarm.libp2p.kad;
 
-import io.layerswarm.libp2p.multiformats.Varint;
+import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageCodec;
@@ -16,35 +16,17 @@ public final class KadFrameCodec extends ByteToMessageCodec<KadMessage> {
 
     @Override
     protected void encode(ChannelHandlerContext ctx, KadMessage msg, ByteBuf out) {
-        byte[] body = KadMessageCodec.encode(msg);
-        Varint.write(body.length, out);
-        out.writeBytes(body);
+        LengthPrefixed.write(KadMessageCodec.encode(msg), out);
     }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
-        int start = in.readerIndex();
-        long len;
         try {
-            len = Varint.tryRead(in);
-        } catch (IllegalArgumentException e) {
-            throw fail(in, new KadProtocolException("bad kad frame length: " + e.getMessage(), e));
-        }
-        if (len < 0) {
-            return;
-        }
-        if (len > KadMessageCodec.MAX_MESSAGE_SIZE) {
-            throw fail(in, new KadProtocolException(
-                    "kad frame too large: " + len + " > " + KadMessageCodec.MAX_MESSAGE_SIZE));
-        }
-        if (in.readableBytes() < len) {
-            in.readerIndex(start);
-            return;
-        }
-        byte[] body = new byte[(int) len];
-        in.readBytes(body);
-        try {
-            out.add(KadMessageCodec.decode(body));
+            byte[] body = LengthPrefixed.tryRead(in, KadMessageCodec.MAX_MESSAGE_SIZE,
+                    m -> new KadProtocolException("kad: " + m));
+            if (body != null) {
+                out.add(KadMessageCodec.decode(body));
+            }
         } catch (KadProtocolException e) {
             throw fail(in, e);
         }

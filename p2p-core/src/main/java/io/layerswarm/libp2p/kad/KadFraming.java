@@ -1,7 +1,6 @@
 package io.layerswarm.libp2p.kad;
 
 import io.layerswarm.libp2p.multiformats.LengthPrefixed;
-import io.layerswarm.libp2p.multiformats.Varint;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,18 +15,13 @@ public final class KadFraming {
 
     /** Writes one length-prefixed message and flushes. */
     public static void write(OutputStream out, KadMessage message) throws IOException {
-        byte[] body = KadMessageCodec.encode(message);
-        out.write(frame(body));
+        LengthPrefixed.write(out, KadMessageCodec.encode(message));
         out.flush();
     }
 
     /** The varint length prefix followed by {@code body}. */
     public static byte[] frame(byte[] body) {
-        byte[] prefix = Varint.encode(body.length);
-        byte[] out = new byte[prefix.length + body.length];
-        System.arraycopy(prefix, 0, out, 0, prefix.length);
-        System.arraycopy(body, 0, out, prefix.length, body.length);
-        return out;
+        return LengthPrefixed.frame(body);
     }
 
     /**

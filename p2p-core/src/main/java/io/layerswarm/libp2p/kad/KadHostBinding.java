@@ -12,10 +12,13 @@ import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +38,7 @@ public final class KadHostBinding implements KadTransport, AutoCloseable {
     private final Duration requestTimeout;
     private final KadDht dht;
     private final ConnectionListener listener;
+    private final List<BiConsumer<PeerId, Boolean>> identifiedObservers = new CopyOnWriteArrayList<>();
 
     private KadHostBinding(Host host, KadConfig config, Duration requestTimeout) {
         this.host = host;
@@ -60,6 +64,14 @@ public final class KadHostBinding implements KadTransport, AutoCloseable {
         }
         host.addConnectionListener(b.listener);
         return b;
+    }
+
+    /**
+     * Runs {@code observer} each time identify of a new connection's peer has been looked at, with
+     * whether the peer serves kad (and was therefore offered to the routing table); on an event loop.
+     */
+    public void onPeerIdentified(BiConsumer<PeerId, Boolean> observer) {
+        identifiedObservers.add(Objects.requireNonNull(observer, "observer"));
     }
 
     /** The DHT. */
@@ -117,9 +129,13 @@ public final class KadHostBinding implements KadTransport, AutoCloseable {
     private void watchIdentify(Connection c, long deadlineNanos) {
         Optional<PeerStore.PeerRecord> rec = host.peerStore().get(c.remotePeer());
         if (rec.isPresent() && !rec.get().protocols().isEmpty()) {
-            if (rec.get().protocols().contains(KadDht.PROTOCOL)) {
+            boolean kad = rec.get().protocols().contains(KadDht.PROTOCOL);
+            if (kad) {
                 log.debug("event=kad_peer_identified peer={}", c.remotePeer());
                 dht.peerSpeaksKad(peerOf(c.remotePeer()));
+            }
+            for (BiConsumer<PeerId, Boolean> o : identifiedObservers) {
+                o.accept(c.remotePeer(), kad);
             }
             return;
         }

@@ -3,11 +3,15 @@ package io.layerswarm.libp2p.multiformats;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.function.Function;
+import io.netty.buffer.ByteBuf;
 
 /**
- * Blocking reads of unsigned-varint length-prefixed frames, the framing libp2p protocols use on
- * streams. The length is checked against a bound before anything is allocated.
+ * Unsigned-varint length-prefixed frames, the one framing of every stream protocol here (kad,
+ * identify, the layer exchange, swarm announcements, the manifest exchange): blocking reads and
+ * writes on streams, and the same on Netty buffers for pipeline codecs. A length is checked against
+ * its bound before anything is allocated.
  */
 public final class LengthPrefixed {
     private LengthPrefixed() {
@@ -52,6 +56,56 @@ public final class LengthPrefixed {
         if (body.length < len) {
             throw new EOFException("stream ended inside a frame: got " + body.length + " of " + len + " bytes");
         }
+        return body;
+    }
+
+    /** The varint length of {@code body} followed by {@code body}. */
+    public static byte[] frame(byte[] body) {
+        byte[] out = new byte[Varint.encodedLength(body.length) + body.length];
+        int n = Varint.write(body.length, out, 0);
+        System.arraycopy(body, 0, out, n, body.length);
+        return out;
+    }
+
+    /** Writes one frame (not flushed: a response header and its data may leave together). */
+    public static void write(OutputStream out, byte[] body) throws IOException {
+        out.write(frame(body));
+    }
+
+    /** Appends one frame to a Netty buffer (for pipeline encoders). */
+    public static void write(byte[] body, ByteBuf out) {
+        Varint.write(body.length, out);
+        out.writeBytes(body);
+    }
+
+    /**
+     * Takes one frame body off a Netty buffer if it is complete (for pipeline decoders).
+     *
+     * @param maxBytes largest body accepted
+     * @param malformed makes the caller's protocol exception for a bad or oversized length
+     * @return the body, or {@code null} (reader index unchanged) while the frame is still incomplete
+     */
+    public static <E extends Exception> byte[] tryRead(ByteBuf in, int maxBytes, Function<String, E> malformed)
+            throws E {
+        int start = in.readerIndex();
+        long len;
+        try {
+            len = Varint.tryRead(in);
+        } catch (IllegalArgumentException e) {
+            throw malformed.apply("bad frame length: " + e.getMessage());
+        }
+        if (len < 0) {
+            return null;
+        }
+        if (len > maxBytes) {
+            throw malformed.apply("frame too large: " + len + " bytes > limit " + maxBytes);
+        }
+        if (in.readableBytes() < len) {
+            in.readerIndex(start);
+            return null;
+        }
+        byte[] body = new byte[(int) len];
+        in.readBytes(body);
         return body;
     }
 }

@@ -2,6 +2,7 @@ package io.layerswarm.libp2p.multiformats;
 
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -125,6 +126,9 @@ public final class Multiaddr {
                         + e.getMessage(), e);
             }
         }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("multiaddr " + abbreviate(text) + " has no components");
+        }
         return new Multiaddr(out);
     }
 
@@ -136,6 +140,10 @@ public final class Multiaddr {
     public static Multiaddr decode(byte[] bytes) {
         if (bytes.length > MAX_BYTES) {
             throw new IllegalArgumentException("binary multiaddr longer than " + MAX_BYTES + " bytes");
+        }
+        if (bytes.length == 0) {
+            // an empty address has no text form to round-trip through, and reaches no one
+            throw new IllegalArgumentException("empty binary multiaddr");
         }
         List<Component> out = new ArrayList<>();
         int off = 0;
@@ -189,6 +197,25 @@ public final class Multiaddr {
     /** The first value text of {@code protocol}, if present. */
     public Optional<String> valueOf(MultiaddrProtocol protocol) {
         return components.stream().filter(c -> c.protocol() == protocol).findFirst().map(Component::valueText);
+    }
+
+    /**
+     * The socket address this multiaddr names for a transport: its host ({@code ip4}, {@code ip6}, or a
+     * {@code dns*} name left unresolved) and the port of {@code portProtocol} ({@code tcp} or {@code udp}).
+     *
+     * @throws IllegalArgumentException if the port or the host is missing
+     */
+    public InetSocketAddress socketAddress(MultiaddrProtocol portProtocol) {
+        int port = Integer.parseInt(valueOf(portProtocol).orElseThrow(() -> new IllegalArgumentException(
+                "no " + portProtocol.label() + " port in " + this)));
+        for (MultiaddrProtocol proto : new MultiaddrProtocol[] {MultiaddrProtocol.IP4, MultiaddrProtocol.IP6,
+            MultiaddrProtocol.DNS, MultiaddrProtocol.DNS4, MultiaddrProtocol.DNS6}) {
+            Optional<String> host = valueOf(proto);
+            if (host.isPresent()) {
+                return new InetSocketAddress(host.get(), port);
+            }
+        }
+        throw new IllegalArgumentException("no host in " + this);
     }
 
     /** This address with {@code other}'s components appended. */

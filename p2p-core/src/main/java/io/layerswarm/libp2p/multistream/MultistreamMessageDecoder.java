@@ -1,6 +1,6 @@
 package io.layerswarm.libp2p.multistream;
 
-import io.layerswarm.libp2p.multiformats.Varint;
+import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -22,6 +22,8 @@ public final class MultistreamMessageDecoder extends ByteToMessageDecoder {
     public static final int MAX_MESSAGE_LENGTH = 1024;
 
     private final int maxLength;
+    /** After the first error the stream cannot be resynchronised; nothing after it is decoded. */
+    private boolean failed;
 
     /** With the default limit. */
     public MultistreamMessageDecoder() {
@@ -35,34 +37,34 @@ public final class MultistreamMessageDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        int start = in.readerIndex();
-        long len;
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        byte[] framed;
         try {
-            len = Varint.tryRead(in);
-        } catch (IllegalArgumentException e) {
-            throw new CorruptedFrameException("multistream: bad length prefix: " + e.getMessage());
+            framed = LengthPrefixed.tryRead(in, maxLength, CorruptedFrameException::new);
+        } catch (CorruptedFrameException e) {
+            throw fail(in, e.getMessage());
         }
-        if (len < 0) {
+        if (framed == null) {
             return;
         }
-        if (len == 0 || len > maxLength) {
-            throw new CorruptedFrameException("multistream: message length " + len + " outside 1.." + maxLength);
+        if (framed.length == 0 || framed[framed.length - 1] != '\n') {
+            throw fail(in, "multistream: message not terminated by a newline");
         }
-        if (in.readableBytes() < len) {
-            in.readerIndex(start);
-            return;
-        }
-        int bodyLen = (int) len - 1;
-        if (in.getByte(in.readerIndex() + bodyLen) != '\n') {
-            throw new CorruptedFrameException("multistream: message not terminated by a newline");
-        }
-        ByteBuf body = in.readSlice(bodyLen);
-        in.skipBytes(1);
+        ByteBuf body = io.netty.buffer.Unpooled.wrappedBuffer(framed, 0, framed.length - 1);
         try {
             out.add(StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(body.nioBuffer()).toString());
         } catch (CharacterCodingException e) {
-            throw new CorruptedFrameException("multistream: message is not UTF-8");
+            throw fail(in, "multistream: message is not UTF-8");
         }
+    }
+
+    private CorruptedFrameException fail(ByteBuf in, String message) {
+        failed = true;
+        in.skipBytes(in.readableBytes());
+        return new CorruptedFrameException(message);
     }
 }

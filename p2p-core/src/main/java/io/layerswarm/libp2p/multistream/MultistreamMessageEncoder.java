@@ -1,6 +1,6 @@
 package io.layerswarm.libp2p.multistream;
 
-import io.layerswarm.libp2p.multiformats.Varint;
+import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -24,12 +24,9 @@ public final class MultistreamMessageEncoder extends MessageToByteEncoder<String
 
     /** Appends one framed message to {@code out}. */
     public static void encode(String msg, ByteBuf out) {
-        byte[] body = msg.getBytes(StandardCharsets.UTF_8);
         if (msg.indexOf('\n') >= 0) {
             throw new EncoderException("multistream message must not contain a newline");
         }
-        Varint.write(body.length + 1L, out);
-        out.writeBytes(body);
-        out.writeByte('\n');
+        LengthPrefixed.write((msg + "\n").getBytes(StandardCharsets.UTF_8), out);
     }
 }

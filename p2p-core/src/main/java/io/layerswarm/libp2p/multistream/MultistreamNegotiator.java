@@ -189,7 +189,12 @@ public final class MultistreamNegotiator extends UpgradeStepHandler {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (result.isDone()) {
-            ctx.fireExceptionCaught(cause);
+            if (result.isSuccess()) {
+                ctx.fireExceptionCaught(cause);
+            } else {
+                // failed and closing already: what the peer sent after the failure is of no interest
+                LOG.debug("event=mss_error_after_failure channel={} reason=\"{}\"", ctx.channel().id(), cause.getMessage());
+            }
             return;
         }
         fail(ctx, cause instanceof MultistreamException ? cause

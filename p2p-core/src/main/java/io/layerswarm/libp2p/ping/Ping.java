@@ -3,7 +3,7 @@ package io.layerswarm.libp2p.ping;
 import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.host.P2pStream;
-import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
+import io.layerswarm.libp2p.mux.MuxedStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -84,7 +84,7 @@ public final class Ping {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent) {
-                ((YamuxStreamChannel) ctx.channel()).shutdownOutput();
+                MuxedStream.of(ctx.channel()).shutdownOutput();
             }
         }
 
@@ -133,7 +133,7 @@ public final class Ping {
                         rtts.add(Duration.ofNanos(rtt));
                         if (rtts.size() == count) {
                             result.complete(List.copyOf(rtts));
-                            ((YamuxStreamChannel) ctx.channel()).shutdownOutput();
+                            MuxedStream.of(ctx.channel()).shutdownOutput();
                             ctx.close();
                             return;
                         }

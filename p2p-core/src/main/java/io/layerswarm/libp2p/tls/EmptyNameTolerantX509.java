@@ -94,7 +94,12 @@ final class EmptyNameTolerantX509 {
                 return jdk.generateCertificate(new ByteArrayInputStream(der));
             } catch (CertificateException refused) {
                 try {
-                    return bc.engineGenerateCertificate(new ByteArrayInputStream(der));
+                    Certificate c = bc.engineGenerateCertificate(new ByteArrayInputStream(der));
+                    if (c == null) {
+                        // Bouncy Castle answers an empty input with null; callers expect a certificate or a reason
+                        throw new CertificateException("no certificate in " + der.length + " bytes");
+                    }
+                    return c;
                 } catch (CertificateException | RuntimeException alsoRefused) {
                     refused.addSuppressed(alsoRefused);
                     throw refused;

@@ -92,6 +92,16 @@ public final class Libp2pCertificates {
         // Parse the DER ourselves: the BoringSSL engine hands over lazily parsed certificates whose
         // parser is the JDK's, which refuses the empty names js-libp2p uses.
         X509Certificate cert = EmptyNameTolerantX509.parse(chain[0].getEncoded());
+        try {
+            return verifyParsed(cert);
+        } catch (RuntimeException e) {
+            // Bouncy Castle parses lazily: a malformed field (e.g. a validity date) surfaces as an unchecked
+            // exception only when read. The peer sent a broken certificate; say so like any other rejection.
+            throw new CertificateException("libp2p TLS: malformed certificate: " + e.getMessage(), e);
+        }
+    }
+
+    private static PublicKey verifyParsed(X509Certificate cert) throws CertificateException {
         cert.checkValidity();
         try {
             cert.verify(cert.getPublicKey());

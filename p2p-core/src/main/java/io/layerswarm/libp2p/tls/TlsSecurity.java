@@ -1,6 +1,8 @@
 package io.layerswarm.libp2p.tls;
 
 import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.crypto.PeerIdMismatchException;
+import io.layerswarm.libp2p.crypto.PublicKey;
 import io.layerswarm.libp2p.crypto.PrivateKey;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
@@ -15,10 +17,16 @@ import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -117,6 +125,50 @@ public final class TlsSecurity {
             LOG.info("event=tls_engine engine=JDK reason=\"{}\"", OpenSsl.unavailabilityCause());
         }
         return chosen;
+    }
+
+    /**
+     * The trust rule of libp2p TLS for transports that run TLS themselves (QUIC): a certificate is trusted
+     * exactly when its libp2p extension proves an identity key; which peer that is, {@link #authenticate} checks.
+     */
+    public static X509ExtendedTrustManager trustManager() {
+        EmptyNameTolerantX509.install();
+        return Libp2pTrustManager.INSTANCE;
+    }
+
+    /**
+     * The peer a completed libp2p TLS handshake authenticated: the identity key proven by the remote
+     * certificate's libp2p extension, checked against the dialled peer.
+     *
+     * @param expectedRemote the dialled peer, or null (inbound)
+     * @throws TlsException if the remote presented no valid libp2p certificate
+     * @throws PeerIdMismatchException if it is another peer than {@code expectedRemote}
+     */
+    public static TlsSession authenticate(SSLSession ssl, PeerId expectedRemote) {
+        Certificate[] certs;
+        try {
+            certs = ssl.getPeerCertificates();
+        } catch (SSLPeerUnverifiedException e) {
+            throw new TlsException("TLS: remote presented no certificate", e);
+        }
+        X509Certificate[] chain = new X509Certificate[certs.length];
+        for (int i = 0; i < certs.length; i++) {
+            if (!(certs[i] instanceof X509Certificate x)) {
+                throw new TlsException("TLS: remote certificate is not X.509");
+            }
+            chain[i] = x;
+        }
+        PublicKey key;
+        try {
+            key = Libp2pCertificates.verify(chain);
+        } catch (CertificateException e) {
+            throw new TlsException(e.getMessage(), e);
+        }
+        PeerId remote = PeerId.fromPublicKey(key);
+        if (expectedRemote != null && !expectedRemote.equals(remote)) {
+            throw new PeerIdMismatchException("TLS", expectedRemote, remote);
+        }
+        return new TlsSession(remote, key, ssl.getCipherSuite());
     }
 
     /** The engine in use ({@link Engine#OPENSSL} or {@link Engine#JDK}, never AUTO). */

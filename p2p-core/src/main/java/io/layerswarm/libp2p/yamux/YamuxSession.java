@@ -1,5 +1,6 @@
 package io.layerswarm.libp2p.yamux;
 
+import io.layerswarm.libp2p.mux.StreamMuxer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * <p>Protocol errors (bad header, data beyond the window, bad stream ids) send go-away with the
  * protocol-error code and close the connection.
  */
-public final class YamuxSession extends ChannelDuplexHandler {
+public final class YamuxSession extends ChannelDuplexHandler implements StreamMuxer {
     /** The multistream-select protocol id of Yamux. */
     public static final String PROTOCOL_ID = "/yamux/1.0.0";
 
@@ -106,6 +107,7 @@ public final class YamuxSession extends ChannelDuplexHandler {
     }
 
     /** Number of streams currently tracked (open or waiting for the peer's FIN). */
+    @Override
     public int streamCount() {
         return streams.size();
     }
@@ -119,6 +121,7 @@ public final class YamuxSession extends ChannelDuplexHandler {
      * Opens an outbound stream; {@code handler} is added to its pipeline before it is registered.
      * Fails if the session is closing, went away, or has {@link YamuxConfig#maxStreams()} streams.
      */
+    @Override
     public Future<YamuxStreamChannel> openStream(ChannelHandler handler) {
         Promise<YamuxStreamChannel> promise = ctx.executor().newPromise();
         if (ctx.executor().inEventLoop()) {
@@ -130,6 +133,7 @@ public final class YamuxSession extends ChannelDuplexHandler {
     }
 
     /** Sends a ping; the future completes with the round-trip time in nanoseconds. */
+    @Override
     public Future<Long> ping() {
         Promise<Long> promise = ctx.executor().newPromise();
         ctx.executor().execute(() -> {
@@ -149,6 +153,7 @@ public final class YamuxSession extends ChannelDuplexHandler {
     }
 
     /** Sends go-away (normal) and closes the connection. */
+    @Override
     public Future<Void> close() {
         ctx.executor().execute(() -> goAwayAndClose(YamuxFrame.GO_AWAY_NORMAL));
         return ctx.channel().closeFuture();

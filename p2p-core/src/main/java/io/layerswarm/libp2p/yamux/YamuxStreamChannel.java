@@ -1,5 +1,6 @@
 package io.layerswarm.libp2p.yamux;
 
+import io.layerswarm.libp2p.mux.MuxedStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.AbstractChannel;
 import io.netty.channel.ChannelConfig;
@@ -28,7 +29,7 @@ import java.util.ArrayDeque;
  * as {@link ChannelInputShutdownEvent}. When both directions are finished the channel closes itself.
  * {@link #close()} sends FIN if not yet sent and stops delivering; {@link #reset()} aborts with RST.
  */
-public final class YamuxStreamChannel extends AbstractChannel {
+public final class YamuxStreamChannel extends AbstractChannel implements MuxedStream {
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
     /** Written through the outbound buffer so the FIN goes out after the data queued before it. */
     private static final Object FIN_MARKER = new Object() {
@@ -80,6 +81,7 @@ public final class YamuxStreamChannel extends AbstractChannel {
     }
 
     /** Whether this side opened the stream. */
+    @Override
     public boolean isOutbound() {
         return outbound;
     }
@@ -95,11 +97,13 @@ public final class YamuxStreamChannel extends AbstractChannel {
     }
 
     /** Half-closes this side: sends FIN after all data written before. The peer can still send. */
+    @Override
     public ChannelFuture shutdownOutput() {
         return writeAndFlush(FIN_MARKER);
     }
 
     /** Aborts the stream in both directions with RST; pending writes fail. */
+    @Override
     public ChannelFuture reset() {
         ChannelPromise p = newPromise();
         if (eventLoop().inEventLoop()) {

@@ -4,13 +4,13 @@ import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.mux.MuxedStream;
 import io.layerswarm.libp2p.noise.CipherState;
 import io.layerswarm.libp2p.noise.NoiseSecurity;
 import io.layerswarm.libp2p.noise.NoiseTransportHandler;
 import io.layerswarm.libp2p.tls.TlsSecurity;
 import io.layerswarm.libp2p.yamux.YamuxConfig;
 import io.layerswarm.libp2p.yamux.YamuxSession;
-import io.layerswarm.libp2p.yamux.YamuxStreamChannel;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -48,7 +48,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Loopback throughput in one run: plain TCP (Netty), Yamux alone, libp2p Noise + Yamux and TLS + Yamux
- * (BoringSSL and JDK engines) with 1 and 64 streams, and curl downloading the same number of bytes as a
+ * (BoringSSL and JDK engines) and QUIC with 1 and 64 streams, and curl downloading the same number of bytes as a
  * blob from a local docker-registry.
  *
  * <p>Run: {@code scripts/bench/libp2p-bench.sh 2048 5} (MiB per transfer, repetitions, optional parts).
@@ -63,9 +63,9 @@ public final class Libp2pThroughputBench {
     public static void main(String[] args) throws Exception {
         long mib = args.length > 0 ? Long.parseLong(args[0]) : 512;
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        // Optional third argument: which parts to run (comma list of tcp,yamux,noise,tls,tls-jdk,curl,interleaved,cipher).
+        // Optional third argument: which parts to run (comma list of tcp,yamux,noise,tls,tls-jdk,quic,curl,interleaved,cipher).
         java.util.Set<String> only = java.util.Set.of(
-                (args.length > 2 ? args[2] : "tcp,yamux,noise,tls,tls-jdk,curl,interleaved,cipher").split(","));
+                (args.length > 2 ? args[2] : "tcp,yamux,noise,tls,tls-jdk,quic,curl,interleaved,cipher").split(","));
         long bytes = mib << 20;
         ByteBuf payload = Unpooled.unreleasableBuffer(Unpooled.directBuffer(CHUNK).writeBytes(random(CHUNK)));
 
@@ -98,6 +98,15 @@ public final class Libp2pThroughputBench {
                 rows.add(row("libp2p " + sec.name() + "+Yamux, 1 stream",
                         best(reps, () -> libp2p(c, bytes, 1, payload)), bytes));
                 rows.add(row("libp2p " + sec.name() + "+Yamux, 64 streams",
+                        best(reps, () -> libp2p(c, bytes, 64, payload)), bytes));
+            }
+        }
+        if (only.contains("quic")) {
+            try (Host a = quicHost(); Host b = quicHost()) {
+                Connection c = connectToSink(a, b);
+                rows.add(row("libp2p QUIC (quiche, TLS 1.3 inside), 1 stream",
+                        best(reps, () -> libp2p(c, bytes, 1, payload)), bytes));
+                rows.add(row("libp2p QUIC (quiche, TLS 1.3 inside), 64 streams",
                         best(reps, () -> libp2p(c, bytes, 64, payload)), bytes));
             }
         }
@@ -216,6 +225,11 @@ public final class Libp2pThroughputBench {
                 .get(10, TimeUnit.SECONDS);
     }
 
+    private static Host quicHost() throws IOException {
+        return Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/udp/0/quic-v1"))
+                .ioThreads(1).build().start();
+    }
+
     private static Host host(String security, TlsSecurity.Engine engine) throws IOException {
         return Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                 .security(List.of(security)).tlsEngine(engine).ioThreads(1).build().start();
@@ -252,12 +266,12 @@ public final class Libp2pThroughputBench {
                 sent += n;
             }
             ch.flush();
-            if (sent == total && ch instanceof YamuxStreamChannel y && y.isActive()) {
+            if (sent == total && ch instanceof SocketChannel s) {
                 sent++; // only once
-                y.shutdownOutput();
-            } else if (sent == total && ch instanceof SocketChannel s) {
-                sent++;
                 s.shutdownOutput();
+            } else if (sent == total && ch.isActive()) {
+                sent++;
+                MuxedStream.of(ch).shutdownOutput();
             }
         }
 
@@ -284,10 +298,10 @@ public final class Libp2pThroughputBench {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent) {
                 ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'k'}));
-                if (ctx.channel() instanceof YamuxStreamChannel y) {
-                    y.shutdownOutput();
-                } else {
+                if (ctx.channel() instanceof SocketChannel) {
                     ctx.close();
+                } else {
+                    MuxedStream.of(ctx.channel()).shutdownOutput();
                 }
             }
         }

@@ -10,6 +10,7 @@ import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.noise.NoiseSecurity;
 import io.layerswarm.libp2p.tls.TlsSecurity;
+import io.layerswarm.testing.Await;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 public class HostTest {
+    private static final Duration AWAIT = Duration.ofSeconds(30);
     static final String ECHO = "/test/echo/1.0.0";
     static final String SHA = "/test/sha256/1.0.0";
     private Host a;
@@ -234,15 +236,27 @@ public class HostTest {
         CompletableFuture<Connection> ba = b.connect(fullAddr(a));
         ab.get(10, TimeUnit.SECONDS);
         ba.get(10, TimeUnit.SECONDS);
-        // Let both sides finish registering every connection before comparing their choice.
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (a.connections().size() != b.connections().size() && System.nanoTime() < end) {
-            Thread.sleep(10);
-        }
+        // Each side chooses among the connections it has registered; compare once both have registered
+        // the same TCP connections (a side may still be upgrading the other's dial).
+        Await.until(AWAIT, "both hosts hold the same TCP connections",
+                () -> endpoints(a, false).equals(endpoints(b, true)));
         // Both sides must keep the same TCP connection.
         Connection keptByA = a.connection(b.peerId()).orElseThrow();
         Connection keptByB = b.connection(a.peerId()).orElseThrow();
         assertEquals(keptByA.localAddr(), keptByB.remoteAddr());
+    }
+
+    /** The (local, remote) address pairs of a host's connections, swapped to compare with the peer's view. */
+    private static java.util.Set<List<String>> endpoints(Host h, boolean swapped) {
+        java.util.Set<List<String>> out = new java.util.HashSet<>();
+        for (Connection c : h.connections()) {
+            if (c.isOpen()) {
+                String l = c.localAddr().toString();
+                String r = c.remoteAddr().toString();
+                out.add(swapped ? List.of(r, l) : List.of(l, r));
+            }
+        }
+        return out;
     }
 
     @Test
@@ -257,10 +271,11 @@ public class HostTest {
     @Test
     void unansweredKeepAliveClosesTheConnection() throws Exception {
         b = newHost();
-        a = Host.builder(Ed25519PrivateKey.generate()).keepAlive(Duration.ofSeconds(1))
+        // 2 s: an answer slower than that on a loaded machine would count as a dead peer
+        a = Host.builder(Ed25519PrivateKey.generate()).keepAlive(Duration.ofSeconds(2))
                 .tick(Duration.ofMillis(50)).build().start();
         Connection c = a.connect(fullAddr(b)).get(10, TimeUnit.SECONDS);
-        Thread.sleep(2500);
+        Await.until(AWAIT, "two keep-alive pings answered", () -> c.keepAlivesAnswered() >= 2 || !c.isOpen());
         assertTrue(c.isOpen(), "answered keep-alives keep the connection");
         // The peer stops reading: pings go unanswered.
         b.connection(a.peerId()).orElseThrow().channel().config().setAutoRead(false);

@@ -9,6 +9,7 @@ import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.ping.Ping;
+import io.layerswarm.testing.Await;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -17,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class IdentifyTest {
+    private static final Duration AWAIT = Duration.ofSeconds(30);
+
 
     static Host host() throws Exception {
         Host h = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
@@ -41,11 +44,8 @@ class IdentifyTest {
             assertTrue(info.protocols().containsAll(List.of(Identify.PROTOCOL, Ping.PROTOCOL)), info.protocols().toString());
             assertEquals(List.of(c.localAddr()), a.observedAddrs());
             // b identified a on connect by itself.
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (b.peerStore().get(a.peerId()).map(r -> r.agentVersion().isEmpty()).orElse(true)
-                    && System.nanoTime() < end) {
-                Thread.sleep(20);
-            }
+            Await.until(AWAIT, "b has identified a",
+                    () -> b.peerStore().get(a.peerId()).map(r -> !r.agentVersion().isEmpty()).orElse(false));
             assertEquals(a.listenAddrs(), b.peerStore().addrs(a.peerId()));
             List<Duration> rtts = Ping.ping(c, 5).get(10, TimeUnit.SECONDS);
             assertEquals(5, rtts.size());
@@ -72,15 +72,8 @@ class IdentifyTest {
 
     private static void awaitProtocols(Host observer, Host peer, java.util.function.Predicate<List<String>> ok,
             String what) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            List<String> protocols = observer.peerStore().get(peer.peerId()).map(r -> r.protocols()).orElse(List.of());
-            if (ok.test(protocols)) {
-                return;
-            }
-            assertTrue(System.nanoTime() < end, what + ": " + protocols);
-            Thread.sleep(20);
-        }
+        Await.until(AWAIT, what, () -> observer.peerStore().get(peer.peerId()).map(r -> r.protocols())
+                .orElse(List.of()), ok);
     }
 
     @Test

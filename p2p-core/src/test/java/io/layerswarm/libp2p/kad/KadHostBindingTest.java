@@ -10,18 +10,23 @@ import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.multiformats.Cid;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
-import io.layerswarm.libp2p.multiformats.OciCids;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.swarm.OciCids;
+import io.layerswarm.testing.Await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Kad over real hosts (TCP, Noise, Yamux) on loopback. */
 class KadHostBindingTest {
+    private static final Duration AWAIT = Duration.ofSeconds(30);
+
 
     private final List<Host> hosts = new ArrayList<>();
     private final List<KadHostBinding> kads = new ArrayList<>();
@@ -60,7 +65,16 @@ class KadHostBindingTest {
         Cid cid = OciCids.toCid(Digest.sha256("layer".getBytes(StandardCharsets.UTF_8)));
         int delivered = nodes.get(2).dht().provide(cid).get(20, TimeUnit.SECONDS);
         assertTrue(delivered >= 1, "ADD_PROVIDER delivered to " + delivered);
-        List<KadPeer> found = nodes.get(4).dht().findProviders(cid, 3).get(20, TimeUnit.SECONDS);
+        // ADD_PROVIDER has no response in the kad spec: "delivered" means written, and a peer may answer
+        // node 4's GET_PROVIDERS before it has read the record, so the lookup is repeated until it finds it
+        List<KadPeer> found = Await.until(AWAIT, "node 4 finds node 2 as the provider",
+                () -> {
+                    try {
+                        return nodes.get(4).dht().findProviders(cid, 3).get(20, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, f -> !f.isEmpty());
         assertEquals(List.of(hosts.get(2).peerId()), found.stream().map(p -> PeerId.fromBytes(p.id())).toList());
         assertFalse(found.get(0).addrs().isEmpty(), "provider record carries the provider's addresses");
         assertEquals(hosts.get(2).listenAddrs().get(0), Multiaddr.decode(found.get(0).addrs().get(0)));
@@ -78,20 +92,19 @@ class KadHostBindingTest {
             Identify.attach(h);
         }
         Host ha = hosts.get(0);
+        Map<PeerId, Boolean> seenByA = new ConcurrentHashMap<>();
+        a.onPeerIdentified(seenByA::put);
         ha.connect(fullAddr(hosts.get(1))).get(10, TimeUnit.SECONDS);
         hosts.get(2).connect(fullAddr(ha)).get(10, TimeUnit.SECONDS);
         plain.connect(fullAddr(ha)).get(10, TimeUnit.SECONDS);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!(a.dht().inRoutingTable(hosts.get(1).peerId().bytes()) && b.dht().inRoutingTable(ha.peerId().bytes()))) {
-            assertTrue(System.nanoTime() < deadline, "identified kad servers were not routed");
-            Thread.sleep(50);
-        }
+        Await.until(AWAIT, "identified kad servers are routed", () -> a.dht().inRoutingTable(hosts.get(1).peerId().bytes())
+                && b.dht().inRoutingTable(ha.peerId().bytes()));
         // The client learnt of a server the same way, but nobody routes the client or the plain host.
-        while (!client.dht().inRoutingTable(ha.peerId().bytes())) {
-            assertTrue(System.nanoTime() < deadline, "client did not route the server it connected to");
-            Thread.sleep(50);
-        }
-        Thread.sleep(500); // identify of the others has long finished by now
+        Await.until(AWAIT, "the client routes the server it connected to",
+                () -> client.dht().inRoutingTable(ha.peerId().bytes()));
+        Await.until(AWAIT, "a has looked at identify of all three peers", () -> seenByA.size() == 3);
+        assertEquals(Map.of(hosts.get(1).peerId(), true, hosts.get(2).peerId(), false, plain.peerId(), false), seenByA,
+                "only the kad server speaks kad");
         assertFalse(a.dht().inRoutingTable(hosts.get(2).peerId().bytes()), "client-mode peer routed");
         assertFalse(a.dht().inRoutingTable(plain.peerId().bytes()), "peer without kad routed");
         assertEquals(1, a.dht().routingTableSize(), "only the other kad server is routed");
@@ -106,7 +119,7 @@ class KadHostBindingTest {
         provider.bootstrap(List.of(seed)).get(20, TimeUnit.SECONDS);
         client.bootstrap(List.of(seed)).get(20, TimeUnit.SECONDS);
         assertFalse(hosts.get(2).protocols().contains(KadDht.PROTOCOL));
-        byte[] key = KadDht.providerKey(Digest.sha256(new byte[] {1}));
+        byte[] key = KadDht.providerKey(OciCids.toCid(Digest.sha256(new byte[] {1})));
         provider.dht().provide(key).get(20, TimeUnit.SECONDS);
         assertEquals(1, client.dht().findProviders(key, 1).get(20, TimeUnit.SECONDS).size());
         assertFalse(server.dht().inRoutingTable(hosts.get(2).peerId().bytes()));

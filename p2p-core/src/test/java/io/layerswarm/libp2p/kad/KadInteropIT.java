@@ -10,10 +10,13 @@ import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.multiformats.Cid;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
-import io.layerswarm.libp2p.multiformats.OciCids;
 import io.layerswarm.libp2p.ping.Ping;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.swarm.OciCids;
+import io.layerswarm.testing.Await;
+import io.layerswarm.testing.JsNode;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +29,8 @@ import org.junit.jupiter.api.Test;
  * loopback, in both directions.
  */
 class KadInteropIT {
+
+    private static final Duration AWAIT = Duration.ofSeconds(30);
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
@@ -60,7 +65,7 @@ class KadInteropIT {
 
     @Test
     void providerRecordsCrossBetweenJavaAndJs() throws Exception {
-        JsKadPeer js = JsKadPeer.start();
+        JsNode js = JsNode.start(Path.of("src/test/js").toAbsolutePath(), "kad-peer.mjs", "@libp2p/kad-dht");
         closeables.add(js);
         JavaNode first = javaNode();
         KadHostBinding java = first.kad();
@@ -73,7 +78,7 @@ class KadInteropIT {
         Cid fromJava = cidOf("layer provided by java");
         int delivered = java.dht().provide(fromJava).get(30, TimeUnit.SECONDS);
         assertTrue(delivered >= 1, "ADD_PROVIDER should reach the js peer");
-        assertEquals(List.of(javaId.toBase58()), js.findProviders(fromJava.toString(), Duration.ofSeconds(10)));
+        assertEquals(List.of(javaId.toBase58()), findProviders(js, fromJava.toString(), Duration.ofSeconds(10)));
 
         // js provides, Java finds (directly, then a second Java node through a multi-hop lookup).
         Cid fromJs = cidOf("layer provided by js");
@@ -88,13 +93,17 @@ class KadInteropIT {
         JavaNode third = javaNode();
         js.command("dial " + third.fullAddr());
         js.expect("dialed " + third.host().peerId().toBase58(), Duration.ofSeconds(30));
-        awaitTrue(() -> third.kad().dht().inRoutingTable(PeerId.parse(js.peerId).bytes()),
-                "js peer enters the Java routing table through identify");
+        Await.until(AWAIT, "js peer enters the Java routing table through identify",
+                () -> third.kad().dht().inRoutingTable(PeerId.parse(js.peerId).bytes()));
         Cid announced = cidOf("layer announced by js to a routed java peer");
         js.command("provide " + announced);
         js.expect("provided ", Duration.ofSeconds(40));
-        assertEquals(List.of(js.peerId), third.kad().dht().localProviders(KadDht.providerKey(announced)).stream()
-                .map(p -> PeerId.fromBytes(p.id()).toBase58()).toList(), "ADD_PROVIDER from js stored by java");
+        // ADD_PROVIDER has no response: js reports "provided" once its message is written, which can be
+        // before our node has read and stored it.
+        List<String> stored = Await.until(AWAIT, "ADD_PROVIDER from js stored by java",
+                () -> third.kad().dht().localProviders(KadDht.providerKey(announced)).stream()
+                        .map(p -> PeerId.fromBytes(p.id()).toBase58()).toList(), l -> !l.isEmpty());
+        assertEquals(List.of(js.peerId), stored, "ADD_PROVIDER from js stored by java");
 
         KadHostBinding second = javaNode().kad();
         second.bootstrap(List.of(first.fullAddr())).get(30, TimeUnit.SECONDS);
@@ -102,13 +111,9 @@ class KadInteropIT {
         assertEquals(List.of(js.peerId), viaHop.stream().map(p -> PeerId.fromBytes(p.id()).toBase58()).toList());
     }
 
-    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
+    /** Every provider the js node finds for {@code cid} within {@code timeout}. */
+    private static List<String> findProviders(JsNode js, String cid, Duration timeout) throws Exception {
+        js.command("find " + cid + " " + timeout.toMillis());
+        return js.collect("provider ", "find-done", timeout.plusSeconds(30));
     }
 }

@@ -75,7 +75,7 @@ class KadLookupBenchmark {
             long findNs = 0;
             int found = 0;
             for (int r = 0; r < rounds; r++) {
-                byte[] key = KadDht.providerKey(io.layerswarm.oci.Digest.sha256(new byte[] {(byte) r, 1}));
+                byte[] key = KadDht.providerKey(io.layerswarm.swarm.OciCids.toCid(io.layerswarm.oci.Digest.sha256(new byte[] {(byte) r, 1})));
                 long t0 = System.nanoTime();
                 int provider = (r * 7 + 1) % n;
                 int finder = (provider + 1 + r % (n - 1)) % n; // never the provider itself

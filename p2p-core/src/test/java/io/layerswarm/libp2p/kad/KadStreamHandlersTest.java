@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /** The stream handlers wired back to back through the frame codec, without a network. */
 class KadStreamHandlersTest {
 
-    private static final KadTransport NO_NETWORK = new KadTransport() {
+    static final KadTransport NO_NETWORK = new KadTransport() {
         @Override
         public CompletableFuture<KadMessage> request(KadPeer peer, KadMessage request) {
             return CompletableFuture.failedFuture(new IllegalStateException("no network"));
@@ -29,7 +29,7 @@ class KadStreamHandlersTest {
         }
     };
 
-    private static byte[] id(int i) {
+    static byte[] id(int i) {
         byte[] id = new byte[34];
         id[0] = 0x12;
         id[1] = 0x20;

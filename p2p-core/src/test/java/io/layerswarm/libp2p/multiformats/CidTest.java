@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.layerswarm.oci.Digest;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Random;
@@ -37,23 +36,6 @@ class CidTest {
         assertEquals(v0, Cid.decode(v0.bytes()));
         assertEquals("QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n", v0.toString());
         assertEquals(v1, Cid.parse(v1.toString(Multibase.Base.BASE58BTC)));
-    }
-
-    @Test
-    void ociDigestRoundTrip() {
-        Digest d = Digest.sha256("layer".getBytes(StandardCharsets.UTF_8));
-        Cid cid = OciCids.toCid(d);
-        assertEquals(Multicodec.RAW, cid.codec());
-        assertEquals(1, cid.version());
-        assertArrayEquals(d.hashBytes(), cid.multihash().digest());
-        assertEquals(d, OciCids.toDigest(Cid.parse(cid.toString())));
-        assertEquals("bafkrei", cid.toString().substring(0, 7)); // raw + sha2-256 CIDs start like this
-        Digest d512 = Digest.of(Digest.Algorithm.SHA512, new byte[] {1});
-        assertEquals(d512, OciCids.toDigest(OciCids.toCid(d512)));
-        assertThrows(IllegalArgumentException.class,
-                () -> OciCids.toDigest(Cid.v1(Multicodec.DAG_PB, cid.multihash())));
-        assertThrows(IllegalArgumentException.class,
-                () -> OciCids.toDigest(Cid.v1(Multicodec.RAW, Multihash.identity(new byte[] {1}))));
     }
 
     @Test

@@ -59,4 +59,33 @@ class LengthPrefixedTest {
             }
         }
     }
+
+    @Test
+    void nettyBuffersUseTheSameFramesAndWaitForWholeOnes() throws IOException {
+        io.netty.buffer.ByteBuf buf = io.netty.buffer.Unpooled.buffer();
+        try {
+            LengthPrefixed.write(new byte[] {'a', 'b', 'c'}, buf);
+            byte[] streamed = LengthPrefixed.frame(new byte[] {'a', 'b', 'c'});
+            assertArrayEquals(streamed, io.netty.buffer.ByteBufUtil.getBytes(buf), "one wire format");
+            io.netty.buffer.ByteBuf part = io.netty.buffer.Unpooled.wrappedBuffer(streamed, 0, 2);
+            assertNull(LengthPrefixed.tryRead(part, 10, Malformed::new), "incomplete");
+            assertTrue(part.readerIndex() == 0, "nothing consumed from an incomplete frame");
+            assertArrayEquals(new byte[] {'a', 'b', 'c'}, LengthPrefixed.tryRead(buf, 10, Malformed::new));
+            assertThrows(Malformed.class, () -> LengthPrefixed.tryRead(io.netty.buffer.Unpooled.wrappedBuffer(
+                    new byte[] {11}), 10, Malformed::new));
+            Random r = new Random(12);
+            for (int i = 0; i < 3000; i++) {
+                byte[] junk = new byte[r.nextInt(40)];
+                r.nextBytes(junk);
+                try {
+                    byte[] body = LengthPrefixed.tryRead(io.netty.buffer.Unpooled.wrappedBuffer(junk), 16, Malformed::new);
+                    assertTrue(body == null || body.length <= 16);
+                } catch (Malformed expected) {
+                    // the only failure allowed
+                }
+            }
+        } finally {
+            buf.release();
+        }
+    }
 }

@@ -125,12 +125,12 @@ class MultistreamSelectTest {
         assertGarbageFails(frames("/multistream/2.0.0"), "expected /multistream/1.0.0");
         ByteBuf overlong = Unpooled.buffer();
         overlong.writeBytes(new byte[] {(byte) 0x81, 0x10}); // length 2049
-        assertGarbageFails(overlong, "outside 1..1024");
+        assertGarbageFails(overlong, "frame too large: 2049 bytes > limit 1024");
         ByteBuf noNewline = Unpooled.buffer();
         noNewline.writeByte(3).writeBytes("abc".getBytes(StandardCharsets.UTF_8));
         assertGarbageFails(noNewline, "newline");
         assertGarbageFails(Unpooled.wrappedBuffer(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff,
-            (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff}), "length prefix");
+            (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff}), "bad frame length");
         ByteBuf badUtf8 = Unpooled.buffer();
         badUtf8.writeByte(3).writeByte(0xC3).writeByte(0x28).writeByte('\n');
         assertGarbageFails(badUtf8, "UTF-8");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerswarm.testing.Await;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -16,6 +17,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -27,6 +29,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class YamuxSessionTest {
+    static final Duration AWAIT = Duration.ofSeconds(30);
+
 
     /** Writes {@code total} pseudo-random bytes as fast as writability allows, then FIN. */
     static final class BulkSender extends ChannelInboundHandlerAdapter {
@@ -209,10 +213,14 @@ class YamuxSessionTest {
             BulkSender sender = new BulkSender(8L << 20, 7);
             YamuxStreamChannel s = open(pair.client, sender);
             waitFor(() -> !s.isWritable());
-            Thread.sleep(200);
-            YamuxStreamChannel ss = serverStream.get();
-            int buffered = ss.eventLoop().submit(() -> ss.bufferedBytes).get();
-            assertEquals(YamuxConfig.SPEC_INITIAL_WINDOW, buffered, "exactly one window buffered");
+            YamuxStreamChannel ss = Await.until(AWAIT, "the server stream is open", serverStream::get, x -> x != null);
+            // Read together on the stream's event loop: what the receiver holds and the credit it still
+            // grants. Had it granted more than one window, the surplus shows in one or the other.
+            long[] held = Await.until(AWAIT, "the first window has arrived",
+                    () -> onLoop(ss, () -> new long[] {ss.bufferedBytes, ss.recvCredit}),
+                    h -> h[0] >= YamuxConfig.SPEC_INITIAL_WINDOW);
+            assertEquals(YamuxConfig.SPEC_INITIAL_WINDOW, held[0], "exactly one window buffered");
+            assertEquals(0, held[1], "a receiver that reads nothing grants no further window");
             assertFalse(sender.sentHash.isDone());
             ss.config().setAutoRead(true);
             byte[] all = sink.done.get(30, TimeUnit.SECONDS);
@@ -236,12 +244,16 @@ class YamuxSessionTest {
         try (YamuxTcpPair pair = new YamuxTcpPair(YamuxConfig.defaults(), silent, quick, YamuxTestHandlers.REJECT)) {
             YamuxStreamChannel s = open(pair.client);
             s.writeAndFlush(Unpooled.copiedBuffer("bye", StandardCharsets.UTF_8));
-            s.close().sync();
-            assertEquals(1, pair.client.channel().eventLoop().submit(pair.client::streamCount).get());
+            // Close and count in one event-loop task: the 200 ms close timeout cannot fire in between.
+            int afterClose = onLoop(s, () -> {
+                s.close();
+                return pair.client.streamCount();
+            });
+            assertEquals(1, afterClose, "a closed stream stays until the peer finishes or the close timeout");
             // The peer got our FIN but keeps its side open; after the close timeout we reset.
             assertArrayEquals("bye".getBytes(StandardCharsets.UTF_8), serverSide.done.get(5, TimeUnit.SECONDS));
             waitFor(() -> pair.serverSession.streamCount() == 0);
-            assertEquals(0, (int) pair.client.channel().eventLoop().submit(pair.client::streamCount).get());
+            assertEquals(0, (int) onLoop(pair.client.channel(), pair.client::streamCount));
         }
     }
 
@@ -278,12 +290,15 @@ class YamuxSessionTest {
     }
 
     static void waitFor(java.util.function.BooleanSupplier cond) throws InterruptedException {
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("condition not reached in 10 s");
-            }
-            Thread.sleep(10);
+        Await.until(AWAIT, "the condition holds", cond);
+    }
+
+    /** Reads stream state on its event loop, which owns it. */
+    static <T> T onLoop(Channel ch, java.util.concurrent.Callable<T> read) {
+        try {
+            return ch.eventLoop().submit(read).get(AWAIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("reading stream state on its event loop failed", e);
         }
     }
 }

@@ -3,7 +3,7 @@ package io.layerswarm.daemon;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.layerswarm.cache.policy.Policies;
-import io.layerswarm.cache.sim.ByteSize;
+import io.layerswarm.cache.ByteSize;
 import io.layerswarm.cache.sim.CacheSimulator;
 import io.layerswarm.cache.sim.ImageCatalog;
 import io.layerswarm.cache.sim.SimResult;

@@ -19,6 +19,10 @@ import picocli.CommandLine.Command;
                 io.layerswarm.daemon.demo.DemoCommand.class,
                 io.layerswarm.daemon.bench.FanOutBenchCommand.class,
                 io.layerswarm.daemon.bench.LinkBenchCommand.class,
+                io.layerswarm.daemon.k8s.PlacementSimCommand.class,
+                io.layerswarm.daemon.k8s.SchedulerExtenderCommand.class,
+                io.layerswarm.daemon.k8s.ScheduleCommand.class,
+                io.layerswarm.daemon.bench.RateLimitBenchCommand.class,
         })
 public final class Main implements Runnable {
 
@@ -29,7 +33,23 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit status, for tests and embedding. */
     public static int run(String... args) {
-        return new CommandLine(new Main()).execute(args);
+        return new CommandLine(new Main()).setParameterExceptionHandler(Main::badArguments).execute(args);
+    }
+
+    /** Exit status for flags or arguments that do not parse. */
+    public static final int BAD_ARGUMENTS = 2;
+
+    /**
+     * A flag that does not parse is one line on stderr naming it and pointing at the command's help,
+     * instead of the whole usage text, so it stands out in a service log.
+     */
+    static int badArguments(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String where = cmd.getCommandSpec().qualifiedName();
+        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+        cmd.getErr().println("error: " + msg.replaceAll("\\s+", " ").trim() + " (see '" + where + " --help')");
+        cmd.getErr().flush();
+        return BAD_ARGUMENTS;
     }
 
     @Override

@@ -1,18 +1,16 @@
 package io.layerswarm.daemon;
 
-import io.layerswarm.cache.layout.OciLayoutWriter;
-import io.layerswarm.cache.store.ContentStore;
+import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.node.Node;
+import io.layerswarm.node.PulledImage;
 import io.layerswarm.oci.Descriptor;
 import io.layerswarm.oci.ImageReference;
 import io.layerswarm.oci.Platform;
-import io.layerswarm.registry.ManifestResponse;
 import io.layerswarm.registry.RegistryClient;
 import io.layerswarm.registry.ResolvedImage;
 import java.io.BufferedReader;
-import java.io.ByteArrayInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.URI;
@@ -22,14 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,8 +34,6 @@ import picocli.CommandLine.Parameters;
 @Command(name = "pull", mixinStandardHelpOptions = true,
         description = "Pull an image from a registry into an OCI image layout directory.")
 public final class PullCommand implements Callable<Integer> {
-    private static final int FETCH_ATTEMPTS = 3;
-
     @Parameters(index = "0", paramLabel = "REF", description = "Image reference: [host[:port]/]repo[:tag][@digest].")
     String reference;
 
@@ -71,8 +60,17 @@ public final class PullCommand implements Callable<Integer> {
     @Option(names = "--store", paramLabel = "DIR", description = "Content store directory (default: ~/.cache/layerswarm/store).")
     Path store;
 
-    @Option(names = "--concurrency", defaultValue = "4", description = "Blobs fetched in parallel (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--concurrency", defaultValue = "4", description = "Registry requests in parallel (default: ${DEFAULT-VALUE}).")
     int concurrency;
+
+    @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE", description = "auto (a redrawn status"
+            + " line with bytes, rate and ETA on a terminal, else one line per blob), tty or plain"
+            + " (default: ${DEFAULT-VALUE}).", converter = ProgressModeConverter.class)
+    PullProgress.Mode progress;
+
+    @Option(names = "--bootstrap", paramLabel = "MULTIADDR", description = "a swarm node (with /p2p/<id>) to get"
+            + " layers from before the registry; repeatable.")
+    List<String> bootstrap = new ArrayList<>();
 
     @Override
     public Integer call() {
@@ -90,9 +88,13 @@ public final class PullCommand implements Callable<Integer> {
     private void pull(PrintStream out) throws Exception {
         ImageReference ref;
         Platform plat;
+        List<Multiaddr> peers = new ArrayList<>();
         try {
             ref = ImageReference.parse(reference);
             plat = Platform.parse(platform);
+            for (String b : bootstrap) {
+                peers.add(Multiaddr.parse(b));
+            }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -111,25 +113,40 @@ public final class PullCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--username needs --password-stdin");
         }
         RegistryClient client = b.build();
-        long start = System.nanoTime();
-        ResolvedImage image = client.resolveImage(ref.repository(), ref.reference(), plat);
-
-        List<Descriptor> blobs = new ArrayList<>();
-        blobs.add(image.manifest().config());
-        blobs.addAll(image.manifest().layers());
         Path storeDir = store != null ? store : Path.of(System.getProperty("user.home"), ".cache", "layerswarm", "store");
-        Progress progress = new Progress(out, System.console() != null, blobs);
-        try (ContentStore cs = ContentStore.open(storeDir)) {
-            ManifestResponse m = image.manifestResponse();
-            cs.ingest(m.digest(), m.bytes().length, new ByteArrayInputStream(m.bytes()));
-            fetchAll(client, cs, ref.repository(), blobs, progress);
+        PullProgress progress = new PullProgress(out, System.err, this.progress.resolve(System.console() != null),
+                ref.toString(), blobsOf(client, ref, plat), System::nanoTime);
+        // a short-lived node: no listener, no mirror, a throw-away identity; with --bootstrap it gets
+        // what the cluster holds from peers and only the rest from the registry
+        Node.Builder nb = Node.builder().identity(Ed25519PrivateKey.generate()).noListen().noMirror()
+                .storeDir(storeDir).upstream(client).listener(progress);
+        peers.forEach(nb::bootstrap);
+        try (Node node = nb.start()) {
+            PulledImage image = node.pull(node.namespaces().get(0), ref.repository(), ref.reference(), plat);
             progress.finish();
-            writeLayout(cs, output, m, blobs, ref, plat);
+            node.writeLayout(image, output, ref.tag() != null ? ref.tag() : image.digest().toString());
+            out.printf("pulled %s (%s) digest=%s to %s: %d blobs, %.1f MiB fetched (%.1f MiB from peers),"
+                    + " %d already stored, %.1f s%n", ref, plat, image.digest(), output, image.blobs().size(),
+                    progress.fetchedBytes.get() / 1048576.0, progress.peerBytes.get() / 1048576.0, progress.cached.get(),
+                    image.elapsed().toNanos() / 1e9);
         }
-        double secs = (System.nanoTime() - start) / 1e9;
-        out.printf("pulled %s (%s) digest=%s to %s: %d blobs, %.1f MiB fetched, %d already stored, %.1f s%n",
-                ref, plat, image.manifestDigest(), output, blobs.size(), progress.fetchedBytes.get() / 1048576.0,
-                progress.cached.get(), secs);
+    }
+
+    /**
+     * The image's blobs, for the progress totals and ETA: one manifest lookup ahead of the node's own.
+     * Empty when the registry cannot answer now (the node may still get the image from peers); progress
+     * then shows bytes and rate without a total.
+     */
+    private static List<Descriptor> blobsOf(RegistryClient client, ImageReference ref, Platform plat) {
+        try {
+            ResolvedImage image = client.resolveImage(ref.repository(), ref.reference(), plat);
+            List<Descriptor> blobs = new ArrayList<>();
+            blobs.add(image.manifest().config());
+            blobs.addAll(image.manifest().layers());
+            return blobs;
+        } catch (IOException | RuntimeException e) {
+            return List.of();
+        }
     }
 
     private URI registryUri(ImageReference ref) {
@@ -177,153 +194,16 @@ public final class PullCommand implements Callable<Integer> {
         }
         return line;
     }
+}
 
-    private void fetchAll(RegistryClient client, ContentStore cs, String repo, List<Descriptor> blobs, Progress progress)
-            throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(concurrency, r -> {
-            Thread t = new Thread(r, "pull-fetch");
-            t.setDaemon(true);
-            return t;
-        });
+/** {@code --progress auto|tty|plain}, case-insensitive, with a one-line error for anything else. */
+final class ProgressModeConverter implements picocli.CommandLine.ITypeConverter<PullProgress.Mode> {
+    @Override
+    public PullProgress.Mode convert(String value) {
         try {
-            List<Future<?>> futures = new ArrayList<>();
-            for (Descriptor d : blobs) {
-                futures.add(pool.submit(() -> {
-                    fetchOne(client, cs, repo, d, progress);
-                    return null;
-                }));
-            }
-            for (Future<?> f : futures) {
-                try {
-                    f.get();
-                } catch (ExecutionException e) {
-                    futures.forEach(x -> x.cancel(true));
-                    throw e.getCause() instanceof Exception ex ? ex : e;
-                }
-            }
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
-    private static void fetchOne(RegistryClient client, ContentStore cs, String repo, Descriptor d, Progress progress)
-            throws IOException {
-        if (cs.contains(d.digest())) {
-            progress.cachedBlob(d);
-            return;
-        }
-        for (int attempt = 1; ; attempt++) {
-            long[] counted = new long[1];
-            try (InputStream in = progress.counting(client.openBlob(repo, d.digest(), d.size()), counted)) {
-                cs.ingest(d.digest(), d.size(), in); // verified by the store before commit
-                progress.blobDone(d);
-                return;
-            } catch (IOException e) {
-                // Wrong content or a 4xx (missing, forbidden) will not change on retry.
-                boolean permanent = e instanceof io.layerswarm.oci.DigestMismatchException
-                        || e instanceof io.layerswarm.registry.RegistryException re && re.status() >= 400 && re.status() < 500;
-                if (permanent || attempt >= FETCH_ATTEMPTS) {
-                    throw e;
-                }
-                progress.fetchedBytes.addAndGet(-counted[0]); // that attempt's bytes are discarded
-            }
-        }
-    }
-
-    /**
-     * Adds the blobs (hard-linked from the store when possible) and the manifest to the layout and
-     * names it; {@code index.json} is replaced last and atomically, so it never points at missing blobs.
-     */
-    private static void writeLayout(ContentStore cs, Path dir, ManifestResponse manifest, List<Descriptor> blobs,
-                                    ImageReference ref, Platform platform) throws IOException {
-        OciLayoutWriter w = OciLayoutWriter.create(dir);
-        for (Descriptor d : blobs) {
-            w.addBlob(cs, d.digest());
-        }
-        w.addBlob(cs, manifest.digest());
-        String name = ref.tag() != null ? ref.tag() : manifest.digest().toString();
-        w.tag(new Descriptor(manifest.mediaType(), manifest.digest(), manifest.bytes().length, List.of(), Map.of(), platform),
-                name);
-        w.commit();
-    }
-
-    /** Byte and blob counters, shown as a redrawn bar on a terminal or as one line per blob otherwise. */
-    static final class Progress {
-        private final PrintStream out;
-        private final boolean terminal;
-        private final long totalBytes;
-        private final int totalBlobs;
-        final AtomicLong fetchedBytes = new AtomicLong();
-        final AtomicInteger done = new AtomicInteger();
-        final AtomicInteger cached = new AtomicInteger();
-        private final long start = System.nanoTime();
-        private volatile long lastDraw;
-
-        Progress(PrintStream out, boolean terminal, List<Descriptor> blobs) {
-            this.out = out;
-            this.terminal = terminal;
-            this.totalBytes = blobs.stream().mapToLong(Descriptor::size).sum();
-            this.totalBlobs = blobs.size();
-        }
-
-        /** Counts bytes read into the totals and into {@code counted[0]}. */
-        InputStream counting(InputStream in, long[] counted) {
-            return new FilterInputStream(in) {
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    int n = super.read(b, off, len);
-                    if (n > 0) {
-                        counted[0] += n;
-                        fetchedBytes.addAndGet(n);
-                        maybeDraw();
-                    }
-                    return n;
-                }
-            };
-        }
-
-        void cachedBlob(Descriptor d) {
-            cached.incrementAndGet();
-            blobDone(d, "already in store");
-        }
-
-        void blobDone(Descriptor d) {
-            blobDone(d, "fetched");
-        }
-
-        private synchronized void blobDone(Descriptor d, String how) {
-            int n = done.incrementAndGet();
-            if (terminal) {
-                draw();
-            } else {
-                out.printf("blob %s %s %d bytes (%d/%d)%n", d.digest(), how, d.size(), n, totalBlobs);
-            }
-        }
-
-        private void maybeDraw() {
-            long now = System.nanoTime();
-            if (terminal && now - lastDraw > 100_000_000L) {
-                lastDraw = now;
-                draw();
-            }
-        }
-
-        private synchronized void draw() {
-            long bytes = fetchedBytes.get();
-            double frac = totalBytes == 0 ? 1 : Math.min(1.0, (double) bytes / totalBytes);
-            int width = 30;
-            int filled = (int) Math.round(frac * width);
-            double secs = Math.max(1e-3, (System.nanoTime() - start) / 1e9);
-            System.err.printf("\r[%s%s] %3d%% %.1f/%.1f MiB %d/%d blobs %.1f MiB/s ", "#".repeat(filled),
-                    ".".repeat(width - filled), (int) (frac * 100), bytes / 1048576.0, totalBytes / 1048576.0,
-                    done.get(), totalBlobs, bytes / 1048576.0 / secs);
-        }
-
-        void finish() {
-            if (terminal) {
-                draw();
-                System.err.println();
-            }
+            return PullProgress.Mode.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not one of auto, tty, plain");
         }
     }
 }

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.layerswarm.oci.Digest;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,23 +19,8 @@ class CacheSimCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int status, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.run(args);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private static String d(String s) {
@@ -54,7 +37,7 @@ class CacheSimCommandTest {
         Path trace = dir.resolve("trace.jsonl");
         Files.writeString(trace, "{\"ts\":1,\"node\":\"n1\",\"image\":\"a:1\"}\n{\"ts\":2,\"node\":\"n2\",\"image\":\"a:1\"}\n"
                 + "{\"ts\":3,\"node\":\"n1\",\"image\":\"b:1\"}\n{\"ts\":4,\"node\":\"n1\",\"image\":\"a:1\"}\n");
-        Run r = run("cache-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "2",
+        CliRun r = run("cache-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "2",
                 "--capacity", "0,8MB", "--policy", "lru", "--json");
         assertEquals(0, r.status(), r.err());
         JsonNode arr = new ObjectMapper().readTree(r.out());
@@ -85,13 +68,13 @@ class CacheSimCommandTest {
         Files.writeString(base, sb.append("}").toString());
         Path trace = dir.resolve("trace.jsonl");
         Path images = dir.resolve("images.json");
-        Run gen = run("trace-gen", "--base-images", base.toString(), "--out-trace", trace.toString(),
+        CliRun gen = run("trace-gen", "--base-images", base.toString(), "--out-trace", trace.toString(),
                 "--out-images", images.toString(), "--nodes", "4", "--requests", "2000", "--seed", "9");
         assertEquals(0, gen.status(), gen.err());
         assertTrue(gen.err().contains("topOnePercentShare="), gen.err());
         assertEquals(2000, Files.readAllLines(trace).size());
 
-        Run sim = run("cache-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "4",
+        CliRun sim = run("cache-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "4",
                 "--capacity", "0,200MB,1GiB", "--policy", "all", "--json");
         assertEquals(0, sim.status(), sim.err());
         JsonNode arr = new ObjectMapper().readTree(sim.out());
@@ -121,16 +104,16 @@ class CacheSimCommandTest {
         Files.writeString(trace, "{\"ts\":1,\"node\":\"n1\",\"image\":\"a:1\"}\n");
         Path images = dir.resolve("i.json");
         Files.writeString(images, "{\"a:1\": {\"layers\": []}}");
-        Run badPolicy = run("cache-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "1",
+        CliRun badPolicy = run("cache-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "1",
                 "--capacity", "1GB", "--policy", "fifo");
         assertEquals(2, badPolicy.status());
         assertTrue(badPolicy.err().contains("unknown cache policy 'fifo'"), badPolicy.err());
-        Run badSize = run("cache-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "1",
+        CliRun badSize = run("cache-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "1",
                 "--capacity", "lots");
         assertEquals(2, badSize.status());
         assertTrue(badSize.err().contains("invalid size 'lots'"), badSize.err());
         Files.writeString(images, "{\"a:1\": ");
-        Run badImages = run("cache-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "1",
+        CliRun badImages = run("cache-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "1",
                 "--capacity", "1GB");
         assertEquals(2, badImages.status());
         assertTrue(badImages.err().contains("not valid JSON"), badImages.err());

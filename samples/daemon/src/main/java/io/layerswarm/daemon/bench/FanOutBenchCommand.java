@@ -32,11 +32,22 @@ public final class FanOutBenchCommand implements Callable<Integer> {
     @Option(names = "--piece-kib", defaultValue = "1024", description = "Swarm piece size in KiB (default: ${DEFAULT-VALUE}).")
     int pieceKib;
 
-    @Option(names = "--origin-grace-ms", defaultValue = "300", description = "Swarm origin grace (default: ${DEFAULT-VALUE}, the library default).")
-    long graceMs;
+    @Option(names = "--claim-wait-ms", defaultValue = "3000",
+            description = "Longest a new download waits for peers to answer its claim (default: ${DEFAULT-VALUE}, the library default).")
+    long claimWaitMs;
 
     @Option(names = "--unpack", description = "Also unpack every rootfs (CPU-bound on small machines; off by default).")
     boolean unpack;
+
+    @Option(names = "--processes", description = "Run every swarm node as its own JVM instead of in this process.")
+    boolean processes;
+
+    @Option(names = "--runs", defaultValue = "1", description = "Repeat every row this many times (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--modes", split = ",", defaultValue = "swarm,direct",
+            description = "Modes to run: swarm, direct (default: ${DEFAULT-VALUE}).")
+    List<String> modes;
 
     @Override
     public Integer call() {
@@ -50,8 +61,10 @@ public final class FanOutBenchCommand implements Callable<Integer> {
     }
 
     private int bench() throws Exception {
-        if (nodes.stream().anyMatch(n -> n < 1 || n > 32) || mbps <= 0 || latencyMs < 0) {
-            System.err.println("error: --nodes in 1..32, --uplink-mbps > 0, --uplink-latency-ms >= 0");
+        if (nodes.stream().anyMatch(n -> n < 1 || n > 32) || mbps <= 0 || latencyMs < 0 || runs < 1 || runs > 100
+                || modes.isEmpty() || !List.of("swarm", "direct").containsAll(modes)) {
+            System.err.println("error: --nodes in 1..32, --uplink-mbps > 0, --uplink-latency-ms >= 0, --runs in 1..100,"
+                    + " --modes of swarm,direct");
             return 1;
         }
         Path work = Files.createTempDirectory("layerswarm-bench");
@@ -59,22 +72,28 @@ public final class FanOutBenchCommand implements Callable<Integer> {
             long s = origin.imageBlobBytes();
             double bound = s * 8 / (mbps * 1e6);
             System.out.printf("image %s:%s, S = %d bytes (%.1f MiB), uplink B = %.0f Mbit/s +%d ms RTT, S/B = %.2f s, "
-                    + "piece %d KiB, origin grace %d ms, unpack %s%n%n", layout.getFileName(), origin.tag, s, s / 1048576.0,
-                    mbps, latencyMs, bound, pieceKib, graceMs, unpack);
+                    + "piece %d KiB, claim wait %d ms, unpack %s, swarm nodes %s%n%n", layout.getFileName(), origin.tag, s,
+                    s / 1048576.0, mbps, latencyMs, bound, pieceKib, claimWaitMs, unpack,
+                    processes ? "in separate processes" : "in this process");
             System.out.println("| N | mode | all nodes done (s) | x S/B | registry bytes | x S |");
             System.out.println("| --- | --- | ---: | ---: | ---: | ---: |");
             for (int n : nodes) {
-                FanOut.Report swarm = FanOut.throughSwarm(origin, n, work.resolve("swarm" + n), pieceKib * 1024,
-                        Duration.ofMillis(graceMs), unpack);
-                row(n, "swarm", swarm, s, bound);
-                FanOut.Report direct = FanOut.direct(origin, n, work.resolve("direct" + n), unpack);
-                row(n, "direct", direct, s, bound);
-                if (!swarm.identicalRootfs() || !direct.identicalRootfs()) {
-                    System.err.println("error: nodes ended with different content at N=" + n);
-                    return 3;
+                for (int run = 0; run < runs; run++) {
+                    for (String mode : modes) {
+                        Path dir = work.resolve(mode + n + "-" + run);
+                        FanOut.Report r = mode.equals("direct") ? FanOut.direct(origin, n, dir, unpack)
+                                : processes ? FanOut.throughSwarmProcesses(origin, n, dir, pieceKib * 1024,
+                                        Duration.ofMillis(claimWaitMs), unpack)
+                                : FanOut.throughSwarm(origin, n, dir, pieceKib * 1024, Duration.ofMillis(claimWaitMs),
+                                        unpack);
+                        row(n, mode, r, s, bound);
+                        if (!r.identicalRootfs()) {
+                            System.err.println("error: nodes ended with different content at N=" + n);
+                            return 3;
+                        }
+                        FanOut.deleteTree(dir);
+                    }
                 }
-                FanOut.deleteTree(work.resolve("swarm" + n));
-                FanOut.deleteTree(work.resolve("direct" + n));
             }
             return 0;
         } finally {

@@ -69,22 +69,31 @@ public final class LinkBenchCommand implements Callable<Integer> {
     record Result(long bytes, double seconds, double secondHalfSeconds, int finalWindow) {
     }
 
+    /** Serves {@code total} bytes of zeros on every {@link #SOURCE} stream. */
+    static void serveSource(Host host, long total) {
+        host.setBlockingHandler(SOURCE, s -> {
+            byte[] chunk = new byte[64 * 1024];
+            try (OutputStream out = s.outputStream()) {
+                for (long sent = 0; sent < total; sent += chunk.length) {
+                    out.write(chunk, 0, (int) Math.min(chunk.length, total - sent));
+                }
+            }
+        });
+    }
+
+    /** The loopback TCP port a host listens on (its first listen address). */
+    static int tcpPort(Host host) {
+        return Integer.parseInt(host.listenAddrs().get(0).valueOf(MultiaddrProtocol.TCP).orElseThrow());
+    }
+
     /** B serves {@code mib} MiB; A dials B through the emulated link and reads them on one stream. */
     Result transfer(YamuxConfig receiverConfig) throws Exception {
         long total = (long) mib << 20;
         try (Host b = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                 .build().start();
                 Host a = Host.builder(Ed25519PrivateKey.generate()).yamux(receiverConfig).build().start()) {
-            b.setBlockingHandler(SOURCE, s -> {
-                byte[] chunk = new byte[64 * 1024];
-                try (OutputStream out = s.outputStream()) {
-                    for (long sent = 0; sent < total; sent += chunk.length) {
-                        out.write(chunk, 0, (int) Math.min(chunk.length, total - sent));
-                    }
-                }
-            });
-            InetSocketAddress target = new InetSocketAddress("127.0.0.1",
-                    Integer.parseInt(b.listenAddrs().get(0).valueOf(MultiaddrProtocol.TCP).orElseThrow()));
+            serveSource(b, total);
+            InetSocketAddress target = new InetSocketAddress("127.0.0.1", tcpPort(b));
             try (UplinkEmulator link = UplinkEmulator.start(new InetSocketAddress("127.0.0.1", 0), target,
                     (long) (mbps * 1e6), Duration.ofMillis(rttMs))) {
                 Multiaddr via = Multiaddr.parse("/ip4/127.0.0.1/tcp/" + link.address().getPort() + "/p2p/"

@@ -28,10 +28,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--piece-kib", defaultValue = "256", description = "Swarm piece size in KiB (the swarm uses at least 256; default: ${DEFAULT-VALUE}).")
     int pieceKib;
 
-    @Option(names = "--origin-grace-ms", defaultValue = "1000",
-            description = "How long a node's new download waits before using the origin, so nodes that start together "
-                    + "split the origin pieces (default: ${DEFAULT-VALUE}).")
-    long graceMs;
+    @Option(names = "--claim-wait-ms", defaultValue = "3000",
+            description = "Longest a node's new download waits for its connected peers to answer its claim before it "
+                    + "uses the origin; it goes on as soon as all answered (default: ${DEFAULT-VALUE}).")
+    long claimWaitMs;
 
     @Option(names = "--work-dir", paramLabel = "DIR", description = "Keep stores, layouts and rootfs here (default: a temp dir, deleted).")
     Path workDir;
@@ -51,8 +51,8 @@ public final class DemoCommand implements Callable<Integer> {
         if (nodes < 1 || nodes > 32) {
             throw new IllegalArgumentException("--nodes must be in 1..32");
         }
-        if (uplinkMbps <= 0 || latencyMs < 0 || graceMs < 0 || pieceKib < 16 || pieceKib > 16384) {
-            throw new IllegalArgumentException("--uplink-mbps must be > 0, --uplink-latency-ms >= 0, --piece-kib in 16..16384");
+        if (uplinkMbps <= 0 || latencyMs < 0 || claimWaitMs < 0 || pieceKib < 16 || pieceKib > 16384) {
+            throw new IllegalArgumentException("--uplink-mbps must be > 0, --uplink-latency-ms >= 0, --claim-wait-ms >= 0, --piece-kib in 16..16384");
         }
         boolean temp = workDir == null;
         Path dir = temp ? Files.createTempDirectory("layerswarm-demo") : Files.createDirectories(workDir);
@@ -68,7 +68,7 @@ public final class DemoCommand implements Callable<Integer> {
                 out.printf("  %.2f s, %s from the origin%n", secs(single.allDone()), size(single.originBlobBytes()));
                 out.printf("swarm: %d nodes deploying at once, each through its own pull-through mirror ...%n", nodes);
                 FanOut.Report swarm = FanOut.throughSwarm(origin, nodes, dir.resolve("swarm"), pieceKib * 1024,
-                        Duration.ofMillis(graceMs), true);
+                        Duration.ofMillis(claimWaitMs), true);
                 print(out, swarm, single, image, uplinkMbps * 1e6);
                 boolean same = swarm.identicalRootfs() && swarm.nodes().get(0).rootfs().equals(single.nodes().get(0).rootfs());
                 return same ? 0 : 3;

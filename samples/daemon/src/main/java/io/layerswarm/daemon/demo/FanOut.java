@@ -1,13 +1,13 @@
 package io.layerswarm.daemon.demo;
 
 import io.layerswarm.cache.store.ContentStore;
-import io.layerswarm.cache.store.SwarmBlobStore;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.mirror.DistributionServer;
 import io.layerswarm.mirror.PullThroughProvider;
 import io.layerswarm.node.LayerSwarm;
+import io.layerswarm.node.SwarmBlobStore;
 import io.layerswarm.node.SwarmConfig;
 import io.layerswarm.registry.RegistryClient;
 import java.io.IOException;
@@ -134,14 +134,14 @@ public final class FanOut {
      * @param pieceSize swarm piece size (small images want small pieces to spread the origin load)
      */
     public static Report throughSwarm(Origin origin, int n, Path workDir, int pieceSize) throws Exception {
-        return throughSwarm(origin, n, workDir, pieceSize, SwarmConfig.defaults().originGrace(), true);
+        return throughSwarm(origin, n, workDir, pieceSize, SwarmConfig.defaults().claimWait(), true);
     }
 
     /**
-     * Like {@link #throughSwarm(Origin, int, Path, int)} with the swarm's origin grace (see
+     * Like {@link #throughSwarm(Origin, int, Path, int)} with the swarm's claim wait (see
      * {@link SwarmNode#start}); {@code unpack == false} stops at the layout.
      */
-    public static Report throughSwarm(Origin origin, int n, Path workDir, int pieceSize, Duration originGrace,
+    public static Report throughSwarm(Origin origin, int n, Path workDir, int pieceSize, Duration claimWait,
                                       boolean unpack)
             throws Exception {
         List<AutoCloseable> closers = new ArrayList<>();
@@ -154,7 +154,7 @@ public final class FanOut {
             List<SwarmNode> nodes = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 nodes.add(add(closers, SwarmNode.start("127.0.0.1", workDir.resolve("node" + i), origin.url(), pieceSize,
-                        originGrace, pool)));
+                        claimWait, io.layerswarm.node.SwarmConfig.defaults().originStall(), pool)));
             }
             for (int i = 0; i < n; i++) {
                 for (int j = i + 1; j < n; j++) {
@@ -173,6 +173,113 @@ public final class FanOut {
                 }
             }
             pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Like {@link #throughSwarm(Origin, int, Path, int, Duration, boolean)}, but every node is its own
+     * JVM ({@link NodeProcess}, started with this JVM's class path), as in a real cluster: nodes learn
+     * of each other's fetches only over the network. The nodes are started and fully connected first;
+     * the time runs from telling all of them to deploy until the last one reports.
+     */
+    public static Report throughSwarmProcesses(Origin origin, int n, Path workDir, int pieceSize, Duration claimWait,
+                                               boolean unpack) throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<NodeChild> children = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                Path dir = java.nio.file.Files.createDirectories(workDir.resolve("node" + i));
+                Process p = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                        NodeProcess.class.getName(), "127.0.0.1", dir.toString(), origin.url().toString(),
+                        origin.repository, origin.tag, String.valueOf(pieceSize / 1024),
+                        String.valueOf(claimWait.toMillis()))
+                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                children.add(new NodeChild("node" + i, dir, p));
+            }
+            List<String> addrs = new ArrayList<>();
+            for (NodeChild c : children) {
+                addrs.add(c.expect("addr ").substring(5));
+            }
+            for (int i = 0; i < n; i++) {
+                for (int j = i + 1; j < n; j++) {
+                    children.get(i).send("peer " + addrs.get(j));
+                }
+                children.get(i).send("connect");
+                children.get(i).expect("connected");
+            }
+            long servedBefore = origin.blobBytesServed();
+            long start = System.nanoTime();
+            for (NodeChild c : children) {
+                c.send(unpack ? "go" : "go layout");
+            }
+            List<NodeReport> reports = new ArrayList<>();
+            long last = start;
+            for (NodeChild c : children) {
+                String[] f = c.expect("done ").split(" ");
+                last = Math.max(last, c.lastLineNanos);
+                reports.add(new NodeReport(c.name, Duration.ofMillis(Long.parseLong(f[1])), Long.parseLong(f[2]),
+                        Long.parseLong(f[3]), new RootfsDigest(f[4], Integer.parseInt(f[5]))));
+            }
+            return new Report(reports, Duration.ofNanos(last - start), origin.blobBytesServed() - servedBefore);
+        } finally {
+            for (NodeChild c : children) {
+                c.close();
+            }
+        }
+    }
+
+    /** A {@link NodeProcess} child and its line protocol. */
+    private static final class NodeChild implements AutoCloseable {
+        final String name;
+        final Path dir;
+        final Process process;
+        final java.io.BufferedReader out;
+        final java.io.PrintWriter in;
+        /** When the last line arrived: lines are read by one thread per child, so this is its arrival time. */
+        volatile long lastLineNanos;
+        private final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+
+        NodeChild(String name, Path dir, Process process) {
+            this.name = name;
+            this.dir = dir;
+            this.process = process;
+            this.out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            this.in = new java.io.PrintWriter(process.getOutputStream(), true, java.nio.charset.StandardCharsets.UTF_8);
+            Thread t = new Thread(() -> {
+                try {
+                    String line;
+                    while ((line = out.readLine()) != null) {
+                        lastLineNanos = System.nanoTime();
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    lines.add("error " + e);
+                }
+                lines.add("error process ended");
+            }, "node-child-" + name);
+            t.setDaemon(true);
+            t.start();
+        }
+
+        void send(String line) {
+            in.println(line);
+        }
+
+        String expect(String prefix) throws IOException, InterruptedException {
+            String line = lines.poll(10, TimeUnit.MINUTES);
+            if (line == null || !line.startsWith(prefix)) {
+                throw new IOException(name + " said " + line + " instead of " + prefix.trim() + " (its log is on stderr)");
+            }
+            return line;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            in.close();
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
         }
     }
 

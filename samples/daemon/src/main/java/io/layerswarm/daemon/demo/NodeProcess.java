@@ -17,11 +17,12 @@ import java.util.concurrent.Executors;
  *   in:  peer MULTIADDR            zero or more: dial these nodes
  *   in:  connect                   dial them now; out: connected
  *   in:  go                        deploy; out: done MILLIS PEER_BYTES ORIGIN_BYTES ROOTFS_SHA256 ENTRIES
+ *   in:  go layout                 the same without unpacking (the rootfs stays empty)
  *   in:  (end of input)            exit
  * </pre>
  * Errors are printed as {@code error MESSAGE} and end the process with status 1.
  *
- * <p>Usage: {@code NodeProcess BIND_IP DIR UPSTREAM_URL REPOSITORY TAG PIECE_KIB ORIGIN_GRACE_MS}
+ * <p>Usage: {@code NodeProcess BIND_IP DIR UPSTREAM_URL REPOSITORY TAG PIECE_KIB CLAIM_WAIT_MS}
  */
 public final class NodeProcess {
     private NodeProcess() {
@@ -29,8 +30,9 @@ public final class NodeProcess {
 
     /** Runs the node until stdin ends. */
     public static void main(String[] args) throws Exception {
-        if (args.length != 7) {
-            System.err.println("usage: NodeProcess BIND_IP DIR UPSTREAM_URL REPOSITORY TAG PIECE_KIB ORIGIN_GRACE_MS");
+        if (args.length != 7 && args.length != 8) {
+            System.err.println("usage: NodeProcess BIND_IP DIR UPSTREAM_URL REPOSITORY TAG PIECE_KIB CLAIM_WAIT_MS"
+                    + " [ORIGIN_STALL_MS]");
             System.exit(2);
         }
         Path dir = Path.of(args[1]);
@@ -40,7 +42,9 @@ public final class NodeProcess {
             return t;
         });
         try (SwarmNode node = SwarmNode.start(args[0], dir, URI.create(args[2]), Integer.parseInt(args[5]) * 1024,
-                java.time.Duration.ofMillis(Long.parseLong(args[6])), pool)) {
+                java.time.Duration.ofMillis(Long.parseLong(args[6])), args.length == 8
+                        ? java.time.Duration.ofMillis(Long.parseLong(args[7]))
+                        : io.layerswarm.node.SwarmConfig.defaults().originStall(), pool)) {
             System.out.println("addr " + node.address());
             System.out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -54,9 +58,9 @@ public final class NodeProcess {
                         node.connect(p);
                     }
                     System.out.println("connected");
-                } else if (line.equals("go")) {
+                } else if (line.equals("go") || line.equals("go layout")) {
                     Deployment.Result r = Deployment.run(node.mirrorClient(), args[3], args[4], node.store(),
-                            dir.resolve("layout"), dir.resolve("rootfs"), pool);
+                            dir.resolve("layout"), dir.resolve("rootfs"), line.equals("go"), pool);
                     RootfsDigest d = RootfsDigest.of(r.rootfs());
                     System.out.println("done " + r.elapsed().toMillis() + " " + node.peerBytes() + " "
                             + node.originBytes() + " " + d.sha256() + " " + d.entries());

@@ -5,40 +5,22 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
-import io.layerswarm.cache.LayerCache;
-import io.layerswarm.cache.policy.ArcPolicy;
-import io.layerswarm.cache.policy.Policies;
-import io.layerswarm.cache.store.BlobInfo;
-import io.layerswarm.cache.store.ContentStore;
-import io.layerswarm.cache.store.StoreListener;
-import io.layerswarm.cache.store.SwarmBlobStore;
-import io.layerswarm.libp2p.crypto.KeyFiles;
-import io.layerswarm.libp2p.crypto.PrivateKey;
-import io.layerswarm.libp2p.host.Host;
-import io.layerswarm.libp2p.identify.Identify;
-import io.layerswarm.libp2p.kad.KadConfig;
-import io.layerswarm.libp2p.kad.KadHostBinding;
+import io.layerswarm.k8s.status.StatusPublisherService;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
-import io.layerswarm.libp2p.ping.Ping;
 import io.layerswarm.libp2p.pnet.SwarmKey;
-import io.layerswarm.mirror.DistributionServer;
+import io.layerswarm.libp2p.bandwidth.BandwidthLimiter;
+import io.layerswarm.metrics.MetricsService;
+import io.layerswarm.metrics.NodeMetrics;
 import io.layerswarm.mirror.PullThroughProvider;
-import io.layerswarm.mirror.UpstreamRouter;
-import io.layerswarm.node.LayerSwarm;
-import io.layerswarm.node.SwarmConfig;
-import io.layerswarm.registry.RegistryClient;
+import io.layerswarm.nat.NatTraversalService;
+import io.layerswarm.mirror.Upstream;
+import io.layerswarm.node.Node;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -48,14 +30,14 @@ import picocli.CommandLine.Spec;
 /**
  * {@code layerswarm node [--config FILE] [flags]}: runs a swarm node with its pull-through registry
  * mirror until killed. The first output lines are {@code listening <multiaddr>/p2p/<peerId>} (one per
- * listen address) and {@code mirror http://HOST:PORT}; then one line per blob served or fetched.
+ * listen address) and {@code mirror http://HOST:PORT}; then one line per blob served or fetched, and one
+ * per peer connection ({@code event=peer_connected peer=ID path=direct|relayed transport=tcp|quic rtt_ms=N}).
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = "Run a swarm node with a pull-through registry mirror until killed.")
 public final class NodeCommand implements Callable<Integer> {
     /** Exit status for a bad configuration. */
     public static final int BAD_CONFIG = 2;
-    private static final Duration ORIGIN_GRACE = Duration.ofSeconds(1);
 
     @Spec
     CommandSpec spec;
@@ -63,7 +45,8 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML config file; flags override it.")
     Path config;
 
-    @Option(names = "--listen", paramLabel = "MULTIADDR", description = "libp2p listen address; repeatable"
+    @Option(names = "--listen", paramLabel = "MULTIADDR", description = "libp2p listen address, TCP"
+            + " (/ip4/0.0.0.0/tcp/4001) or QUIC (/ip4/0.0.0.0/udp/4001/quic-v1); repeatable"
             + " (default /ip4/0.0.0.0/tcp/4001).")
     List<String> listen = new ArrayList<>();
 
@@ -71,7 +54,8 @@ public final class NodeCommand implements Callable<Integer> {
             + " repeatable.")
     List<String> bootstrap = new ArrayList<>();
 
-    @Option(names = "--cache-dir", paramLabel = "DIR", description = "content store directory.")
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "the node's state directory: content store,"
+            + " key and cache journal; one node at a time (default ~/.cache/layerswarm/node).")
     Path cacheDir;
 
     @Option(names = "--cache-capacity", paramLabel = "SIZE", description = "cache size, e.g. 500MB, 1GiB or bytes;"
@@ -82,12 +66,45 @@ public final class NodeCommand implements Callable<Integer> {
             + " repeatable, the first is the default for requests without ?ns=host[:port].")
     List<String> upstream = new ArrayList<>();
 
+    @Option(names = "--insecure-upstream", paramLabel = "URL", description = "upstream registry that may use plain"
+            + " http on any host and unverified TLS (a registry on the LAN); added to the upstreams if not among"
+            + " them; repeatable.")
+    List<String> insecureUpstream = new ArrayList<>();
+
+    @Option(names = "--max-upload-rate", paramLabel = "RATE", description = "upload limit for all peers together,"
+            + " bytes per second, e.g. 10MiB (default: unlimited).")
+    String maxUploadRate;
+
+    @Option(names = "--max-download-rate", paramLabel = "RATE", description = "download limit for all peers"
+            + " together, bytes per second (default: unlimited).")
+    String maxDownloadRate;
+
+    @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", description = "serve Prometheus /metrics and"
+            + " /healthz here (default: off).")
+    String metricsListen;
+
     @Option(names = "--connect-all", paramLabel = "BOOL", arity = "1", description = "keep a connection to every"
             + " peer in the DHT routing table (default true); false finds holders through provider records only.")
     Boolean connectAll;
 
+    @Option(names = "--node-name", paramLabel = "NAME", description = "Kubernetes node name in the published status"
+            + " record (default: this host's name, lower-cased).")
+    String nodeName;
+
+    @Option(names = "--publish-status", paramLabel = "BOOL", arity = "1", description = "push a signed status record"
+            + " every 10 s to connected peers serving the status protocol, i.e. the scheduler (default true).")
+    Boolean publishStatus;
+
     @Option(names = "--dht-client", description = "DHT client mode: query the DHT without serving it.")
     boolean dhtClient;
+
+    @Option(names = "--relay-service", description = "relay circuits for NATed peers and answer their AutoNAT"
+            + " probes (a public node).")
+    boolean relayService;
+
+    @Option(names = "--stun", paramLabel = "HOST:PORT", description = "STUN server to learn the public IP from;"
+            + " repeatable.")
+    List<String> stun = new ArrayList<>();
 
     @Option(names = "--mirror-listen", paramLabel = "HOST:PORT", description = "mirror address"
             + " (default 127.0.0.1:5000).")
@@ -96,7 +113,8 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--swarm-key", paramLabel = "FILE", description = "private network key file.")
     Path swarmKey;
 
-    @Option(names = "--key", paramLabel = "FILE", description = "identity key file (created if missing).")
+    @Option(names = "--key", paramLabel = "FILE", description = "identity key file (created if missing;"
+            + " default: node.key inside the cache directory, so every node directory has its own identity).")
     Path key;
 
     @Option(names = "--max-uploads", paramLabel = "N", description = "piece uploads served at once (default 3).")
@@ -104,6 +122,14 @@ public final class NodeCommand implements Callable<Integer> {
 
     @Option(names = "--piece-size", paramLabel = "SIZE", description = "piece size (default 4MiB).")
     String pieceSize;
+
+    @Option(names = "--claim-wait-ms", paramLabel = "MS", description = "longest a new download waits for connected"
+            + " peers to answer its claim before it may ask the registry (default 3000; answered claims do not wait).")
+    Long claimWaitMs;
+
+    @Option(names = "--origin-stall-ms", paramLabel = "MS", description = "a piece another fetcher took on may come"
+            + " from the registry once that fetcher announced no progress for this long (default 10000).")
+    Long originStallMs;
 
     private final CountDownLatch stopped = new CountDownLatch(1);
 
@@ -133,6 +159,25 @@ public final class NodeCommand implements Callable<Integer> {
             }
             c.upstreams = ups;
         }
+        for (String url : insecureUpstream) {
+            NodeConfig.Upstream u = c.upstreams.stream().filter(f -> f != null && url.equals(f.url)).findFirst()
+                    .orElse(null);
+            if (u == null) {
+                u = new NodeConfig.Upstream();
+                u.url = url;
+                c.upstreams.add(u);
+            }
+            u.insecure = true;
+        }
+        if (maxUploadRate != null) {
+            c.maxUploadRate = maxUploadRate;
+        }
+        if (maxDownloadRate != null) {
+            c.maxDownloadRate = maxDownloadRate;
+        }
+        if (metricsListen != null) {
+            c.metricsListen = metricsListen;
+        }
         if (connectAll != null) {
             if (c.discovery == null) {
                 c.discovery = new NodeConfig.Discovery();
@@ -144,6 +189,18 @@ public final class NodeCommand implements Callable<Integer> {
                 c.discovery = new NodeConfig.Discovery();
             }
             c.discovery.dhtClient = true;
+        }
+        if (relayService) {
+            c.relayService = true;
+        }
+        if (!stun.isEmpty()) {
+            c.stun = new ArrayList<>(stun);
+        }
+        if (nodeName != null) {
+            c.nodeName = nodeName;
+        }
+        if (publishStatus != null) {
+            c.publishStatus = publishStatus;
         }
         if (mirrorListen != null) {
             c.mirrorListen = mirrorListen;
@@ -160,6 +217,12 @@ public final class NodeCommand implements Callable<Integer> {
         if (pieceSize != null) {
             c.pieceSize = pieceSize;
         }
+        if (claimWaitMs != null) {
+            c.claimWaitMs = claimWaitMs;
+        }
+        if (originStallMs != null) {
+            c.originStallMs = originStallMs;
+        }
         return c.validate();
     }
 
@@ -167,144 +230,79 @@ public final class NodeCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        NodeConfig.Settings s;
-        PrivateKey identity;
-        SwarmKey psk = null;
+        Node.Builder b;
+        java.util.Optional<MetricsService> metrics;
         try {
-            s = settings();
-            Path keyDir = s.key().toAbsolutePath().getParent();
-            if (keyDir != null) {
-                java.nio.file.Files.createDirectories(keyDir);
-            }
-            identity = KeyFiles.loadOrGenerate(s.key());
-            if (s.swarmKey() != null) {
-                psk = SwarmKey.read(s.swarmKey());
-            }
+            NodeConfig.Settings s = settings();
+            b = builder(s);
+            metrics = java.util.Optional.ofNullable(s.metricsListen()).map(a -> metricsService(b, a));
         } catch (Exception e) {
             err.println("error: " + oneLine(e));
             err.flush();
             return BAD_CONFIG;
         }
-        List<AutoCloseable> open = new ArrayList<>();
-        ExecutorService io = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "node-io");
-            t.setDaemon(true);
-            return t;
-        });
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "node-discovery");
-            t.setDaemon(true);
-            return t;
-        });
+        Node node;
         try {
-            ContentStore cs = ContentStore.open(s.cacheDir());
-            open.add(cs);
-            SwarmBlobStore blobs = new SwarmBlobStore(cs);
-            LayerCache cache = null;
-            // The cache is opened before the swarm exists; it learns replica counts once the swarm runs.
-            java.util.concurrent.atomic.AtomicReference<LayerSwarm> swarmRef = new java.util.concurrent.atomic.AtomicReference<>();
-            if (s.cacheCapacity() > 0) {
-                Path journal = s.cacheDir().resolveSibling(s.cacheDir().getFileName() + ".journal.json");
-                // cluster-aware ARC: evict what other nodes also hold first, keep the cluster's last copy
-                // (on the generated trace it raised the cluster byte hit ratio over plain ARC at every size)
-                cache = LayerCache.open(cs, ArcPolicy.clusterAware(s.cacheCapacity(), key -> replicasElsewhere(swarmRef, key),
-                        Policies.DEFAULT_CLUSTER_WINDOW), journal);
-                open.add(cache);
-            }
-            Host.Builder hb = Host.builder(identity);
-            s.listen().forEach(hb::listen);
-            if (psk != null) {
-                hb.swarmKey(psk);
-            }
-            Host host = hb.build().start();
-            open.add(host);
-            Identify.attach(host);
-            Ping.attach(host);
-            KadHostBinding kad = KadHostBinding.attach(host, KadConfig.defaults().withClientMode(s.dhtClient()),
-                    Duration.ofSeconds(10));
-            open.add(kad);
-            SwarmConfig d = SwarmConfig.defaults();
-            // Separate processes see each other's "fetching" announcements later than in-process
-            // nodes; a longer grace lets every concurrent fetcher be known before registry pieces are split.
-            LayerSwarm swarm = LayerSwarm.start(host, blobs, new SwarmConfig(s.pieceSize(), s.maxUploads(),
-                    d.uploadSlotWait(), d.download(), ORIGIN_GRACE, d.originStall(), d.peerTimeout()));
-            open.add(swarm);
-            swarmRef.set(swarm);
-            Map<String, PullThroughProvider> pullThroughs = new LinkedHashMap<>();
-            for (NodeConfig.UpstreamSettings u : s.upstreams()) {
-                RegistryClient.Builder rb = RegistryClient.builder(u.url());
-                if (u.username() != null) {
-                    rb.credentials(u.username(), u.password());
-                }
-                pullThroughs.put(u.namespace(), new PullThroughProvider(rb.build(), blobs, swarm, io,
-                        Duration.ofMinutes(10)));
-            }
-            ManifestExchange exchange = ManifestExchange.attach(host, pullThroughs, Duration.ofSeconds(10));
-            KadDiscovery discovery = new KadDiscovery(host, kad, s.bootstrap(), s.connectAll());
-            cs.addListener(new StoreListener() {
-                @Override
-                public void onCommitted(io.layerswarm.oci.Digest digest, long size) {
-                    discovery.provide(digest); // asynchronous: the DHT learns of every verified commit
-                }
-
-                @Override
-                public void onDeleted(io.layerswarm.oci.Digest digest) {
-                    // evicted: peers and the DHT must stop counting on this copy
-                    swarm.announceDropped(digest);
-                    discovery.stopProviding(digest);
-                }
-            });
-            LayerCache counted = cache;
-            Map<String, NodeContentProvider> byNamespace = new LinkedHashMap<>();
-            pullThroughs.forEach((ns, p) -> byNamespace.put(ns, new NodeContentProvider(ns, p, blobs, swarm,
-                    discovery, exchange, counted == null ? d2 -> { } : counted::access,
-                    counted == null ? d2 -> () -> { } : counted::pin)));
-            DistributionServer mirror = DistributionServer.start(s.mirrorListen(), new UpstreamRouter(byNamespace));
-            open.add(mirror);
-
-            for (Multiaddr a : host.listenAddrs()) {
-                out.println("listening " + a + "/p2p/" + host.peerId().toBase58());
-            }
-            out.println("mirror " + mirror.url());
-            out.flush();
-            logEventsToStdout();
-
-            discovery.start(scheduler, Duration.ofSeconds(5));
-            scheduler.execute(() -> {
-                try {
-                    for (BlobInfo b : cs.list()) {
-                        discovery.provide(b.digest());
-                    }
-                } catch (java.io.IOException e) {
-                    LoggerFactory.getLogger(NodeCommand.class).warn("event=list_failed error={}", e.toString());
-                }
-            });
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                closeAll(open);
-                stopped.countDown();
-            }, "node-shutdown"));
-            stopped.await();
-            return 0;
+            node = b.start();
         } catch (Exception e) {
             err.println("error: " + oneLine(e));
             err.flush();
-            closeAll(open);
             return 1;
-        } finally {
-            scheduler.shutdownNow();
-            io.shutdownNow();
         }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            node.close();
+            stopped.countDown();
+        }, "node-shutdown"));
+        for (Multiaddr a : node.listenAddrs()) {
+            out.println("listening " + a);
+        }
+        out.println("mirror " + node.mirrorUrl().orElseThrow());
+        metrics.ifPresent(m -> out.println("metrics " + m.url() + "/metrics"));
+        out.flush();
+        logEventsToStdout();
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            node.close();
+        }
+        return 0;
     }
 
-    private static void closeAll(List<AutoCloseable> open) {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            try {
-                open.get(i).close();
-            } catch (Exception e) {
-                // shutting down: nothing more to do with it
-            }
+    /** The node the settings describe (the swarm key file is read here, so its errors are config errors). */
+    static Node.Builder builder(NodeConfig.Settings s) throws java.io.IOException {
+        Node.Builder b = Node.builder().storeDir(s.cacheDir()).keyFile(s.key()).cacheCapacity(s.cacheCapacity())
+                .mirrorListen(s.mirrorListen()).connectAll(s.connectAll()).dhtClient(s.dhtClient())
+                .pieceSize(s.pieceSize()).maxUploads(s.maxUploads()).claimWait(s.claimWait())
+                .originStall(s.originStall());
+        s.listen().forEach(b::listen);
+        s.bootstrap().forEach(b::bootstrap);
+        if (s.publishStatus()) {
+            b.service(new StatusPublisherService(s.nodeName()));
         }
-        open.clear();
+        if (s.swarmKey() != null) {
+            b.swarmKey(SwarmKey.read(s.swarmKey()));
+        }
+        for (Upstream u : s.upstreams()) {
+            b.upstream(u.clientBuilder().build());
+        }
+        BandwidthLimiter up = s.maxUploadRate() > 0 ? BandwidthLimiter.of(s.maxUploadRate()) : null;
+        BandwidthLimiter down = s.maxDownloadRate() > 0 ? BandwidthLimiter.of(s.maxDownloadRate()) : null;
+        if (up != null || down != null) {
+            b.host(h -> h.bandwidth(up, down));
+        }
+        // a relay node needs no reservation; others keep one on each bootstrap peer (a public relay)
+        b.service(new NatTraversalService(new NatTraversalService.Config(s.relayService(), s.stun(),
+                s.relayService() ? List.of() : s.bootstrap())));
+        return b;
+    }
+
+    /** Adds the metrics endpoint to the node: a service, a listener of its events and of its mirror. */
+    private static MetricsService metricsService(Node.Builder b, java.net.InetSocketAddress listen) {
+        NodeMetrics m = new NodeMetrics();
+        MetricsService service = new MetricsService(listen, m);
+        b.listener(m).mirrorListener(m).service(service);
+        return service;
     }
 
     private static String oneLine(Throwable e) {
@@ -327,31 +325,15 @@ public final class NodeCommand implements Callable<Integer> {
         app.setTarget("System.out");
         app.setEncoder(enc);
         app.start();
-        for (String name : List.of(PullThroughProvider.class.getName(), NodeContentProvider.class.getName(),
-                KadDiscovery.class.getName(), ManifestExchange.class.getName())) {
+        for (String name : List.of(PullThroughProvider.class.getName(), "io.layerswarm.node.NodeContentProvider",
+                "io.layerswarm.node.KadDiscovery", "io.layerswarm.node.ManifestExchange",
+                "io.layerswarm.nat.path.ConnectionPaths")) {
             ch.qos.logback.classic.Logger l = ctx.getLogger(name);
             if (!l.isInfoEnabled()) {
                 l.setLevel(Level.INFO);
             }
             l.addAppender(app);
             l.setAdditive(false);
-        }
-    }
-
-    /** Peers holding a layer, from the swarm's announcements; 0 while the swarm is not up or slow to answer. */
-    private static int replicasElsewhere(java.util.concurrent.atomic.AtomicReference<LayerSwarm> swarm, String key) {
-        LayerSwarm sw = swarm.get();
-        if (sw == null) {
-            return 0;
-        }
-        try {
-            return sw.holders(io.layerswarm.oci.Digest.parse(key)).get(1, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
-        } catch (IllegalArgumentException | java.util.concurrent.ExecutionException
-                 | java.util.concurrent.TimeoutException e) {
-            return 0;
         }
     }
 }

@@ -6,20 +6,16 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import io.layerswarm.cache.ByteSize;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Settings of {@code layerswarm node}, as read from YAML (keys as in the field names below) and
@@ -28,11 +24,10 @@ import java.util.regex.Pattern;
 public final class NodeConfig {
     /** Largest config file read; a config is a few hundred bytes. */
     static final long MAX_FILE_BYTES = 1024 * 1024;
-    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?i?B?)?", Pattern.CASE_INSENSITIVE);
 
     /** One upstream registry. */
     public static final class Upstream {
-        /** Base URL, https (plain http only for loopback). */
+        /** Base URL, https (plain http only for loopback, or with insecure). */
         @JsonProperty public String url;
         /** Optional user name. */
         @JsonProperty public String username;
@@ -40,6 +35,8 @@ public final class NodeConfig {
         @JsonProperty public String password;
         /** Optional file holding the password on its first line. */
         @JsonProperty public Path passwordFile;
+        /** Allow plain http to a non-loopback host and skip TLS verification (a registry on the LAN). */
+        @JsonProperty public Boolean insecure;
     }
 
     /** How the node finds peers. */
@@ -67,29 +64,45 @@ public final class NodeConfig {
     @JsonProperty public String mirrorListen;
     @JsonProperty public Integer maxUploads;
     @JsonProperty public String pieceSize;
+    /** Longest a new download waits for its connected peers to answer its claim, ms (default 3000). */
+    @JsonProperty public Long claimWaitMs;
+    /** A piece another fetcher took on may come from the registry after that fetcher was silent this long, ms (default 10000). */
+    @JsonProperty public Long originStallMs;
     @JsonProperty public Discovery discovery;
+    /** Upload limit for all peer traffic together, bytes per second (e.g. 10MiB); unlimited if unset. */
+    @JsonProperty public String maxUploadRate;
+    /** Download limit for all peer traffic together, bytes per second; unlimited if unset. */
+    @JsonProperty public String maxDownloadRate;
+    /** HOST:PORT of the /metrics and /healthz endpoint; off if unset. */
+    @JsonProperty public String metricsListen;
+    /** Relay circuits for other peers and answer their AutoNAT probes (default false). */
+    @JsonProperty public Boolean relayService;
+    /** STUN servers, HOST:PORT, to learn the public IP from (e.g. coturn on 3478). */
+    @JsonProperty public List<String> stun = new ArrayList<>();
+    /** Kubernetes node name in the published status record; default: this host's name, lower-cased (as kubelet does). */
+    @JsonProperty public String nodeName;
+    /** Push a signed status record to peers serving the status protocol (the scheduler); default true. */
+    @JsonProperty public Boolean publishStatus;
 
     /** Checked settings, ready to start a node. */
     public record Settings(List<Multiaddr> listen, List<Multiaddr> bootstrap, Path key, Path swarmKey, Path cacheDir,
-                           long cacheCapacity, List<UpstreamSettings> upstreams,
+                           long cacheCapacity, List<io.layerswarm.mirror.Upstream> upstreams,
                            InetSocketAddress mirrorListen, int maxUploads, int pieceSize, boolean connectAll,
-                           boolean dhtClient) {
+                           boolean dhtClient, long maxUploadRate, long maxDownloadRate,
+                           InetSocketAddress metricsListen, boolean relayService, List<InetSocketAddress> stun,
+                           boolean publishStatus, String nodeName, java.time.Duration claimWait,
+                           java.time.Duration originStall) {
         /** The default upstream (the first). */
-        public UpstreamSettings upstream() {
+        public io.layerswarm.mirror.Upstream upstream() {
             return upstreams.get(0);
         }
     }
 
-    /**
-     * One checked upstream registry.
-     *
-     * @param namespace the {@code ?ns=} value that selects it: host[:port] of the URL
-     */
-    public record UpstreamSettings(URI url, String username, String password, String namespace) {
-    }
-
     /** Upstreams per node: each gets its own manifest cache and registry client. */
     static final int MAX_UPSTREAMS = 32;
+
+    /** STUN servers per node: each is queried at every reachability check. */
+    static final int MAX_STUN_SERVERS = 16;
 
     /** Reads a YAML config file; any problem is an {@link IllegalArgumentException} naming the file. */
     public static NodeConfig load(Path file) {
@@ -129,6 +142,9 @@ public final class NodeConfig {
             if (c.upstreams == null) {
                 c.upstreams = new ArrayList<>();
             }
+            if (c.stun == null) {
+                c.stun = new ArrayList<>();
+            }
             return c;
         } catch (com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
             throw new IllegalArgumentException("config " + source + " (line " + e.getLocation().getLineNr()
@@ -166,10 +182,10 @@ public final class NodeConfig {
         if (upstreams.size() > MAX_UPSTREAMS) {
             throw new IllegalArgumentException("at most " + MAX_UPSTREAMS + " upstreams, got " + upstreams.size());
         }
-        List<UpstreamSettings> ups = new ArrayList<>();
+        List<io.layerswarm.mirror.Upstream> ups = new ArrayList<>();
         java.util.Set<String> names = new java.util.HashSet<>();
         for (Upstream up : upstreams) {
-            UpstreamSettings u = upstream(up);
+            io.layerswarm.mirror.Upstream u = upstream(up);
             if (!names.add(u.namespace())) {
                 throw new IllegalArgumentException("upstream " + u.url() + ": a second upstream for " + u.namespace()
                         + " (requests pick an upstream by host[:port])");
@@ -184,22 +200,86 @@ public final class NodeConfig {
         if (piece < 16 * 1024 || piece > 16L << 20) {
             throw new IllegalArgumentException("pieceSize must be between 16KiB and 16MiB, got " + pieceSize);
         }
+        java.time.Duration claim = millis("claimWaitMs", claimWaitMs, io.layerswarm.node.SwarmConfig.defaults().claimWait());
+        java.time.Duration stall = millis("originStallMs", originStallMs,
+                io.layerswarm.node.SwarmConfig.defaults().originStall());
         long capacity = cacheCapacity == null ? 0 : parseSize("cacheCapacity", cacheCapacity);
-        Path dir = cacheDir != null ? cacheDir
-                : Path.of(System.getProperty("user.home"), ".cache", "layerswarm", "node");
-        Path keyFile = key != null ? key : dir.resolveSibling("node.key");
+        Path dir = cacheDir != null ? cacheDir : io.layerswarm.node.Node.DEFAULT_STORE_DIR;
+        // inside the node's own directory: nodes on sibling directories get distinct identities
+        Path keyFile = key != null ? key : dir.resolve(io.layerswarm.node.Node.KEY_FILE);
         boolean connectAll = discovery == null || discovery.connectAll == null || discovery.connectAll;
         boolean dhtClient = discovery != null && Boolean.TRUE.equals(discovery.dhtClient);
+        if (stun.size() > MAX_STUN_SERVERS) {
+            throw new IllegalArgumentException("at most " + MAX_STUN_SERVERS + " stun servers, got " + stun.size());
+        }
+        List<InetSocketAddress> stunServers = new ArrayList<>();
+        for (String server : stun) {
+            InetSocketAddress a = hostPort("stun", String.valueOf(server));
+            if (a.getPort() == 0) {
+                throw new IllegalArgumentException("stun " + server + ": needs a port (3478 is STUN's)");
+            }
+            stunServers.add(a);
+        }
         return new Settings(List.copyOf(ls), List.copyOf(bs), keyFile, swarmKey, dir, capacity, List.copyOf(ups),
                 hostPort("mirrorListen", mirrorListen == null ? "127.0.0.1:5000" : mirrorListen),
-                uploads, (int) piece, connectAll, dhtClient);
+                uploads, (int) piece, connectAll, dhtClient, rate("maxUploadRate", maxUploadRate),
+                rate("maxDownloadRate", maxDownloadRate),
+                metricsListen == null ? null : hostPort("metricsListen", metricsListen),
+                Boolean.TRUE.equals(relayService), List.copyOf(stunServers), !Boolean.FALSE.equals(publishStatus),
+                // the host name is looked up (and checked) only when something will carry it
+                Boolean.FALSE.equals(publishStatus) ? nodeName : nodeName(nodeName), claim, stall);
     }
 
-    private static UpstreamSettings upstream(Upstream up) {
+    /** A bound in milliseconds, 0..1 hour. */
+    private static java.time.Duration millis(String what, Long value, java.time.Duration dflt) {
+        if (value == null) {
+            return dflt;
+        }
+        if (value < 0 || value > 3_600_000L) {
+            throw new IllegalArgumentException(what + " must be in 0..3600000 (milliseconds), got " + value);
+        }
+        return java.time.Duration.ofMillis(value);
+    }
+
+    /** Kubernetes node names are DNS subdomains (RFC 1123): lower-case alphanumerics, '-' and '.'. */
+    private static final java.util.regex.Pattern NODE_NAME =
+            java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+    private static String nodeName(String configured) {
+        String name = configured;
+        if (name == null) {
+            try {
+                name = java.net.InetAddress.getLocalHost().getHostName().toLowerCase(Locale.ROOT);
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalArgumentException("nodeName: this host's name is unknown (" + e.getMessage()
+                        + "); set nodeName or pass --node-name NAME", e);
+            }
+        }
+        if (name.length() > 253 || !NODE_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("nodeName " + name + ": not a Kubernetes node name (lower-case letters,"
+                    + " digits, '-' and '.', at most 253 characters)");
+        }
+        return name;
+    }
+
+    /** Bytes per second from a size like {@code 10MiB} (a trailing {@code /s} is allowed); 0 if unset. */
+    private static long rate(String what, String text) {
+        if (text == null) {
+            return 0;
+        }
+        String t = text.trim();
+        long r = parseSize(what, t.endsWith("/s") ? t.substring(0, t.length() - 2) : t);
+        if (r < 1024) {
+            throw new IllegalArgumentException(what + " " + text + ": at least 1KiB (bytes per second), or leave it unset"
+                    + " for no limit");
+        }
+        return r;
+    }
+
+    private static io.layerswarm.mirror.Upstream upstream(Upstream up) {
         if (up == null) {
             throw new IllegalArgumentException("upstream: empty entry");
         }
-        URI url = upstreamUrl(up.url);
         String password = up.password;
         if (up.passwordFile != null) {
             try {
@@ -208,10 +288,7 @@ public final class NodeConfig {
                 throw new IllegalArgumentException("upstream passwordFile " + up.passwordFile + ": " + e.getMessage(), e);
             }
         }
-        if ((up.username == null) != (password == null)) {
-            throw new IllegalArgumentException("upstream " + url + ": username and password go together");
-        }
-        return new UpstreamSettings(url, up.username, password, io.layerswarm.mirror.UpstreamRouter.namespaceOf(url));
+        return io.layerswarm.mirror.Upstream.parse(up.url, up.username, password, Boolean.TRUE.equals(up.insecure));
     }
 
     private static Multiaddr multiaddr(String what, String text) {
@@ -219,47 +296,6 @@ public final class NodeConfig {
             return Multiaddr.parse(text);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(what + " " + text + ": not a multiaddr (" + e.getMessage() + ")", e);
-        }
-    }
-
-    private static URI upstreamUrl(String text) {
-        if (text == null || text.isBlank()) {
-            throw new IllegalArgumentException("upstream: url missing");
-        }
-        URI u;
-        try {
-            u = new URI(text);
-        } catch (Exception e) {
-            throw new IllegalArgumentException("upstream " + text + ": not a URL", e);
-        }
-        if (u.getHost() == null || u.getScheme() == null) {
-            throw new IllegalArgumentException("upstream " + text + ": expected http(s)://host[:port]");
-        }
-        String scheme = u.getScheme().toLowerCase(Locale.ROOT);
-        if (scheme.equals("http")) {
-            if (!isLoopback(u.getHost())) {
-                throw new IllegalArgumentException("upstream " + text + ": plain http is allowed only for loopback;"
-                        + " use https");
-            }
-        } else if (!scheme.equals("https")) {
-            throw new IllegalArgumentException("upstream " + text + ": scheme must be https (or http on loopback)");
-        }
-        return u;
-    }
-
-    private static boolean isLoopback(String host) {
-        String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        if (h.equalsIgnoreCase("localhost")) {
-            return true;
-        }
-        // only literal addresses: no name lookups while validating config
-        if (!h.matches("[0-9.]+") && !h.contains(":")) {
-            return false;
-        }
-        try {
-            return InetAddress.getByName(h).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
         }
     }
 
@@ -285,27 +321,12 @@ public final class NodeConfig {
         return new InetSocketAddress(host, port);
     }
 
-    /** Parses {@code 500MB}, {@code 1GiB}, {@code 4096} (bytes); decimal and binary units. */
+    /** Parses a size the way every command does ({@link ByteSize}: {@code 4096}, {@code 500MB}, {@code 1.5GB}, {@code 1GiB}). */
     public static long parseSize(String what, String text) {
-        Matcher m = SIZE.matcher(text.trim());
-        if (!m.matches()) {
-            throw new IllegalArgumentException(what + " " + text + ": expected a size like 4096, 500MB or 1GiB");
-        }
-        String unit = m.group(2) == null ? "" : m.group(2).toUpperCase(Locale.ROOT);
-        boolean binary = unit.contains("I");
-        if (binary && !unit.endsWith("B") || unit.equals("I")) {
-            throw new IllegalArgumentException(what + " " + text + ": expected a size like 4096, 500MB or 1GiB");
-        }
-        int power = unit.isEmpty() || unit.equals("B") ? 0 : "KMGT".indexOf(unit.charAt(0)) + 1;
-        long base = binary ? 1024 : 1000;
         try {
-            long v = Long.parseLong(m.group(1));
-            for (int i = 0; i < power; i++) {
-                v = Math.multiplyExact(v, base);
-            }
-            return v;
-        } catch (ArithmeticException | NumberFormatException e) {
-            throw new IllegalArgumentException(what + " " + text + ": too large", e);
+            return ByteSize.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + " " + text + ": " + e.getMessage(), e);
         }
     }
 }

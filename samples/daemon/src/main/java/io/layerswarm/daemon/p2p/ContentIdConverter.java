@@ -1,8 +1,8 @@
 package io.layerswarm.daemon.p2p;
 
 import io.layerswarm.libp2p.multiformats.Cid;
-import io.layerswarm.libp2p.multiformats.OciCids;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.swarm.OciCids;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 

@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "p2p", description = "libp2p diagnostics: run a peer, ping or identify a peer.",
         mixinStandardHelpOptions = true,
         subcommands = {P2pCommand.Listen.class, P2pCommand.PingCmd.class, P2pCommand.IdentifyCmd.class,
-            P2pProvideCommand.class, P2pFindProvidersCommand.class})
+            P2pProvideCommand.class, P2pFindProvidersCommand.class, P2pConnectCommand.class})
 public final class P2pCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -25,7 +25,7 @@ class FanOutBenchCommandTest {
         System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
         try {
             rc = Main.run("bench-fanout", "--layout", layout.toString(), "--nodes", "2", "--uplink-mbps", "200",
-                    "--uplink-latency-ms", "5", "--piece-kib", "256", "--origin-grace-ms", "1000");
+                    "--uplink-latency-ms", "5", "--piece-kib", "256", "--claim-wait-ms", "3000");
         } finally {
             System.setOut(old);
         }

@@ -48,7 +48,10 @@ class NodeClusterIT {
 
         List<NodeProcess> nodes = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            List<String> extra = i == 0 ? List.of() : List.of("--bootstrap", nodes.get(0).listen);
+            List<String> extra = new ArrayList<>(NodeProcess.PATIENT);
+            if (i > 0) {
+                extra.addAll(List.of("--bootstrap", nodes.get(0).listen));
+            }
             NodeProcess n = NodeProcess.start("node" + i, tmp.resolve("node" + i), registry.baseUri().toString(), extra);
             open.add(n);
             nodes.add(n);

@@ -110,7 +110,20 @@ class NodeConfigIT {
                 List.of("node", "--config", typo.toString()),
                 List.of("node", "--config", tmp.resolve("missing.yaml").toString()),
                 List.of("node", "--upstream", "http://192.0.2.1:5000", "--cache-dir", tmp.resolve("c").toString()),
-                List.of("node", "--upstream", "http://127.0.0.1:5000", "--cache-capacity", "lots"));
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--cache-capacity", "lots"),
+                // bad flags: one line too, not the usage text
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--no-such-flag"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--max-uploads", "many"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--connect-all", "maybe"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--metrics-listen"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--max-upload-rate", "fast"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--max-download-rate", "0"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--metrics-listen", "nohost"),
+                List.of("node", "--insecure-upstream", "ftp://10.0.0.1"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--node-name", "Edge_A"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--publish-status", "maybe"),
+                List.of("node", "unexpected-argument"),
+                List.of("no-such-command"));
         for (List<String> args : cases) {
             Process p = new ProcessBuilder(NodeProcess.command(args.toArray(String[]::new))).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,7 +19,7 @@ class NodeConfigTest {
     Path tmp;
 
     private static final String FULL = """
-            listen: [/ip4/127.0.0.1/tcp/4001]
+            listen: [/ip4/127.0.0.1/tcp/4001, /ip4/0.0.0.0/udp/4001/quic-v1]
             bootstrap: [/ip4/127.0.0.1/tcp/4002/p2p/12D3KooWDq8uwKRsWUVqinBqJBCCu7snWLC96UShSZNG63eRbKbu]
             key: /var/lib/layerswarm/node.key
             cacheDir: /var/lib/layerswarm/cache
@@ -32,12 +33,15 @@ class NodeConfigTest {
             mirrorListen: 127.0.0.1:5001
             maxUploads: 5
             pieceSize: 1MiB
+            claimWaitMs: 30000
+            originStallMs: 0
             """;
 
     @Test
     void readsEverySetting() {
         NodeConfig.Settings s = NodeConfig.parse(FULL, "t").validate();
         assertEquals("/ip4/127.0.0.1/tcp/4001", s.listen().get(0).toString());
+        assertEquals("/ip4/0.0.0.0/udp/4001/quic-v1", s.listen().get(1).toString());
         assertEquals(1, s.bootstrap().size());
         assertEquals(Path.of("/var/lib/layerswarm/cache"), s.cacheDir());
         assertEquals(1L << 30, s.cacheCapacity());
@@ -54,6 +58,11 @@ class NodeConfigTest {
         assertEquals(5001, s.mirrorListen().getPort());
         assertEquals(5, s.maxUploads());
         assertEquals(1 << 20, s.pieceSize());
+        assertEquals(java.time.Duration.ofSeconds(30), s.claimWait());
+        assertEquals(java.time.Duration.ZERO, s.originStall());
+        NodeConfig.Settings defaults = NodeConfig.parse("upstreams: [{url: https://a}]", "t").validate();
+        assertEquals(io.layerswarm.node.SwarmConfig.defaults().claimWait(), defaults.claimWait());
+        assertEquals(io.layerswarm.node.SwarmConfig.defaults().originStall(), defaults.originStall());
     }
 
     @Test
@@ -62,7 +71,10 @@ class NodeConfigTest {
         assertEquals(1L << 30, NodeConfig.parseSize("x", "1GiB"));
         assertEquals(4096, NodeConfig.parseSize("x", "4096"));
         assertEquals(2048, NodeConfig.parseSize("x", "2KiB"));
-        for (String bad : new String[] {"", "MB", "-1MB", "5XB", "1.5GB", "99999999999999999999", "9999999999TiB"}) {
+        // the one size parser of every command: cache-sim --capacity 1.5GB and node --cache-capacity 1.5GB agree
+        assertEquals(io.layerswarm.cache.ByteSize.parse("1.5GB"), NodeConfig.parseSize("x", "1.5GB"));
+        assertEquals(1_500_000_000L, NodeConfig.parseSize("x", "1.5GB"));
+        for (String bad : new String[] {"", "MB", "-1MB", "5XB", "1.2.3GB", "99999999999999999999", "9999999999TiB"}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NodeConfig.parseSize("x", bad));
             assertTrue(e.getMessage().startsWith("x "), e.getMessage());
         }
@@ -82,17 +94,85 @@ class NodeConfigTest {
     }
 
     @Test
+    void insecureUpstreamsRatesAndMetricsAddress() {
+        NodeConfig.Settings s = NodeConfig.parse("""
+                upstreams:
+                  - {url: "http://10.0.0.7:5000", insecure: true}
+                  - {url: "https://r.lan", insecure: true}
+                  - {url: "https://r.example.com"}
+                maxUploadRate: 10MiB
+                maxDownloadRate: 80MB/s
+                metricsListen: 0.0.0.0:9402
+                """, "t").validate();
+        assertTrue(s.upstreams().get(0).insecure(), "plain http on the LAN, marked insecure");
+        assertTrue(s.upstreams().get(1).insecure());
+        assertFalse(s.upstreams().get(2).insecure());
+        assertEquals(10L << 20, s.maxUploadRate());
+        assertEquals(80_000_000L, s.maxDownloadRate());
+        assertEquals(9402, s.metricsListen().getPort());
+        NodeConfig.Settings defaults = NodeConfig.parse("upstreams: [{url: https://a}]", "t").validate();
+        assertEquals(0, defaults.maxUploadRate(), "unlimited");
+        assertEquals(0, defaults.maxDownloadRate(), "unlimited");
+        assertNull(defaults.metricsListen(), "off");
+    }
+
+    @Test
     void badValuesNameTheSetting() {
         assertMessage("upstreams: []", "no upstream");
         assertMessage("upstreams: [{url: https://a}]\nlisten: [not-an-addr]", "listen not-an-addr");
         assertMessage("upstreams: [{url: https://a}]\nbootstrap: [/ip4/127.0.0.1/tcp/1]", "/p2p/");
         assertMessage("upstreams: [{url: https://a}]\nmaxUploads: 0", "maxUploads");
+        assertMessage("upstreams: [{url: https://a}]\nclaimWaitMs: -1", "claimWaitMs must be in 0..3600000");
+        assertMessage("upstreams: [{url: https://a}]\noriginStallMs: 3600001", "originStallMs");
         assertMessage("upstreams: [{url: https://a}]\npieceSize: 1KiB", "pieceSize");
         assertMessage("upstreams: [{url: https://a}]\nmirrorListen: nohost", "mirrorListen");
         assertMessage("upstreams: [{url: https://a, username: u}]", "username and password");
         assertMessage("upstreams: [{url: https://a}, {url: https://A/v2}]", "a second upstream for a");
         assertMessage("upstreams: [{url: https://a}, {url: http://10.0.0.1}]", "plain http");
         assertMessage("upstreams: [{url: https://a}]\ndiscovery: {connectAll: maybe}", "t");
+        assertMessage("upstreams: [{url: http://10.0.0.1, insecure: false}]", "insecure: true");
+        assertMessage("upstreams: [{url: http://10.0.0.1, insecure: maybe}]", "config t");
+        assertMessage("upstreams: [{url: https://a}]\nmaxUploadRate: fast", "maxUploadRate fast");
+        assertMessage("upstreams: [{url: https://a}]\nmaxDownloadRate: 10", "maxDownloadRate 10: at least 1KiB");
+        assertMessage("upstreams: [{url: https://a}]\nmaxDownloadRate: -5MB", "maxDownloadRate");
+        assertMessage("upstreams: [{url: https://a}]\nmetricsListen: 9402", "metricsListen 9402");
+        assertMessage("upstreams: [{url: https://a}]\nmetricsListen: 127.0.0.1:http", "metricsListen");
+        assertMessage("upstreams: [{url: https://a}]\nstun: [coturn]", "stun coturn: expected HOST:PORT");
+        assertMessage("upstreams: [{url: https://a}]\nstun: [\"127.0.0.1:99999\"]", "stun 127.0.0.1:99999: port out");
+        assertMessage("upstreams: [{url: https://a}]\nstun: [\"127.0.0.1:0\"]", "stun 127.0.0.1:0: needs a port");
+        assertMessage("upstreams: [{url: https://a}]\nstun: [" + "\"127.0.0.1:3478\", ".repeat(17) + "]",
+                "at most 16 stun servers");
+        assertMessage("upstreams: [{url: https://a}]\nrelayService: maybe", "config t");
+    }
+
+    @Test
+    void natTraversalSettings() {
+        NodeConfig.Settings s = NodeConfig.parse("""
+                upstreams: [{url: https://a}]
+                relayService: true
+                stun: ["127.0.0.1:3478", "[::1]:3479"]
+                """, "t").validate();
+        assertTrue(s.relayService());
+        assertEquals(List.of(new java.net.InetSocketAddress("127.0.0.1", 3478),
+                new java.net.InetSocketAddress("::1", 3479)), s.stun());
+        NodeConfig.Settings defaults = NodeConfig.parse("upstreams: [{url: https://a}]\nstun: []", "t").validate();
+        assertFalse(defaults.relayService());
+        assertEquals(List.of(), defaults.stun());
+    }
+
+    @Test
+    void statusPublishingAndNodeName() {
+        NodeConfig.Settings s = NodeConfig.parse("upstreams: [{url: https://a}]\nnodeName: edge-a.zone-1", "t").validate();
+        assertTrue(s.publishStatus(), "on by default");
+        assertEquals("edge-a.zone-1", s.nodeName());
+        NodeConfig.Settings d = NodeConfig.parse("upstreams: [{url: https://a}]", "t").validate();
+        assertFalse(d.nodeName().isEmpty(), "the host name");
+        assertEquals(d.nodeName().toLowerCase(java.util.Locale.ROOT), d.nodeName(), "lower-cased as kubelet does");
+        assertFalse(NodeConfig.parse("upstreams: [{url: https://a}]\npublishStatus: false", "t").validate().publishStatus());
+        assertMessage("upstreams: [{url: https://a}]\nnodeName: Edge_A", "nodeName Edge_A: not a Kubernetes node name");
+        assertMessage("upstreams: [{url: https://a}]\nnodeName: edge-", "nodeName edge-");
+        assertMessage("upstreams: [{url: https://a}]\nnodeName: '" + "a".repeat(254) + "'", "at most 253");
+        assertMessage("upstreams: [{url: https://a}]\npublishStatus: maybe", "config t");
     }
 
     private static void assertMessage(String yaml, String expected) {

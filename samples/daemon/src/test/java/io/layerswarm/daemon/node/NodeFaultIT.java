@@ -133,7 +133,7 @@ class NodeFaultIT {
         assertArrayEquals(image.layerBytes(), Files.readAllBytes(blob), "layer pulled through c is the pushed layer");
         assertTrue(c.events().stream().anyMatch(l -> l.contains("event=manifest_via_peer")),
                 "c got the manifest from a peer: " + c.events());
-        String fetched = c.awaitEvent(l -> l.contains("event=blob_fetched") && l.contains(image.layer().toString()), 5);
+        String fetched = c.awaitEvent(l -> l.contains("event=blob_fetched") && l.contains(image.layer().toString()), 30);
         assertTrue(fetched.contains("registry_bytes=0"), fetched);
         assertTrue(fetched.contains(bId), "b finished what a could not: " + fetched);
         System.out.printf("node-fault: layer_bytes=%d pieces_a_served_c_before_kill=%d killed_a_after_ms=%d pull_ms=%d"

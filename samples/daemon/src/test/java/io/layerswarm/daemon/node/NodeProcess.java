@@ -1,41 +1,63 @@
 package io.layerswarm.daemon.node;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.layerswarm.testing.Await;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * A {@code java -jar layerswarm.jar node ...} process: its two address lines parsed, stdout kept
- * line by line, stderr in a file.
+ * A {@code java -jar layerswarm.jar node ...} process: its address lines parsed (one {@code listening} line per
+ * listen address, then the mirror), stdout kept line by line, stderr in a file.
  */
 final class NodeProcess implements AutoCloseable {
     static final Path JAR = Path.of("target/layerswarm.jar").toAbsolutePath();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     final String name;
     final Process process;
+    /** The first listen address (the loopback TCP one), with {@code /p2p/ID}. */
     final String listen;
+    /** Every listen address, in the order printed. */
+    final List<String> listens;
     final String mirror;
     final Path stderr;
     private final List<String> out = new CopyOnWriteArrayList<>();
 
-    private NodeProcess(String name, Process process, String listen, String mirror, Path stderr) {
+    private NodeProcess(String name, Process process, List<String> listens, String mirror, Path stderr) {
         this.name = name;
         this.process = process;
-        this.listen = listen;
+        this.listens = List.copyOf(listens);
+        this.listen = listens.get(0);
         this.mirror = mirror;
         this.stderr = stderr;
     }
+
+    /**
+     * Flags for tests that assert the registry sends each byte about once: claims and silent fetchers
+     * are waited for far longer than the defaults, so a CPU-starved CI machine (where a fresh JVM may
+     * take seconds to answer) tests the protocol, not the machine's speed. Answered claims never wait.
+     */
+    static final List<String> PATIENT = List.of("--claim-wait-ms", "30000", "--origin-stall-ms", "60000");
 
     static List<String> command(String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -52,25 +74,37 @@ final class NodeProcess implements AutoCloseable {
     /** As above, with the stderr log level (DEBUG shows each piece served). */
     static NodeProcess start(String name, Path dir, String upstream, List<String> extra, String logLevel)
             throws IOException {
+        List<String> args = new ArrayList<>(List.of("--cache-dir", dir.resolve("cache").toString(), "--key",
+                dir.resolve("node.key").toString(), "--upstream", upstream));
+        args.addAll(extra);
+        return startWith(name, dir, args, logLevel);
+    }
+
+    /**
+     * Starts {@code node --listen (loopback, any port) --mirror-listen (loopback, any port)} plus
+     * {@code args}; stderr goes to {@code logDir/stderr.log}.
+     */
+    static NodeProcess startWith(String name, Path logDir, List<String> args, String logLevel) throws IOException {
         assertTrue(Files.isRegularFile(JAR), "build the jar first (mvn package): " + JAR);
-        Files.createDirectories(dir);
-        List<String> cmd = command("node", "--listen", "/ip4/127.0.0.1/tcp/0", "--mirror-listen", "127.0.0.1:0",
-                "--cache-dir", dir.resolve("cache").toString(), "--key", dir.resolve("node.key").toString(),
-                "--upstream", upstream);
-        cmd.addAll(extra);
-        Path err = dir.resolve("stderr.log");
+        Files.createDirectories(logDir);
+        List<String> cmd = command("node", "--listen", "/ip4/127.0.0.1/tcp/0", "--mirror-listen", "127.0.0.1:0");
+        cmd.addAll(args);
+        Path err = logDir.resolve("stderr.log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
         pb.environment().put("LAYERSWARM_LOG_LEVEL", logLevel);
         Process p = pb.start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        String l1 = r.readLine();
-        String l2 = r.readLine();
-        if (l1 == null || !l1.startsWith("listening /") || l2 == null || !l2.startsWith("mirror http://")) {
-            p.destroyForcibly();
-            fail(name + ": unexpected first lines '" + l1 + "', '" + l2 + "'; stderr: " + Files.readString(err));
+        List<String> listens = new ArrayList<>();
+        String first = r.readLine();
+        while (first != null && first.startsWith("listening /")) {
+            listens.add(first.substring("listening ".length()));
+            first = r.readLine();
         }
-        NodeProcess n = new NodeProcess(name, p, l1.substring("listening ".length()),
-                l2.substring("mirror http://".length()), err);
+        if (listens.isEmpty() || first == null || !first.startsWith("mirror http://")) {
+            p.destroyForcibly();
+            fail(name + ": unexpected first lines " + listens + ", '" + first + "'; stderr: " + Files.readString(err));
+        }
+        NodeProcess n = new NodeProcess(name, p, listens, first.substring("mirror http://".length()), err);
         Thread t = new Thread(() -> {
             try {
                 String l;
@@ -86,23 +120,30 @@ final class NodeProcess implements AutoCloseable {
         return n;
     }
 
-    /** Event lines printed after the two address lines. */
+    /** GETs {@code path} from the node's registry mirror (manifests in OCI or Docker v2); asserts 200. */
+    byte[] mirrorGet(String path) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + mirror + path))
+                .header("Accept", "application/vnd.oci.image.manifest.v1+json,"
+                        + "application/vnd.docker.distribution.manifest.v2+json").GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, r.statusCode(), name + " " + path + ": " + new String(r.body(), StandardCharsets.UTF_8));
+        return r.body();
+    }
+
+    /** {@code sha256:HEX} of {@code b}. */
+    static String sha256(byte[] b) throws java.security.NoSuchAlgorithmException {
+        return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+    }
+
+    /** Event lines printed after the address lines. */
     List<String> events() {
         return List.copyOf(out);
     }
 
     /** Waits until a stdout line matches. */
     String awaitEvent(Predicate<String> p, long seconds) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
-            for (String l : out) {
-                if (p.test(l)) {
-                    return l;
-                }
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError(name + ": no matching event in " + seconds + " s; events: " + out);
+        return Await.until(Duration.ofSeconds(seconds), name + " prints a matching event",
+                () -> out.stream().filter(p).findFirst(), Optional::isPresent).orElseThrow();
     }
 
     String stderrText() throws IOException {
@@ -133,15 +174,6 @@ final class NodeProcess implements AutoCloseable {
 
     /** Runs a tool to completion, failing with its output if it fails. */
     static String run(long timeoutSeconds, String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException(String.join(" ", cmd) + " timed out:\n" + text);
-        }
-        if (p.exitValue() != 0) {
-            throw new IOException(String.join(" ", cmd) + " failed (" + p.exitValue() + "):\n" + text);
-        }
-        return text;
+        return io.layerswarm.testing.Processes.run(timeoutSeconds, cmd);
     }
 }

@@ -5,14 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.testing.Corpus;
 import io.layerswarm.testing.RegistryFixture;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -29,7 +23,6 @@ class ProviderDiscoveryIT {
     @TempDir
     Path tmp;
     private final List<AutoCloseable> open = new ArrayList<>();
-    private final HttpClient http = HttpClient.newHttpClient();
 
     @AfterEach
     void tearDown() throws Exception {
@@ -63,33 +56,33 @@ class ProviderDiscoveryIT {
 
         // B pulls the image through its own mirror and provides every blob it committed
         String manifest = image.name() + "/manifests/" + image.tag();
-        assertEquals(image.manifestDigest(), sha256(get(b, "/v2/" + manifest)));
+        assertEquals(image.manifestDigest(), NodeProcess.sha256(b.mirrorGet("/v2/" + manifest)));
         List<String> layers = image.layers().stream().map(Corpus.Layer::digest).toList();
         for (String d : layers) {
-            assertEquals(d, sha256(get(b, "/v2/" + image.name() + "/blobs/" + d)));
+            assertEquals(d, NodeProcess.sha256(b.mirrorGet("/v2/" + image.name() + "/blobs/" + d)));
         }
         for (String d : layers) {
             b.awaitEvent(l -> l.contains("event=kad_provided blob=" + d) && !l.contains("peers=0"), 30);
         }
 
         // C resolves the tag upstream, then the registry goes away: blobs can only come from B
-        assertEquals(image.manifestDigest(), sha256(get(c, "/v2/" + manifest)));
+        assertEquals(image.manifestDigest(), NodeProcess.sha256(c.mirrorGet("/v2/" + manifest)));
         registry.close();
         assertTrue(c.events().stream().noneMatch(l -> l.contains("event=peer_connected peer=" + bId)),
                 "C is not connected to B before looking up providers: " + c.events());
         long t0 = System.nanoTime();
         for (String d : layers) {
-            assertEquals(d, sha256(get(c, "/v2/" + image.name() + "/blobs/" + d)));
+            assertEquals(d, NodeProcess.sha256(c.mirrorGet("/v2/" + image.name() + "/blobs/" + d)));
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         String firstLayer = layers.get(0);
-        String found = c.awaitEvent(l -> l.contains("event=kad_providers blob=" + firstLayer), 5);
+        String found = c.awaitEvent(l -> l.contains("event=kad_providers blob=" + firstLayer), 30);
         assertTrue(found.contains("found=1 ") && found.contains("reachable=1"), found);
         assertTrue(c.events().stream().anyMatch(l -> l.contains("event=peer_connected peer=" + bId)),
                 "C connected to B after finding it as provider");
         long peerBytes = 0;
         for (String d : layers) {
-            String fetched = c.awaitEvent(l -> l.contains("event=blob_fetched") && l.contains("blob=" + d), 5);
+            String fetched = c.awaitEvent(l -> l.contains("event=blob_fetched") && l.contains("blob=" + d), 30);
             assertTrue(fetched.contains("registry_bytes=0"), fetched);
             assertTrue(fetched.contains(bId), "bytes came from B " + bId + ": " + fetched);
             java.util.regex.Matcher m = java.util.regex.Pattern.compile("peer_bytes=(\\d+)").matcher(fetched);
@@ -99,18 +92,5 @@ class ProviderDiscoveryIT {
         long layerBytes = image.layers().stream().mapToLong(Corpus.Layer::size).sum();
         assertEquals(layerBytes, peerBytes, "every layer byte came from B");
         System.out.printf("provider-discovery: layers=%d bytes=%d fetch_ms=%d%n", layers.size(), layerBytes, ms);
-    }
-
-    private byte[] get(NodeProcess n, String path) throws Exception {
-        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create("http://" + n.mirror + path))
-                .header("Accept", "application/vnd.oci.image.manifest.v1+json,"
-                        + "application/vnd.docker.distribution.manifest.v2+json").GET().build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        assertEquals(200, r.statusCode(), n.name + " " + path + ": " + new String(r.body()));
-        return r.body();
-    }
-
-    private static String sha256(byte[] b) throws Exception {
-        return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
     }
 }

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.layerswarm.libp2p.multiformats.OciCids;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.swarm.OciCids;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
@@ -115,8 +115,8 @@ class P2pKadCliIT {
     void provideAndFindAcrossProcessesAndJs() throws Exception {
         assertTrue(Files.isRegularFile(JAR), "build the shaded jar first (mvn package): " + JAR);
         if (!Files.isDirectory(JS.resolve("node_modules/@libp2p/kad-dht"))) {
-            Result npm = run(List.of("npm", "--prefix", JS.toString(), "ci", "--no-audit", "--no-fund"));
-            assertEquals(0, npm.exit(), "npm ci in " + JS + " (node/npm from scripts/install-system-packages.sh)");
+            Result npm = run(List.of("npm", "--prefix", JS.toString(), "install", "--no-audit", "--no-fund"));
+            assertEquals(0, npm.exit(), "npm install in " + JS + " (node/npm from scripts/install-system-packages.sh)");
         }
         Digest layer = Digest.sha256("cli layer".getBytes(StandardCharsets.UTF_8));
         Running provider = new Running(java("p2p", "provide", layer.toString(), "--listen", "/ip4/127.0.0.1/tcp/0"), null);

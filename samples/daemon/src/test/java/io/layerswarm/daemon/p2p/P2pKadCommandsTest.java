@@ -3,11 +3,14 @@ package io.layerswarm.daemon.p2p;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerswarm.libp2p.multiformats.OciCids;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.swarm.OciCids;
+import io.layerswarm.testing.Await;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -29,15 +32,9 @@ class P2pKadCommandsTest {
     }
 
     private static String awaitLine(Capture c, String prefix) throws InterruptedException {
-        for (int i = 0; i < 600; i++) {
-            for (String l : c.get().split("\n")) {
-                if (l.startsWith(prefix)) {
-                    return l.substring(prefix.length()).trim();
-                }
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("no '" + prefix + "' line in: " + c.get());
+        return Await.until(Duration.ofSeconds(30), "a '" + prefix + "' line is printed",
+                () -> c.get().lines().filter(l -> l.startsWith(prefix)).findFirst(), Optional::isPresent)
+                .orElseThrow().substring(prefix.length()).trim();
     }
 
     private record Run(int exit, String out, String err) { }

@@ -1,0 +1,85 @@
+package io.layerswarm.k8s.extender;
+
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeList;
+import io.fabric8.kubernetes.api.model.NodeListBuilder;
+import io.layerswarm.k8s.scoring.PodLayers;
+import io.layerswarm.k8s.scoring.SchedulingEngine;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The extender's verbs, independent of HTTP: filter and prioritize over the {@link SchedulingEngine},
+ * bind through a {@link PodBinder}. Answers keep the request's mode (full Nodes or NodeNames).
+ */
+public final class ExtenderService {
+    private static final Logger LOG = LoggerFactory.getLogger(ExtenderService.class);
+    private final SchedulingEngine engine;
+    private final PodBinder binder;
+
+    /**
+     * @param engine scoring mechanism and policy
+     * @param binder binds pods to nodes and hands the decision on
+     */
+    public ExtenderService(SchedulingEngine engine, PodBinder binder) {
+        this.engine = engine;
+        this.binder = binder;
+    }
+
+    /** The {@code filter} verb. */
+    public ExtenderFilterResult filter(ExtenderArgs args) {
+        List<String> candidates = args.candidateNames();
+        PodLayers pod = engine.resolve(SchedulingEngine.images(args.pod()));
+        logUnresolved(args, pod);
+        SchedulingEngine.FilterOutcome out = engine.filter(pod, candidates);
+        if (args.nodeCacheCapable()) {
+            return new ExtenderFilterResult(null, out.passed(), out.failed(), Map.of(), "");
+        }
+        List<Node> items = new ArrayList<>();
+        for (String name : out.passed()) {
+            items.add(args.node(name));
+        }
+        NodeList list = new NodeListBuilder().withItems(items).build();
+        if (args.nodes().getMetadata() != null) {
+            list.setMetadata(args.nodes().getMetadata());
+        }
+        return new ExtenderFilterResult(list, null, out.failed(), Map.of(), "");
+    }
+
+    /** The {@code prioritize} verb: 0..10 per candidate, in the order given. */
+    public HostPriorityList prioritize(ExtenderArgs args) {
+        List<String> candidates = args.candidateNames();
+        PodLayers pod = engine.resolve(SchedulingEngine.images(args.pod()));
+        logUnresolved(args, pod);
+        Map<String, Double> scores = engine.score(pod, candidates);
+        List<HostPriority> out = new ArrayList<>(candidates.size());
+        for (String c : candidates) {
+            out.add(new HostPriority(c, Math.round(scores.getOrDefault(c, 0.0))));
+        }
+        return new HostPriorityList(out);
+    }
+
+    /** The {@code bind} verb; a failure travels in {@code Error}, as the protocol expects. */
+    public ExtenderBindingResult bind(ExtenderBindingArgs args) {
+        args.validated();
+        try {
+            binder.bind(args);
+            LOG.info("event=pod_bound pod={}/{} node={}", args.podNamespace(), args.podName(), args.node());
+            return ExtenderBindingResult.ok();
+        } catch (RuntimeException e) {
+            LOG.warn("event=bind_failed pod={}/{} node={} reason=\"{}\"", args.podNamespace(), args.podName(),
+                    args.node(), e.getMessage());
+            return new ExtenderBindingResult("bind " + args.podNamespace() + "/" + args.podName() + " to "
+                    + args.node() + ": " + e.getMessage());
+        }
+    }
+
+    private static void logUnresolved(ExtenderArgs args, PodLayers pod) {
+        pod.unresolved().forEach((image, reason) -> LOG.info("event=image_unresolved pod={}/{} image={} reason=\"{}\"",
+                args.pod().getMetadata() == null ? "" : args.pod().getMetadata().getNamespace(),
+                args.pod().getMetadata() == null ? "" : args.pod().getMetadata().getName(), image, reason));
+    }
+}

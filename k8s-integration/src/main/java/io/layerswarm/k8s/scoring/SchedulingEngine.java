@@ -1,0 +1,137 @@
+package io.layerswarm.k8s.scoring;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.layerswarm.k8s.view.ClusterView;
+import io.layerswarm.k8s.view.NodeStatus;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The scheduling mechanism: resolves a pod's images within a time budget, applies the cache-fit filter
+ * and a {@link NodeScorer} policy over a {@link ClusterView}. It reports, never fails a cycle: an image
+ * it cannot resolve in time is left out (and named in {@link PodLayers#unresolved()}), a node the view
+ * does not know passes the filter and scores 0 (it can still pull from its registry).
+ */
+public final class SchedulingEngine {
+    private final ClusterView view;
+    private final LayerResolver resolver;
+    private final NodeScorer scorer;
+    private final CacheFitFilter filter = new CacheFitFilter();
+    private final Duration resolveBudget;
+
+    /**
+     * @param view the cluster view
+     * @param resolver image to layers
+     * @param scorer the scoring policy
+     * @param resolveBudget how long one request may wait for image resolution in total (well under the
+     *     scheduler's 5 s extender timeout)
+     */
+    public SchedulingEngine(ClusterView view, LayerResolver resolver, NodeScorer scorer, Duration resolveBudget) {
+        this.view = view;
+        this.resolver = resolver;
+        this.scorer = scorer;
+        this.resolveBudget = resolveBudget;
+    }
+
+    /** The scoring policy. */
+    public NodeScorer scorer() {
+        return scorer;
+    }
+
+    /** The cluster view. */
+    public ClusterView view() {
+        return view;
+    }
+
+    /** The image references of the pod's init and regular containers, in order. */
+    public static List<String> images(Pod pod) {
+        List<String> out = new ArrayList<>();
+        if (pod.getSpec() != null) {
+            for (List<Container> cs : java.util.Arrays.asList(pod.getSpec().getInitContainers(), pod.getSpec().getContainers())) {
+                if (cs != null) {
+                    for (Container c : cs) {
+                        if (c != null && c.getImage() != null && !c.getImage().isEmpty()) {
+                            out.add(c.getImage());
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Resolves {@code images}, waiting at most the budget for all of them together. */
+    public PodLayers resolve(List<String> images) {
+        Map<String, CompletableFuture<ImageLayers>> futures = new LinkedHashMap<>();
+        for (String image : images) {
+            futures.computeIfAbsent(image, resolver::resolve);
+        }
+        long deadline = System.nanoTime() + resolveBudget.toNanos();
+        List<ImageLayers> resolved = new ArrayList<>();
+        Map<String, String> unresolved = new LinkedHashMap<>();
+        for (String image : images) {
+            CompletableFuture<ImageLayers> f = futures.get(image);
+            try {
+                resolved.add(f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+            } catch (TimeoutException e) {
+                unresolved.put(image, "not resolved within " + resolveBudget.toMillis() + " ms");
+            } catch (ExecutionException e) {
+                unresolved.put(image, String.valueOf(e.getCause() == null ? e : e.getCause().getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                unresolved.put(image, "interrupted");
+            }
+        }
+        return new PodLayers(resolved, images.size(), unresolved);
+    }
+
+    /**
+     * Filter outcome.
+     *
+     * @param passed nodes that may run the pod, in the order given
+     * @param failed node to reason
+     */
+    public record FilterOutcome(List<String> passed, Map<String, String> failed) {
+    }
+
+    /** Applies the cache-fit filter. */
+    public FilterOutcome filter(PodLayers pod, List<String> candidates) {
+        List<String> passed = new ArrayList<>();
+        Map<String, String> failed = new LinkedHashMap<>();
+        for (String node : candidates) {
+            Optional<NodeStatus> s = view.node(node);
+            Optional<String> reason = s.isEmpty() ? Optional.empty() : filter.check(pod, s.get());
+            if (reason.isPresent()) {
+                failed.put(node, reason.get());
+            } else {
+                passed.add(node);
+            }
+        }
+        return new FilterOutcome(passed, failed);
+    }
+
+    /** Scores candidates with the policy, 0..10 each (unknown nodes 0). */
+    public Map<String, Double> score(PodLayers pod, List<String> candidates) {
+        if (pod.images().isEmpty()) {
+            Map<String, Double> zero = new LinkedHashMap<>();
+            candidates.forEach(c -> zero.put(c, 0.0));
+            return zero;
+        }
+        Map<String, Double> raw = scorer.score(pod, candidates, view);
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (String c : candidates) {
+            double v = raw.getOrDefault(c, 0.0);
+            out.put(c, Double.isFinite(v) ? Math.max(0, Math.min(NodeScorer.MAX, v)) : 0.0);
+        }
+        return out;
+    }
+}

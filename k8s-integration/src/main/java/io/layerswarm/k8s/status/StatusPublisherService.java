@@ -1,0 +1,172 @@
+package io.layerswarm.k8s.status;
+
+import io.layerswarm.cache.LayerCache;
+import io.layerswarm.cache.store.BlobInfo;
+import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.host.Connection;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.node.NodeContext;
+import io.layerswarm.node.NodeService;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node side of the cluster view: every period, builds this node's {@link StatusRecord} (node name,
+ * blobs held with their sizes from the content store, cache capacity and free/evictable bytes), signs
+ * it with the host's key and pushes it ({@link NodeStatusProtocol}) to every connected peer that
+ * announced the status protocol through identify. Link estimates are left empty: the node has no
+ * measurement source for them yet, and an invented figure would mislead the scheduler.
+ */
+public final class StatusPublisherService implements NodeService {
+    private static final Logger LOG = LoggerFactory.getLogger(StatusPublisherService.class);
+    /** Default publishing period. */
+    public static final Duration DEFAULT_PERIOD = Duration.ofSeconds(10);
+    /** A record lives this many periods, so one lost push does not make the node look silent. */
+    private static final int TTL_PERIODS = 3;
+
+    private final String nodeName;
+    private final Duration period;
+    private final Clock clock;
+    private final StatusRecordCodec codec = new StatusRecordCodec();
+    private final Object lock = new Object();
+    private NodeContext context;
+    private ScheduledFuture<?> task;
+    private long lastVersion;
+
+    /**
+     * @param nodeName the Kubernetes node name this node publishes under
+     * @param period time between records; records expire after three periods
+     * @param clock source of issue and expiry times (and of versions: see {@link #nextVersion})
+     */
+    public StatusPublisherService(String nodeName, Duration period, Clock clock) {
+        Objects.requireNonNull(nodeName, "nodeName");
+        if (nodeName.isBlank()) {
+            throw new IllegalArgumentException("empty node name");
+        }
+        if (period.isNegative() || period.isZero()) {
+            throw new IllegalArgumentException("status period must be positive, got " + period);
+        }
+        this.nodeName = nodeName;
+        this.period = period;
+        this.clock = clock;
+    }
+
+    /** Publishes under {@code nodeName} every {@link #DEFAULT_PERIOD}. */
+    public StatusPublisherService(String nodeName) {
+        this(nodeName, DEFAULT_PERIOD, Clock.systemUTC());
+    }
+
+    @Override
+    public void start(NodeContext ctx) {
+        synchronized (lock) {
+            this.context = ctx;
+            task = ctx.scheduler().scheduleWithFixedDelay(() -> ctx.executor().execute(this::publishOnce),
+                    0, period.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        LOG.info("event=status_publisher_started node={} periodMs={}", nodeName, period.toMillis());
+    }
+
+    /** Builds, signs and pushes one record now; failures are logged, the next period tries again. */
+    public void publishOnce() {
+        NodeContext ctx;
+        synchronized (lock) {
+            ctx = context;
+        }
+        if (ctx == null) {
+            return;
+        }
+        try {
+            Host host = ctx.host();
+            Set<PeerId> targets = listeners(host);
+            if (targets.isEmpty()) {
+                return;
+            }
+            SignedStatusRecord signed = codec.sign(record(ctx), host.identity());
+            byte[] wire = codec.encode(signed);
+            for (PeerId p : targets) {
+                NodeStatusProtocol.publish(host, p, wire, ctx.executor()).whenComplete((r, e) -> {
+                    if (e != null) {
+                        LOG.debug("event=status_push_failed peer={} reason=\"{}\"", p, e.toString());
+                    } else if (r != SwarmClusterView.Result.ACCEPTED) {
+                        LOG.info("event=status_push_refused peer={} result={}", p, r);
+                    }
+                });
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("event=status_publish_failed node={} reason=\"{}\"", nodeName, e.toString());
+        }
+    }
+
+    /** Connected peers whose identify listed the status protocol (the scheduler's light peers). */
+    private static Set<PeerId> listeners(Host host) {
+        Set<PeerId> out = new LinkedHashSet<>();
+        for (Connection c : host.connections()) {
+            host.peerStore().get(c.remotePeer())
+                    .filter(r -> r.protocols().contains(NodeStatusProtocol.PROTOCOL))
+                    .ifPresent(r -> out.add(c.remotePeer()));
+        }
+        return out;
+    }
+
+    /** This node's record now. */
+    StatusRecord record(NodeContext ctx) throws IOException {
+        Map<String, Long> layers = new LinkedHashMap<>();
+        for (BlobInfo b : ctx.store().list()) {
+            layers.put(b.digest().toString(), b.size());
+        }
+        long capacity;
+        long free;
+        long evictable;
+        Optional<LayerCache> cache = ctx.cache();
+        if (cache.isPresent()) {
+            LayerCache c = cache.get();
+            capacity = c.capacity();
+            long used = c.usedBytes();
+            free = Math.max(0, capacity - used);
+            // pinned bytes are not tracked per blob, so while anything is pinned claim nothing evictable
+            evictable = c.pinCount() == 0 ? used : 0;
+        } else {
+            // no capacity: the store grows until the disk is full, and nothing is ever evicted
+            capacity = Long.MAX_VALUE;
+            free = Files.getFileStore(ctx.store().root()).getUsableSpace();
+            evictable = 0;
+        }
+        long now = clock.millis();
+        return new StatusRecord(ctx.host().peerId().toBase58(), nextVersion(now), now, now + TTL_PERIODS * period.toMillis(),
+                new NodeStatus(nodeName, layers, capacity, free, evictable, Map.of(), Map.of()));
+    }
+
+    /**
+     * Strictly increasing, and seeded from the clock so a restarted node's records are newer than the
+     * ones it published before the restart (the view drops versions it has already seen).
+     */
+    private long nextVersion(long nowMillis) {
+        synchronized (lock) {
+            lastVersion = Math.max(lastVersion + 1, nowMillis);
+            return lastVersion;
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (lock) {
+            if (task != null) {
+                task.cancel(false);
+            }
+            context = null;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.layerswarm.k8s.status;
+
+import io.layerswarm.k8s.view.ClusterView;
+import io.layerswarm.k8s.view.NodeStatus;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster view fed by the swarm's signed status records. A record is taken only if it verifies,
+ * its version is newer than the one held for that node, and it comes from the key that first spoke for
+ * that node name (or from the key an operator pinned); a node whose last record has expired drops out.
+ */
+public final class SwarmClusterView implements ClusterView {
+    private static final Logger LOG = LoggerFactory.getLogger(SwarmClusterView.class);
+    private final StatusRecordCodec codec;
+    private final StatusRecordVerifier verifier;
+    private final Clock clock;
+    private final Map<String, String> pinnedKeys;
+    private final Map<String, StatusRecord> records = new ConcurrentHashMap<>();
+
+    /** Outcome of {@link #ingest}. */
+    public enum Result {
+        /** Taken into the view. */
+        ACCEPTED,
+        /** Not decodable. */
+        MALFORMED,
+        /** Bad signature, or signed by a key that does not own the node name. */
+        FORGED,
+        /** Expired, or not newer than the version held. */
+        STALE,
+        /** Validity window not acceptable. */
+        BAD_WINDOW
+    }
+
+    /**
+     * @param codec record codec
+     * @param verifier signature and window check
+     * @param clock time source for expiry
+     * @param pinnedKeys node name to the only peer id allowed to speak for it; other names are
+     *     trust-on-first-use
+     */
+    public SwarmClusterView(StatusRecordCodec codec, StatusRecordVerifier verifier, Clock clock, Map<String, String> pinnedKeys) {
+        this.codec = codec;
+        this.verifier = verifier;
+        this.clock = clock;
+        this.pinnedKeys = Map.copyOf(pinnedKeys);
+    }
+
+    /** Decodes, verifies and applies one record from the wire. */
+    public Result ingest(byte[] wire) {
+        SignedStatusRecord r;
+        try {
+            r = codec.decode(wire);
+        } catch (IllegalArgumentException e) {
+            LOG.info("event=status_rejected reason=malformed detail=\"{}\"", e.getMessage());
+            return Result.MALFORMED;
+        }
+        return ingest(r);
+    }
+
+    /** Verifies and applies one decoded record. */
+    public Result ingest(SignedStatusRecord r) {
+        StatusRecord rec = r.record();
+        String node = rec.status().nodeName();
+        Optional<StatusRecordVerifier.Rejection> bad = verifier.check(r);
+        if (bad.isPresent()) {
+            Result res = switch (bad.get()) {
+                case FORGED -> Result.FORGED;
+                case EXPIRED -> Result.STALE;
+                case BAD_WINDOW -> Result.BAD_WINDOW;
+            };
+            LOG.info("event=status_rejected node={} peer={} reason={}", node, rec.peerId(), res);
+            return res;
+        }
+        String pinned = pinnedKeys.get(node);
+        Result[] out = {Result.ACCEPTED};
+        records.compute(node, (k, old) -> {
+            String owner = pinned != null ? pinned : old != null ? old.peerId() : rec.peerId();
+            if (!owner.equals(rec.peerId())) {
+                out[0] = Result.FORGED;
+                return old;
+            }
+            if (old != null && rec.version() <= old.version()) {
+                out[0] = Result.STALE;
+                return old;
+            }
+            return rec;
+        });
+        if (out[0] != Result.ACCEPTED) {
+            LOG.info("event=status_rejected node={} peer={} version={} reason={}", node, rec.peerId(), rec.version(), out[0]);
+        }
+        return out[0];
+    }
+
+    @Override
+    public Optional<NodeStatus> node(String nodeName) {
+        StatusRecord r = records.get(nodeName);
+        return r == null || r.expiresAtMillis() <= clock.millis() ? Optional.empty() : Optional.of(r.status());
+    }
+
+    @Override
+    public Collection<NodeStatus> nodes() {
+        long now = clock.millis();
+        List<NodeStatus> out = new ArrayList<>();
+        for (StatusRecord r : records.values()) {
+            if (r.expiresAtMillis() > now) {
+                out.add(r.status());
+            }
+        }
+        return out;
+    }
+}

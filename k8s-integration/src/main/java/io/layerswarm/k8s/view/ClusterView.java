@@ -1,0 +1,28 @@
+package io.layerswarm.k8s.view;
+
+import java.util.Collection;
+import java.util.Optional;
+
+/**
+ * The scheduler's current picture of the cluster's layer caches and links. Implementations answer from
+ * memory: scheduling code calls this on every extender request and must never wait on the network.
+ */
+public interface ClusterView {
+
+    /** The node's last known status, if it is known and not expired. */
+    Optional<NodeStatus> node(String nodeName);
+
+    /** Every known, live node. */
+    Collection<NodeStatus> nodes();
+
+    /** How many live nodes hold the layer. */
+    default int holders(String digest) {
+        int n = 0;
+        for (NodeStatus s : nodes()) {
+            if (s.holds(digest)) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

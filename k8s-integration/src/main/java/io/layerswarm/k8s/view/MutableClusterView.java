@@ -1,0 +1,32 @@
+package io.layerswarm.k8s.view;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/** A {@link ClusterView} held in memory and updated by whoever feeds it (tests, the simulator, a watcher). */
+public final class MutableClusterView implements ClusterView {
+    private final ConcurrentMap<String, NodeStatus> nodes = new ConcurrentHashMap<>();
+
+    /** Sets a node's status, replacing what was known. */
+    public void put(NodeStatus status) {
+        nodes.put(status.nodeName(), status);
+    }
+
+    /** Forgets a node. */
+    public void remove(String nodeName) {
+        nodes.remove(nodeName);
+    }
+
+    @Override
+    public Optional<NodeStatus> node(String nodeName) {
+        return Optional.ofNullable(nodes.get(nodeName));
+    }
+
+    @Override
+    public Collection<NodeStatus> nodes() {
+        return List.copyOf(nodes.values());
+    }
+}

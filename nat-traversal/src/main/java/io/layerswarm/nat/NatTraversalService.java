@@ -1,0 +1,112 @@
+package io.layerswarm.nat;
+
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
+import io.layerswarm.nat.autonat.AutoNatService;
+import io.layerswarm.nat.autonat.Reachability;
+import io.layerswarm.nat.path.ConnectionPaths;
+import io.layerswarm.nat.relay.RelayClient;
+import io.layerswarm.nat.relay.RelayConfig;
+import io.layerswarm.nat.relay.RelayService;
+import io.layerswarm.node.NodeContext;
+import io.layerswarm.node.NodeService;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * NAT traversal as a {@link NodeService}: the node dials and accepts relayed circuits, logs the path of
+ * each connection, keeps reservations on the configured relays, learns its reachability (STUN + AutoNAT
+ * through the relays) and advertises only addresses that work; optionally it relays for others.
+ */
+public final class NatTraversalService implements NodeService {
+    private static final Logger LOG = LoggerFactory.getLogger(NatTraversalService.class);
+
+    /** Most relays / STUN servers accepted (each costs a reservation or a query). */
+    public static final int MAX_ENTRIES = 16;
+
+    /**
+     * @param relayService relay circuits for other peers and answer their AutoNAT probes
+     * @param stunServers STUN servers to learn the public IP from
+     * @param relays relays to keep reservations on, each with a trailing {@code /p2p/<id>}
+     */
+    public record Config(boolean relayService, List<InetSocketAddress> stunServers, List<Multiaddr> relays) {
+        /** Checks the lists: bounded, relays name their peer. */
+        public Config {
+            stunServers = List.copyOf(stunServers);
+            relays = List.copyOf(relays);
+            if (stunServers.size() > MAX_ENTRIES || relays.size() > MAX_ENTRIES) {
+                throw new IllegalArgumentException("at most " + MAX_ENTRIES + " STUN servers and " + MAX_ENTRIES
+                        + " relays");
+            }
+            for (Multiaddr r : relays) {
+                if (r.valueOf(MultiaddrProtocol.P2P).isEmpty()) {
+                    throw new IllegalArgumentException("relay " + r + ": needs a trailing /p2p/<peer id>");
+                }
+            }
+        }
+    }
+
+    private final Config config;
+    private final List<AutoCloseable> open = new ArrayList<>();
+    private volatile RelayClient client;
+    private volatile Reachability reachability;
+
+    /** A service with {@code config}; started by the node. */
+    public NatTraversalService(Config config) {
+        this.config = config;
+    }
+
+    @Override
+    public void start(NodeContext context) {
+        Host host = context.host();
+        RelayClient c = RelayClient.attach(host);
+        open.add(c);
+        client = c;
+        ConnectionPaths.attach(host);
+        if (config.relayService()) {
+            open.add(RelayService.attach(host, RelayConfig.defaults()));
+            open.add(AutoNatService.attach(host, context.eventLoopGroup()));
+        }
+        reachability = new Reachability(host, c, config.stunServers(), context.executor()).install();
+        List<CompletableFuture<?>> reservations = new ArrayList<>();
+        List<PeerId> servers = new ArrayList<>();
+        for (Multiaddr relay : config.relays()) {
+            servers.add(PeerId.parse(relay.valueOf(MultiaddrProtocol.P2P).orElseThrow()));
+            reservations.add(c.keepReservation(relay).handle((r, e) -> {
+                if (e != null) {
+                    LOG.info("event=relay_reservation_failed relay={} reason=\"{}\"", relay, e.getMessage());
+                }
+                return null;
+            }));
+        }
+        if (!servers.isEmpty()) {
+            // the relays are the peers we surely reach: ask them to dial us back once we are connected
+            CompletableFuture.allOf(reservations.toArray(CompletableFuture[]::new))
+                    .thenRunAsync(() -> reachability.check(servers), context.executor());
+        }
+    }
+
+    /** The node's relay client (after {@link #start}). */
+    public RelayClient relayClient() {
+        return client;
+    }
+
+    /** The node's reachability (after {@link #start}). */
+    public Reachability reachability() {
+        return reachability;
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+        open.clear();
+    }
+}

@@ -1,0 +1,159 @@
+package io.layerswarm.nat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerswarm.cache.LayerCache;
+import io.layerswarm.cache.store.ContentStore;
+import io.layerswarm.libp2p.host.Connection;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.kad.KadDht;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.nat.path.ConnectionPaths;
+import io.layerswarm.node.LayerSwarm;
+import io.layerswarm.node.Node;
+import io.layerswarm.node.NodeContext;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class NatTraversalServiceTest {
+    private final List<AutoCloseable> open = new ArrayList<>();
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    private final ExecutorService executor = Executors.newCachedThreadPool();
+    private final EventLoopGroup group = new NioEventLoopGroup(1);
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+        scheduler.shutdownNow();
+        executor.shutdownNow();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    private Host host(boolean listen) throws Exception {
+        Host h = LoopbackHosts.start(listen);
+        open.add(h);
+        return h;
+    }
+
+    private NatTraversalService start(Host h, NatTraversalService.Config config) throws Exception {
+        NatTraversalService s = new NatTraversalService(config);
+        s.start(context(h));
+        open.add(s);
+        return s;
+    }
+
+    private static Multiaddr addr(Host h) {
+        return h.listenAddrs().get(0).encapsulate(Multiaddr.parse("/p2p/" + h.peerId().toBase58()));
+    }
+
+    @Test
+    void natedNodeIsDialableOnlyThroughItsRelay() throws Exception {
+        Host relay = host(true);
+        start(relay, new NatTraversalService.Config(true, List.of(), List.of()));
+        Host nated = host(false);
+        NatTraversalService natedService = start(nated,
+                new NatTraversalService.Config(false, List.of(), List.of(addr(relay))));
+        Host dialer = host(true);
+        start(dialer, new NatTraversalService.Config(false, List.of(), List.of()));
+
+        await(() -> natedService.relayClient().reservedRelays().contains(relay.peerId()), "the reservation");
+        Multiaddr circuit = addr(relay).encapsulate(Multiaddr.parse("/p2p-circuit/p2p/" + nated.peerId().toBase58()));
+        // it advertises the circuit, as nothing about it is confirmed reachable
+        await(() -> natedService.reachability().advertisedAddrs().contains(
+                addr(relay).encapsulate(Multiaddr.parse("/p2p-circuit"))), "the circuit address to be advertised");
+
+        Connection c = dialer.connect(circuit).get(10, TimeUnit.SECONDS);
+        assertEquals(nated.peerId(), c.remotePeer());
+        assertEquals("relayed", ConnectionPaths.path(c));
+        assertEquals("tcp", ConnectionPaths.transport(c));
+        assertTrue(c.ping().get(10, TimeUnit.SECONDS).toNanos() > 0);
+    }
+
+    @Test
+    void configRefusesRelaysWithoutPeerIdAndTooManyEntries() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new NatTraversalService.Config(
+                false, List.of(), List.of(Multiaddr.parse("/ip4/127.0.0.1/tcp/4001"))));
+        assertTrue(e.getMessage().contains("/p2p/"), e.getMessage());
+        List<InetSocketAddress> many = new ArrayList<>();
+        for (int i = 0; i <= NatTraversalService.MAX_ENTRIES; i++) {
+            many.add(new InetSocketAddress("127.0.0.1", 3478 + i));
+        }
+        assertThrows(IllegalArgumentException.class, () -> new NatTraversalService.Config(false, many, List.of()));
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** The parts of a node the service uses; the rest is not there. */
+    private NodeContext context(Host h) {
+        return new NodeContext() {
+            @Override
+            public Node node() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public Host host() {
+                return h;
+            }
+
+            @Override
+            public ContentStore store() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public Optional<LayerCache> cache() {
+                return Optional.empty();
+            }
+
+            @Override
+            public LayerSwarm swarm() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public KadDht dht() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public ScheduledExecutorService scheduler() {
+                return scheduler;
+            }
+
+            @Override
+            public ExecutorService executor() {
+                return executor;
+            }
+
+            @Override
+            public EventLoopGroup eventLoopGroup() {
+                return group;
+            }
+        };
+    }
+}

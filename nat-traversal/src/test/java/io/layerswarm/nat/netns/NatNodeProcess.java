@@ -1,0 +1,158 @@
+package io.layerswarm.nat.netns;
+
+import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.host.Connection;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.host.P2pStream;
+import io.layerswarm.libp2p.identify.Identify;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.ping.Ping;
+import io.layerswarm.nat.autonat.AutoNatService;
+import io.layerswarm.nat.autonat.Reachability;
+import io.layerswarm.nat.path.ConnectionPaths;
+import io.layerswarm.nat.relay.RelayClient;
+import io.layerswarm.nat.relay.RelayConfig;
+import io.layerswarm.nat.relay.RelayService;
+import io.netty.channel.nio.NioEventLoopGroup;
+import java.io.BufferedReader;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One LayerSwarm libp2p node of the NAT test topology, run as its own JVM inside a network namespace
+ * ({@code ip netns exec NS java ... NatNodeProcess ROLE LISTEN-IP}) and driven over stdin.
+ * Role {@code relay}: relay service + AutoNAT server. Role {@code node}: relay client, reachability,
+ * serves {@link #BLOB} (a deterministic byte stream of the asked length). Answers one line per command:
+ * <pre>
+ * reserve RELAY-ADDR                  -> reserved CIRCUIT-ADDR
+ * reachability RELAY-ID [STUN-IP:PORT] -> reachability STATUS ADVERTISED-ADDRS
+ * fetch PEER-ID BYTES ADDR...         -> fetched PATH TRANSPORT BYTES SHA256 CONNECT-MS TRANSFER-MS
+ * </pre>
+ */
+public final class NatNodeProcess {
+    static final String BLOB = "/layerswarm/test/blob/1.0.0";
+
+    private NatNodeProcess() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String role = args[0];
+        String ip = args[1];
+        Host host = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/" + ip + "/tcp/4001"))
+                .handshakeTimeout(Duration.ofSeconds(20)).build().start();
+        Identify.attach(host);
+        Ping.attach(host);
+        ConnectionPaths.attach(host);
+        RelayClient relays = RelayClient.attach(host);
+        if (role.equals("relay")) {
+            RelayService.attach(host, RelayConfig.defaults().withCircuitLimit(
+                    new io.layerswarm.nat.relay.RelayLimit(600, 1L << 30)));
+            AutoNatService.attach(host, new NioEventLoopGroup(1));
+        }
+        host.setBlockingHandler(BLOB, NatNodeProcess::serveBlob);
+        System.out.println("addr " + host.listenAddrs().get(0) + "/p2p/" + host.peerId().toBase58());
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            String[] w = line.trim().split("\\s+");
+            try {
+                switch (w[0]) {
+                    case "reserve" -> {
+                        relays.keepReservation(Multiaddr.parse(w[1])).get(60, TimeUnit.SECONDS);
+                        System.out.println("reserved " + relays.relayedAddrs().get(0));
+                    }
+                    case "reachability" -> {
+                        List<InetSocketAddress> stun = new ArrayList<>();
+                        if (w.length > 2) {
+                            String[] hp = w[2].split(":");
+                            stun.add(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])));
+                        }
+                        Reachability r = new Reachability(host, relays, stun, Executors.newCachedThreadPool()).install();
+                        Reachability.Status s = r.check(List.of(PeerId.parse(w[1]))).get(60, TimeUnit.SECONDS);
+                        System.out.println("reachability " + s + " " + host.advertisedAddrs());
+                    }
+                    case "fetch" -> fetch(host, PeerId.parse(w[1]), Long.parseLong(w[2]), List.of(w).subList(3, w.length));
+                    default -> System.out.println("error unknown command " + w[0]);
+                }
+            } catch (Exception e) {
+                System.out.println("error " + w[0] + " " + e.toString().replace('\n', ' '));
+            }
+            System.out.flush();
+        }
+        host.close();
+        System.exit(0);
+    }
+
+    private static void fetch(Host host, PeerId peer, long bytes, List<String> addrs) throws Exception {
+        long t0 = System.nanoTime();
+        Connection c = null;
+        List<String> failures = new ArrayList<>();
+        for (String a : addrs) {
+            try {
+                c = host.connect(Multiaddr.parse(a)).get(20, TimeUnit.SECONDS);
+                break;
+            } catch (Exception e) {
+                failures.add(a + " -> " + e.getCause());
+                System.err.println("event=dial_failed addr=" + a + " reason=\"" + e.getCause() + "\"");
+            }
+        }
+        if (c == null) {
+            throw new IllegalStateException("no address of " + peer + " worked: " + failures);
+        }
+        long connectMs = (System.nanoTime() - t0) / 1_000_000;
+        long t1 = System.nanoTime();
+        P2pStream s = c.newStream(List.of(BLOB)).get(10, TimeUnit.SECONDS);
+        new DataOutputStream(s.outputStream()).writeLong(bytes);
+        s.outputStream().close();
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        InputStream in = s.inputStream();
+        byte[] buf = new byte[1 << 16];
+        long got = 0;
+        for (int n; (n = in.read(buf)) >= 0; ) {
+            md.update(buf, 0, n);
+            got += n;
+        }
+        long transferMs = (System.nanoTime() - t1) / 1_000_000;
+        System.out.println("fetched " + ConnectionPaths.path(c) + " " + ConnectionPaths.transport(c) + " " + got + " "
+                + HexFormat.of().formatHex(md.digest()) + " " + connectMs + " " + transferMs);
+    }
+
+    /** The blob every node serves: {@code n} bytes from a fixed seed, so the fetcher can check them. */
+    static byte[] expectedSha(long n) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        Random rnd = new Random(42);
+        byte[] buf = new byte[1 << 16];
+        for (long left = n; left > 0; left -= buf.length) {
+            rnd.nextBytes(buf);
+            md.update(buf, 0, (int) Math.min(buf.length, left));
+        }
+        return md.digest();
+    }
+
+    private static void serveBlob(P2pStream s) throws Exception {
+        long n = new DataInputStream(s.inputStream()).readLong();
+        if (n < 0 || n > (1L << 32)) {
+            throw new IllegalArgumentException("bad blob length " + n);
+        }
+        Random rnd = new Random(42);
+        byte[] buf = new byte[1 << 16];
+        OutputStream out = s.outputStream();
+        for (long left = n; left > 0; left -= buf.length) {
+            rnd.nextBytes(buf);
+            out.write(buf, 0, (int) Math.min(buf.length, left));
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package io.layerswarm.nat.netns;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The NAT test network, made of namespaces this test creates and deletes: a "wan" namespace whose
+ * bridge {@code 10.214.0.1/24} hosts the public services, and per edge cloud a router namespace
+ * (WAN leg on the bridge, iptables MASQUERADE — port-preserving, or {@code --random-fully} for a
+ * symmetric NAT — and the INPUT rule that drops unsolicited inbound connections, as real gateways do)
+ * with one node namespace behind it on {@code 10.214.N.0/24}. Links are shaped with {@code tc tbf}.
+ */
+final class NatTopology implements AutoCloseable {
+    static final String WAN_IP = "10.214.0.1";
+
+    private final String prefix = "nt" + ProcessHandle.current().pid() % 100000;
+    private final List<String> namespaces = new ArrayList<>();
+    final String wan;
+
+    /** Result of a command. */
+    record Result(int code, String out) {
+        boolean ok() {
+            return code == 0;
+        }
+    }
+
+    private NatTopology() throws IOException {
+        wan = ns("wan");
+        sh("ip", "netns", "exec", wan, "ip", "link", "add", "br0", "type", "bridge");
+        sh("ip", "netns", "exec", wan, "ip", "addr", "add", WAN_IP + "/24", "dev", "br0");
+        sh("ip", "netns", "exec", wan, "ip", "link", "set", "br0", "up");
+    }
+
+    /**
+     * Creates the wan namespace, or, where namespaces cannot be made, skips the test — except under
+     * CI (env CI=true), where a missing prerequisite fails it.
+     */
+    static NatTopology create() throws IOException {
+        String probe = "nt" + ProcessHandle.current().pid() % 100000 + "probe";
+        Result r = run(List.of("ip", "netns", "add", probe));
+        boolean tools = run(List.of("sh", "-c", "command -v tc && command -v iptables")).ok();
+        String why = !r.ok() ? "'ip netns add' failed (needs root/CAP_SYS_ADMIN): " + r.out().trim()
+                : !tools ? "tc or iptables missing (scripts/install-system-packages.sh)" : null;
+        if (r.ok()) {
+            sh("ip", "netns", "del", probe);
+        }
+        if (why != null) {
+            if ("true".equals(System.getenv("CI"))) {
+                Assertions.fail("NAT topology needs root, netns, tc and iptables under CI: " + why);
+            }
+            Assumptions.abort("skipped: " + why);
+        }
+        return new NatTopology();
+    }
+
+    /**
+     * An edge cloud {@code n} (1..9): router namespace with WAN address {@code 10.214.0.(n+1)} and LAN
+     * {@code 10.214.n.1/24}, node namespace {@code 10.214.n.10}; both router legs shaped to {@code rate}.
+     *
+     * @return the node namespace
+     */
+    String cloud(int n, boolean symmetric, String rate) throws IOException {
+        String router = ns("r" + n);
+        String node = ns("n" + n);
+        String w = prefix + "w" + n;
+        String wb = prefix + "b" + n;
+        sh("ip", "link", "add", "name", w, "netns", router, "type", "veth", "peer", "name", wb, "netns", wan);
+        sh("ip", "netns", "exec", wan, "ip", "link", "set", wb, "master", "br0");
+        sh("ip", "netns", "exec", wan, "ip", "link", "set", wb, "up");
+        sh("ip", "netns", "exec", router, "ip", "addr", "add", "10.214.0." + (n + 1) + "/24", "dev", w);
+        sh("ip", "netns", "exec", router, "ip", "link", "set", w, "up");
+        String l = prefix + "l" + n;
+        String e = prefix + "e" + n;
+        sh("ip", "link", "add", "name", l, "netns", router, "type", "veth", "peer", "name", e, "netns", node);
+        sh("ip", "netns", "exec", router, "ip", "addr", "add", "10.214." + n + ".1/24", "dev", l);
+        sh("ip", "netns", "exec", router, "ip", "link", "set", l, "up");
+        sh("ip", "netns", "exec", node, "ip", "addr", "add", "10.214." + n + ".10/24", "dev", e);
+        sh("ip", "netns", "exec", node, "ip", "link", "set", e, "up");
+        sh("ip", "netns", "exec", node, "ip", "route", "add", "default", "via", "10.214." + n + ".1");
+        sh("ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.ip_forward=1");
+        List<String> nat = new ArrayList<>(List.of("ip", "netns", "exec", router, "iptables", "-t", "nat", "-A",
+                "POSTROUTING", "-o", w, "-j", "MASQUERADE"));
+        if (symmetric) {
+            nat.add("--random-fully");
+        }
+        sh(nat.toArray(String[]::new));
+        sh("ip", "netns", "exec", router, "iptables", "-A", "INPUT", "-i", w, "-m", "conntrack", "--ctstate", "NEW",
+                "-j", "DROP");
+        for (String[] dev : new String[][] {{router, w}, {wan, wb}}) {
+            sh("ip", "netns", "exec", dev[0], "tc", "qdisc", "add", "dev", dev[1], "root", "tbf", "rate", rate, "burst",
+                    "256kb", "latency", "200ms");
+        }
+        return node;
+    }
+
+    private String ns(String name) throws IOException {
+        String n = prefix + name;
+        sh("ip", "netns", "add", n);
+        namespaces.add(n);
+        sh("ip", "netns", "exec", n, "ip", "link", "set", "lo", "up");
+        return n;
+    }
+
+    static void sh(String... cmd) throws IOException {
+        Result r = run(List.of(cmd));
+        if (!r.ok()) {
+            throw new IOException(String.join(" ", cmd) + " failed (" + r.code() + "): " + r.out());
+        }
+    }
+
+    static Result run(List<String> cmd) throws IOException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new Result(-1, out + " (timed out)");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        return new Result(p.exitValue(), out);
+    }
+
+    @Override
+    public void close() {
+        for (int i = namespaces.size() - 1; i >= 0; i--) {
+            try {
+                sh("ip", "netns", "del", namespaces.get(i));
+            } catch (IOException e) {
+                System.err.println("cleanup: " + e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package io.layerswarm.handoff;
+
+import io.layerswarm.handoff.pb.HandoffProtos.HaveReply;
+import io.layerswarm.handoff.pb.HandoffProtos.Request;
+import io.layerswarm.handoff.pb.HandoffProtos.RoundResult;
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.host.P2pStream;
+import io.layerswarm.transfer.Frames;
+import io.layerswarm.transfer.ProtocolException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** The source side of {@code /layerswarm/handoff/1.0.0}, one stream per request. */
+public final class HandoffClient {
+    /** Largest HaveSet frame accepted. */
+    private static final int MAX_HAVE_FRAME = 2 * 1024 * 1024;
+    private static final int MAX_RESULT = 64 * 1024;
+
+    private final Host host;
+    private final Duration openTimeout;
+    private final RoundWriter writer;
+
+    /** @param openTimeout how long opening a stream (dial + negotiation) may take */
+    public HandoffClient(Host host, Duration openTimeout, RoundWriter writer) {
+        this.host = Objects.requireNonNull(host, "host");
+        this.openTimeout = Objects.requireNonNull(openTimeout, "openTimeout");
+        this.writer = Objects.requireNonNull(writer, "writer");
+    }
+
+    /**
+     * What a handoff refused by the target (or not confirmed) looks like to the source.
+     */
+    public static final class HandoffRefusedException extends IOException {
+        private final String reason;
+
+        /** @param reason the target's reason code @param message its explanation */
+        public HandoffRefusedException(String reason, String message) {
+            super(reason + ": " + message);
+            this.reason = reason;
+        }
+
+        /** The target's reason code (a {@link RoundRejectedException.Reason} name, FORBIDDEN, UNKNOWN_SESSION). */
+        public String reason() {
+            return reason;
+        }
+    }
+
+    /** Asks {@code target} which content digests it holds for {@code session}. */
+    public Set<String> have(PeerId target, String session) throws IOException {
+        P2pStream s = open(target);
+        try {
+            Frames.write(s.outputStream(), Request.newBuilder().setSession(session).setHave(true).build());
+            s.outputStream().flush();
+            Set<String> out = new HashSet<>();
+            for (;;) {
+                HaveReply r = Frames.read(s.inputStream(), HaveReply.parser(), MAX_HAVE_FRAME);
+                if (r.hasRefused()) {
+                    throw refusal(r.getRefused());
+                }
+                if (!r.hasSet()) {
+                    throw new ProtocolException("empty reply to a have request");
+                }
+                out.addAll(r.getSet().getSha256List());
+                if (r.getSet().getLast()) {
+                    return out;
+                }
+            }
+        } finally {
+            s.close();
+        }
+    }
+
+    /**
+     * Streams one round to {@code target} and waits for its verdict.
+     *
+     * @return what was sent
+     * @throws HandoffRefusedException if the target refused or did not commit the round
+     */
+    public RoundStats sendRound(PeerId target, String session, RoundPlan plan, Path sourceRoot) throws IOException {
+        P2pStream s = open(target);
+        try {
+            RoundStats stats;
+            try {
+                Frames.write(s.outputStream(), Request.newBuilder().setSession(session).setRound(true).build());
+                stats = writer.write(plan, sourceRoot, s.outputStream());
+                s.outputStream().flush();
+                s.closeWrite();
+            } catch (IOException e) {
+                // The target may have refused mid-stream and said why; prefer its verdict.
+                RoundResult r = tryReadResult(s);
+                if (r != null && !r.getCommitted()) {
+                    throw refusal(r);
+                }
+                throw e;
+            }
+            RoundResult r = Frames.read(s.inputStream(), RoundResult.parser(), MAX_RESULT);
+            if (!r.getCommitted()) {
+                throw refusal(r);
+            }
+            return stats;
+        } finally {
+            s.close();
+        }
+    }
+
+    private static RoundResult tryReadResult(P2pStream s) {
+        try {
+            return Frames.read(s.inputStream(), RoundResult.parser(), MAX_RESULT);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static HandoffRefusedException refusal(RoundResult r) {
+        return new HandoffRefusedException(r.getReason().isEmpty() ? "ERROR" : r.getReason(), r.getMessage());
+    }
+
+    private P2pStream open(PeerId target) throws IOException {
+        try {
+            return host.newStream(target, List.of(HandoffServer.PROTOCOL))
+                    .get(openTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted opening a handoff stream");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("cannot open " + HandoffServer.PROTOCOL + " to " + target.toBase58() + ": " + e, e);
+        }
+    }
+}

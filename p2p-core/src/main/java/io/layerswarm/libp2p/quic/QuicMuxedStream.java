@@ -1,0 +1,45 @@
+package io.layerswarm.libp2p.quic;
+
+import io.layerswarm.libp2p.mux.MuxedStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.handler.codec.quic.DefaultQuicStreamFrame;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+
+/** A QUIC stream seen as a libp2p stream (kept in the stream channel's {@link MuxedStream#KEY} attribute). */
+final class QuicMuxedStream implements MuxedStream {
+    /** Application error code of a reset stream (libp2p defines none; 0 as other implementations send). */
+    static final int RESET_CODE = 0;
+
+    private final QuicStreamChannel channel;
+
+    private QuicMuxedStream(QuicStreamChannel channel) {
+        this.channel = channel;
+    }
+
+    /** Attaches the adapter to a new stream channel. */
+    static void attach(QuicStreamChannel ch) {
+        ch.attr(KEY).set(new QuicMuxedStream(ch));
+        // The peer's FIN ends its direction only (ChannelInputShutdownEvent); ours may still follow.
+        ch.config().setAllowHalfClosure(true);
+    }
+
+    @Override
+    public boolean isOutbound() {
+        return channel.isLocalCreated();
+    }
+
+    @Override
+    public ChannelFuture shutdownOutput() {
+        // A FIN frame through the outbound buffer, after the data queued before it (shutdownOutput() would send
+        // the FIN at once, ahead of data still waiting for flow-control credit).
+        return channel.writeAndFlush(new DefaultQuicStreamFrame(Unpooled.EMPTY_BUFFER, true));
+    }
+
+    @Override
+    public ChannelFuture reset() {
+        // RESET_STREAM and STOP_SENDING, then drop the channel.
+        channel.shutdown(RESET_CODE);
+        return channel.close();
+    }
+}

@@ -1,0 +1,343 @@
+package io.layerswarm.libp2p.quic;
+
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.host.Connection;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.host.Transport;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
+import io.layerswarm.libp2p.security.SecureSession;
+import io.layerswarm.libp2p.tls.Libp2pCertificates;
+import io.layerswarm.libp2p.tls.TlsSecurity;
+import io.layerswarm.libp2p.tls.TlsSession;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.handler.codec.quic.Quic;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicClientCodecBuilder;
+import io.netty.handler.codec.quic.QuicCodecBuilder;
+import io.netty.handler.codec.quic.QuicServerCodecBuilder;
+import io.netty.handler.codec.quic.QuicSslContext;
+import io.netty.handler.codec.quic.QuicSslContextBuilder;
+import io.netty.handler.codec.quic.QuicStreamChannel;
+import io.netty.handler.codec.quic.QuicTokenHandler;
+import io.netty.handler.ssl.ClientAuth;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The libp2p QUIC transport ({@code /ip4|ip6/ADDR/udp/PORT/quic-v1}) on Netty's quiche codec: TLS 1.3 inside
+ * QUIC with ALPN {@value TlsSecurity#ALPN} and the libp2p certificate of {@link Libp2pCertificates} (both sides
+ * present one; the dialler checks the peer id of the address), and QUIC's bidirectional streams as libp2p
+ * streams, each negotiated with multistream-select by the host (no Yamux). Connections are adopted by a
+ * {@link Host} like any other.
+ *
+ * <p>Each listen address is a UDP socket of its own; each dial uses a socket of its own too, bound to an
+ * ephemeral port or to a given local address ({@link #dial(Multiaddr, InetSocketAddress)}), so a path that
+ * was opened from a known local port (a punched NAT mapping) can carry the connection.
+ */
+public final class QuicTransport implements Transport, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(QuicTransport.class);
+
+    /** Data in flight per stream and per connection (quiche grows its windows up to these). */
+    static final long STREAM_WINDOW = 8L << 20;
+    static final long CONNECTION_WINDOW = 16L << 20;
+    /** Concurrent bidirectional streams a peer may open (as the Yamux default stream limit). */
+    static final long MAX_STREAMS = 512;
+    /** Unidirectional streams a peer may open at once: only keep-alive probes, closed at once. */
+    static final long MAX_UNI_STREAMS = 8;
+
+    private final Host host;
+    private final EventLoopGroup group;
+    private final Duration handshakeTimeout;
+    private final Duration idleTimeout;
+    private final QuicSslContext clientSsl;
+    private final QuicSslContext serverSsl;
+    private final List<Channel> sockets = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
+
+    /**
+     * A transport for {@code host}, on {@code group}'s event loops.
+     *
+     * @param handshakeTimeout deadline of a dial (UDP bind, QUIC and TLS handshake)
+     * @param idleTimeout a connection whose peer sent nothing for this long is closed (QUIC idle timeout;
+     *     the host's keep-alive keeps healthy quiet connections busy well within it)
+     * @throws IllegalStateException where the native QUIC library does not load
+     */
+    public QuicTransport(Host host, EventLoopGroup group, Duration handshakeTimeout, Duration idleTimeout) {
+        Quic.ensureAvailability();
+        this.host = Objects.requireNonNull(host, "host");
+        this.group = Objects.requireNonNull(group, "group");
+        this.handshakeTimeout = Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Libp2pCertificates.CertifiedKey cert = Libp2pCertificates.generate(host.identity(), new SecureRandom());
+        this.clientSsl = QuicSslContextBuilder.forClient().keyManager(cert.key(), null, cert.certificate())
+                .trustManager(TlsSecurity.trustManager()).applicationProtocols(TlsSecurity.ALPN).build();
+        this.serverSsl = QuicSslContextBuilder.forServer(cert.key(), null, cert.certificate())
+                .trustManager(TlsSecurity.trustManager()).clientAuth(ClientAuth.REQUIRE)
+                .applicationProtocols(TlsSecurity.ALPN).build();
+    }
+
+    /** Whether QUIC's native library loads here (natives are shipped for linux x86_64). */
+    public static boolean isAvailable() {
+        return Quic.isAvailable();
+    }
+
+    /** Whether {@code addr} is a QUIC v1 address ({@code .../udp/PORT/quic-v1[/p2p/ID]}). */
+    public static boolean isQuicAddr(Multiaddr addr) {
+        return addr.valueOf(MultiaddrProtocol.QUIC_V1).isPresent() && addr.valueOf(MultiaddrProtocol.UDP).isPresent()
+                && addr.valueOf(MultiaddrProtocol.P2P_CIRCUIT).isEmpty();
+    }
+
+    /** {@code /ip4|ip6|dns*}{@code /HOST/udp/PORT/quic-v1[/p2p/ID]} to a socket address. */
+    public static InetSocketAddress toSocketAddress(Multiaddr addr) {
+        if (!isQuicAddr(addr)) {
+            throw new IllegalArgumentException("not a QUIC v1 multiaddr: " + addr);
+        }
+        return addr.socketAddress(MultiaddrProtocol.UDP);
+    }
+
+    /** A UDP socket address as {@code /ip4|ip6/ADDR/udp/PORT/quic-v1}. */
+    public static Multiaddr toMultiaddr(InetSocketAddress s) {
+        InetAddress a = s.getAddress();
+        String family = a instanceof Inet4Address ? "ip4" : "ip6";
+        return Multiaddr.parse("/" + family + "/" + a.getHostAddress().replaceAll("%.*$", "") + "/udp/" + s.getPort()
+                + "/quic-v1");
+    }
+
+    // ---- listen --------------------------------------------------------------------------------
+
+    /**
+     * Accepts QUIC connections on a UDP socket bound to {@code addr} (port 0: any free port).
+     *
+     * @return the bound socket address (the port resolved)
+     */
+    public InetSocketAddress listen(Multiaddr addr) throws IOException {
+        return listen(toSocketAddress(addr));
+    }
+
+    /** Accepts QUIC connections on a UDP socket bound to {@code local} (e.g. the port a punched path uses). */
+    public InetSocketAddress listen(InetSocketAddress local) throws IOException {
+        ChannelHandler codec = configure(new QuicServerCodecBuilder())
+                .tokenHandler(NoRetry.INSTANCE)
+                .handler(new ChannelInitializer<QuicChannel>() {
+                    @Override
+                    protected void initChannel(QuicChannel ch) {
+                        ch.pipeline().addLast(new Adopter(false, null, new CompletableFuture<>()));
+                    }
+                })
+                .streamHandler(InboundStreams.INSTANCE)
+                .build();
+        Channel socket = bind(local, codec);
+        LOG.info("event=quic_listening addr={}", toMultiaddr((InetSocketAddress) socket.localAddress()));
+        return (InetSocketAddress) socket.localAddress();
+    }
+
+    private Channel bind(InetSocketAddress local, ChannelHandler codec) throws IOException {
+        if (closed) {
+            throw new IOException("QUIC transport closed");
+        }
+        ChannelFuture f = new Bootstrap().group(group).channel(NioDatagramChannel.class)
+                .option(ChannelOption.SO_RCVBUF, 4 << 20).option(ChannelOption.SO_SNDBUF, 4 << 20)
+                .handler(codec).bind(local).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            throw new IOException("cannot bind UDP " + local + ": " + f.cause().getMessage(), f.cause());
+        }
+        Channel socket = f.channel();
+        sockets.add(socket);
+        socket.closeFuture().addListener(x -> sockets.remove(socket));
+        return socket;
+    }
+
+    private <B extends QuicCodecBuilder<B>> B configure(B b) {
+        return b.sslContext(b instanceof QuicServerCodecBuilder ? serverSsl : clientSsl)
+                .maxIdleTimeout(idleTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .initialMaxData(CONNECTION_WINDOW)
+                .initialMaxStreamDataBidirectionalLocal(STREAM_WINDOW)
+                .initialMaxStreamDataBidirectionalRemote(STREAM_WINDOW)
+                .initialMaxStreamDataUnidirectional(STREAM_WINDOW)
+                .initialMaxStreamsBidirectional(MAX_STREAMS)
+                .initialMaxStreamsUnidirectional(MAX_UNI_STREAMS);
+    }
+
+    // ---- dial ----------------------------------------------------------------------------------
+
+    @Override
+    public boolean canDial(Multiaddr addr) {
+        return isQuicAddr(addr);
+    }
+
+    /** Dials {@code addr} (ending in {@code /p2p/ID}) from an ephemeral UDP port. */
+    @Override
+    public CompletableFuture<Connection> dial(Multiaddr addr) {
+        return dial(addr, new InetSocketAddress(0));
+    }
+
+    /**
+     * Dials {@code addr} (ending in {@code /p2p/ID}) from a UDP socket bound to {@code local}: a path whose NAT
+     * mappings were opened from that port (ICE, hole punching) carries the connection. The socket is closed
+     * with the connection.
+     */
+    public CompletableFuture<Connection> dial(Multiaddr addr, InetSocketAddress local) {
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        PeerId expected;
+        InetSocketAddress target;
+        try {
+            String id = addr.valueOf(MultiaddrProtocol.P2P)
+                    .orElseThrow(() -> new IllegalArgumentException("QUIC dial needs /p2p/<peer id>: " + addr));
+            expected = PeerId.parse(id);
+            target = toSocketAddress(addr);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Channel socket;
+        try {
+            socket = bind(local, configure(new QuicClientCodecBuilder()).build());
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        var timeout = socket.eventLoop().schedule(() -> {
+            result.completeExceptionally(new IOException("QUIC dial of " + addr + " timed out after "
+                    + handshakeTimeout));
+        }, handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        result.whenComplete((c, e) -> {
+            timeout.cancel(false);
+            if (e != null) {
+                socket.close();
+            }
+        });
+        QuicChannel.newBootstrap(socket)
+                .handler(new Adopter(true, expected, result))
+                .streamHandler(InboundStreams.INSTANCE)
+                .remoteAddress(target)
+                .connect().addListener(f -> {
+                    if (f.isSuccess()) {
+                        QuicChannel ch = (QuicChannel) f.getNow();
+                        // The UDP socket serves this one connection.
+                        ch.closeFuture().addListener(x -> socket.close());
+                        result.whenComplete((c, e) -> {
+                            if (e != null) {
+                                ch.close();
+                            }
+                        });
+                    } else {
+                        result.completeExceptionally(new IOException("QUIC dial of " + addr + " failed: "
+                                + f.cause(), f.cause()));
+                    }
+                });
+        return result;
+    }
+
+    /** Closes the listening and dialling UDP sockets (connections end with them). */
+    @Override
+    public void close() {
+        closed = true;
+        for (Channel s : sockets) {
+            s.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+    }
+
+    // ---- connection setup ----------------------------------------------------------------------
+
+    /**
+     * On a QUIC connection's handshake completion: authenticates the peer from its libp2p certificate (and,
+     * dialling, checks the peer id) and hands the connection to the host.
+     */
+    private final class Adopter extends ChannelInboundHandlerAdapter {
+        private final boolean initiator;
+        private final PeerId expected;
+        private final CompletableFuture<Connection> result;
+
+        Adopter(boolean initiator, PeerId expected, CompletableFuture<Connection> result) {
+            this.initiator = initiator;
+            this.expected = expected;
+            this.result = result;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            QuicChannel ch = (QuicChannel) ctx.channel();
+            try {
+                TlsSession tls = TlsSecurity.authenticate(ch.sslEngine().getSession(), expected);
+                Connection c = host.adopt(ch, inbound -> new QuicMuxer(ch, inbound), initiator,
+                        new SecureSession(TlsSecurity.PROTOCOL_ID, tls.remotePeerId(), tls.remoteIdentityKey(),
+                                List.of()),
+                        toMultiaddr((InetSocketAddress) ch.localSocketAddress()),
+                        toMultiaddr((InetSocketAddress) ch.remoteSocketAddress()));
+                result.complete(c);
+            } catch (RuntimeException | IOException e) {
+                LOG.debug("event=quic_connection_refused remote={} reason=\"{}\"", ch.remoteSocketAddress(),
+                        e.toString());
+                result.completeExceptionally(e);
+                ByteBuf reason = Unpooled.copiedBuffer("libp2p: " + e.getClass().getSimpleName(),
+                        java.nio.charset.StandardCharsets.US_ASCII);
+                ch.close(true, 1, reason);
+            }
+            super.channelActive(ctx);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            result.completeExceptionally(cause);
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            result.completeExceptionally(new IOException("QUIC connection closed during the handshake"));
+            super.channelInactive(ctx);
+        }
+    }
+
+    /** Hands each inbound stream to its connection's muxer. */
+    @ChannelHandler.Sharable
+    private static final class InboundStreams extends ChannelInitializer<QuicStreamChannel> {
+        static final InboundStreams INSTANCE = new InboundStreams();
+
+        @Override
+        protected void initChannel(QuicStreamChannel ch) {
+            QuicMuxer.acceptInbound(ch);
+        }
+    }
+
+    /** No address validation by Retry (an extra round trip; quiche limits what it sends unvalidated peers). */
+    private static final class NoRetry implements QuicTokenHandler {
+        static final NoRetry INSTANCE = new NoRetry();
+
+        @Override
+        public boolean writeToken(ByteBuf out, ByteBuf dcid, InetSocketAddress address) {
+            return false;
+        }
+
+        @Override
+        public int validateToken(ByteBuf token, InetSocketAddress address) {
+            return 0;
+        }
+
+        @Override
+        public int maxTokenLength() {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,424 @@
+package io.layerswarm.handoff;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import io.layerswarm.handoff.RoundRejectedException.Reason;
+import io.layerswarm.handoff.pb.HandoffProtos.Entry;
+import io.layerswarm.handoff.pb.HandoffProtos.Record;
+import io.layerswarm.transfer.Frames;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Writable-layer rounds between two real directory trees. */
+class HandoffRoundsTest {
+    private static final LinkOption NOFOLLOW = LinkOption.NOFOLLOW_LINKS;
+
+    @TempDir
+    Path tmp;
+    Path src;
+    Path target;
+    RoundReceiver receiver;
+    Manifest sent;
+    long round;
+    int instance;
+
+    /** A fresh source tree and receiver (tests with several cases call it again). */
+    @BeforeEach
+    void setUp() throws IOException {
+        instance++;
+        src = Files.createDirectories(tmp.resolve("src" + instance));
+        target = tmp.resolve("target" + instance);
+        receiver = RoundReceiver.open(target, ContentSource.none(), RoundReceiver.Limits.defaults());
+        sent = Manifest.empty();
+    }
+
+    /** One round source -> target through a byte stream; returns the sender's stats. */
+    private RoundStats round() throws IOException {
+        Manifest now = TreeScanner.scan(src);
+        RoundPlan plan = RoundPlanner.plan(++round, sent, now, receiver.have());
+        assertEquals(now, sent.apply(plan), "plan applied to the previous manifest gives the scan");
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        RoundStats stats = new RoundWriter().write(plan, src, wire);
+        assertEquals(wire.size(), stats.wireBytes());
+        RoundStats got = receiver.receive(new ByteArrayInputStream(wire.toByteArray()));
+        assertEquals(stats.contentBytes(), got.contentBytes());
+        assertEquals(stats.inlineFiles(), got.inlineFiles());
+        sent = now;
+        assertSameTree(src, receiver.current());
+        return stats;
+    }
+
+    private byte[] encodeRound() throws IOException {
+        Manifest now = TreeScanner.scan(src);
+        RoundPlan plan = RoundPlanner.plan(++round, sent, now, receiver.have());
+        ByteArrayOutputStream wire = new ByteArrayOutputStream();
+        new RoundWriter().write(plan, src, wire);
+        return wire.toByteArray();
+    }
+
+    /** Compares two trees entry by entry (type, mode, owner, mtime, size, digest, links, xattrs) and byte by byte. */
+    private static void assertSameTree(Path expected, Path actual) throws IOException {
+        Manifest e = TreeScanner.scan(expected);
+        Manifest a = TreeScanner.scan(actual);
+        assertEquals(e.entries().keySet(), a.entries().keySet());
+        for (TreeEntry x : e.entries().values()) {
+            assertEquals(x, a.entries().get(x.path()), x.path());
+            if (x.type() == EntryType.FILE) {
+                assertArrayEquals(Files.readAllBytes(expected.resolve(x.path())),
+                        Files.readAllBytes(actual.resolve(x.path())), x.path());
+            }
+        }
+    }
+
+    private Path write(String rel, byte[] content) throws IOException {
+        Path p = src.resolve(rel);
+        Files.createDirectories(p.getParent());
+        Files.write(p, content);
+        return p;
+    }
+
+    private static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private Set<String> targetGenerations() throws IOException {
+        try (var s = Files.list(target)) {
+            return Set.copyOf(s.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
+    void laterRoundsSendOnlyWhatChanged() throws IOException {
+        write("a.txt", random(10_000, 1));
+        write("data/b.bin", random(100_000, 2));
+        write("data/c.log", "first\n".getBytes(StandardCharsets.UTF_8));
+        RoundStats r1 = round();
+        assertEquals(3, r1.inlineFiles());
+        assertEquals(110_006, r1.contentBytes());
+
+        Files.writeString(src.resolve("data/c.log"), "first\nsecond\n");
+        write("data/new/d.bin", random(5_000, 3));
+        Files.delete(src.resolve("a.txt"));
+        RoundStats r2 = round();
+        assertEquals(2, r2.inlineFiles());
+        assertEquals(13 + 5_000, r2.contentBytes());
+        assertEquals(1, r2.deletions());
+        assertFalse(Files.exists(receiver.current().resolve("a.txt")));
+
+        RoundStats r3 = round();
+        assertEquals(0, r3.entries());
+        assertEquals(0, r3.contentBytes());
+
+        // A whole directory deleted goes as one whiteout; a file replaced by a directory works.
+        Files.delete(src.resolve("data/new/d.bin"));
+        Files.delete(src.resolve("data/new"));
+        Files.delete(src.resolve("data/c.log"));
+        write("data/c.log/inner", random(10, 4));
+        RoundStats r4 = round();
+        assertEquals(1, r4.deletions());
+        assertEquals(10, r4.contentBytes());
+        assertEquals(Set.of("current", "gen-4"), targetGenerations());
+    }
+
+    @Test
+    void modesOwnersLinksXattrsAndTimesArePreserved() throws IOException {
+        Path f = write("bin/tool", random(4_000, 5));
+        Files.setAttribute(f, "unix:uid", 1234, NOFOLLOW);
+        Files.setAttribute(f, "unix:gid", 5678, NOFOLLOW);
+        Files.setAttribute(f, "unix:mode", 04751, NOFOLLOW); // after chown, which clears setuid
+        Files.setLastModifiedTime(f, FileTime.from(1_600_000_000_123_456_789L, TimeUnit.NANOSECONDS));
+        UserDefinedFileAttributeView x = Files.getFileAttributeView(f, UserDefinedFileAttributeView.class);
+        x.write("origin", ByteBuffer.wrap(new byte[] {0, 1, 2, (byte) 0xff}));
+        Files.createLink(src.resolve("bin/tool-alias"), f);
+        Files.createLink(src.resolve("a-first-name"), f);
+        Files.createSymbolicLink(src.resolve("bin/rel"), Path.of("tool"));
+        Files.createSymbolicLink(src.resolve("abs"), Path.of("/etc/passwd"));
+        Files.setAttribute(src.resolve("abs"), "unix:uid", 42, NOFOLLOW);
+        Path d = Files.createDirectories(src.resolve("private"));
+        write("private/secret", random(10, 6));
+        Files.setAttribute(d, "unix:mode", 0700, NOFOLLOW);
+        Files.getFileAttributeView(d, UserDefinedFileAttributeView.class).write("tag", ByteBuffer.wrap(new byte[] {7}));
+        Files.setLastModifiedTime(d, FileTime.from(1_500_000_000L, TimeUnit.SECONDS));
+
+        RoundStats r1 = round(); // assertSameTree checks every attribute of every entry
+        assertEquals(2, r1.inlineFiles(), "the three names of the tool travel once");
+        Path cur = receiver.current();
+        assertTrue(Files.isSameFile(cur.resolve("bin/tool"), cur.resolve("a-first-name")));
+        assertTrue(Files.isSameFile(cur.resolve("bin/tool"), cur.resolve("bin/tool-alias")));
+        assertEquals(Path.of("/etc/passwd"), Files.readSymbolicLink(cur.resolve("abs")));
+        assertEquals(04751, (int) Files.getAttribute(cur.resolve("bin/tool"), "unix:mode") & 07777);
+        assertEquals("0001" + "02ff", TreeScanner.xattrs(cur.resolve("bin/tool")).get("user.origin"));
+
+        // Changing the tool's content re-sends it once and keeps its other names on the new inode.
+        Files.write(f, random(4_000, 7));
+        RoundStats r2 = round();
+        assertEquals(1, r2.inlineFiles());
+        cur = receiver.current();
+        assertTrue(Files.isSameFile(cur.resolve("bin/tool"), cur.resolve("bin/tool-alias")));
+        // Metadata-only change: no content on the wire.
+        Files.setAttribute(src.resolve("private/secret"), "unix:mode", 0600, NOFOLLOW);
+        x.delete("origin");
+        RoundStats r3 = round();
+        assertEquals(0, r3.contentBytes());
+        assertTrue(r3.referencedFiles() >= 2);
+    }
+
+    @Test
+    void contentTheTargetHoldsIsSentAsReference() throws IOException {
+        byte[] base = random(50_000, 8);
+        Path layerFile = Files.write(Files.createDirectories(tmp.resolve("imagelayer")).resolve("lib.so"), base);
+        String baseDigest = TreeScanner.sha256(layerFile);
+        ContentSource layers = new ContentSource() {
+            @Override
+            public Set<String> digests() {
+                return Set.of(baseDigest);
+            }
+
+            @Override
+            public Optional<Path> locate(String sha256) {
+                return sha256.equals(baseDigest) ? Optional.of(layerFile) : Optional.empty();
+            }
+        };
+        receiver = RoundReceiver.open(tmp.resolve("target2"), layers, RoundReceiver.Limits.defaults());
+        write("copy1.so", base);
+        write("sub/copy2.so", base);
+        write("dup-a", random(3_000, 9));
+        write("dup-b", random(3_000, 9));
+        RoundStats r = round();
+        assertEquals(1, r.inlineFiles(), "only one of the duplicates; the layer's content is never sent");
+        assertEquals(3_000, r.contentBytes());
+        assertEquals(3, r.referencedFiles());
+        assertTrue(r.wireBytes() < 50_000, "wire " + r.wireBytes());
+    }
+
+    @Test
+    void roundIsAppliedWhileStreaming() throws Exception {
+        write("big.bin", random(3 * 1024 * 1024, 10));
+        Manifest now = TreeScanner.scan(src);
+        RoundPlan plan = RoundPlanner.plan(1, sent, now, receiver.have());
+        PipedInputStream in = new PipedInputStream(64 * 1024);
+        PipedOutputStream out = new PipedOutputStream(in);
+        CompletableFuture<RoundStats> sender = CompletableFuture.supplyAsync(() -> {
+            try (out) {
+                return new RoundWriter().write(plan, src, out);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        RoundStats got = receiver.receive(in);
+        assertEquals(3 * 1024 * 1024, got.contentBytes());
+        assertEquals(got.contentBytes(), sender.get(30, TimeUnit.SECONDS).contentBytes());
+        assertSameTree(src, receiver.current());
+    }
+
+    // ---- refused streams leave the committed tree untouched --------------------------------------
+
+    /** Round 1 committed, then {@code mutate} applied to round 2's records must be refused with {@code reason}. */
+    private RoundRejectedException refuseRound2(UnaryOperator<List<Record>> mutate, Reason reason) throws IOException {
+        return refuseRound2(mutate, Set.of(reason));
+    }
+
+    private RoundRejectedException refuseRound2(UnaryOperator<List<Record>> mutate, Set<Reason> reasons)
+            throws IOException {
+        write("keep.txt", random(1_000, 11));
+        round();
+        Manifest before = receiver.manifest();
+        Path beforeDir = receiver.current();
+        write("keep.txt", random(1_000, 12));
+        write("z-added.bin", random(20_000, 13));
+        byte[] stream = encode(mutate.apply(decode(encodeRound())));
+        RoundRejectedException e = assertThrows(RoundRejectedException.class,
+                () -> receiver.receive(new ByteArrayInputStream(stream)));
+        assertTrue(reasons.contains(e.reason()), e.getMessage());
+        assertEquals(before, receiver.manifest());
+        assertEquals(beforeDir, receiver.current());
+        assertEquals(before, TreeScanner.scan(target.resolve("current").toRealPath()), "nothing half-applied");
+        assertEquals(Set.of("current", beforeDir.getFileName().toString()), targetGenerations());
+        return e;
+    }
+
+    private static List<Record> decode(byte[] stream) throws IOException {
+        ByteArrayInputStream in = new ByteArrayInputStream(stream);
+        List<Record> out = new ArrayList<>();
+        while (in.available() > 0) {
+            out.add(Frames.read(in, Record.parser(), Frames.MAX_FRAME));
+        }
+        return out;
+    }
+
+    private static byte[] encode(List<Record> records) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (Record r : records) {
+            Frames.write(out, r);
+        }
+        return out.toByteArray();
+    }
+
+    private static List<Record> mapEntry(List<Record> rs, String path, UnaryOperator<Entry> f) {
+        List<Record> out = new ArrayList<>();
+        for (Record r : rs) {
+            out.add(r.hasEntry() && r.getEntry().getPath().equals(path) ? r.toBuilder().setEntry(f.apply(r.getEntry())).build() : r);
+        }
+        return out;
+    }
+
+    @Test
+    void wrongAnnouncedDigestIsRefused() throws IOException {
+        refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> e.toBuilder().setSha256("0".repeat(64)).build()),
+                Reason.DIGEST_MISMATCH);
+    }
+
+    @Test
+    void corruptedContentIsRefused() throws IOException {
+        // zstd's own checks may catch the flip (CORRUPT) before the digest does (DIGEST_MISMATCH): both refuse.
+        refuseRound2(rs -> {
+            List<Record> out = new ArrayList<>(rs);
+            for (int i = 0; i < out.size(); i++) {
+                Record r = out.get(i);
+                if (r.hasChunk() && r.getChunk().getData().size() > 100) {
+                    byte[] d = r.getChunk().getData().toByteArray();
+                    d[d.length / 2] ^= 0x5a;
+                    out.set(i, r.toBuilder().setChunk(r.getChunk().toBuilder().setData(ByteString.copyFrom(d))).build());
+                    break;
+                }
+            }
+            return out;
+        }, Set.of(Reason.CORRUPT, Reason.DIGEST_MISMATCH));
+    }
+
+    @Test
+    void pathEscapesAreRefused() throws IOException {
+        for (String bad : List.of("../evil", "/abs/evil", "ok/../../evil")) {
+            setUp();
+            round = 0;
+            refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> e.toBuilder().setPath(bad).build()), Reason.UNSAFE);
+        }
+        assertFalse(Files.exists(tmp.resolve("evil")));
+        assertFalse(Files.exists(target.resolve("evil")));
+        assertFalse(Files.exists(Path.of("/abs/evil")));
+    }
+
+    @Test
+    void symlinkClimbingOutOrWrittenThroughIsRefused() throws IOException {
+        refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> Entry.newBuilder().setKind(Entry.Kind.SYMLINK)
+                .setPath("z-added.bin").setLinkTarget("../../../etc").setMode(0777).build()), Reason.UNSAFE);
+        // A committed symlink to the outside, then a file "through" it.
+        setUp();
+        round = 0;
+        Path outside = Files.createDirectories(tmp.resolve("outside"));
+        Files.createSymbolicLink(src.resolve("escape"), outside);
+        refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> e.toBuilder().setPath("escape/planted").build()),
+                Reason.UNSAFE);
+        try (var s = Files.list(outside)) {
+            assertEquals(0, s.count());
+        }
+    }
+
+    @Test
+    void moreContentThanAnnouncedIsRefused() throws IOException {
+        refuseRound2(rs -> {
+            List<Record> out = new ArrayList<>(rs);
+            Record h = out.get(0);
+            out.set(0, h.toBuilder().setHeader(h.getHeader().toBuilder().setContentBytes(1_000)).build());
+            return out;
+        }, Reason.OVERSIZE);
+        setUp();
+        round = 0;
+        // The file entry claims fewer bytes than its content decompresses to.
+        refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> e.toBuilder().setSize(100).build()), Reason.OVERSIZE);
+        setUp();
+        round = 0;
+        receiver = RoundReceiver.open(tmp.resolve("small"), ContentSource.none(), new RoundReceiver.Limits(5_000, 100));
+        target = tmp.resolve("small");
+        refuseRound2(rs -> rs, Reason.OVERSIZE);
+    }
+
+    @Test
+    void referenceToContentNotHeldIsRefused() throws IOException {
+        refuseRound2(rs -> {
+            List<Record> out = new ArrayList<>();
+            long dropped = 0;
+            for (Record r : rs) {
+                if (r.hasChunk()) {
+                    continue;
+                }
+                if (r.hasEntry() && r.getEntry().getInlineContent()) {
+                    dropped += r.getEntry().getSize();
+                    r = r.toBuilder().setEntry(r.getEntry().toBuilder().setInlineContent(false)).build();
+                }
+                out.add(r);
+            }
+            long d = dropped;
+            Record h = out.get(0);
+            out.set(0, h.toBuilder().setHeader(h.getHeader().toBuilder().setContentBytes(0)).build());
+            Record end = out.get(out.size() - 1);
+            out.set(out.size() - 1, end.toBuilder().setEnd(end.getEnd().toBuilder().setContentBytes(0)).build());
+            assertTrue(d > 0);
+            return out;
+        }, Reason.MISSING_CONTENT);
+    }
+
+    @Test
+    void garbageAndTruncatedStreamsAreRefused() throws IOException {
+        write("f", random(100_000, 14));
+        write("g/h", random(1_000, 15));
+        byte[] valid = encodeRound();
+        round = 0;
+        Random rnd = new Random(16);
+        for (int i = 0; i < 200; i++) {
+            byte[] junk = random(rnd.nextInt(2_000), i);
+            assertThrows(RoundRejectedException.class, () -> receiver.receive(new ByteArrayInputStream(junk)));
+        }
+        for (int cut = 0; cut < valid.length; cut += Math.max(1, valid.length / 97)) {
+            byte[] part = java.util.Arrays.copyOf(valid, cut);
+            assertThrows(RoundRejectedException.class, () -> receiver.receive(new ByteArrayInputStream(part)),
+                    "cut at " + cut);
+        }
+        for (int i = 0; i < 100; i++) {
+            byte[] flipped = valid.clone();
+            flipped[rnd.nextInt(flipped.length)] ^= (byte) (1 + rnd.nextInt(255));
+            try {
+                receiver.receive(new ByteArrayInputStream(flipped));
+                // A flip in a field the round does not depend on (e.g. an mtime) may still be a valid round.
+                receiver = RoundReceiver.open(tmp.resolve("t" + i), ContentSource.none(), RoundReceiver.Limits.defaults());
+            } catch (RoundRejectedException expected) {
+                // refused: fine
+            }
+        }
+        assertEquals(Manifest.empty(), receiver.manifest());
+        assertEquals(0, TreeScanner.scan(receiver.current()).entries().size());
+        // And the valid stream still applies afterwards.
+        RoundStats ok = receiver.receive(new ByteArrayInputStream(valid));
+        assertEquals(101_000, ok.contentBytes());
+        assertSameTree(src, receiver.current());
+    }
+}

@@ -1,0 +1,541 @@
+package io.layerswarm.daemon.bench;
+
+import io.layerswarm.daemon.demo.UplinkEmulator;
+import io.layerswarm.testing.Containerd;
+import io.layerswarm.testing.Corpus;
+import io.layerswarm.testing.RegistryFixture;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The containerd fan-out benchmark of issue 16: N containerd instances pull one corpus image at once,
+ * (a) straight from the registry and (b) each through its own {@code layerswarm node} mirror, the
+ * registry (the real docker-registry on loopback) reachable only through an emulated uplink
+ * ({@link UplinkEmulator}: one token bucket for all connections, added round trip). Node processes
+ * start through the launcher script, so their memory figures are those of its JVM defaults.
+ * Everything it starts is stopped and deleted at the end, also on failure or SIGTERM.
+ *
+ * <p>Run by {@code scripts/bench/containerd-fanout.sh}.
+ */
+@Command(name = "containerd-fanout", mixinStandardHelpOptions = true,
+        description = "N containerd instances pull one image at once: direct from the registry vs through N node mirrors.")
+public final class ContainerdFanOutBench implements Callable<Integer> {
+    private static final double MIB = 1024.0 * 1024.0;
+
+    @Option(names = "--corpus", required = true, paramLabel = "DIR", description = "Corpus directory (with corpus.json).")
+    Path corpusDir;
+
+    @Option(names = "--image", defaultValue = "nginx:1.22", description = "Image of the corpus (default: ${DEFAULT-VALUE}).")
+    String imageRef;
+
+    @Option(names = "--instances", defaultValue = "4", description = "containerd instances / nodes (default: ${DEFAULT-VALUE}).")
+    int instances;
+
+    @Option(names = "--uplink-mbps", defaultValue = "100", description = "Registry uplink, Mbit/s (default: ${DEFAULT-VALUE}).")
+    double mbps;
+
+    @Option(names = "--uplink-latency-ms", defaultValue = "50", description = "Added round trip (default: ${DEFAULT-VALUE}).")
+    long rttMs;
+
+    @Option(names = "--warmup", description = "Before the measured pull, every containerd pulls the small corpus's"
+            + " largest image the same way (not timed), so the nodes' JVMs are warm, as on a long-running node.")
+    boolean warmup;
+
+    @Option(names = "--node-arg", description = "An extra flag for every `layerswarm node` (repeatable), e.g."
+            + " --node-arg=--max-uploads=6.")
+    List<String> nodeArgs = new ArrayList<>();
+
+    /** Registry blob bytes when the measured pull starts (after any warm-up). */
+    private long registryBefore;
+    private RegistryFixture registry;
+    private String warmRef;
+
+    @Option(names = "--rounds", defaultValue = "1", description = "Repetitions of both modes (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--modes", split = ",", defaultValue = "direct,swarm", description = "Modes in order (default: ${DEFAULT-VALUE}).")
+    List<String> modes;
+
+    @Option(names = "--nmt", description = "Also print node 0's native memory by category at its peak (JVM Native Memory Tracking).")
+    boolean nmt;
+
+    @Option(names = "--launcher", required = true, description = "The layerswarm launcher script.")
+    Path launcher;
+
+    @Option(names = "--work", required = true, description = "Work directory (emptied and deleted at the end).")
+    Path work;
+
+    @Option(names = "--logs", description = "Keep node logs here (<round>-<node>.stderr.log / .stdout.log).")
+    Path logs;
+
+    private final List<AutoCloseable> open = new CopyOnWriteArrayList<>();
+    private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "bench");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Per instance: what one containerd's pull took. */
+    private record InstanceResult(int instance, Duration fetched, Duration total) {
+    }
+
+    /** Memory of one node process, from /proc: settled RSS before the pull, VmHWM, RSS after. */
+    private record Memory(long idleKib, long peakKib, long afterKib, long anonKib, long fileKib) {
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ContainerdFanOutBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (instances < 1 || instances > 16 || mbps <= 0 || rttMs < 0 || rounds < 1
+                || !modes.stream().allMatch(m -> m.equals("direct") || m.equals("swarm"))) {
+            System.err.println("error: --instances in 1..16, --uplink-mbps > 0, --uplink-latency-ms >= 0, --rounds >= 1,"
+                    + " --modes of direct,swarm");
+            return 2;
+        }
+        Optional<String> missing = Containerd.unavailableReason();
+        if (missing.isPresent()) {
+            System.err.println("error: " + missing.get());
+            return 2;
+        }
+        Thread hook = new Thread(this::closeAll, "bench-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return bench();
+        } finally {
+            closeAll();
+            Runtime.getRuntime().removeShutdownHook(hook);
+        }
+    }
+
+    private int bench() throws Exception {
+        Corpus.Image image = Corpus.load(corpusDir).images().stream().filter(i -> i.ref().equals(imageRef)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no image " + imageRef + " in " + corpusDir));
+        long size = image.layers().stream().mapToLong(Corpus.Layer::size).sum()
+                + Files.size(image.blob(image.configDigest()));
+        Files.createDirectories(work);
+
+        registry = RegistryFixture.start(RegistryFixture.Mode.PLAIN);
+        open.add(registry);
+        run(Duration.ofMinutes(5), "skopeo", "copy", "-q", "--dest-tls-verify=false", image.ociReference(),
+                "docker://" + registry.hostPort() + "/" + image.ref());
+        UplinkEmulator uplink = UplinkEmulator.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), registry.port()), (long) (mbps * 1e6),
+                Duration.ofMillis(rttMs));
+        open.add(uplink);
+        String upstreamHost = "127.0.0.1:" + uplink.address().getPort();
+        String ref = upstreamHost + "/" + image.ref();
+        if (warmup) {
+            Corpus.Image warm = Corpus.small().largest();
+            Corpus.small().pushTo(registry.baseUri().toString());
+            warmRef = upstreamHost + "/" + warm.ref();
+        }
+        double bound = size * 8 / (mbps * 1e6);
+
+        System.out.printf(Locale.ROOT, "image %s, S = %d bytes (%.1f MiB), uplink B = %.0f Mbit/s +%d ms RTT, S/B = %.2f s,"
+                + " %d containerd instances, launcher %s, warm-up pull: %s, LAYERSWARM_JAVA_OPTS=%s%n%n", image.ref(), size,
+                size / MIB, mbps, rttMs, bound, instances, launcher, warmRef == null ? "none" : warmRef, System.getenv().getOrDefault("LAYERSWARM_JAVA_OPTS", "(unset)"));
+        List<String> summary = new ArrayList<>();
+        summary.add("| mode | all fetched (s) | x S/B | all pulled+unpacked (s) | x S/B | registry blob bytes | x S"
+                + " | node RSS idle min-max (MiB) | node RSS peak min-max (MiB) |");
+        summary.add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        System.out.println("| round | mode | instance | fetched (s) | pulled+unpacked (s) |");
+        System.out.println("| ---: | --- | ---: | ---: | ---: |");
+        for (int round = 1; round <= rounds; round++) {
+            for (String mode : modes) {
+                Path dir = Files.createDirectories(work.resolve("r" + round + "-" + mode));
+                List<Memory> memory = new ArrayList<>();
+                List<InstanceResult> results = mode.equals("swarm")
+                        ? throughSwarm(dir, ref, "http://" + upstreamHost, memory)
+                        : direct(dir, ref, upstreamHost);
+                long sent = blobBytes(registry) - registryBefore;
+                for (InstanceResult r : results) {
+                    System.out.printf(Locale.ROOT, "| %d | %s | %d | %.2f | %.2f |%n", round, mode, r.instance(),
+                            secs(r.fetched()), secs(r.total()));
+                }
+                double fetched = results.stream().mapToDouble(r -> secs(r.fetched())).max().orElse(0);
+                double total = results.stream().mapToDouble(r -> secs(r.total())).max().orElse(0);
+                summary.add(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %.2f | %d | %.3f | %s | %s |", mode,
+                        fetched, fetched / bound, total, total / bound, sent, sent / (double) size,
+                        range(memory, Memory::idleKib), range(memory, Memory::peakKib)));
+                if (!memory.isEmpty()) {
+                    for (int i = 0; i < memory.size(); i++) {
+                        Memory m = memory.get(i);
+                        System.out.printf(Locale.ROOT, "  node%d RSS: idle %.1f MiB, peak (VmHWM) %.1f MiB, after %.1f MiB"
+                                + " (anonymous %.1f, file-backed %.1f)%n", i, m.idleKib() / 1024.0, m.peakKib() / 1024.0,
+                                m.afterKib() / 1024.0, m.anonKib() / 1024.0, m.fileKib() / 1024.0);
+                    }
+                }
+                Containerd.deleteTree(dir);
+            }
+        }
+        System.out.println();
+        summary.forEach(System.out::println);
+        return 0;
+    }
+
+    private List<InstanceResult> direct(Path dir, String ref, String upstreamHost) throws Exception {
+        List<Containerd> cs = containerds(dir);
+        for (Containerd c : cs) {
+            c.mirror(upstreamHost, URI.create("http://" + upstreamHost), List.of());
+        }
+        return measuredPull(cs, ref);
+    }
+
+    private List<InstanceResult> throughSwarm(Path dir, String ref, String upstream, List<Memory> memory)
+            throws Exception {
+        List<Node> nodes = new ArrayList<>();
+        for (int i = 0; i < instances; i++) {
+            List<String> extra = new ArrayList<>(nodeArgs);
+            if (i > 0) {
+                extra.addAll(List.of("--bootstrap", nodes.get(0).listen));
+            }
+            Node n = Node.start(launcher, "node" + i, dir.resolve("node" + i), upstream, extra, nmt, pool);
+            open.add(n);
+            nodes.add(n);
+        }
+        for (Node n : nodes) {
+            if (!n.awaitPeers(instances - 1, Duration.ofSeconds(60))) {
+                System.out.printf("  warning: %s sees %d of %d peers after 60 s%n", n.name, n.peers(), instances - 1);
+            }
+        }
+        List<Long> idle = new ArrayList<>();
+        for (Node n : nodes) {
+            idle.add(settledRss(n.pid()));
+        }
+        List<Containerd> cs = containerds(dir);
+        String host = ref.substring(0, ref.indexOf('/'));
+        for (int i = 0; i < instances; i++) {
+            cs.get(i).mirror(host, URI.create(upstream), List.of(URI.create("http://" + nodes.get(i).mirror)));
+        }
+        List<InstanceResult> results = measuredPull(cs, ref);
+        for (int i = 0; i < instances; i++) {
+            long pid = nodes.get(i).pid();
+            memory.add(new Memory(idle.get(i), procStatusKib(pid, "VmHWM:"), procStatusKib(pid, "VmRSS:"),
+                    procStatusKib(pid, "RssAnon:"), procStatusKib(pid, "RssFile:")));
+            if (nmt && i == 0) {
+                printNativeMemory(pid);
+            }
+            String health = nodes.get(i).health();
+            if (!health.isEmpty()) {
+                System.out.printf("  warning: %s %s%n", nodes.get(i).name, health);
+            }
+        }
+        for (Node n : nodes) {
+            n.close();
+            if (logs != null) {
+                Files.createDirectories(logs);
+                String prefix = dir.getFileName() + "-" + n.name;
+                Files.copy(n.stderr, logs.resolve(prefix + ".stderr.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.write(logs.resolve(prefix + ".stdout.log"), n.out);
+            }
+        }
+        return results;
+    }
+
+    private List<Containerd> containerds(Path dir) {
+        List<Containerd> cs = new ArrayList<>();
+        for (int i = 0; i < instances; i++) {
+            Containerd c = Containerd.start(dir.resolve("c" + i));
+            open.add(c);
+            cs.add(c);
+        }
+        return cs;
+    }
+
+    /** The optional warm-up pull, then the measured one; registry bytes are counted from between the two. */
+    private List<InstanceResult> measuredPull(List<Containerd> cs, String ref) throws Exception {
+        if (warmRef != null) {
+            pullAll(cs, warmRef, false);
+        }
+        registryBefore = blobBytes(registry);
+        return pullAll(cs, ref, true);
+    }
+
+    /** All instances start their pull at the same moment. */
+    private List<InstanceResult> pullAll(List<Containerd> cs, String ref, boolean close) throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        List<CompletableFuture<InstanceResult>> fs = new ArrayList<>();
+        for (int i = 0; i < cs.size(); i++) {
+            int n = i;
+            Containerd c = cs.get(i);
+            fs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                Containerd.Pull p = c.pull(ref, Duration.ofMinutes(10));
+                return new InstanceResult(n, p.fetched().orElse(p.total()), p.total());
+            }, pool));
+        }
+        go.countDown();
+        List<InstanceResult> out = new ArrayList<>();
+        for (CompletableFuture<InstanceResult> f : fs) {
+            out.add(f.get(15, TimeUnit.MINUTES));
+        }
+        if (!close) {
+            return out;
+        }
+        for (Containerd c : cs) {
+            c.close();
+            open.remove(c);
+        }
+        return out;
+    }
+
+    /** {@code jcmd PID VM.native_memory summary}: committed MiB per category. */
+    private static void printNativeMemory(long pid) {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "VM.native_memory", "summary", "scale=KB")
+                    .redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(60, TimeUnit.SECONDS);
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("(?m)^-?\\s*([A-Za-z][A-Za-z ]*?) \\(reserved=\\d+KB, committed=(\\d+)KB\\)").matcher(text);
+            List<String> parts = new ArrayList<>();
+            while (m.find()) {
+                parts.add(String.format(Locale.ROOT, "%s %.1f", m.group(1).trim(), Long.parseLong(m.group(2)) / 1024.0));
+            }
+            System.out.println("  node0 native memory committed (MiB, NMT): "
+                    + (parts.isEmpty() ? text.strip() : String.join(", ", parts)));
+        } catch (IOException | InterruptedException e) {
+            System.out.println("  node0 native memory: jcmd failed: " + e);
+        }
+    }
+
+    private static long blobBytes(RegistryFixture registry) {
+        return registry.blobBytesServed().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** RSS once it has changed by less than 1 MiB over 3 s (at most 30 s): the node at rest. */
+    private static long settledRss(long pid) throws InterruptedException {
+        List<Long> samples = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            samples.add(procStatusKib(pid, "VmRSS:"));
+            int n = samples.size();
+            if (n >= 13) {
+                List<Long> window = samples.subList(n - 13, n);
+                long span = window.stream().mapToLong(Long::longValue).max().orElse(0)
+                        - window.stream().mapToLong(Long::longValue).min().orElse(0);
+                if (span < 1024 || System.nanoTime() > deadline) {
+                    return samples.get(n - 1);
+                }
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    /** A {@code kB} field of {@code /proc/PID/status}, 0 if the process is gone. */
+    static long procStatusKib(long pid, String field) {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (l.startsWith(field)) {
+                    return Long.parseLong(l.substring(field.length()).trim().split("\\s+")[0]);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    private static String range(List<Memory> ms, java.util.function.ToLongFunction<Memory> f) {
+        if (ms.isEmpty()) {
+            return "-";
+        }
+        LongSupplier min = () -> ms.stream().mapToLong(f).min().orElse(0);
+        LongSupplier max = () -> ms.stream().mapToLong(f).max().orElse(0);
+        return String.format(Locale.ROOT, "%.0f-%.0f", min.getAsLong() / 1024.0, max.getAsLong() / 1024.0);
+    }
+
+    private static double secs(Duration d) {
+        return d.toNanos() / 1e9;
+    }
+
+    private synchronized void closeAll() {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            try {
+                open.get(i).close();
+            } catch (Exception e) {
+                System.err.println("cleanup: " + e);
+            }
+        }
+        open.clear();
+        pool.shutdownNow();
+        Containerd.deleteTree(work);
+    }
+
+    private static void run(Duration timeout, String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        });
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", cmd) + " failed: " + out.getNow(""));
+        }
+    }
+
+    /** One {@code layerswarm node} started through the launcher; stdout drained into a list. */
+    private static final class Node implements AutoCloseable {
+        final String name;
+        final Process process;
+        final String listen;
+        final String mirror;
+        final Path stderr;
+        private final List<String> out = new CopyOnWriteArrayList<>();
+
+        private Node(String name, Process process, String listen, String mirror, Path stderr) {
+            this.name = name;
+            this.process = process;
+            this.listen = listen;
+            this.mirror = mirror;
+            this.stderr = stderr;
+        }
+
+        static Node start(Path launcher, String name, Path dir, String upstream, List<String> extra, boolean nmt,
+                          ExecutorService pool) throws Exception {
+            Files.createDirectories(dir);
+            List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "node", "--listen", "/ip4/127.0.0.1/tcp/0",
+                    "--mirror-listen", "127.0.0.1:0", "--cache-dir", dir.resolve("cache").toString(), "--key",
+                    dir.resolve("node.key").toString(), "--upstream", upstream));
+            cmd.addAll(extra);
+            Path err = dir.resolve("stderr.log");
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+            if (nmt) {
+                pb.environment().merge("LAYERSWARM_JAVA_OPTS_EXTRA", "-XX:NativeMemoryTracking=summary", (a, b) -> a + " " + b);
+            }
+            Process p = pb.start();
+            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            CompletableFuture<String[]> first = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String[] {r.readLine(), r.readLine()};
+                } catch (IOException e) {
+                    return new String[] {null, null};
+                }
+            }, pool);
+            String[] lines;
+            try {
+                lines = first.get(60, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                lines = new String[] {null, null};
+            }
+            if (lines[0] == null || !lines[0].startsWith("listening /") || lines[1] == null
+                    || !lines[1].startsWith("mirror http://")) {
+                p.destroyForcibly();
+                throw new IOException(name + ": unexpected first lines " + List.of(String.valueOf(lines[0]),
+                        String.valueOf(lines[1])) + "; stderr: " + Files.readString(err));
+            }
+            Node n = new Node(name, p, lines[0].substring("listening ".length()),
+                    lines[1].substring("mirror http://".length()), err);
+            pool.execute(() -> {
+                try {
+                    String l;
+                    while ((l = r.readLine()) != null) {
+                        n.out.add(l);
+                    }
+                } catch (IOException e) {
+                    // process gone
+                }
+            });
+            return n;
+        }
+
+        /** Trouble a too-tight memory limit would show: exits, OutOfMemoryError, logged errors. */
+        String health() {
+            List<String> problems = new ArrayList<>();
+            if (!process.isAlive()) {
+                problems.add("exited with status " + process.exitValue());
+            }
+            try {
+                String log = Files.readString(stderr);
+                if (log.contains("OutOfMemoryError")) {
+                    problems.add("logged an OutOfMemoryError");
+                }
+                long errors = log.lines().filter(l -> l.contains(" ERROR ")).count();
+                if (errors > 0) {
+                    problems.add("logged " + errors + " ERROR lines");
+                }
+            } catch (IOException e) {
+                problems.add("stderr unreadable: " + e.getMessage());
+            }
+            return String.join(", ", problems);
+        }
+
+        /** The JVM's pid: the launcher execs java, so it is the process itself. */
+        long pid() {
+            return process.pid();
+        }
+
+        int peers() {
+            Set<String> peers = new HashSet<>();
+            for (String l : out) {
+                int i = l.indexOf("peer=");
+                if (i < 0) {
+                    continue;
+                }
+                String peer = l.substring(i + 5).split("\\s")[0];
+                if (l.contains("event=peer_connected")) {
+                    peers.add(peer);
+                } else if (l.contains("event=peer_disconnected")) {
+                    peers.remove(peer);
+                }
+            }
+            return peers.size();
+        }
+
+        boolean awaitPeers(int n, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (peers() < n) {
+                if (System.nanoTime() > deadline || !process.isAlive()) {
+                    return false;
+                }
+                Thread.sleep(100);
+            }
+            return true;
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+    }
+}
