@@ -18,6 +18,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +42,7 @@ public final class PullThroughProvider implements ContentProvider {
     private final java.util.function.Consumer<DownloadResult> onFetched;
     private final Cache<String, ManifestContent> manifests = Caffeine.newBuilder().maximumSize(4096).build();
     private final Cache<Digest, Long> sizes = Caffeine.newBuilder().maximumSize(100_000).build();
+    private final ConcurrentMap<Digest, CompletableFuture<Void>> reporting = new ConcurrentHashMap<>();
 
     /**
      * @param upstream the registry pulled through
@@ -163,18 +167,31 @@ public final class PullThroughProvider implements ContentProvider {
         store.makeRoom(digest, size);
         long start = System.nanoTime();
         long deadline = start + blobTimeout.toNanos();
-        swarm.fetch(digest, size, new RegistryPieceSource(upstream, repository, digest, io)).whenComplete((r, err) -> {
+        CompletableFuture<Void> reported = swarm.fetch(digest, size,
+                new RegistryPieceSource(upstream, repository, digest, io)).handle((r, err) -> {
             if (err != null) {
                 log.warn("event=blob_fetch_failed ns={} repo={} blob={} error=\"{}\"",
                         UpstreamRouter.namespaceOf(upstream.baseUri()), repository, digest, err.getMessage());
-                return;
+                return null;
             }
             log.info("event=blob_fetched ns={} repo={} blob={} bytes={} peer_bytes={} registry_bytes={} sources={}"
                     + " ms={}", UpstreamRouter.namespaceOf(upstream.baseUri()), repository, digest, size, r.peerBytes(),
                     r.originBytes(), r.bytesBySource().keySet(), (System.nanoTime() - start) / 1_000_000);
             onFetched.accept(r);
+            return null;
         });
+        reporting.put(digest, reported);
+        reported.whenComplete((v, e) -> reporting.remove(digest, reported));
         return Optional.of(content(size, true, (offset, length) -> swarm.openVerified(digest, offset, length, deadline)));
+    }
+
+    /**
+     * Completes once the fetch of {@code digest} last started here has been reported to
+     * {@code onFetched} (at once if none is running), so a caller that waited for the commit
+     * can also wait for the report: the commit comes first.
+     */
+    public CompletableFuture<Void> reported(Digest digest) {
+        return reporting.getOrDefault(digest, CompletableFuture.completedFuture(null));
     }
 
     /** Opens a range of a blob. */

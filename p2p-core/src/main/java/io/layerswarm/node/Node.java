@@ -466,6 +466,8 @@ public final class Node implements AutoCloseable {
                     if (got.get().growing()) {
                         // the mirror's content streams while the swarm fetches: the pull is done at the commit
                         swarm.committed(d.digest()).get(config.blobTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                        // and its fetched-blob event is out before pull returns, so listeners see whole pulls
+                        provider.reported(d.digest()).get(config.blobTimeout.toMillis(), TimeUnit.MILLISECONDS);
                     }
                 } catch (IOException e) {
                     throw new CompletionException(e);

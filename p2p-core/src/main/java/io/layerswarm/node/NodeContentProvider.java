@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -117,6 +118,11 @@ final class NodeContentProvider implements ContentProvider {
             return Optional.of(new PinnedBlobContent(b.get(), () -> pins.apply(digest)));
         }
         return b;
+    }
+
+    /** Completes once a running fetch of {@code digest} has been reported as a fetched-blob event. */
+    CompletableFuture<Void> reported(Digest digest) {
+        return pullThrough.reported(digest);
     }
 
     /**
