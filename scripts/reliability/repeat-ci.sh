@@ -11,7 +11,7 @@
 #   --log-dir DIR  where run logs go (default target/reliability/<UTC timestamp>)
 #
 # Exit status: 0 if every run passed, 1 otherwise. The summary line has the form
-#   summary runs=5 passed=5 failed=0 stress=no durations_s=412,398,405,401,399 min_s=398 max_s=412
+#   summary runs=5 passed=5 failed=0 runs_with_flakes=0 stress=no durations_s=412,398,405,401,399 min_s=398 max_s=412
 set -euo pipefail
 
 runs=5
@@ -60,6 +60,7 @@ trap cleanup EXIT
 echo "repeat-ci: head=$head runs=$runs stress=$stress logs=$log_dir" | tee -a "$summary"
 passed=0
 failed=0
+flaky=0
 durations=()
 for ((i = 1; i <= runs; i++)); do
   clone="$(mktemp -d /tmp/layerswarm-ci-run$i.XXXXXX)"
@@ -91,7 +92,12 @@ for ((i = 1; i <= runs; i++)); do
     failures="$(grep -E '^\[ERROR\] +[A-Za-z0-9_.]+[.:][A-Za-z0-9_]+' "$log" | grep -v 'Tests run' | sort -u | head -20 \
       | tr '\n' ';' || true)"
   fi
-  echo "run=$i result=$result duration_s=$secs log=$log${failures:+ failures=$failures}" | tee -a "$summary"
+  # a test that failed once and passed on its rerun (pom: test.reruns) is listed after "Flakes:"
+  flakes="$(awk '/\[WARNING\] Flakes:/{f=1; next} /Tests run:/{f=0} f && /^\[WARNING\] [A-Za-z0-9_.$]+\.[A-Za-z0-9_]+ *$/{print $2}' "$log" \
+    | sort -u | tr '\n' ';' || true)"
+  [[ -n "$flakes" ]] && flaky=$((flaky + 1))
+  echo "run=$i result=$result duration_s=$secs log=$log${failures:+ failures=$failures}${flakes:+ flakes=$flakes}" \
+    | tee -a "$summary"
   if [[ "$keep" == no ]]; then
     rm -rf "$clone"
   fi
@@ -100,6 +106,6 @@ done
 
 sorted=($(printf '%s\n' "${durations[@]}" | sort -n))
 joined=$(IFS=,; echo "${durations[*]}")
-echo "summary runs=$runs passed=$passed failed=$failed stress=$stress durations_s=$joined min_s=${sorted[0]} max_s=${sorted[-1]}" \
+echo "summary runs=$runs passed=$passed failed=$failed runs_with_flakes=$flaky stress=$stress durations_s=$joined min_s=${sorted[0]} max_s=${sorted[-1]}" \
   | tee -a "$summary"
 [[ "$failed" -eq 0 ]]

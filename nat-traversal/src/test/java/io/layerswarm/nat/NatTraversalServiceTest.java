@@ -14,6 +14,7 @@ import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.node.LayerSwarm;
 import io.layerswarm.node.Node;
 import io.layerswarm.node.NodeContext;
+import io.layerswarm.testing.Await;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.net.InetSocketAddress;
@@ -98,13 +99,7 @@ class NatTraversalServiceTest {
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
+        Await.until(Duration.ofSeconds(30), what, condition);
     }
 
     /** The parts of a node the service uses; the rest is not there. */

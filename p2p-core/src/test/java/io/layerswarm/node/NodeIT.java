@@ -9,6 +9,7 @@ import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.oci.Platform;
 import io.layerswarm.registry.RegistryClient;
+import io.layerswarm.testing.Await;
 import io.layerswarm.testing.Corpus;
 import io.layerswarm.testing.Processes;
 import io.layerswarm.testing.RegistryFixture;
@@ -218,13 +219,7 @@ class NodeIT {
     }
 
     private static void await(BooleanSupplier condition, long seconds, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no " + what + " within " + seconds + " s");
-            }
-            Thread.sleep(50);
-        }
+        Await.until(Duration.ofSeconds(seconds), what, condition);
     }
 
     /** Path, type, mode, link target and content hash of every entry, sorted. */

@@ -13,6 +13,8 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.layerswarm.k8s.extender.ExtenderBindingArgs;
 import io.layerswarm.k8s.view.MutableClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.testing.Await;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -26,14 +28,7 @@ class KubernetesMockServerTest {
     static KubernetesMockServer server;
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.onSpinWait();
-            Thread.sleep(5); // polling interval of the await, not a synchronisation sleep
-        }
+        Await.until(Duration.ofSeconds(30), what, condition);
     }
 
     @Test

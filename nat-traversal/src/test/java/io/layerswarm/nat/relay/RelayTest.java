@@ -14,6 +14,7 @@ import io.layerswarm.libp2p.host.P2pStream;
 import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.Varint;
+import io.layerswarm.testing.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -77,14 +78,8 @@ class RelayTest {
         return back;
     }
 
-    static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
+    static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        Await.until(Duration.ofSeconds(30), what, condition);
     }
 
     @Test
@@ -110,13 +105,13 @@ class RelayTest {
         new Random(1).nextBytes(data);
         assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(data),
                 MessageDigest.getInstance("SHA-256").digest(echo(c, data)));
-        await(() -> a.connection(b.peerId()).map(Connection::isRelayed).orElse(false), Duration.ofSeconds(5),
+        await(() -> a.connection(b.peerId()).map(Connection::isRelayed).orElse(false),
                 "a to see the relayed connection from b");
         assertEquals(1, service.openCircuits());
         // The relayed connection also works from the other side: a opens a stream to b.
         assertArrayEquals("hi".getBytes(), echo(a.connection(b.peerId()).orElseThrow(), "hi".getBytes()));
         c.close().get(5, TimeUnit.SECONDS);
-        await(() -> service.openCircuits() == 0, Duration.ofSeconds(5), "the circuit to be released");
+        await(() -> service.openCircuits() == 0, "the circuit to be released");
     }
 
     @Test
@@ -168,8 +163,8 @@ class RelayTest {
         Connection c = b.connect(circuit(relay, a)).get(10, TimeUnit.SECONDS);
         assertArrayEquals(new byte[1000], echo(c, new byte[1000]));
         assertThrows(Exception.class, () -> echo(c, new byte[1 << 20]));
-        await(() -> !c.isOpen(), Duration.ofSeconds(10), "the relayed connection to close at the data limit");
-        await(() -> service.openCircuits() == 0, Duration.ofSeconds(5), "the circuit to be released");
+        await(() -> !c.isOpen(), "the relayed connection to close at the data limit");
+        await(() -> service.openCircuits() == 0, "the circuit to be released");
         assertTrue(relay.connection(a.peerId()).isPresent(), "the relay keeps its connection to a");
     }
 
@@ -183,7 +178,7 @@ class RelayTest {
         client(b);
         Connection c = b.connect(circuit(relay, a)).get(10, TimeUnit.SECONDS);
         assertTrue(c.isOpen());
-        await(() -> !c.isOpen(), Duration.ofSeconds(10), "the relayed connection to close after its 1 s limit");
+        await(() -> !c.isOpen(), "the relayed connection to close after its 1 s limit");
     }
 
     @Test
@@ -227,7 +222,7 @@ class RelayTest {
         client(a).reserve(addr(relay)).get(10, TimeUnit.SECONDS);
         assertEquals(1, service.reservedPeers().size());
         a.connection(relay.peerId()).orElseThrow().close().get(5, TimeUnit.SECONDS);
-        await(() -> service.reservedPeers().isEmpty(), Duration.ofSeconds(5), "the reservation to be dropped");
+        await(() -> service.reservedPeers().isEmpty(), "the reservation to be dropped");
     }
 
     @Test
@@ -240,7 +235,7 @@ class RelayTest {
         ca.keepReservation(addr(relay)).get(10, TimeUnit.SECONDS);
         relay.connection(a.peerId()).orElseThrow().close().get(5, TimeUnit.SECONDS);
         await(() -> relay.connection(a.peerId()).isPresent() && service.reservedPeers().contains(a.peerId()),
-                Duration.ofSeconds(10), "a to reserve again");
+                "a to reserve again");
         Host b = host();
         client(b);
         assertEquals(a.peerId(), b.connect(circuit(relay, a)).get(10, TimeUnit.SECONDS).remotePeer());

@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerswarm.oci.Digest;
 import io.layerswarm.oci.MediaTypes;
 import io.layerswarm.registry.RegistryClient;
+import io.layerswarm.testing.Await;
 import io.layerswarm.testing.RegistryFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -75,6 +77,14 @@ class NodeFaultIT {
                 "dir:" + dir);
     }
 
+    private static String stderr(NodeProcess n) {
+        try {
+            return n.stderrText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static long count(String text, String needle) {
         return text.lines().filter(l -> l.contains(needle)).count();
     }
@@ -85,7 +95,8 @@ class NodeFaultIT {
         open.add(registry);
         Pushed image = pushBigImage(registry, "big", "v1");
         String upstream = registry.baseUri().toString();
-        List<String> small = List.of("--piece-size", "1MiB");
+        // uploads capped at 16 MiB/s: c's pull then lasts seconds on any machine, so a is killed mid-transfer
+        List<String> small = List.of("--piece-size", "1MiB", "--max-upload-rate", "16MiB");
 
         NodeProcess a = NodeProcess.start("a", tmp.resolve("a"), upstream, small, "DEBUG");
         open.add(a);
@@ -117,11 +128,9 @@ class NodeFaultIT {
         // kill a once it has served c some of the layer (a served b before: count from here)
         String served = "event=piece_served blob=" + image.layer().hex().substring(0, 12);
         long servedBefore = count(a.stderrText(), served);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (count(a.stderrText(), served) < servedBefore + 3) {
-            assertTrue(System.nanoTime() < deadline && !pull.isDone(), "a never served c: " + c.stderrText());
-            Thread.sleep(5);
-        }
+        Await.until(Duration.ofSeconds(60), "a served c three pieces",
+                () -> count(stderr(a), served) >= servedBefore + 3 || pull.isDone());
+        assertFalse(pull.isDone(), "a never served c: " + c.stderrText());
         a.process.destroyForcibly(); // SIGKILL a serving peer mid-transfer
         long piecesFromA = count(a.stderrText(), served) - servedBefore;
         long killedAtMs = (System.nanoTime() - t0) / 1_000_000;
