@@ -103,8 +103,8 @@ class InsecureUpstreamIT {
         for (Corpus.Layer l : image.layers()) {
             assertTrue(Files.isRegularFile(layout.resolve("blobs/sha256").resolve(l.digest().substring(7))), l.digest());
         }
-        assertTrue(node.events().stream().anyMatch(e -> e.contains("event=blob_fetched") && e.contains(registryIp)),
-                "fetched from the LAN registry: " + node.events());
+        // fetched from the LAN registry (the output is read by a thread of its own: awaited)
+        node.awaitEvent(e -> e.contains("event=blob_fetched") && e.contains(registryIp), 30);
     }
 
     private static void awaitRegistry(String url, Process registry) throws Exception {

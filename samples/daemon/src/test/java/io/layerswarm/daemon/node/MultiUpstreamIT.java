@@ -100,12 +100,11 @@ class MultiUpstreamIT {
         HttpResponse<byte[]> garbage = get(mirror + "/v2/" + REPO + "/manifests/v1?ns=a/b@c");
         assertEquals(404, garbage.statusCode());
         assertTrue(new String(garbage.body()).contains("NAME_INVALID"), new String(garbage.body()));
-        assertTrue(node.events().stream().anyMatch(l -> l.contains("event=blob_served ns=" + two.hostPort())),
-                "served lines name the upstream");
+        // the output is read by a thread of its own: await the lines rather than look once
+        node.awaitEvent(l -> l.contains("event=blob_served ns=" + two.hostPort()), 30); // served lines name the upstream
         String onlyInY = y.layers().stream().map(Corpus.Layer::digest)
                 .filter(d -> x.layers().stream().noneMatch(l -> l.digest().equals(d))).findFirst().orElseThrow();
-        assertTrue(node.events().stream().anyMatch(l -> l.contains("event=blob_fetched ns=" + two.hostPort())
-                && l.contains(onlyInY)), "fetched lines name the upstream");
+        node.awaitEvent(l -> l.contains("event=blob_fetched ns=" + two.hostPort()) && l.contains(onlyInY), 30);
         assertEquals(143, node.stop(), "exits on SIGTERM");
     }
 

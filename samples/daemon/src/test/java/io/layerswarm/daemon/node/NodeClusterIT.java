@@ -101,7 +101,7 @@ class NodeClusterIT {
                     peerBytes += Long.parseLong(m.group(1));
                 }
             }
-            assertTrue(n.events().stream().anyMatch(l -> l.contains("event=blob_served")), n.name + " logs served blobs");
+            n.awaitEvent(l -> l.contains("event=blob_served"), 30); // the output is read by a thread of its own
         }
         System.out.printf("node-cluster: image=%s layer_bytes=%d registry_blob_bytes=%d ratio=%.3f peer_bytes=%d"
                 + " pull_ms=%d%n", image.ref(), imageBlobBytes, served, (double) served / imageBlobBytes, peerBytes,

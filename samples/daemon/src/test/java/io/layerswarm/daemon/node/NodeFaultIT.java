@@ -140,8 +140,7 @@ class NodeFaultIT {
 
         Path blob = layout.resolve(image.layer().hex());
         assertArrayEquals(image.layerBytes(), Files.readAllBytes(blob), "layer pulled through c is the pushed layer");
-        assertTrue(c.events().stream().anyMatch(l -> l.contains("event=manifest_via_peer")),
-                "c got the manifest from a peer: " + c.events());
+        c.awaitEvent(l -> l.contains("event=manifest_via_peer"), 30); // c got the manifest from a peer
         String fetched = c.awaitEvent(l -> l.contains("event=blob_fetched") && l.contains(image.layer().toString()), 30);
         assertTrue(fetched.contains("registry_bytes=0"), fetched);
         assertTrue(fetched.contains(bId), "b finished what a could not: " + fetched);
