@@ -70,9 +70,8 @@ public final class RegistryLayerResolver implements LayerResolver {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        String registry = ref.registry() == null ? DEFAULT_REGISTRY : ref.registry();
-        String repository = ref.registry() == null && !ref.repository().contains("/")
-                ? "library/" + ref.repository() : ref.repository();
+        String registry = registryOf(ref);
+        String repository = repositoryOf(ref);
         if (ref.digest() != null) {
             ImageLayers hit = byDigest.get(digestKey(registry, repository, ref.digest().toString()));
             if (hit != null) {
@@ -88,6 +87,16 @@ public final class RegistryLayerResolver implements LayerResolver {
             }
         }
         return load(image, registry, repository, ref.reference());
+    }
+
+    /** The registry host[:port] a reference names, {@value #DEFAULT_REGISTRY} when it names none. */
+    public static String registryOf(ImageReference ref) {
+        return ref.registry() == null ? DEFAULT_REGISTRY : ref.registry();
+    }
+
+    /** The repository as the registry knows it: Docker Hub's one-part names live under {@code library/}. */
+    public static String repositoryOf(ImageReference ref) {
+        return ref.registry() == null && !ref.repository().contains("/") ? "library/" + ref.repository() : ref.repository();
     }
 
     private CompletableFuture<ImageLayers> load(String image, String registry, String repository, String reference) {

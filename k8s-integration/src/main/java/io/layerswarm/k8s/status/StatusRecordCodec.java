@@ -1,13 +1,10 @@
 package io.layerswarm.k8s.status;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.layerswarm.k8s.view.LinkEstimate;
 import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.k8s.wire.StrictJson;
 import io.layerswarm.libp2p.crypto.PrivateKey;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,12 +29,7 @@ public final class StatusRecordCodec {
 
     /** A codec. */
     public StatusRecordCodec() {
-        JsonFactory f = JsonFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(16).build()).build();
-        mapper = new ObjectMapper(f)
-                .configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
-                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
-                .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
+        mapper = StrictJson.mapper(16);
     }
 
     /** JSON shape of the payload (kept apart from the domain records so the wire can evolve alone). */

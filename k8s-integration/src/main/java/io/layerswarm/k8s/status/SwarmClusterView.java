@@ -105,6 +105,19 @@ public final class SwarmClusterView implements ClusterView {
         return r == null || r.expiresAtMillis() <= clock.millis() ? Optional.empty() : Optional.of(r.status());
     }
 
+    /** The peer id (base58) whose live record speaks for {@code nodeName}, if any. */
+    public Optional<String> peerIdOf(String nodeName) {
+        StatusRecord r = records.get(nodeName);
+        return r == null || r.expiresAtMillis() <= clock.millis() ? Optional.empty() : Optional.of(r.peerId());
+    }
+
+    /** The node name a live record of {@code peerId} (base58) speaks for, if any. */
+    public Optional<String> nodeNameOf(String peerId) {
+        long now = clock.millis();
+        return records.values().stream().filter(r -> r.peerId().equals(peerId) && r.expiresAtMillis() > now)
+                .map(r -> r.status().nodeName()).findFirst();
+    }
+
     @Override
     public Collection<NodeStatus> nodes() {
         long now = clock.millis();

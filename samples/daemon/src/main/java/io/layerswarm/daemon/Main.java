@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
                 io.layerswarm.daemon.k8s.PlacementSimCommand.class,
                 io.layerswarm.daemon.k8s.SchedulerExtenderCommand.class,
                 io.layerswarm.daemon.k8s.ScheduleCommand.class,
+                io.layerswarm.daemon.k8s.PreheatCommand.class,
                 io.layerswarm.daemon.bench.RateLimitBenchCommand.class,
         })
 public final class Main implements Runnable {

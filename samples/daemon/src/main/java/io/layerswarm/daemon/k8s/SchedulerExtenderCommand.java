@@ -14,6 +14,9 @@ import io.layerswarm.k8s.kube.KubernetesClusterWatch;
 import io.layerswarm.k8s.kube.KubernetesPodBinder;
 import io.layerswarm.k8s.orchestrator.TransferPlan;
 import io.layerswarm.k8s.orchestrator.TransferPlanner;
+import io.layerswarm.k8s.preheat.PeerDirectory;
+import io.layerswarm.k8s.preheat.PlanRequests;
+import io.layerswarm.k8s.preheat.PreheatClient;
 import io.layerswarm.k8s.scoring.DeploymentTimeModel;
 import io.layerswarm.k8s.scoring.PodLayers;
 import io.layerswarm.k8s.scoring.RegistryLayerResolver;
@@ -27,6 +30,7 @@ import io.layerswarm.k8s.view.ClusterView;
 import io.layerswarm.k8s.view.LinkEstimate;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.KeyFiles;
+import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
@@ -153,7 +157,10 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
                 SchedulingEngine planning = new SchedulingEngine(planningView, resolver, ScoringPolicies.create(scoring, model),
                         Duration.ofSeconds(30));
                 TransferPlanner planner = new TransferPlanner(3, LinkEstimate.mbps(100, 2), LinkEstimate.mbps(20, 50));
-                binder = new KubernetesPodBinder(client, args -> io.execute(() -> planPreheat(client, planning, planner, args)));
+                PeerDirectory peers = name -> swarm.peerIdOf(name).map(PeerId::parse);
+                Preheat preheat = new Preheat(planning, planner, new PreheatClient(host, io), peers,
+                        new PlanRequests(peers, host.peerStore()::addrs, plat));
+                binder = new KubernetesPodBinder(client, args -> io.execute(() -> planPreheat(client, preheat, args)));
             }
             SchedulingEngine engine = new SchedulingEngine(view, resolver, ScoringPolicies.create(scoring, model),
                     Duration.ofMillis(resolveBudgetMs));
@@ -181,9 +188,17 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
         }
     }
 
-    /** The orchestrator's side of bind: plans which peer sends the new node which layer. */
-    private static void planPreheat(KubernetesClient client, SchedulingEngine engine, TransferPlanner planner,
-                                    ExtenderBindingArgs args) {
+    /** What the orchestrator needs to preheat a bound pod's node. */
+    private record Preheat(SchedulingEngine engine, TransferPlanner planner, PreheatClient client, PeerDirectory peers,
+                           PlanRequests requests) {
+    }
+
+    /**
+     * The orchestrator's side of bind: plans which peer sends the new node which layer and sends the node
+     * its preheat requests, so it fetches before the kubelet pulls. Best effort: the pull works without it.
+     */
+    private static void planPreheat(KubernetesClient client, Preheat preheat, ExtenderBindingArgs args) {
+        SchedulingEngine engine = preheat.engine();
         try {
             Pod pod = client.pods().inNamespace(args.podNamespace()).withName(args.podName()).get();
             if (pod == null) {
@@ -194,9 +209,19 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
                 LOG.info("event=preheat_skipped node={} reason=not_in_view", args.node());
                 return;
             }
-            TransferPlan plan = planner.plan(layers, List.of(args.node()), engine.view());
+            TransferPlan plan = preheat.planner().plan(layers, List.of(args.node()), engine.view());
             LOG.info("event=preheat_planned pod={}/{} node={} transfers={} registry_bytes={}", args.podNamespace(),
                     args.podName(), args.node(), plan.transfers().size(), plan.registryBytes());
+            preheat.client().execute(plan, layers, preheat.requests(), preheat.peers()).whenComplete((replies, e) -> {
+                if (e != null) {
+                    LOG.warn("event=preheat_failed pod={}/{} node={} reason=\"{}\"", args.podNamespace(), args.podName(),
+                            args.node(), e.toString());
+                    return;
+                }
+                replies.forEach((node, list) -> list.forEach(r -> LOG.info("event=preheat_result pod={}/{} node={} status={}"
+                        + " peer_bytes={} registry_bytes={} elapsed_ms={}", args.podNamespace(), args.podName(), node,
+                        r.status(), r.peerBytes(), r.registryBytes(), r.elapsedMillis())));
+            });
         } catch (RuntimeException e) {
             LOG.warn("event=preheat_plan_failed pod={}/{} reason=\"{}\"", args.podNamespace(), args.podName(), e.toString());
         }

@@ -5,6 +5,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import io.layerswarm.k8s.preheat.PreheatService;
 import io.layerswarm.k8s.status.StatusPublisherService;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.pnet.SwarmKey;
@@ -32,6 +33,8 @@ import picocli.CommandLine.Spec;
  * mirror until killed. The first output lines are {@code listening <multiaddr>/p2p/<peerId>} (one per
  * listen address) and {@code mirror http://HOST:PORT}; then one line per blob served or fetched, and one
  * per peer connection ({@code event=peer_connected peer=ID path=direct|relayed transport=tcp|quic rtt_ms=N}).
+ * The node serves {@code /layerswarm/preheat/1.0.0}, so an orchestrator can have it fetch an image
+ * before the kubelet asks the mirror for it.
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = "Run a swarm node with a pull-through registry mirror until killed.")
@@ -280,6 +283,8 @@ public final class NodeCommand implements Callable<Integer> {
         if (s.publishStatus()) {
             b.service(new StatusPublisherService(s.nodeName()));
         }
+        // the orchestrator (scheduler extender on bind, or layerswarm preheat) asks over libp2p to fetch an image now
+        b.service(new PreheatService());
         if (s.swarmKey() != null) {
             b.swarmKey(SwarmKey.read(s.swarmKey()));
         }
