@@ -32,7 +32,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -618,8 +617,8 @@ public final class ChaosSoak implements Callable<Integer> {
                 fate = "still_corrupt";
                 stillCorrupt++;
             }
-            long servedBad = failedAttempts.stream().filter(a -> a.slot() == c.slot() && a.atNanos() > c.atNanos()
-                    && a.errorClass().equals("digest_mismatch")).count();
+            long servedBad = failedAttempts.stream().filter(a -> a.errorClass().equals("digest_mismatch")
+                    && latestRotBefore(a) == c).count();
             servedToClients += servedBad;
             fates.add(slot.name() + ":" + c.hex().substring(0, 12) + "=" + fate + "/mirror_digest_errors_after="
                     + servedBad);
@@ -720,6 +719,12 @@ public final class ChaosSoak implements Callable<Integer> {
             return evicted ? "evicted" : "deleted_by_node";
         }
         return "untouched";
+    }
+
+    /** The last rot on the attempt's node before it started: what a digest error there is blamed on. */
+    private Corruption latestRotBefore(FailedAttempt a) {
+        return corruptions.stream().filter(c -> c.slot() == a.slot() && c.atNanos() < a.atNanos())
+                .max(java.util.Comparator.comparingLong(Corruption::atNanos)).orElse(null);
     }
 
     private boolean isRotted(int slot, String hex) {

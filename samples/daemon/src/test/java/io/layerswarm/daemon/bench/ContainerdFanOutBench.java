@@ -4,9 +4,7 @@ import io.layerswarm.daemon.demo.UplinkEmulator;
 import io.layerswarm.testing.Containerd;
 import io.layerswarm.testing.Corpus;
 import io.layerswarm.testing.RegistryFixture;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -15,11 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -218,7 +215,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
                 extra.addAll(List.of("--bootstrap", nodes.get(0).listen));
             }
             LauncherNode n = LauncherNode.start(launcher, "node" + i, dir.resolve("node" + i), upstream, extra,
-                    nmt ? java.util.Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-XX:NativeMemoryTracking=summary") : java.util.Map.of(), pool);
+                    nmt ? Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-XX:NativeMemoryTracking=summary") : Map.of(), pool);
             open.add(n);
             nodes.add(n);
         }
