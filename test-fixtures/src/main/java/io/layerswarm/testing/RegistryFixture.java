@@ -62,7 +62,8 @@ public final class RegistryFixture implements AutoCloseable {
     private final String username;
     private final String password;
     private final TokenServer tokenServer;
-    private final Process process;
+    /** The running registry; replaced by {@link #restart()}, null while {@link #stop() stopped}. */
+    private volatile Process process;
 
     private final boolean tls;
 
@@ -372,10 +373,58 @@ public final class RegistryFixture implements AutoCloseable {
         return blobBytesServed().getOrDefault(digest, 0L);
     }
 
+    /**
+     * Stops the registry process (SIGTERM, then SIGKILL after 5 s) but keeps its storage, port and
+     * configuration, so {@link #restart()} brings back the same registry: an outage, as a chaos test
+     * needs it. No-op if already stopped.
+     */
+    public synchronized void stop() {
+        Process p = process;
+        if (p != null) {
+            destroyTree(p);
+            process = null;
+        }
+    }
+
+    /**
+     * Starts the registry again on the same port with the same storage and configuration (clients keep
+     * their URLs) and waits until {@code /v2/} answers; stops the running one first, if any. The access
+     * log keeps growing across restarts.
+     *
+     * @throws UncheckedIOException if it does not come up (for instance the port was taken meanwhile)
+     */
+    public synchronized void restart() {
+        stop();
+        try {
+            // Append: byte counts from the access log must cover every run of the process.
+            Process started = new ProcessBuilder(REGISTRY_BINARY.toString(), "serve",
+                    workDir.resolve("config.yml").toString())
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(stdoutLog.toFile()))
+                    .redirectError(ProcessBuilder.Redirect.appendTo(stderrLog.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                    .start();
+            try {
+                awaitReady(started, port);
+            } catch (IOException e) {
+                destroyTree(started);
+                throw e;
+            }
+            process = started;
+        } catch (IOException e) {
+            throw new UncheckedIOException("docker-registry did not restart on port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether the registry process is running (false after {@link #stop()} or if it died). */
+    public boolean running() {
+        Process p = process;
+        return p != null && p.isAlive();
+    }
+
     /** Stops the registry (its whole process tree) and the token server, and deletes the storage. */
     @Override
-    public void close() {
-        destroyTree(process);
+    public synchronized void close() {
+        stop();
         if (tokenServer != null) {
             tokenServer.close();
         }

@@ -1,6 +1,8 @@
 package io.layerswarm.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,19 +33,43 @@ class RegistryFixtureIT {
         return "Basic " + Base64.getEncoder().encodeToString((u + ":" + p).getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Uploads {@code blob} to repository t/blob (monolithic upload); returns its digest. */
+    private String pushBlob(RegistryFixture reg, byte[] blob) throws Exception {
+        String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
+        HttpResponse<String> post = http.send(HttpRequest.newBuilder(reg.baseUri().resolve("/v2/t/blob/blobs/uploads/"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, post.statusCode());
+        String loc = post.headers().firstValue("Location").orElseThrow();
+        URI put = reg.baseUri().resolve(loc + (loc.contains("?") ? "&" : "?") + "digest=" + URLEncoder.encode(digest, StandardCharsets.UTF_8));
+        assertEquals(201, http.send(HttpRequest.newBuilder(put).PUT(HttpRequest.BodyPublishers.ofByteArray(blob)).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+        return digest;
+    }
+
+    @Test
+    void restartKeepsStorageAndPort() throws Exception {
+        try (RegistryFixture reg = RegistryFixture.start(RegistryFixture.Mode.PLAIN)) {
+            byte[] blob = "survives a restart".getBytes(StandardCharsets.UTF_8);
+            String digest = pushBlob(reg, blob);
+            URI uri = reg.baseUri().resolve("/v2/t/blob/blobs/" + digest);
+            reg.stop();
+            assertFalse(reg.running());
+            assertThrows(java.io.IOException.class, () -> get(uri, null), "a stopped registry refuses connections");
+            reg.restart();
+            assertTrue(reg.running());
+            assertEquals(new String(blob, StandardCharsets.UTF_8), get(uri, null).body());
+            reg.restart(); // restarting a running registry replaces its process
+            assertEquals(new String(blob, StandardCharsets.UTF_8), get(uri, null).body());
+            assertEquals(2L * blob.length, reg.blobBytesServed(digest), "the access log spans the restarts");
+        }
+    }
+
     @Test
     void plainServesAndLogsBlobBytes() throws Exception {
         try (RegistryFixture reg = RegistryFixture.start(RegistryFixture.Mode.PLAIN)) {
             assertEquals(200, get(reg.baseUri().resolve("/v2/"), null).statusCode());
             byte[] blob = "fixture blob content".getBytes(StandardCharsets.UTF_8);
-            String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
-            HttpResponse<String> post = http.send(HttpRequest.newBuilder(reg.baseUri().resolve("/v2/t/blob/blobs/uploads/"))
-                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(202, post.statusCode());
-            String loc = post.headers().firstValue("Location").orElseThrow();
-            URI put = reg.baseUri().resolve(loc + (loc.contains("?") ? "&" : "?") + "digest=" + URLEncoder.encode(digest, StandardCharsets.UTF_8));
-            assertEquals(201, http.send(HttpRequest.newBuilder(put).PUT(HttpRequest.BodyPublishers.ofByteArray(blob)).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            String digest = pushBlob(reg, blob);
             for (int i = 0; i < 2; i++) {
                 assertEquals(new String(blob, StandardCharsets.UTF_8),
                         get(reg.baseUri().resolve("/v2/t/blob/blobs/" + digest), null).body());

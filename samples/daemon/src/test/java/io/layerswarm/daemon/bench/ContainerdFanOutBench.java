@@ -4,9 +4,7 @@ import io.layerswarm.daemon.demo.UplinkEmulator;
 import io.layerswarm.testing.Containerd;
 import io.layerswarm.testing.Corpus;
 import io.layerswarm.testing.RegistryFixture;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -15,11 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -211,23 +208,24 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
 
     private List<InstanceResult> throughSwarm(Path dir, String ref, String upstream, List<Memory> memory)
             throws Exception {
-        List<Node> nodes = new ArrayList<>();
+        List<LauncherNode> nodes = new ArrayList<>();
         for (int i = 0; i < instances; i++) {
             List<String> extra = new ArrayList<>(nodeArgs);
             if (i > 0) {
                 extra.addAll(List.of("--bootstrap", nodes.get(0).listen));
             }
-            Node n = Node.start(launcher, "node" + i, dir.resolve("node" + i), upstream, extra, nmt, pool);
+            LauncherNode n = LauncherNode.start(launcher, "node" + i, dir.resolve("node" + i), upstream, extra,
+                    nmt ? Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-XX:NativeMemoryTracking=summary") : Map.of(), pool);
             open.add(n);
             nodes.add(n);
         }
-        for (Node n : nodes) {
+        for (LauncherNode n : nodes) {
             if (!n.awaitPeers(instances - 1, Duration.ofSeconds(60))) {
                 System.out.printf("  warning: %s sees %d of %d peers after 60 s%n", n.name, n.peers(), instances - 1);
             }
         }
         List<Long> idle = new ArrayList<>();
-        for (Node n : nodes) {
+        for (LauncherNode n : nodes) {
             idle.add(settledRss(n.pid()));
         }
         List<Containerd> cs = containerds(dir);
@@ -248,7 +246,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
                 System.out.printf("  warning: %s %s%n", nodes.get(i).name, health);
             }
         }
-        for (Node n : nodes) {
+        for (LauncherNode n : nodes) {
             n.close();
             if (logs != null) {
                 Files.createDirectories(logs);
@@ -407,135 +405,6 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
             p.destroyForcibly();
             throw new IOException(String.join(" ", cmd) + " failed: " + out.getNow(""));
-        }
-    }
-
-    /** One {@code layerswarm node} started through the launcher; stdout drained into a list. */
-    private static final class Node implements AutoCloseable {
-        final String name;
-        final Process process;
-        final String listen;
-        final String mirror;
-        final Path stderr;
-        private final List<String> out = new CopyOnWriteArrayList<>();
-
-        private Node(String name, Process process, String listen, String mirror, Path stderr) {
-            this.name = name;
-            this.process = process;
-            this.listen = listen;
-            this.mirror = mirror;
-            this.stderr = stderr;
-        }
-
-        static Node start(Path launcher, String name, Path dir, String upstream, List<String> extra, boolean nmt,
-                          ExecutorService pool) throws Exception {
-            Files.createDirectories(dir);
-            List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "node", "--listen", "/ip4/127.0.0.1/tcp/0",
-                    "--mirror-listen", "127.0.0.1:0", "--cache-dir", dir.resolve("cache").toString(), "--key",
-                    dir.resolve("node.key").toString(), "--upstream", upstream));
-            cmd.addAll(extra);
-            Path err = dir.resolve("stderr.log");
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
-            if (nmt) {
-                pb.environment().merge("LAYERSWARM_JAVA_OPTS_EXTRA", "-XX:NativeMemoryTracking=summary", (a, b) -> a + " " + b);
-            }
-            Process p = pb.start();
-            BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-            CompletableFuture<String[]> first = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new String[] {r.readLine(), r.readLine()};
-                } catch (IOException e) {
-                    return new String[] {null, null};
-                }
-            }, pool);
-            String[] lines;
-            try {
-                lines = first.get(60, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                lines = new String[] {null, null};
-            }
-            if (lines[0] == null || !lines[0].startsWith("listening /") || lines[1] == null
-                    || !lines[1].startsWith("mirror http://")) {
-                p.destroyForcibly();
-                throw new IOException(name + ": unexpected first lines " + List.of(String.valueOf(lines[0]),
-                        String.valueOf(lines[1])) + "; stderr: " + Files.readString(err));
-            }
-            Node n = new Node(name, p, lines[0].substring("listening ".length()),
-                    lines[1].substring("mirror http://".length()), err);
-            pool.execute(() -> {
-                try {
-                    String l;
-                    while ((l = r.readLine()) != null) {
-                        n.out.add(l);
-                    }
-                } catch (IOException e) {
-                    // process gone
-                }
-            });
-            return n;
-        }
-
-        /** Trouble a too-tight memory limit would show: exits, OutOfMemoryError, logged errors. */
-        String health() {
-            List<String> problems = new ArrayList<>();
-            if (!process.isAlive()) {
-                problems.add("exited with status " + process.exitValue());
-            }
-            try {
-                String log = Files.readString(stderr);
-                if (log.contains("OutOfMemoryError")) {
-                    problems.add("logged an OutOfMemoryError");
-                }
-                long errors = log.lines().filter(l -> l.contains(" ERROR ")).count();
-                if (errors > 0) {
-                    problems.add("logged " + errors + " ERROR lines");
-                }
-            } catch (IOException e) {
-                problems.add("stderr unreadable: " + e.getMessage());
-            }
-            return String.join(", ", problems);
-        }
-
-        /** The JVM's pid: the launcher execs java, so it is the process itself. */
-        long pid() {
-            return process.pid();
-        }
-
-        int peers() {
-            Set<String> peers = new HashSet<>();
-            for (String l : out) {
-                int i = l.indexOf("peer=");
-                if (i < 0) {
-                    continue;
-                }
-                String peer = l.substring(i + 5).split("\\s")[0];
-                if (l.contains("event=peer_connected")) {
-                    peers.add(peer);
-                } else if (l.contains("event=peer_disconnected")) {
-                    peers.remove(peer);
-                }
-            }
-            return peers.size();
-        }
-
-        boolean awaitPeers(int n, Duration timeout) throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (peers() < n) {
-                if (System.nanoTime() > deadline || !process.isAlive()) {
-                    return false;
-                }
-                Thread.sleep(100);
-            }
-            return true;
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroy();
-            if (!process.waitFor(15, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
         }
     }
 }

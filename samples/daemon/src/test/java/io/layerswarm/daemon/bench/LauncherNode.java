@@ -1,0 +1,167 @@
+package io.layerswarm.daemon.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One {@code layerswarm node} process started through the launcher script (so its JVM options are the
+ * launcher's), in a directory holding its cache ({@code dir/cache}), key ({@code dir/node.key}) and
+ * stderr log ({@code dir/stderr.log}, appended to, so a node restarted on the same directory keeps one
+ * log); stdout is drained into a list. Used by the bench and soak drivers.
+ */
+final class LauncherNode implements AutoCloseable {
+    final String name;
+    final Process process;
+    /** The libp2p listen address, with {@code /p2p/ID}. */
+    final String listen;
+    /** {@code 127.0.0.1:PORT} of the registry mirror. */
+    final String mirror;
+    final Path stderr;
+    final List<String> out = new CopyOnWriteArrayList<>();
+
+    private LauncherNode(String name, Process process, String listen, String mirror, Path stderr) {
+        this.name = name;
+        this.process = process;
+        this.listen = listen;
+        this.mirror = mirror;
+        this.stderr = stderr;
+    }
+
+    /**
+     * Starts a node on loopback (any ports) and waits (60 s at most) for its address lines.
+     *
+     * @param env added to the node's environment; a value for a variable already set is appended to it
+     *            after a space (JVM option variables)
+     */
+    static LauncherNode start(Path launcher, String name, Path dir, String upstream, List<String> extra,
+                              Map<String, String> env, ExecutorService pool) throws IOException {
+        Files.createDirectories(dir);
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "node", "--listen", "/ip4/127.0.0.1/tcp/0",
+                "--mirror-listen", "127.0.0.1:0", "--cache-dir", dir.resolve("cache").toString(), "--key",
+                dir.resolve("node.key").toString(), "--upstream", upstream));
+        cmd.addAll(extra);
+        Path err = dir.resolve("stderr.log");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(err.toFile()));
+        env.forEach((k, v) -> pb.environment().merge(k, v, (a, b) -> a + " " + b));
+        Process p = pb.start();
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<String[]> first = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String[] {r.readLine(), r.readLine()};
+            } catch (IOException e) {
+                return new String[] {null, null};
+            }
+        }, pool);
+        String[] lines;
+        try {
+            lines = first.get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            lines = new String[] {null, null};
+        }
+        if (lines[0] == null || !lines[0].startsWith("listening /") || lines[1] == null
+                || !lines[1].startsWith("mirror http://")) {
+            p.destroyForcibly();
+            throw new IOException(name + ": unexpected first lines " + List.of(String.valueOf(lines[0]),
+                    String.valueOf(lines[1])) + "; stderr: " + Files.readString(err));
+        }
+        LauncherNode n = new LauncherNode(name, p, lines[0].substring("listening ".length()),
+                lines[1].substring("mirror http://".length()), err);
+        pool.execute(() -> {
+            try {
+                String l;
+                while ((l = r.readLine()) != null) {
+                    n.out.add(l);
+                }
+            } catch (IOException e) {
+                // process gone
+            }
+        });
+        return n;
+    }
+
+    /** Trouble a too-tight memory limit would show: exits, OutOfMemoryError, logged errors. */
+    String health() {
+        List<String> problems = new ArrayList<>();
+        if (!process.isAlive()) {
+            problems.add("exited with status " + process.exitValue());
+        }
+        try {
+            String log = Files.readString(stderr);
+            if (log.contains("OutOfMemoryError")) {
+                problems.add("logged an OutOfMemoryError");
+            }
+            long errors = log.lines().filter(l -> l.contains(" ERROR ")).count();
+            if (errors > 0) {
+                problems.add("logged " + errors + " ERROR lines");
+            }
+        } catch (IOException e) {
+            problems.add("stderr unreadable: " + e.getMessage());
+        }
+        return String.join(", ", problems);
+    }
+
+    /** The JVM's pid: the launcher execs java, so it is the process itself. */
+    long pid() {
+        return process.pid();
+    }
+
+    /** Peers connected now, from the {@code peer_connected} / {@code peer_disconnected} events. */
+    int peers() {
+        Set<String> peers = new HashSet<>();
+        for (String l : out) {
+            int i = l.indexOf("peer=");
+            if (i < 0) {
+                continue;
+            }
+            String peer = l.substring(i + 5).split("\\s")[0];
+            if (l.contains("event=peer_connected")) {
+                peers.add(peer);
+            } else if (l.contains("event=peer_disconnected")) {
+                peers.remove(peer);
+            }
+        }
+        return peers.size();
+    }
+
+    /** Waits until {@link #peers()} reaches {@code n}; false on timeout or if the process exits. */
+    boolean awaitPeers(int n, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (peers() < n) {
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        return true;
+    }
+
+    /** {@code kill -9}: the JVM gets no chance to clean up (no shutdown hook, no journal write). */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM, then SIGKILL after 15 s. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+}
