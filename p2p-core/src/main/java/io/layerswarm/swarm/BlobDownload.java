@@ -109,7 +109,14 @@ public final class BlobDownload {
         }
     }
 
-    private record Request(SourceState source, int piece, long startNanos, long deadlineNanos,
+    /**
+     * One request to one source.
+     *
+     * @param overdueNanos when the request has taken {@code slowFactor} times what the source's measured rate
+     *     predicts: from then on it no longer counts toward the endgame copies (see {@link #candidatesFor})
+     * @param deadlineNanos when it is given up on and counts as a failure (never before {@code minRequestTimeout})
+     */
+    private record Request(SourceState source, int piece, long startNanos, long overdueNanos, long deadlineNanos,
                            CompletableFuture<ByteBuffer> future) {
     }
 
@@ -428,11 +435,13 @@ public final class BlobDownload {
             return unrequested;
         }
         // Endgame: every missing piece this source has is requested already; duplicate the
-        // outstanding requests of others, a bounded number of times.
+        // outstanding requests of others, a bounded number of times. Overdue copies do not count: a
+        // peer that froze (no RST, nothing answers) would otherwise hold the last pieces until the
+        // request timeout, whose floor is seconds, while live peers sit idle.
         BitSet endgame = new BitSet(layout.count());
         for (int i = c.nextSetBit(0); i >= 0; i = c.nextSetBit(i + 1)) {
             List<Request> rs = inflight.get(i);
-            if (rs != null && rs.size() < config.endgameCopies()
+            if (rs != null && rs.stream().filter(r -> now - r.overdueNanos() < 0).count() < config.endgameCopies()
                     && rs.stream().noneMatch(r -> r.source() == s)) {
                 endgame.set(i);
             }
@@ -443,14 +452,20 @@ public final class BlobDownload {
     private void request(SourceState s, int piece, long now) {
         int len = layout.length(piece);
         long expected = loop.stats(s.source.id()).expectedNanos(len, config.minRequestTimeout().toNanos());
-        long timeout = Math.max(config.minRequestTimeout().toNanos(), (long) (expected * config.slowFactor()));
+        long slow = (long) (expected * config.slowFactor());
+        long timeout = Math.max(config.minRequestTimeout().toNanos(), slow);
         CompletableFuture<ByteBuffer> f;
         try {
             f = s.source.fetch(layout.offset(piece), len);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
-        Request r = new Request(s, piece, now, now + timeout, f);
+        List<Request> copies = inflight.get(piece);
+        if (copies != null && copies.size() >= config.endgameCopies()) {
+            log.debug("event=overdue_request_copied blob={} piece={} source={} copies={}", blob.shortHex(12), piece,
+                    s.source.id(), copies.size());
+        }
+        Request r = new Request(s, piece, now, now + Math.min(slow, timeout), now + timeout, f);
         if (s.source.isOrigin()) {
             listener.originRequested(piece);
         }

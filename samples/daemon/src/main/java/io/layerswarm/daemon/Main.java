@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 DeltaCommand.class,
                 io.layerswarm.daemon.demo.DemoCommand.class,
                 io.layerswarm.daemon.bench.FanOutBenchCommand.class,
+                io.layerswarm.daemon.bench.DeadPeersBenchCommand.class,
                 io.layerswarm.daemon.bench.LinkBenchCommand.class,
                 io.layerswarm.daemon.k8s.PlacementSimCommand.class,
                 io.layerswarm.daemon.k8s.SchedulerExtenderCommand.class,

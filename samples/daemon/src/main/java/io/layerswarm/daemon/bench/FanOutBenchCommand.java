@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -23,11 +24,8 @@ public final class FanOutBenchCommand implements Callable<Integer> {
     @Option(names = "--nodes", split = ",", defaultValue = "2,4,8", description = "Node counts (default: ${DEFAULT-VALUE}).")
     List<Integer> nodes;
 
-    @Option(names = "--uplink-mbps", defaultValue = "100", description = "Origin uplink in Mbit/s (default: ${DEFAULT-VALUE}).")
-    double mbps;
-
-    @Option(names = "--uplink-latency-ms", defaultValue = "50", description = "Added round-trip time (default: ${DEFAULT-VALUE}).")
-    long latencyMs;
+    @Mixin
+    UplinkOptions uplink;
 
     @Option(names = "--piece-kib", defaultValue = "1024", description = "Swarm piece size in KiB (default: ${DEFAULT-VALUE}).")
     int pieceKib;
@@ -51,29 +49,25 @@ public final class FanOutBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try {
-            return bench();
-        } catch (Exception e) {
-            String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-            System.err.println("error: " + msg.replaceAll("\\s+", " "));
-            return 1;
-        }
+        return BenchErrors.report(this::bench);
     }
 
     private int bench() throws Exception {
-        if (nodes.stream().anyMatch(n -> n < 1 || n > 32) || mbps <= 0 || latencyMs < 0 || runs < 1 || runs > 100
+        if (nodes.stream().anyMatch(n -> n < 1 || n > 32) || uplink.mbps <= 0 || uplink.latencyMs < 0 || runs < 1
+                || runs > 100
                 || modes.isEmpty() || !List.of("swarm", "direct").containsAll(modes)) {
             System.err.println("error: --nodes in 1..32, --uplink-mbps > 0, --uplink-latency-ms >= 0, --runs in 1..100,"
                     + " --modes of swarm,direct");
             return 1;
         }
         Path work = Files.createTempDirectory("layerswarm-bench");
-        try (FanOut.Origin origin = FanOut.Origin.start(layout, "bench", (long) (mbps * 1e6), Duration.ofMillis(latencyMs))) {
+        try (FanOut.Origin origin = FanOut.Origin.start(layout, "bench", uplink.bitsPerSecond(),
+                Duration.ofMillis(uplink.latencyMs))) {
             long s = origin.imageBlobBytes();
-            double bound = s * 8 / (mbps * 1e6);
+            double bound = s * 8 / (uplink.mbps * 1e6);
             System.out.printf("image %s:%s, S = %d bytes (%.1f MiB), uplink B = %.0f Mbit/s +%d ms RTT, S/B = %.2f s, "
                     + "piece %d KiB, claim wait %d ms, unpack %s, swarm nodes %s%n%n", layout.getFileName(), origin.tag, s,
-                    s / 1048576.0, mbps, latencyMs, bound, pieceKib, claimWaitMs, unpack,
+                    s / 1048576.0, uplink.mbps, uplink.latencyMs, bound, pieceKib, claimWaitMs, unpack,
                     processes ? "in separate processes" : "in this process");
             System.out.println("| N | mode | all nodes done (s) | x S/B | registry bytes | x S |");
             System.out.println("| --- | --- | ---: | ---: | ---: | ---: |");

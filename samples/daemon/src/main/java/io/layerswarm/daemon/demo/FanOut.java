@@ -82,6 +82,14 @@ public final class FanOut {
             return URI.create(uplink.url());
         }
 
+        /**
+         * Base URL of the registry itself, bypassing the uplink (to seed nodes before a measurement;
+         * its bytes count in {@link #blobBytesServed()} too).
+         */
+        public URI directUrl() {
+            return URI.create(server.url());
+        }
+
         /** Blob bytes the origin has served so far. */
         public long blobBytesServed() {
             return content.blobBytesServed();
@@ -184,17 +192,13 @@ public final class FanOut {
      */
     public static Report throughSwarmProcesses(Origin origin, int n, Path workDir, int pieceSize, Duration claimWait,
                                                boolean unpack) throws Exception {
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<NodeChild> children = new ArrayList<>();
         try {
             for (int i = 0; i < n; i++) {
                 Path dir = java.nio.file.Files.createDirectories(workDir.resolve("node" + i));
-                Process p = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
-                        NodeProcess.class.getName(), "127.0.0.1", dir.toString(), origin.url().toString(),
-                        origin.repository, origin.tag, String.valueOf(pieceSize / 1024),
-                        String.valueOf(claimWait.toMillis()))
-                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-                children.add(new NodeChild("node" + i, dir, p));
+                children.add(NodeChild.launch("node" + i, NodeProcess.class, "127.0.0.1", dir.toString(),
+                        origin.url().toString(), origin.repository, origin.tag, String.valueOf(pieceSize / 1024),
+                        String.valueOf(claimWait.toMillis())));
             }
             List<String> addrs = new ArrayList<>();
             for (NodeChild c : children) {
@@ -216,69 +220,14 @@ public final class FanOut {
             long last = start;
             for (NodeChild c : children) {
                 String[] f = c.expect("done ").split(" ");
-                last = Math.max(last, c.lastLineNanos);
-                reports.add(new NodeReport(c.name, Duration.ofMillis(Long.parseLong(f[1])), Long.parseLong(f[2]),
+                last = Math.max(last, c.lastLineNanos());
+                reports.add(new NodeReport(c.name(), Duration.ofMillis(Long.parseLong(f[1])), Long.parseLong(f[2]),
                         Long.parseLong(f[3]), new RootfsDigest(f[4], Integer.parseInt(f[5]))));
             }
             return new Report(reports, Duration.ofNanos(last - start), origin.blobBytesServed() - servedBefore);
         } finally {
             for (NodeChild c : children) {
                 c.close();
-            }
-        }
-    }
-
-    /** A {@link NodeProcess} child and its line protocol. */
-    private static final class NodeChild implements AutoCloseable {
-        final String name;
-        final Path dir;
-        final Process process;
-        final java.io.BufferedReader out;
-        final java.io.PrintWriter in;
-        /** When the last line arrived: lines are read by one thread per child, so this is its arrival time. */
-        volatile long lastLineNanos;
-        private final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
-
-        NodeChild(String name, Path dir, Process process) {
-            this.name = name;
-            this.dir = dir;
-            this.process = process;
-            this.out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
-                    java.nio.charset.StandardCharsets.UTF_8));
-            this.in = new java.io.PrintWriter(process.getOutputStream(), true, java.nio.charset.StandardCharsets.UTF_8);
-            Thread t = new Thread(() -> {
-                try {
-                    String line;
-                    while ((line = out.readLine()) != null) {
-                        lastLineNanos = System.nanoTime();
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    lines.add("error " + e);
-                }
-                lines.add("error process ended");
-            }, "node-child-" + name);
-            t.setDaemon(true);
-            t.start();
-        }
-
-        void send(String line) {
-            in.println(line);
-        }
-
-        String expect(String prefix) throws IOException, InterruptedException {
-            String line = lines.poll(10, TimeUnit.MINUTES);
-            if (line == null || !line.startsWith(prefix)) {
-                throw new IOException(name + " said " + line + " instead of " + prefix.trim() + " (its log is on stderr)");
-            }
-            return line;
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            in.close();
-            if (!process.waitFor(20, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
             }
         }
     }

@@ -1,0 +1,112 @@
+package io.layerswarm.swarm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.layerswarm.oci.Digest;
+import io.layerswarm.testing.Await;
+import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Endgame with every copy of the last piece on peers that froze (a stopped process keeps its socket
+ * and answers nothing, so no error ever arrives): a live peer must be asked for it once those copies
+ * are overdue by the peers' measured rate, not only when the request timeout (floored at minutes here)
+ * fires. Runs on a manual clock, so nothing depends on the machine's speed.
+ */
+class FrozenEndgameTest {
+    private static final int PIECE = 64 * 1024;
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private final SwarmLoop loop = new SwarmLoop(clock::get);
+
+    @AfterEach
+    void tearDown() {
+        loop.close();
+    }
+
+    /** A source whose requests the test answers by hand. */
+    private static final class ManualSource implements PieceSource {
+        record Pending(long offset, int length, CompletableFuture<ByteBuffer> future) {
+        }
+
+        final String id;
+        final byte[] blob;
+        final List<Pending> requests = new CopyOnWriteArrayList<>();
+
+        ManualSource(String id, byte[] blob) {
+            this.id = id;
+            this.blob = blob;
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public boolean isOrigin() {
+            return false;
+        }
+
+        @Override
+        public CompletableFuture<ByteBuffer> fetch(long offset, int length) {
+            Pending p = new Pending(offset, length, new CompletableFuture<>());
+            requests.add(p);
+            return p.future();
+        }
+
+        void answer(int request) {
+            Pending p = requests.get(request);
+            p.future().complete(ByteBuffer.wrap(blob, (int) p.offset(), p.length()).slice());
+        }
+    }
+
+    @Test
+    void theLastPieceHeldOnlyByFrozenPeersGoesToALivePeerBeforeTheTimeout() throws Exception {
+        byte[] blob = new byte[3 * PIECE];
+        new Random(7).nextBytes(blob);
+        Digest digest = Digest.sha256(blob);
+        PieceLayout layout = new PieceLayout(blob.length, PIECE);
+        PieceHashes hashes = PieceHashes.compute(digest, layout, new ByteArrayInputStream(blob));
+        MemorySink sink = new MemorySink(digest, blob.length);
+        // one request per peer and two copies in endgame; the timeout floor far beyond anything the clock reaches
+        DownloadConfig cfg = new DownloadConfig(1, 1, Duration.ofMinutes(10), 4.0, 3, Duration.ofMinutes(5), 2,
+                Duration.ofMillis(10));
+        BlobDownload d = BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(), OriginGate.whenNoPeerHolds(), cfg,
+                null, null);
+        ManualSource a = new ManualSource("a", blob);
+        ManualSource b = new ManualSource("b", blob);
+        d.addSource(a, Bitfield.full(layout.count()));
+        d.addSource(b, Bitfield.full(layout.count()));
+        Await.until(Duration.ofSeconds(30), "a and b asked once each",
+                () -> a.requests.size() == 1 && b.requests.size() == 1);
+
+        // a answers in 10 ms and is asked for the third piece; b answers in 20 ms and, in endgame, copies it
+        clock.addAndGet(10_000_000L);
+        a.answer(0);
+        Await.until(Duration.ofSeconds(30), "a asked for the last piece", () -> a.requests.size() == 2);
+        clock.addAndGet(10_000_000L);
+        b.answer(0);
+        Await.until(Duration.ofSeconds(30), "b copies a's request", () -> b.requests.size() == 2);
+        assertEquals(a.requests.get(1).offset(), b.requests.get(1).offset());
+
+        // both freeze; a live peer arrives; a second passes: 25-50x what a and b took per piece
+        ManualSource c = new ManualSource("c", blob);
+        d.addSource(c, Bitfield.full(layout.count()));
+        clock.addAndGet(1_000_000_000L);
+        Await.until(Duration.ofSeconds(30), "c asked for the piece a and b hold up", () -> c.requests.size() == 1);
+        assertEquals(a.requests.get(1).offset(), c.requests.get(0).offset());
+        c.answer(0);
+        d.completion().get(30, TimeUnit.SECONDS);
+        assertArrayEquals(blob, sink.data);
+    }
+}
