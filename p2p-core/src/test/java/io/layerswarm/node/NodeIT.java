@@ -10,6 +10,7 @@ import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.oci.Platform;
 import io.layerswarm.registry.RegistryClient;
 import io.layerswarm.testing.Await;
+import io.layerswarm.testing.Closer;
 import io.layerswarm.testing.Corpus;
 import io.layerswarm.testing.Processes;
 import io.layerswarm.testing.RegistryFixture;
@@ -29,7 +30,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,13 +44,11 @@ import org.junit.jupiter.api.io.TempDir;
 class NodeIT {
     @TempDir
     Path tmp;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Closer open = new Closer();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.close();
     }
 
     private <T extends AutoCloseable> T add(T c) {
@@ -80,7 +78,8 @@ class NodeIT {
             nodes.add(add(b.start()));
         }
         // discovery connects everyone (node 2 learns node 1 from node 0's routing table)
-        await(() -> nodes.stream().allMatch(n -> n.host().connections().size() == 2), 60, "full mesh");
+        Await.until(Duration.ofSeconds(60), "full mesh",
+                () -> nodes.stream().allMatch(n -> n.host().connections().size() == 2));
         assertTrue(events.stream().anyMatch(e -> e instanceof NodeEvent.PeerConnected), "peer events");
 
         String ns = registry.hostPort();
@@ -216,10 +215,6 @@ class NodeIT {
                 events.add(e);
             }
         };
-    }
-
-    private static void await(BooleanSupplier condition, long seconds, String what) throws InterruptedException {
-        Await.until(Duration.ofSeconds(seconds), what, condition);
     }
 
     /** Path, type, mode, link target and content hash of every entry, sorted. */

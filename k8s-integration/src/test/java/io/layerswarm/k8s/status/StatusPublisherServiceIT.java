@@ -14,13 +14,12 @@ import io.layerswarm.node.Node;
 import io.layerswarm.node.PulledImage;
 import io.layerswarm.oci.Platform;
 import io.layerswarm.testing.Await;
+import io.layerswarm.testing.Closer;
 import io.layerswarm.testing.Corpus;
 import io.layerswarm.testing.RegistryFixture;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -36,13 +35,11 @@ import org.junit.jupiter.api.io.TempDir;
 class StatusPublisherServiceIT {
     @TempDir
     Path tmp;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Closer open = new Closer();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.close();
     }
 
     private <T extends AutoCloseable> T add(T c) {

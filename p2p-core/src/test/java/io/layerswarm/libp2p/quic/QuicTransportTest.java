@@ -25,6 +25,7 @@ import io.layerswarm.node.SwarmConfig;
 import io.layerswarm.oci.Digest;
 import io.layerswarm.swarm.DownloadResult;
 import io.layerswarm.testing.Await;
+import io.layerswarm.testing.Closer;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.net.DatagramPacket;
@@ -52,7 +53,7 @@ class QuicTransportTest {
     private static final String ECHO = "/test/echo/1.0.0";
     private static final String SHA = "/test/sha256/1.0.0";
     private static final Duration AWAIT = Duration.ofSeconds(30);
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Closer open = new Closer();
 
     @TempDir
     Path tmp;
@@ -65,9 +66,7 @@ class QuicTransportTest {
 
     @AfterEach
     void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.close();
     }
 
     private <T extends AutoCloseable> T add(T c) {

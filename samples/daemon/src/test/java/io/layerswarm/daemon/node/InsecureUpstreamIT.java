@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerswarm.testing.Closer;
 import io.layerswarm.testing.Corpus;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -15,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -35,14 +35,12 @@ class InsecureUpstreamIT {
     private final String ns = "lsins" + Long.toHexString(ProcessHandle.current().pid() % 0xffff);
     private final String veth = "lsi" + Long.toHexString(ProcessHandle.current().pid() % 0xffff);
     private final String subnet = "10.213." + (ProcessHandle.current().pid() % 250) + ".";
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Closer open = new Closer();
     private boolean nsCreated;
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.close();
         if (nsCreated) {
             NodeProcess.run(30, "ip", "netns", "del", ns); // takes the veth pair with it
         }

@@ -3,6 +3,7 @@ package io.layerswarm.daemon.node;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerswarm.testing.Closer;
 import io.layerswarm.testing.Corpus;
 import io.layerswarm.testing.RegistryFixture;
 import java.io.IOException;
@@ -26,14 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
 class NodeClusterIT {
     @TempDir
     Path tmp;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Closer open = new Closer();
     private final ExecutorService pool = Executors.newCachedThreadPool();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.close();
         pool.shutdownNow();
     }
 

@@ -8,6 +8,7 @@ import io.layerswarm.oci.Digest;
 import io.layerswarm.oci.MediaTypes;
 import io.layerswarm.registry.RegistryClient;
 import io.layerswarm.testing.Await;
+import io.layerswarm.testing.Closer;
 import io.layerswarm.testing.RegistryFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -35,13 +36,11 @@ class NodeFaultIT {
 
     @TempDir
     Path tmp;
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Closer open = new Closer();
 
     @AfterEach
     void tearDown() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.close();
     }
 
     private record Pushed(Digest layer, byte[] layerBytes) { }

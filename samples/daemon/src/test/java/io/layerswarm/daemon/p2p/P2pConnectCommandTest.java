@@ -1,5 +1,6 @@
 package io.layerswarm.daemon.p2p;
 
+import io.layerswarm.testing.Closer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,7 +13,6 @@ import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.nat.relay.RelayClient;
 import io.layerswarm.nat.relay.RelayConfig;
 import io.layerswarm.nat.relay.RelayService;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -20,13 +20,11 @@ import org.junit.jupiter.api.Test;
 
 /** {@code layerswarm p2p connect} against in-process hosts on loopback. */
 class P2pConnectCommandTest {
-    private final List<AutoCloseable> open = new ArrayList<>();
+    private final Closer open = new Closer();
 
     @AfterEach
     void closeAll() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
+        open.close();
     }
 
     private Host host(boolean listen) throws Exception {
