@@ -12,6 +12,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Plans the preheat of an image onto one or more target nodes at once. For every missing (target,
@@ -20,7 +22,9 @@ import java.util.Map;
  * when no one in the cluster holds the layer yet, or when the registry path beats every peer path.
  * Replicas are planned together: a layer no peer holds is fetched from the registry once, by the target
  * with the best registry link, and the other targets copy it from there in later waves, so the uplink
- * carries each layer once. Largest layers are planned first, since they dominate the finish time.
+ * carries each layer once. Nodes whose preheat of the same image is still running ("arriving") count
+ * as holders from wave 1, so a replica bound after its siblings' plan was sent copies from them instead
+ * of starting a second registry fetch. Largest layers are planned first, since they dominate the finish time.
  */
 public final class TransferPlanner {
     private final int maxUploads;
@@ -50,9 +54,29 @@ public final class TransferPlanner {
      * @throws IllegalArgumentException if a target is unknown to the view
      */
     public TransferPlan plan(PodLayers pod, List<String> targets, ClusterView view) {
+        return plan(pod, targets, view, Set.of());
+    }
+
+    /**
+     * Plans, with some nodes already on their way to holding the whole image.
+     *
+     * @param pod the image(s) to preheat
+     * @param targets nodes that will run it
+     * @param view who holds what, and the links
+     * @param arriving nodes fetching every layer of {@code pod} now (an earlier plan's targets): sources
+     *     from wave 1 for the layers they do not hold yet; ignored when not in the view
+     * @throws IllegalArgumentException if a target is unknown to the view
+     */
+    public TransferPlan plan(PodLayers pod, List<String> targets, ClusterView view, Set<String> arriving) {
         Map<String, NodeStatus> status = new LinkedHashMap<>();
         for (String t : targets) {
             status.put(t, view.node(t).orElseThrow(() -> new IllegalArgumentException("target node " + t + " is not in the cluster view")));
+        }
+        Set<String> others = new TreeSet<>();
+        for (String n : arriving) {
+            if (!targets.contains(n) && view.node(n).isPresent()) {
+                others.add(n);
+            }
         }
         List<LayerInfo> layers = new ArrayList<>(pod.distinctLayers());
         layers.sort(Comparator.comparingLong(LayerInfo::size).reversed().thenComparing(LayerInfo::digest));
@@ -64,6 +88,9 @@ public final class TransferPlanner {
                 if (s.holds(l.digest())) {
                     holders.put(s.nodeName(), 0);
                 }
+            }
+            for (String n : others) {
+                holders.putIfAbsent(n, 1);
             }
             String registry = pod.registryOf(l.digest());
             List<String> missing = new ArrayList<>();
@@ -101,7 +128,7 @@ public final class TransferPlanner {
             }
         }
         out.sort(Comparator.comparingInt(Transfer::wave));
-        return new TransferPlan(out);
+        return new TransferPlan(out, others);
     }
 
     /** Earlier waves first (waiting costs a whole wave), then the faster path. */

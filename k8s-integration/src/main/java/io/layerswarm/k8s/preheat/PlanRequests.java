@@ -13,10 +13,12 @@ import io.layerswarm.oci.ImageReference;
 import io.layerswarm.oci.Platform;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -42,7 +44,12 @@ public final class PlanRequests {
         this.platform = platform;
     }
 
-    /** The requests for {@code target}, one per distinct image of {@code pod}. */
+    /**
+     * The requests for {@code target}, one per distinct image of {@code pod}. The plan's other targets
+     * and the nodes it says are {@linkplain TransferPlan#alsoFetching() also fetching} are named as
+     * co-fetchers (with their addresses) so all of them connect before they pull: a node that fetches a
+     * layer from the registry and one that copies it then know of each other, whichever starts first.
+     */
     public List<PreheatRequest> forTarget(TransferPlan plan, String target, PodLayers pod) {
         Map<String, Transfer> byLayer = new LinkedHashMap<>();
         for (Transfer t : plan.forTarget(target)) {
@@ -66,6 +73,15 @@ public final class PlanRequests {
                 sources.put(l.digest(), source.map(PeerId::toBase58).orElse(PreheatRequest.REGISTRY));
                 source.ifPresent(p -> addrs.computeIfAbsent(p.toBase58(), k -> dialable(p)));
             }
+            if (!sources.isEmpty()) {
+                Set<String> coFetchers = new LinkedHashSet<>(targets(plan));
+                coFetchers.addAll(new TreeSet<>(plan.alsoFetching()));
+                for (String other : coFetchers) {
+                    if (!other.equals(target)) {
+                        peers.peerOf(other).ifPresent(p -> addrs.computeIfAbsent(p.toBase58(), k -> dialable(p)));
+                    }
+                }
+            }
             out.putIfAbsent(namespace + "/" + repository + "@" + reference,
                     new PreheatRequest(namespace, repository, reference, platform, sources, addrs));
         }
@@ -74,7 +90,7 @@ public final class PlanRequests {
 
     /** The targets a plan has transfers for, in plan order. */
     public static Set<String> targets(TransferPlan plan) {
-        return plan.transfers().stream().map(Transfer::target).collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+        return plan.transfers().stream().map(Transfer::target).collect(Collectors.toCollection(LinkedHashSet::new));
     }
 
     private List<String> dialable(PeerId p) {

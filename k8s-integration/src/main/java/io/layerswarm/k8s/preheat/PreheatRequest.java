@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * What the orchestrator asks a node to fetch now: one image, and for each layer the plan's source. The
@@ -20,7 +21,9 @@ import java.util.TreeMap;
  * @param platform picked from an image index
  * @param sources layer digest to a peer id (base58) or {@link #REGISTRY}
  * @param addresses peer id (base58) to multiaddrs it can be dialled at (may be empty: the node then uses
- *     what its peer store knows)
+ *     what its peer store knows). It may also name peers that are no layer's source: the other targets
+ *     fetching the same image now, dialled too so the swarm's claim round counts them as co-fetchers and
+ *     the registry sends each piece to one of them only
  */
 public record PreheatRequest(String namespace, String repository, String reference, Platform platform,
                              Map<String, String> sources, Map<String, List<String>> addresses) {
@@ -68,9 +71,10 @@ public record PreheatRequest(String namespace, String repository, String referen
         addresses = Map.copyOf(copy);
     }
 
-    /** The peers the hints name (not the registry), each once. */
+    /** The peers to dial before the pull: the sources the hints name (not the registry) and the co-fetchers, each once. */
     public List<PeerId> hintedPeers() {
-        return sources.values().stream().filter(s -> !s.equals(REGISTRY)).distinct().sorted().map(PeerId::parse).toList();
+        return Stream.concat(sources.values().stream().filter(s -> !s.equals(REGISTRY)),
+                addresses.keySet().stream()).distinct().sorted().map(PeerId::parse).toList();
     }
 
     /** The addresses given for {@code peer}, parsed. */

@@ -92,6 +92,56 @@ class TransferPlannerTest {
     }
 
     @Test
+    void sevenReplicasOfAnImageNoOneHoldsTakeEachLayerFromTheRegistryOnce() {
+        MutableClusterView view = new MutableClusterView();
+        List<String> targets = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            targets.add("r" + i);
+            view.put(node("r" + i, Map.of(), 10 + i));
+        }
+        TransferPlan plan = planner.plan(pod, targets, view);
+        assertEquals(14, plan.transfers().size());
+        assertEquals(big.size() + small.size(), plan.registryBytes(), "the uplink carries each layer once");
+        assertUploadSlotsRespected(plan);
+        Set<String> got = new HashSet<>();
+        for (Transfer t : plan.transfers()) {
+            assertTrue(got.add(t.target() + " " + t.layer()), "once per target and layer: " + t);
+            if (t.kind() == SourceKind.REGISTRY) {
+                assertEquals("r6", t.target(), "the best registry link fetches");
+            }
+        }
+    }
+
+    @Test
+    void aLateReplicaCopiesFromTheSiblingsStillFetching() {
+        MutableClusterView view = new MutableClusterView();
+        for (String n : List.of("a", "b", "c", "late")) {
+            view.put(node(n, Map.of(), 10));
+        }
+        TransferPlan alone = planner.plan(pod, List.of("late"), view);
+        assertEquals(big.size() + small.size(), alone.registryBytes(), "without the siblings: the registry");
+        TransferPlan plan = planner.plan(pod, List.of("late"), view, Set.of("a", "b", "c", "ghost"));
+        assertEquals(2, plan.transfers().size());
+        assertEquals(0, plan.registryBytes(), "the siblings' fetch in flight serves the late replica");
+        assertEquals(Set.of("a", "b", "c"), plan.alsoFetching(), "the late replica connects to all of them");
+        for (Transfer t : plan.transfers()) {
+            assertEquals(SourceKind.PEER, t.kind(), t.toString());
+            assertTrue(Set.of("a", "b", "c").contains(t.source()), "a sibling in the view: " + t);
+            assertEquals(1, t.wave(), "after the sibling's own fetch: " + t);
+        }
+    }
+
+    private static void assertUploadSlotsRespected(TransferPlan plan) {
+        Map<String, Integer> perSourceWave = new HashMap<>();
+        for (Transfer t : plan.transfers()) {
+            if (t.kind() == SourceKind.PEER) {
+                perSourceWave.merge(t.source() + "#" + t.wave(), 1, Integer::sum);
+            }
+        }
+        assertTrue(perSourceWave.values().stream().allMatch(n -> n <= 3), perSourceWave.toString());
+    }
+
+    @Test
     void unknownTargetIsAnError() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> planner.plan(pod, List.of("ghost"), new MutableClusterView()));

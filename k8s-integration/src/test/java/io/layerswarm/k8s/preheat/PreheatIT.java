@@ -12,7 +12,6 @@ import io.layerswarm.k8s.scoring.PodLayers;
 import io.layerswarm.k8s.scoring.RegistryLayerResolver;
 import io.layerswarm.k8s.scoring.SourceKind;
 import io.layerswarm.k8s.status.NodeStatusProtocol;
-import io.layerswarm.k8s.status.StatusPublisherService;
 import io.layerswarm.k8s.status.StatusRecordCodec;
 import io.layerswarm.k8s.status.StatusRecordVerifier;
 import io.layerswarm.k8s.status.SwarmClusterView;
@@ -32,12 +31,9 @@ import io.layerswarm.testing.Await;
 import io.layerswarm.testing.Closer;
 import io.layerswarm.testing.Corpus;
 import io.layerswarm.testing.RegistryFixture;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -76,20 +72,7 @@ class PreheatIT {
 
     private Node node(String name, RegistryFixture registry, Node bootstrap, boolean mirror, NodeListener listener)
             throws Exception {
-        Node.Builder b = Node.builder().listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).storeDir(tmp.resolve(name))
-                .upstream(registry.baseUri())
-                .service(new StatusPublisherService(name, Duration.ofMillis(200), Clock.systemUTC()))
-                .service(new PreheatService())
-                .listener(listener);
-        if (mirror) {
-            b.mirrorListen(new InetSocketAddress("127.0.0.1", 0));
-        } else {
-            b.noMirror();
-        }
-        if (bootstrap != null) {
-            b.bootstrap(bootstrap.listenAddrs().get(0));
-        }
-        return add(b.start());
+        return add(PreheatNodes.builder(tmp.resolve(name), name, registry, bootstrap, mirror).listener(listener).start());
     }
 
     @Test
@@ -171,24 +154,11 @@ class PreheatIT {
 
         // the kubelet's pull through c's mirror finds everything local: no blob bytes from the registry
         int fetchesAfterPreheat = fetchedByC.size();
-        RegistryClient kubelet = RegistryClient.builder(c.mirrorUrl().orElseThrow()).build();
-        assertEquals(image.manifestDigest(), kubelet.getManifest(image.name(), image.tag()).digest().toString());
-        for (String blob : blobs(image)) {
-            byte[] got = kubelet.fetchBlob(image.name(), Digest.parse(blob), 64 << 20);
-            assertEquals(Files.size(image.blob(blob)), got.length, blob);
-            assertEquals(Digest.parse(blob), Digest.sha256(got), blob);
-        }
+        PreheatNodes.pullThroughMirror(c, image);
         assertEquals(servedAfterPreheat, registry.blobBytesServed(), "the mirror pull sent no blob bytes from the registry");
         assertEquals(fetchesAfterPreheat, fetchedByC.size(), "c fetched nothing more");
         System.out.printf("preheat-it: image=%s layers=%d layer_bytes=%d peer_bytes=%d registry_bytes=%d elapsed_ms=%d%n",
                 image.ref(), image.layers().size(), layerBytes, reply.peerBytes(), reply.registryBytes(),
                 reply.elapsedMillis());
-    }
-
-    private static List<String> blobs(Corpus.Image image) {
-        List<String> out = new ArrayList<>();
-        out.add(image.configDigest());
-        image.layers().forEach(l -> out.add(l.digest()));
-        return out;
     }
 }

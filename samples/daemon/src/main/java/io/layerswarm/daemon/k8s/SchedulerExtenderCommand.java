@@ -1,24 +1,22 @@
 package io.layerswarm.daemon.k8s;
 
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.layerswarm.k8s.extender.ExtenderBindingArgs;
 import io.layerswarm.k8s.extender.ExtenderHttpServer;
 import io.layerswarm.k8s.extender.ExtenderJson;
 import io.layerswarm.k8s.extender.ExtenderService;
 import io.layerswarm.k8s.extender.PodBinder;
+import io.layerswarm.k8s.kube.BindPreheatHook;
 import io.layerswarm.k8s.kube.KubernetesClusterWatch;
 import io.layerswarm.k8s.kube.KubernetesPodBinder;
-import io.layerswarm.k8s.orchestrator.TransferPlan;
 import io.layerswarm.k8s.orchestrator.TransferPlanner;
 import io.layerswarm.k8s.preheat.PeerDirectory;
 import io.layerswarm.k8s.preheat.PlanRequests;
 import io.layerswarm.k8s.preheat.PreheatClient;
+import io.layerswarm.k8s.preheat.ReplicaPreheater;
 import io.layerswarm.k8s.scoring.DeploymentTimeModel;
-import io.layerswarm.k8s.scoring.PodLayers;
 import io.layerswarm.k8s.scoring.RegistryLayerResolver;
 import io.layerswarm.k8s.scoring.SchedulingEngine;
 import io.layerswarm.k8s.scoring.ScoringPolicies;
@@ -47,6 +45,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -98,6 +97,10 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
     @Option(names = "--max-record-ttl", defaultValue = "PT5M", description = "Longest status record validity accepted (default: ${DEFAULT-VALUE}).")
     private Duration maxRecordTtl;
 
+    @Option(names = "--preheat-window", defaultValue = "PT0.5S",
+            description = "How long a bind waits for the binds of its sibling replicas, to preheat them with one plan (default: ${DEFAULT-VALUE}).")
+    private Duration preheatWindow;
+
     @Option(names = "--no-kubernetes", description = "Do not watch the API server or bind (standalone testing).")
     private boolean noKubernetes;
 
@@ -109,6 +112,9 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
             address = hostPort(listen);
             plat = Platform.parse(platform);
             ScoringPolicies.create(scoring, DeploymentTimeModel.edgeDefaults());
+            if (preheatWindow.isNegative() || preheatWindow.compareTo(Duration.ofMinutes(1)) > 0) {
+                throw new IllegalArgumentException("--preheat-window must be 0..PT1M");
+            }
             if (resolveBudgetMs < 1 || resolveBudgetMs > 4500) {
                 throw new IllegalArgumentException("--resolve-budget-ms must be 1..4500 (the scheduler waits 5 s)");
             }
@@ -120,6 +126,7 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
         NioEventLoopGroup workers = new NioEventLoopGroup(2);
         ExecutorService verbs = Executors.newFixedThreadPool(4);
         ExecutorService io = Executors.newCachedThreadPool();
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
         List<AutoCloseable> closing = new ArrayList<>();
         try {
             Clock clock = Clock.systemUTC();
@@ -158,9 +165,9 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
                         Duration.ofSeconds(30));
                 TransferPlanner planner = new TransferPlanner(3, LinkEstimate.mbps(100, 2), LinkEstimate.mbps(20, 50));
                 PeerDirectory peers = name -> swarm.peerIdOf(name).map(PeerId::parse);
-                Preheat preheat = new Preheat(planning, planner, new PreheatClient(host, io), peers,
-                        new PlanRequests(peers, host.peerStore()::addrs, plat));
-                binder = new KubernetesPodBinder(client, args -> io.execute(() -> planPreheat(client, preheat, args)));
+                ReplicaPreheater preheater = new ReplicaPreheater(planning, planner, new PreheatClient(host, io), peers,
+                        new PlanRequests(peers, host.peerStore()::addrs, plat), preheatWindow, timer, io);
+                binder = new KubernetesPodBinder(client, new BindPreheatHook(client, preheater, io));
             }
             SchedulingEngine engine = new SchedulingEngine(view, resolver, ScoringPolicies.create(scoring, model),
                     Duration.ofMillis(resolveBudgetMs));
@@ -183,47 +190,9 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
             }
             verbs.shutdownNow();
             io.shutdownNow();
+            timer.shutdownNow();
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        }
-    }
-
-    /** What the orchestrator needs to preheat a bound pod's node. */
-    private record Preheat(SchedulingEngine engine, TransferPlanner planner, PreheatClient client, PeerDirectory peers,
-                           PlanRequests requests) {
-    }
-
-    /**
-     * The orchestrator's side of bind: plans which peer sends the new node which layer and sends the node
-     * its preheat requests, so it fetches before the kubelet pulls. Best effort: the pull works without it.
-     */
-    private static void planPreheat(KubernetesClient client, Preheat preheat, ExtenderBindingArgs args) {
-        SchedulingEngine engine = preheat.engine();
-        try {
-            Pod pod = client.pods().inNamespace(args.podNamespace()).withName(args.podName()).get();
-            if (pod == null) {
-                return;
-            }
-            PodLayers layers = engine.resolve(SchedulingEngine.images(pod));
-            if (engine.view().node(args.node()).isEmpty()) {
-                LOG.info("event=preheat_skipped node={} reason=not_in_view", args.node());
-                return;
-            }
-            TransferPlan plan = preheat.planner().plan(layers, List.of(args.node()), engine.view());
-            LOG.info("event=preheat_planned pod={}/{} node={} transfers={} registry_bytes={}", args.podNamespace(),
-                    args.podName(), args.node(), plan.transfers().size(), plan.registryBytes());
-            preheat.client().execute(plan, layers, preheat.requests(), preheat.peers()).whenComplete((replies, e) -> {
-                if (e != null) {
-                    LOG.warn("event=preheat_failed pod={}/{} node={} reason=\"{}\"", args.podNamespace(), args.podName(),
-                            args.node(), e.toString());
-                    return;
-                }
-                replies.forEach((node, list) -> list.forEach(r -> LOG.info("event=preheat_result pod={}/{} node={} status={}"
-                        + " peer_bytes={} registry_bytes={} elapsed_ms={}", args.podNamespace(), args.podName(), node,
-                        r.status(), r.peerBytes(), r.registryBytes(), r.elapsedMillis())));
-            });
-        } catch (RuntimeException e) {
-            LOG.warn("event=preheat_plan_failed pod={}/{} reason=\"{}\"", args.podNamespace(), args.podName(), e.toString());
         }
     }
 

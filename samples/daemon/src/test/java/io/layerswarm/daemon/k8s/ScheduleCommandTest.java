@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code layerswarm schedule} and {@code placement-sim} end to end through {@link Main}. */
+/** {@code layerswarm schedule} and {@code placement-sim} end to end through {@link Main}, and {@code scheduler-extender}'s flag checks. */
 class ScheduleCommandTest {
     @TempDir
     Path dir;
@@ -92,5 +92,14 @@ class ScheduleCommandTest {
         CliRun bad = run("placement-sim", "--trace", trace.toString(), "--images", images.toString(), "--scoring", "best");
         assertEquals(2, bad.status());
         assertTrue(bad.err().contains("unknown scoring 'best'"), bad.err());
+    }
+
+    @Test
+    void schedulerExtenderRefusesABadPreheatWindowBeforeStartingAnything() {
+        for (String bad : new String[] {"PT-1S", "PT2M"}) {
+            CliRun r = run("scheduler-extender", "--no-kubernetes", "--preheat-window", bad);
+            assertEquals(2, r.status(), r.out() + r.err());
+            assertTrue(r.err().contains("--preheat-window must be 0..PT1M"), r.err());
+        }
     }
 }

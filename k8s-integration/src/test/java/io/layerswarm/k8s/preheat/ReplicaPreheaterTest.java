@@ -1,0 +1,107 @@
+package io.layerswarm.k8s.preheat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerswarm.k8s.orchestrator.TransferPlanner;
+import io.layerswarm.k8s.scoring.DeploymentTimeModel;
+import io.layerswarm.k8s.scoring.ImageLayers;
+import io.layerswarm.k8s.scoring.LayerInfo;
+import io.layerswarm.k8s.scoring.SchedulingEngine;
+import io.layerswarm.k8s.scoring.ScoringPolicies;
+import io.layerswarm.k8s.view.LinkEstimate;
+import io.layerswarm.k8s.view.MutableClusterView;
+import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
+import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.oci.Platform;
+import io.layerswarm.testing.Closer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What a bind gets back when there is nothing to send: every case answers, none fails the future. */
+class ReplicaPreheaterTest {
+    private static final String WEB = "127.0.0.1:5000/team/web:1";
+    private static final String LAYER = "sha256:" + "ab".repeat(32);
+    private final Closer open = new Closer();
+    private final ExecutorService io = Executors.newCachedThreadPool();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final MutableClusterView view = new MutableClusterView();
+
+    @AfterEach
+    void stop() throws Exception {
+        open.close();
+        io.shutdownNow();
+        timer.shutdownNow();
+    }
+
+    private ReplicaPreheater preheater() throws Exception {
+        Host host = open.add(Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
+                .ioThreads(1).build().start());
+        ImageLayers web = new ImageLayers(WEB, "127.0.0.1:5000", "sha256:" + "ef".repeat(32),
+                List.of(new LayerInfo(LAYER, 1 << 20)));
+        SchedulingEngine engine = new SchedulingEngine(view, image -> image.equals(WEB) ? CompletableFuture.completedFuture(web)
+                : CompletableFuture.failedFuture(new IllegalStateException("manifest unknown")),
+                ScoringPolicies.create("layer-network", DeploymentTimeModel.edgeDefaults()), Duration.ofSeconds(5));
+        PeerDirectory peers = name -> Optional.empty();
+        return new ReplicaPreheater(engine, new TransferPlanner(3, LinkEstimate.mbps(100, 2), LinkEstimate.mbps(20, 50)),
+                new PreheatClient(host, io), peers, new PlanRequests(peers, p -> List.of(), Platform.linuxAmd64()),
+                Duration.ofMillis(50), timer, io);
+    }
+
+    @Test
+    void anUnresolvableImageIsAnErrorForEveryNodeOfTheBatch() throws Exception {
+        view.put(new NodeStatus("a", Map.of(), 1L << 30, 1L << 30, 0, Map.of(), Map.of()));
+        ReplicaPreheater p = preheater();
+        CompletableFuture<List<PreheatReply>> a = p.preheat(List.of("127.0.0.1:5000/team/gone:1"), "a");
+        CompletableFuture<List<PreheatReply>> b = p.preheat(List.of("127.0.0.1:5000/team/gone:1"), "b");
+        for (CompletableFuture<List<PreheatReply>> f : List.of(a, b)) {
+            PreheatReply r = f.get(30, TimeUnit.SECONDS).get(0);
+            assertEquals(PreheatReply.Status.ERROR, r.status());
+            assertTrue(r.message().contains("team/gone:1"), r.message());
+        }
+    }
+
+    @Test
+    void aNodeOutsideTheViewIsReportedAndOneWithoutPeerIdToo() throws Exception {
+        view.put(new NodeStatus("known", Map.of(), 1L << 30, 1L << 30, 0, Map.of(), Map.of()));
+        ReplicaPreheater p = preheater();
+        CompletableFuture<List<PreheatReply>> ghost = p.preheat(List.of(WEB), "ghost");
+        CompletableFuture<List<PreheatReply>> known = p.preheat(List.of(WEB), "known");
+        PreheatReply g = ghost.get(30, TimeUnit.SECONDS).get(0);
+        assertEquals(PreheatReply.Status.ERROR, g.status());
+        assertTrue(g.message().contains("ghost is not in the cluster view"), g.message());
+        PreheatReply k = known.get(30, TimeUnit.SECONDS).get(0);
+        assertEquals(PreheatReply.Status.ERROR, k.status());
+        assertTrue(k.message().contains("no known peer id"), k.message());
+    }
+
+    @Test
+    void aNodeThatHoldsTheImageGetsNoRequest() throws Exception {
+        view.put(new NodeStatus("full", Map.of(LAYER, 1L << 20), 1L << 30, 1L << 30, 0, Map.of(), Map.of()));
+        assertEquals(List.of(), preheater().preheat(List.of(WEB), "full").get(30, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void aNegativeWindowIsRefused() {
+        Duration minus = Duration.ofMillis(-1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ReplicaPreheater(
+                new SchedulingEngine(view, i -> new CompletableFuture<>(), ScoringPolicies.create("layer-network",
+                        DeploymentTimeModel.edgeDefaults()), Duration.ofSeconds(1)),
+                new TransferPlanner(3, LinkEstimate.mbps(100, 2), LinkEstimate.mbps(20, 50)), new PreheatClient(null, io),
+                n -> Optional.empty(), new PlanRequests(n -> Optional.empty(), p -> List.of(), Platform.linuxAmd64()),
+                minus, timer, io));
+        assertTrue(e.getMessage().contains("window"), e.getMessage());
+    }
+}
