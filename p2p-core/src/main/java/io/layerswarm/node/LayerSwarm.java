@@ -9,6 +9,7 @@ import io.layerswarm.libp2p.host.ConnectionListener;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.host.P2pStream;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import io.layerswarm.swarm.Bitfield;
 import io.layerswarm.swarm.BlobDownload;
 import io.layerswarm.swarm.DownloadResult;
@@ -353,6 +354,25 @@ public final class LayerSwarm implements AutoCloseable {
     public void announceHeld(Digest digest) {
         loop.post(() -> store.size(digest).ifPresent(size -> broadcast(Announce.newBuilder()
                 .setDigest(digest.toString()).setSize(size).setComplete(true).build())));
+    }
+
+    /**
+     * A reader (a peer's piece, the mirror) found a committed blob's bytes wrong: re-hashes it and, if it
+     * rotted, deletes it from the store (so it is announced dropped and fetched anew), off the caller's
+     * thread since the re-hash and the deletion's listeners may take a while.
+     */
+    public void dropCorrupt(Digest digest) {
+        try {
+            io.execute(() -> {
+                try {
+                    store.deleteIfCorrupt(digest);
+                } catch (IOException | RuntimeException e) {
+                    log.warn("event=corrupt_blob_not_dropped blob={} error=\"{}\"", digest, e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.warn("event=corrupt_blob_not_dropped blob={} error=\"shutting down\"", digest);
+        }
     }
 
     /** Tells connected peers that this node no longer holds a blob (evicted). */
@@ -1111,6 +1131,9 @@ public final class LayerSwarm implements AutoCloseable {
                 return Optional.of(hashCache.get(digest + "/" + layout.pieceSize(), k -> {
                     try (InputStream in = store.open(digest, 0, layout.blobSize())) {
                         return PieceHashes.compute(digest, layout, in);
+                    } catch (DigestMismatchException e) {
+                        dropCorrupt(digest); // hashing read the whole blob anyway: noticing the rot is free
+                        throw new UncheckedIOException(e);
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
@@ -1120,13 +1143,36 @@ public final class LayerSwarm implements AutoCloseable {
             }
         }
 
+        /**
+         * A whole piece of a committed blob whose hashes this node computed (from the verified blob) is
+         * checked before it goes out: a piece that rotted on disk is not sent, and the blob is dropped.
+         * Other ranges (e.g. a short last piece) go unchecked here; the peer checks every piece anyway.
+         */
+        private InputStream openCommitted(Digest digest, long offset, int length) throws IOException {
+            PieceHashes known = hashCache.getIfPresent(digest + "/" + length);
+            if (known == null || offset % length != 0) {
+                return store.open(digest, offset, length);
+            }
+            int piece = (int) (offset / length);
+            byte[] bytes;
+            try (InputStream in = store.open(digest, offset, length)) {
+                bytes = in.readNBytes(length);
+            }
+            if (!known.verify(piece, ByteBuffer.wrap(bytes))) {
+                dropCorrupt(digest);
+                throw new DigestMismatchException(digest, null, "stored piece " + piece + " of " + digest
+                        + " does not match its hash (rotted on disk); not served");
+            }
+            return new ByteArrayInputStream(bytes);
+        }
+
         @Override
         public InputStream open(Digest digest, long offset, int length) throws IOException {
             if (withheld.test(digest)) {
                 throw new IOException("blob " + digest + " is not shared with peers");
             }
             if (store.size(digest).isPresent()) {
-                return store.open(digest, offset, length);
+                return openCommitted(digest, offset, length);
             }
             Active partial = onLoop(() -> {
                 Active a = active.get(digest);
