@@ -119,6 +119,8 @@ public final class LayerSwarm implements AutoCloseable {
         final CompletableFuture<DownloadResult> result = new CompletableFuture<>();
         final PieceProgress progress;
         final List<PieceHash> pendingHashes = new ArrayList<>();
+        /** The hash of every verified piece, in order: once the blob matched its digest, all of them are right. */
+        final byte[] pieceHashes;
         /** Pieces this node asked the registry for and has not verified yet. */
         final BitSet originPending = new BitSet();
         /** Pieces other nodes asked the registry for: piece to the time we stop waiting for them. */
@@ -146,6 +148,7 @@ public final class LayerSwarm implements AutoCloseable {
             this.blob = blob;
             this.blobKey = Long.parseUnsignedLong(digest.hex().substring(0, 16), 16);
             this.progress = new PieceProgress(layout);
+            this.pieceHashes = new byte[32 * layout.count()];
         }
 
         Bitfield verifiedField() {
@@ -606,6 +609,7 @@ public final class LayerSwarm implements AutoCloseable {
         a.progress.verified(piece);
         a.originPending.clear(piece);
         a.pendingHashes.add(PieceHash.newBuilder().setIndex(piece).setSha256(ByteString.copyFrom(hash)).build());
+        System.arraycopy(hash, 0, a.pieceHashes, piece * 32, 32);
         scheduleFlush(a);
     }
 
@@ -651,6 +655,8 @@ public final class LayerSwarm implements AutoCloseable {
         if (err == null) {
             broadcast(Announce.newBuilder().setDigest(a.digest.toString()).setSize(a.layout.blobSize())
                     .setComplete(true).build());
+            // the blob matched its digest, so these are its true piece hashes: pieces served from it get checked
+            hashCache.put(a.digest + "/" + a.layout.pieceSize(), new PieceHashes(a.digest, a.layout, a.pieceHashes));
             a.result.complete(r);
             a.progress.complete();
             return;
@@ -1144,9 +1150,10 @@ public final class LayerSwarm implements AutoCloseable {
         }
 
         /**
-         * A whole piece of a committed blob whose hashes this node computed (from the verified blob) is
-         * checked before it goes out: a piece that rotted on disk is not sent, and the blob is dropped.
-         * Other ranges (e.g. a short last piece) go unchecked here; the peer checks every piece anyway.
+         * A whole piece of a committed blob whose piece hashes this node knows (it downloaded the blob, or
+         * computed them from the verified blob for a peer) is checked before it goes out: a piece that
+         * rotted on disk is not sent, and the blob is dropped. Other ranges (a short last piece, another
+         * piece size) go unchecked here; the peer checks every piece anyway.
          */
         private InputStream openCommitted(Digest digest, long offset, int length) throws IOException {
             PieceHashes known = hashCache.getIfPresent(digest + "/" + length);

@@ -126,9 +126,18 @@ class StoredBlobMirrorIT {
         rot(a.store().blobPath(digest), layer.size() / 2);
         b.store().delete(digest);
         Await.until(Duration.ofSeconds(60), "node b hears that a still holds the layer", () -> holders(b, digest) == 1);
+        java.util.concurrent.atomic.AtomicInteger rejected = new java.util.concurrent.atomic.AtomicInteger();
+        b.swarm().addListener(new SwarmListener() {
+            @Override
+            public void pieceRejected(Digest blob, String source) {
+                rejected.incrementAndGet();
+            }
+        });
         b.pull(image.name(), image.tag());
 
         b.store().verify(digest);
+        // a knows the piece hashes (computed for b, or kept from its own download): it checks a piece before sending it
+        assertEquals(0, rejected.get(), "node a sent node b a rotted piece");
         Await.until(Duration.ofSeconds(60), "node a, asked for the rotted layer, drops it",
                 () -> !a.store().contains(digest));
     }
