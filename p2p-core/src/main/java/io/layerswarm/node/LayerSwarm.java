@@ -1152,15 +1152,24 @@ public final class LayerSwarm implements AutoCloseable {
         /**
          * A whole piece of a committed blob whose piece hashes this node knows (it downloaded the blob, or
          * computed them from the verified blob for a peer) is checked before it goes out: a piece that
-         * rotted on disk is not sent, and the blob is dropped. Other ranges (a short last piece, another
-         * piece size) go unchecked here; the peer checks every piece anyway.
+         * rotted on disk is not sent, and the blob is dropped. Other ranges go unchecked here; the peer
+         * checks every piece anyway.
          */
         private InputStream openCommitted(Digest digest, long offset, int length) throws IOException {
-            PieceHashes known = hashCache.getIfPresent(digest + "/" + length);
-            if (known == null || offset % length != 0) {
+            PieceHashes known = null;
+            String prefix = digest + "/";
+            for (Map.Entry<String, PieceHashes> e : hashCache.asMap().entrySet()) {
+                PieceLayout l = e.getValue().layout();
+                if (e.getKey().startsWith(prefix) && offset % l.pieceSize() == 0 && offset < l.blobSize()
+                        && l.length((int) (offset / l.pieceSize())) == length) {
+                    known = e.getValue();
+                    break;
+                }
+            }
+            if (known == null) {
                 return store.open(digest, offset, length);
             }
-            int piece = (int) (offset / length);
+            int piece = (int) (offset / known.layout().pieceSize());
             byte[] bytes;
             try (InputStream in = store.open(digest, offset, length)) {
                 bytes = in.readNBytes(length);
