@@ -3,7 +3,6 @@ package io.layerswarm.node;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.cache.LayerCache;
 import io.layerswarm.cache.policy.LruPolicy;
@@ -22,8 +21,8 @@ import io.layerswarm.testing.Await;
 import io.layerswarm.testing.Closer;
 import io.layerswarm.testing.Corpus;
 import io.layerswarm.testing.RegistryFixture;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -41,6 +40,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -126,7 +126,7 @@ class StoredBlobMirrorIT {
         rot(a.store().blobPath(digest), layer.size() - 1); // in the last piece, shorter than the others
         b.store().delete(digest);
         Await.until(Duration.ofSeconds(60), "node b hears that a still holds the layer", () -> holders(b, digest) == 1);
-        java.util.concurrent.atomic.AtomicInteger rejected = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger rejected = new AtomicInteger();
         b.swarm().addListener(new SwarmListener() {
             @Override
             public void pieceRejected(Digest blob, String source) {
@@ -147,7 +147,7 @@ class StoredBlobMirrorIT {
 
         ContentStore store = closer.add(ContentStore.open(tmp.resolve("store")));
         LayerCache cache = closer.add(LayerCache.open(store, new LruPolicy(1L << 30), tmp.resolve("cache.journal")));
-        store.ingest(digest, good.length, new java.io.ByteArrayInputStream(good));
+        store.ingest(digest, good.length, new ByteArrayInputStream(good));
         ExecutorService pool = Executors.newCachedThreadPool();
         closer.add(pool::shutdownNow);
         Host host = closer.add(Host.builder(Ed25519PrivateKey.generate())
