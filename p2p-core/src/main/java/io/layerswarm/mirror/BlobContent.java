@@ -1,12 +1,16 @@
 package io.layerswarm.mirror;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** A verified blob that can be streamed whole or by range. */
-public interface BlobContent {
+/**
+ * A verified blob that can be streamed whole or by range, held for one response: what the lookup
+ * took so the blob stays readable (an open file, a cache pin) is released by {@link #close()}.
+ */
+public interface BlobContent extends Closeable {
 
     /** Size in bytes. */
     long size();
@@ -34,6 +38,14 @@ public interface BlobContent {
      * @throws IOException if the blob cannot be read
      */
     InputStream open(long offset, long length) throws IOException;
+
+    /**
+     * Releases what the lookup holds for the response; the server calls it once the response is done,
+     * sent or not. Streams already opened may stop working. Idempotent.
+     */
+    @Override
+    default void close() throws IOException {
+    }
 
     /** A blob backed by a committed, verified file. */
     static BlobContent ofFile(Path file, long size) {

@@ -158,6 +158,22 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
             return;
         }
         BlobContent blob = found.get();
+        ChannelFuture done = null;
+        try {
+            done = respond(ctx, blob, b, head, keepAlive, rangeHeader);
+        } finally {
+            // what the lookup holds (open file, cache pin) lasts exactly as long as the response
+            if (done == null) {
+                release(blob, b);
+            } else {
+                done.addListener(f -> release(blob, b));
+            }
+        }
+    }
+
+    /** Sends the blob's response; returns the future of its last write. */
+    private ChannelFuture respond(ChannelHandlerContext ctx, BlobContent blob, Route.Blob b, boolean head,
+                                  boolean keepAlive, String rangeHeader) throws IOException {
         long size = blob.size();
         ByteRange range;
         try {
@@ -165,8 +181,7 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
         } catch (ByteRange.Unsatisfiable e) {
             FullHttpResponse r = errorResponse(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "BLOB_UNKNOWN", e.getMessage());
             r.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
-            write(ctx, r, keepAlive);
-            return;
+            return write(ctx, r, keepAlive);
         }
         long offset = range == null ? 0 : range.offset();
         long length = range == null ? size : range.length();
@@ -183,40 +198,45 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
         HttpUtil.setKeepAlive(r, keepAlive);
         if (head) {
             ctx.write(r);
-            finish(ctx, ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT), keepAlive);
-            return;
+            ChannelFuture last = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            finish(ctx, last, keepAlive);
+            return last;
         }
         Optional<Path> file = blob.file();
         ChannelFuture last;
-        if (blob.growing()) {
-            // opened before the headers go out, so a blob that cannot be served still gets an error status
-            InputStream in = blob.open(offset, length);
-            ctx.write(r);
-            last = ctx.writeAndFlush(new HttpChunkedInput(new ArrivingChunkedInput(in, length, ctx)));
-            last.addListener(f -> {
-                if (!f.isSuccess()) {
-                    // never leave a short body on a reusable connection: reset it
-                    log.warn("event=blob_stream_aborted digest={} error={}", b.digest(), String.valueOf(f.cause()));
-                    ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
-                    ctx.close();
-                }
-            });
-            log.debug("event=streaming kind=blob repo={} digest={} offset={} bytes={}", b.repository(), b.digest(),
-                    offset, length);
-            finish(ctx, last, keepAlive);
-            return;
-        }
-        ctx.write(r);
-        if (file.isPresent() && ctx.pipeline().get(SslHandler.class) == null) {
+        if (file.isPresent() && !blob.growing() && ctx.pipeline().get(SslHandler.class) == null) {
             FileChannel fc = FileChannel.open(file.get(), StandardOpenOption.READ);
+            ctx.write(r);
             ctx.write(new DefaultFileRegion(fc, offset, length));
             last = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         } else {
+            // opened before the headers go out, so a blob that cannot be served still gets an error status
             InputStream in = blob.open(offset, length);
-            last = ctx.writeAndFlush(new HttpChunkedInput(new ChunkedStream(in, 64 * 1024)));
+            ctx.write(r);
+            last = ctx.writeAndFlush(new HttpChunkedInput(blob.growing() ? new ArrivingChunkedInput(in, length, ctx)
+                    : new ChunkedStream(in, 64 * 1024)));
         }
-        log.debug("event=served kind=blob repo={} digest={} offset={} bytes={}", b.repository(), b.digest(), offset, length);
+        last.addListener(f -> {
+            if (!f.isSuccess()) {
+                // a stream that failed (e.g. the blob did not match its digest) must not leave a short body
+                // on a reusable connection: reset it, so the client sees a broken transfer, not a blob
+                log.warn("event=blob_stream_aborted digest={} error={}", b.digest(), String.valueOf(f.cause()));
+                ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                ctx.close();
+            }
+        });
+        log.debug("event=serving kind=blob repo={} digest={} offset={} bytes={} growing={}", b.repository(), b.digest(),
+                offset, length, blob.growing());
         finish(ctx, last, keepAlive);
+        return last;
+    }
+
+    private static void release(BlobContent blob, Route.Blob b) {
+        try {
+            blob.close();
+        } catch (IOException | RuntimeException e) {
+            log.warn("event=blob_release_failed digest={} error={}", b.digest(), e.toString());
+        }
     }
 
     private static Access access(ContentProvider provider, Route route, Optional<String> authorization)
@@ -273,9 +293,11 @@ final class DistributionHandler extends SimpleChannelInboundHandler<FullHttpRequ
         write(ctx, errorResponse(status, code, message), keepAlive);
     }
 
-    private static void write(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive) {
+    private static ChannelFuture write(ChannelHandlerContext ctx, FullHttpResponse r, boolean keepAlive) {
         HttpUtil.setKeepAlive(r, keepAlive);
-        finish(ctx, ctx.writeAndFlush(r), keepAlive);
+        ChannelFuture f = ctx.writeAndFlush(r);
+        finish(ctx, f, keepAlive);
+        return f;
     }
 
     private static void finish(ChannelHandlerContext ctx, ChannelFuture f, boolean keepAlive) {

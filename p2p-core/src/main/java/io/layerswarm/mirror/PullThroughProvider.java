@@ -13,6 +13,7 @@ import io.layerswarm.swarm.DownloadResult;
 import io.layerswarm.transfer.RegistryPieceSource;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.FileChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -146,13 +147,25 @@ public final class PullThroughProvider implements ContentProvider {
     /**
      * A held blob, or one this call starts (or joins) fetching through the swarm: its content is
      * {@linkplain BlobContent#growing() growing}, streamed in verified pieces as they arrive, its last
-     * byte only after the whole blob matched its digest.
+     * byte only after the whole blob matched its digest. A held blob is opened here and stays open
+     * until the content is closed, so an eviction meanwhile cannot cut the response short; it is
+     * re-hashed as it streams, its last bytes only after it matched its digest, and a blob that rotted
+     * on disk is deleted (then the next request fetches it again).
      */
     @Override
     public Optional<BlobContent> blob(String repository, Digest digest) throws IOException {
-        OptionalLong have = store.size(digest);
-        if (have.isPresent()) {
-            return Optional.of(content(have.getAsLong(), false, (offset, length) -> store.open(digest, offset, length)));
+        Optional<FileChannel> held = store.hold(digest);
+        if (held.isPresent()) {
+            FileChannel file = held.get();
+            long size;
+            try {
+                size = file.size();
+            } catch (IOException e) {
+                file.close();
+                throw e;
+            }
+            return Optional.of(content(size, false, (offset, length) ->
+                    new DigestCheckedStream(file, digest, size, offset, length, () -> swarm.dropCorrupt(digest)), file));
         }
         Long known = sizes.getIfPresent(digest);
         if (known == null) {
@@ -182,7 +195,8 @@ public final class PullThroughProvider implements ContentProvider {
         });
         reporting.put(digest, reported);
         reported.whenComplete((v, e) -> reporting.remove(digest, reported));
-        return Optional.of(content(size, true, (offset, length) -> swarm.openVerified(digest, offset, length, deadline)));
+        return Optional.of(content(size, true, (offset, length) -> swarm.openVerified(digest, offset, length, deadline),
+                () -> { }));
     }
 
     /**
@@ -200,7 +214,7 @@ public final class PullThroughProvider implements ContentProvider {
         InputStream open(long offset, long length) throws IOException;
     }
 
-    private static BlobContent content(long size, boolean growing, RangeOpener opener) {
+    private static BlobContent content(long size, boolean growing, RangeOpener opener, java.io.Closeable held) {
         return new BlobContent() {
             @Override
             public long size() {
@@ -215,6 +229,11 @@ public final class PullThroughProvider implements ContentProvider {
             @Override
             public InputStream open(long offset, long length) throws IOException {
                 return opener.open(offset, length);
+            }
+
+            @Override
+            public void close() throws IOException {
+                held.close();
             }
         };
     }

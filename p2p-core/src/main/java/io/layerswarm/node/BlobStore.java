@@ -5,7 +5,9 @@ import io.layerswarm.swarm.PieceSink;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -19,6 +21,22 @@ public interface BlobStore {
 
     /** Reads {@code [offset, offset + length)} of a committed blob. */
     InputStream open(Digest digest, long offset, long length) throws IOException;
+
+    /**
+     * Opens a committed blob for as long as the caller keeps the channel open: its bytes stay readable
+     * even if the blob is deleted (evicted) meanwhile, so a response that found it can finish.
+     *
+     * @return the open blob, or empty if it is not committed
+     */
+    Optional<FileChannel> hold(Digest digest) throws IOException;
+
+    /**
+     * A reader found a committed blob's bytes wrong (rotted on disk): re-hashes it and, if it is
+     * corrupt, deletes it, so it is no longer served or announced and the next request fetches it anew.
+     *
+     * @return whether it was corrupt and is now gone
+     */
+    boolean deleteIfCorrupt(Digest digest) throws IOException;
 
     /** Starts a blob written piece by piece. */
     WritableBlob create(Digest digest, long size) throws IOException;

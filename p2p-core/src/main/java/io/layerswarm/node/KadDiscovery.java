@@ -14,8 +14,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -147,42 +150,74 @@ final class KadDiscovery {
     }
 
     /**
-     * Looks up providers of {@code digest} and connects to them, waiting at most {@code timeout}.
+     * Looks up providers of {@code digest} and connects to them, waiting at most {@code timeout} and only
+     * until one provider is connected: one that was frozen or left (its dial hangs until the handshake
+     * timeout) must not hold up a fetch another provider can already serve. The other dials go on in
+     * the background; the swarm uses each provider as it connects.
      *
-     * @return how many providers were newly connected
+     * @return how many providers were newly connected by the time it returned
      */
     int connectProviders(Digest digest, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             List<KadPeer> found = kad.dht().findProviders(KadDht.providerKey(OciCids.toCid(digest)), 8)
                     .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            // the lookup itself may already have dialled a provider (it is also a DHT peer): then no wait
+            long reachable = found.stream().filter(this::connected).count();
             List<CompletableFuture<?>> dials = connect(found);
-            int n = 0;
-            for (CompletableFuture<?> f : dials) {
-                try {
-                    f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                    n++;
-                } catch (Exception e) {
-                    log.debug("event=provider_dial_failed blob={} error={}", digest, e.toString());
-                }
+            if (reachable == 0) {
+                awaitFirst(dials, deadline);
             }
-            // the lookup itself may already have dialled a provider (it is also a DHT peer): count it as reachable
-            long reachable = found.stream().filter(p -> {
-                try {
-                    return host.connection(PeerId.fromBytes(p.id())).isPresent();
-                } catch (IllegalArgumentException e) {
-                    return false;
-                }
-            }).count();
-            log.info("event=kad_providers blob={} found={} connected={} reachable={}", digest, found.size(), n,
-                    reachable);
-            return n;
+            long n = dials.stream().filter(f -> f.isDone() && !f.isCompletedExceptionally()).count();
+            long pending = dials.stream().filter(f -> !f.isDone()).count();
+            log.info("event=kad_providers blob={} found={} connected={} reachable={} dials_pending={}", digest,
+                    found.size(), n, reachable, pending);
+            return (int) n;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 0;
         } catch (Exception e) {
             log.debug("event=kad_find_providers_failed blob={} error={}", digest, e.toString());
             return 0;
+        }
+    }
+
+    private boolean connected(KadPeer p) {
+        try {
+            return host.connection(PeerId.fromBytes(p.id())).isPresent();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Waits until one of {@code dials} succeeds, all of them failed, or the deadline ({@link System#nanoTime()}
+     * scale) passed; the dials themselves are left running.
+     *
+     * @return whether one succeeded
+     */
+    static boolean awaitFirst(List<? extends CompletableFuture<?>> dials, long deadlineNanos) throws InterruptedException {
+        if (dials.isEmpty()) {
+            return false;
+        }
+        CompletableFuture<Boolean> first = new CompletableFuture<>();
+        AtomicInteger failed = new AtomicInteger();
+        for (CompletableFuture<?> f : dials) {
+            f.whenComplete((v, e) -> {
+                if (e == null) {
+                    first.complete(true);
+                } else {
+                    log.debug("event=provider_dial_failed error={}", e.toString());
+                    if (failed.incrementAndGet() == dials.size()) {
+                        first.complete(false);
+                    }
+                }
+            });
+        }
+        try {
+            return first.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
         }
     }
 

@@ -9,6 +9,7 @@ import io.layerswarm.libp2p.host.ConnectionListener;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.host.P2pStream;
 import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.DigestMismatchException;
 import io.layerswarm.swarm.Bitfield;
 import io.layerswarm.swarm.BlobDownload;
 import io.layerswarm.swarm.DownloadResult;
@@ -118,6 +119,8 @@ public final class LayerSwarm implements AutoCloseable {
         final CompletableFuture<DownloadResult> result = new CompletableFuture<>();
         final PieceProgress progress;
         final List<PieceHash> pendingHashes = new ArrayList<>();
+        /** The hash of every verified piece, in order: once the blob matched its digest, all of them are right. */
+        final byte[] pieceHashes;
         /** Pieces this node asked the registry for and has not verified yet. */
         final BitSet originPending = new BitSet();
         /** Pieces other nodes asked the registry for: piece to the time we stop waiting for them. */
@@ -145,6 +148,7 @@ public final class LayerSwarm implements AutoCloseable {
             this.blob = blob;
             this.blobKey = Long.parseUnsignedLong(digest.hex().substring(0, 16), 16);
             this.progress = new PieceProgress(layout);
+            this.pieceHashes = new byte[32 * layout.count()];
         }
 
         Bitfield verifiedField() {
@@ -353,6 +357,25 @@ public final class LayerSwarm implements AutoCloseable {
     public void announceHeld(Digest digest) {
         loop.post(() -> store.size(digest).ifPresent(size -> broadcast(Announce.newBuilder()
                 .setDigest(digest.toString()).setSize(size).setComplete(true).build())));
+    }
+
+    /**
+     * A reader (a peer's piece, the mirror) found a committed blob's bytes wrong: re-hashes it and, if it
+     * rotted, deletes it from the store (so it is announced dropped and fetched anew), off the caller's
+     * thread since the re-hash and the deletion's listeners may take a while.
+     */
+    public void dropCorrupt(Digest digest) {
+        try {
+            io.execute(() -> {
+                try {
+                    store.deleteIfCorrupt(digest);
+                } catch (IOException | RuntimeException e) {
+                    log.warn("event=corrupt_blob_not_dropped blob={} error=\"{}\"", digest, e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.warn("event=corrupt_blob_not_dropped blob={} error=\"shutting down\"", digest);
+        }
     }
 
     /** Tells connected peers that this node no longer holds a blob (evicted). */
@@ -586,6 +609,7 @@ public final class LayerSwarm implements AutoCloseable {
         a.progress.verified(piece);
         a.originPending.clear(piece);
         a.pendingHashes.add(PieceHash.newBuilder().setIndex(piece).setSha256(ByteString.copyFrom(hash)).build());
+        System.arraycopy(hash, 0, a.pieceHashes, piece * 32, 32);
         scheduleFlush(a);
     }
 
@@ -631,6 +655,8 @@ public final class LayerSwarm implements AutoCloseable {
         if (err == null) {
             broadcast(Announce.newBuilder().setDigest(a.digest.toString()).setSize(a.layout.blobSize())
                     .setComplete(true).build());
+            // the blob matched its digest, so these are its true piece hashes: pieces served from it get checked
+            hashCache.put(a.digest + "/" + a.layout.pieceSize(), new PieceHashes(a.digest, a.layout, a.pieceHashes));
             a.result.complete(r);
             a.progress.complete();
             return;
@@ -1111,6 +1137,9 @@ public final class LayerSwarm implements AutoCloseable {
                 return Optional.of(hashCache.get(digest + "/" + layout.pieceSize(), k -> {
                     try (InputStream in = store.open(digest, 0, layout.blobSize())) {
                         return PieceHashes.compute(digest, layout, in);
+                    } catch (DigestMismatchException e) {
+                        dropCorrupt(digest); // hashing read the whole blob anyway: noticing the rot is free
+                        throw new UncheckedIOException(e);
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
@@ -1120,13 +1149,46 @@ public final class LayerSwarm implements AutoCloseable {
             }
         }
 
+        /**
+         * A whole piece of a committed blob whose piece hashes this node knows (it downloaded the blob, or
+         * computed them from the verified blob for a peer) is checked before it goes out: a piece that
+         * rotted on disk is not sent, and the blob is dropped. Other ranges go unchecked here; the peer
+         * checks every piece anyway.
+         */
+        private InputStream openCommitted(Digest digest, long offset, int length) throws IOException {
+            PieceHashes known = null;
+            String prefix = digest + "/";
+            for (Map.Entry<String, PieceHashes> e : hashCache.asMap().entrySet()) {
+                PieceLayout l = e.getValue().layout();
+                if (e.getKey().startsWith(prefix) && offset % l.pieceSize() == 0 && offset < l.blobSize()
+                        && l.length((int) (offset / l.pieceSize())) == length) {
+                    known = e.getValue();
+                    break;
+                }
+            }
+            if (known == null) {
+                return store.open(digest, offset, length);
+            }
+            int piece = (int) (offset / known.layout().pieceSize());
+            byte[] bytes;
+            try (InputStream in = store.open(digest, offset, length)) {
+                bytes = in.readNBytes(length);
+            }
+            if (!known.verify(piece, ByteBuffer.wrap(bytes))) {
+                dropCorrupt(digest);
+                throw new DigestMismatchException(digest, null, "stored piece " + piece + " of " + digest
+                        + " does not match its hash (rotted on disk); not served");
+            }
+            return new ByteArrayInputStream(bytes);
+        }
+
         @Override
         public InputStream open(Digest digest, long offset, int length) throws IOException {
             if (withheld.test(digest)) {
                 throw new IOException("blob " + digest + " is not shared with peers");
             }
             if (store.size(digest).isPresent()) {
-                return store.open(digest, offset, length);
+                return openCommitted(digest, offset, length);
             }
             Active partial = onLoop(() -> {
                 Active a = active.get(digest);

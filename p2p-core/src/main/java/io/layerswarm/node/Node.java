@@ -463,11 +463,13 @@ public final class Node implements AutoCloseable {
                         throw new IOException("blob " + d.digest() + " of " + repository + ":" + reference
                                 + " not found upstream " + namespace);
                     }
-                    if (got.get().growing()) {
-                        // the mirror's content streams while the swarm fetches: the pull is done at the commit
-                        swarm.committed(d.digest()).get(config.blobTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                        // and its fetched-blob event is out before pull returns, so listeners see whole pulls
-                        provider.reported(d.digest()).get(config.blobTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                    try (BlobContent content = got.get()) {
+                        if (content.growing()) {
+                            // the mirror's content streams while the swarm fetches: the pull is done at the commit
+                            swarm.committed(d.digest()).get(config.blobTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                            // and its fetched-blob event is out before pull returns, so listeners see whole pulls
+                            provider.reported(d.digest()).get(config.blobTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                        }
                     }
                 } catch (IOException e) {
                     throw new CompletionException(e);
@@ -955,6 +957,16 @@ public final class Node implements AutoCloseable {
         @Override
         public void makeRoom(Digest digest, long size) throws IOException {
             delegate.makeRoom(digest, size);
+        }
+
+        @Override
+        public Optional<java.nio.channels.FileChannel> hold(Digest digest) throws IOException {
+            return delegate.hold(digest);
+        }
+
+        @Override
+        public boolean deleteIfCorrupt(Digest digest) throws IOException {
+            return delegate.deleteIfCorrupt(digest);
         }
 
         @Override

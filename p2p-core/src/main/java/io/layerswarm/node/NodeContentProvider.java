@@ -89,16 +89,23 @@ final class NodeContentProvider implements ContentProvider {
 
     @Override
     public Optional<BlobContent> blob(String repository, Digest digest) throws IOException {
-        // pinned from before the fetch until the response has it open, then per open stream
-        AutoCloseable fetching = pins.apply(digest);
+        // pinned from before the fetch until the response is done (the content's close)
+        AutoCloseable pin = pins.apply(digest);
+        Optional<BlobContent> b;
         try {
-            return fetchAndPin(repository, digest);
-        } finally {
-            PinnedBlobContent.release(fetching);
+            b = lookup(repository, digest);
+        } catch (IOException | RuntimeException e) {
+            PinnedBlobContent.release(pin);
+            throw e;
         }
+        if (b.isEmpty()) {
+            PinnedBlobContent.release(pin);
+            return b;
+        }
+        return Optional.of(new PinnedBlobContent(b.get(), pin));
     }
 
-    private Optional<BlobContent> fetchAndPin(String repository, Digest digest) throws IOException {
+    private Optional<BlobContent> lookup(String repository, Digest digest) throws IOException {
         long start = System.nanoTime();
         boolean held = store.size(digest).isPresent();
         if (!held) {
@@ -109,13 +116,13 @@ final class NodeContentProvider implements ContentProvider {
         }
         Optional<BlobContent> b = pullThrough.blob(repository, digest);
         if (b.isPresent()) {
-            if (held) {
+            boolean cached = !b.get().growing(); // it may have been evicted since the check above
+            if (cached) {
                 accessed.accept(digest); // a fresh commit already counted as a use
             }
             log.info("event=blob_served ns={} repo={} blob={} bytes={} from={} ms={}", namespace, repository, digest, b.get().size(),
-                    held ? "cache" : "fetched", (System.nanoTime() - start) / 1_000_000);
-            served.accept(new NodeEvent.BlobServed(namespace, repository, digest, b.get().size(), held));
-            return Optional.of(new PinnedBlobContent(b.get(), () -> pins.apply(digest)));
+                    cached ? "cache" : "fetched", (System.nanoTime() - start) / 1_000_000);
+            served.accept(new NodeEvent.BlobServed(namespace, repository, digest, b.get().size(), cached));
         }
         return b;
     }

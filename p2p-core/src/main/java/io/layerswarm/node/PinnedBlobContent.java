@@ -1,29 +1,23 @@
 package io.layerswarm.node;
 
 import io.layerswarm.mirror.BlobContent;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A served blob that holds a cache pin for as long as a response streams it, so eviction never pulls
- * a layer out from under a client: each {@link #open} takes a pin, closing the stream releases it.
+ * A served blob that holds the cache pin its lookup took until the response is done ({@link #close()}),
+ * so eviction never pulls a layer out from under a client between the lookup and the last byte.
  */
 final class PinnedBlobContent implements BlobContent {
-
-    /** Takes a pin; closing it releases the pin. */
-    @FunctionalInterface
-    interface Pinner {
-        AutoCloseable pin();
-    }
-
     private final BlobContent delegate;
-    private final Pinner pinner;
+    private final AutoCloseable pin;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    PinnedBlobContent(BlobContent delegate, Pinner pinner) {
+    /** Takes over {@code pin}: {@link #close()} releases it. */
+    PinnedBlobContent(BlobContent delegate, AutoCloseable pin) {
         this.delegate = delegate;
-        this.pinner = pinner;
+        this.pin = pin;
     }
 
     @Override
@@ -38,27 +32,19 @@ final class PinnedBlobContent implements BlobContent {
 
     @Override
     public InputStream open(long offset, long length) throws IOException {
-        AutoCloseable pin = pinner.pin();
-        InputStream in;
-        try {
-            in = delegate.open(offset, length);
-        } catch (IOException | RuntimeException e) {
-            release(pin);
-            throw e;
-        }
-        AtomicBoolean released = new AtomicBoolean();
-        return new FilterInputStream(in) {
-            @Override
-            public void close() throws IOException {
-                try {
-                    super.close();
-                } finally {
-                    if (released.compareAndSet(false, true)) {
-                        release(pin);
-                    }
-                }
+        return delegate.open(offset, length);
+    }
+
+    /** Closes the blob, then releases the pin; once. */
+    @Override
+    public void close() throws IOException {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                delegate.close();
+            } finally {
+                release(pin);
             }
-        };
+        }
     }
 
     static void release(AutoCloseable pin) {

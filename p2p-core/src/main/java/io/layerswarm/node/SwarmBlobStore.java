@@ -12,10 +12,12 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /** The content store as the swarm's {@link BlobStore}: verified commits only, partial blobs readable. */
@@ -41,6 +43,20 @@ public final class SwarmBlobStore implements BlobStore {
         }
         ch.position(offset);
         return new BlobContent.BoundedInputStream(Channels.newInputStream(ch), length);
+    }
+
+    @Override
+    public Optional<FileChannel> hold(Digest digest) throws IOException {
+        try {
+            return Optional.of(FileChannel.open(store.blobPath(digest), StandardOpenOption.READ));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public boolean deleteIfCorrupt(Digest digest) throws IOException {
+        return store.deleteIfCorrupt(digest);
     }
 
     @Override

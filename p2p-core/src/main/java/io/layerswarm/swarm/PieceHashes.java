@@ -35,7 +35,11 @@ public final class PieceHashes {
         this.hashes = hashes.clone();
     }
 
-    /** Computes the hashes of a blob read from a stream (which must hold exactly the blob). */
+    /**
+     * Computes the hashes of a blob read from a stream (which must hold exactly the blob).
+     *
+     * @throws io.layerswarm.oci.DigestMismatchException if the content does not match {@code blob}
+     */
     public static PieceHashes compute(Digest blob, PieceLayout layout, InputStream in) throws IOException {
         byte[] out = new byte[HASH * layout.count()];
         byte[] buf = new byte[layout.pieceSize()];
@@ -55,7 +59,8 @@ public final class PieceHashes {
             throw new IOException("blob " + blob + " is longer than " + layout.blobSize() + " bytes");
         }
         if (!blob.matches(whole.digest())) {
-            throw new IOException("content does not match " + blob + "; refusing to hash it");
+            throw new io.layerswarm.oci.DigestMismatchException(blob, null, "content does not match " + blob
+                    + "; refusing to hash it");
         }
         return new PieceHashes(blob, layout, out);
     }

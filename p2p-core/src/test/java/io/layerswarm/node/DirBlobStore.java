@@ -13,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.stream.Stream;
 
@@ -62,6 +63,24 @@ final class DirBlobStore implements BlobStore {
             out[out.length / 2] ^= 0x11;
         }
         return new java.io.ByteArrayInputStream(out);
+    }
+
+    @Override
+    public Optional<FileChannel> hold(Digest digest) throws IOException {
+        try {
+            return Optional.of(FileChannel.open(path(digest), StandardOpenOption.READ));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public boolean deleteIfCorrupt(Digest digest) throws IOException {
+        Path p = path(digest);
+        if (!Files.isRegularFile(p) || Digest.sha256(Files.readAllBytes(p)).equals(digest)) {
+            return false;
+        }
+        return Files.deleteIfExists(p);
     }
 
     @Override

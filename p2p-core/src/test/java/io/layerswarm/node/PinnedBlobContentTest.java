@@ -15,28 +15,39 @@ import org.junit.jupiter.api.Test;
 class PinnedBlobContentTest {
 
     @Test
-    void aPinIsHeldExactlyWhileAStreamIsOpen() throws Exception {
+    void theLookupsPinIsHeldUntilTheContentIsClosed() throws Exception {
         byte[] data = Files.readAllBytes(Path.of("/usr/bin/true")); // a real file from Debian's coreutils
-        AtomicInteger pins = new AtomicInteger();
-        PinnedBlobContent b = new PinnedBlobContent(BlobContent.ofBytes(data), () -> {
-            pins.incrementAndGet();
-            return pins::decrementAndGet;
-        });
-        assertEquals(0, pins.get(), "nothing is pinned before a response streams the blob");
-        InputStream first = b.open(0, data.length);
-        InputStream second = b.open(10, 20);
-        assertEquals(2, pins.get());
-        assertArrayEquals(data, first.readAllBytes());
-        first.close();
-        first.close(); // idempotent: releases once
-        assertEquals(1, pins.get());
-        second.close();
+        AtomicInteger pins = new AtomicInteger(1);
+        AtomicInteger closed = new AtomicInteger();
+        PinnedBlobContent b = new PinnedBlobContent(new BlobContent() {
+            @Override
+            public long size() {
+                return data.length;
+            }
+
+            @Override
+            public InputStream open(long offset, long length) throws IOException {
+                return BlobContent.ofBytes(data).open(offset, length);
+            }
+
+            @Override
+            public void close() {
+                closed.incrementAndGet();
+            }
+        }, pins::decrementAndGet);
+        try (InputStream in = b.open(0, data.length)) {
+            assertArrayEquals(data, in.readAllBytes());
+        }
+        assertEquals(1, pins.get(), "closing a stream does not end the response: the pin stays");
+        b.close();
+        b.close(); // idempotent: releases once
         assertEquals(0, pins.get());
+        assertEquals(1, closed.get(), "the blob itself (e.g. its open file) is closed once too");
     }
 
     @Test
-    void aFailedOpenReleasesItsPin() {
-        AtomicInteger pins = new AtomicInteger();
+    void aFailingCloseStillReleasesThePin() {
+        AtomicInteger pins = new AtomicInteger(1);
         PinnedBlobContent b = new PinnedBlobContent(new BlobContent() {
             @Override
             public long size() {
@@ -44,14 +55,16 @@ class PinnedBlobContentTest {
             }
 
             @Override
-            public InputStream open(long offset, long length) throws IOException {
-                throw new IOException("evicted");
+            public InputStream open(long offset, long length) {
+                return InputStream.nullInputStream();
             }
-        }, () -> {
-            pins.incrementAndGet();
-            return pins::decrementAndGet;
-        });
-        assertThrows(IOException.class, () -> b.open(0, 1));
+
+            @Override
+            public void close() throws IOException {
+                throw new IOException("disk gone");
+            }
+        }, pins::decrementAndGet);
+        assertThrows(IOException.class, b::close);
         assertEquals(0, pins.get());
     }
 }

@@ -482,6 +482,27 @@ public final class ContentStore implements AutoCloseable {
     }
 
     /**
+     * Re-hashes a committed blob a reader found wrong (bit rot on disk) and deletes it if it no longer
+     * matches its digest, so it is neither served nor announced again and the next request fetches a
+     * good copy; listeners see an ordinary deletion. A blob that checks out (e.g. already replaced by a
+     * good copy) is kept: the re-hash, not the reader's word, decides.
+     *
+     * @return whether the blob was corrupt and is now deleted
+     */
+    public boolean deleteIfCorrupt(Digest digest) throws IOException {
+        try {
+            verify(digest);
+            return false;
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (DigestMismatchException e) {
+            boolean deleted = delete(digest);
+            LOG.warn("event=blob_corrupt digest={} deleted={} reason=\"{}\"", digest, deleted, e.getMessage());
+            return deleted;
+        }
+    }
+
+    /**
      * Removes a committed blob. Open streams on it keep working.
      *
      * @return whether it existed

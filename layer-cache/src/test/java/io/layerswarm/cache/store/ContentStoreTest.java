@@ -314,6 +314,34 @@ class ContentStoreTest {
     }
 
     @Test
+    void deleteIfCorruptKeepsAGoodBlobAndDeletesARottedOneTellingListeners() throws Exception {
+        byte[] data = random(100_000, 9);
+        Digest d = Digest.sha256(data);
+        List<Digest> deleted = Collections.synchronizedList(new ArrayList<>());
+        try (ContentStore store = ContentStore.open(dir)) {
+            store.addListener(new StoreListener() {
+                @Override
+                public void onDeleted(Digest digest) {
+                    deleted.add(digest);
+                }
+            });
+            store.ingest(d, new ByteArrayInputStream(data));
+            assertFalse(store.deleteIfCorrupt(d), "a good blob is kept");
+            assertTrue(store.contains(d));
+            Path file = store.blobPath(d);
+            file.toFile().setWritable(true);
+            byte[] rotted = data.clone();
+            rotted[50_000] ^= 0x04;
+            Files.write(file, rotted);
+            assertTrue(store.deleteIfCorrupt(d));
+            assertFalse(store.contains(d));
+            assertEquals(List.of(d), deleted, "caches and announcements hear of it as of any deletion");
+            assertEquals(0, store.totalBytes());
+            assertFalse(store.deleteIfCorrupt(d), "an absent blob is not an error");
+        }
+    }
+
+    @Test
     void secondOwnerIsRefusedAndReopenCleansStaleTempFiles() throws Exception {
         byte[] data = random(1000, 8);
         Digest d = Digest.sha256(data);

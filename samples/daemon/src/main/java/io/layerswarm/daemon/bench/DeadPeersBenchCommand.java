@@ -50,6 +50,11 @@ public final class DeadPeersBenchCommand implements Callable<Integer> {
     @Option(names = "--runs", defaultValue = "20", description = "Runs per mode (default: ${DEFAULT-VALUE}).")
     int runs;
 
+    @Option(names = "--warmup-runs", defaultValue = "1",
+            description = "Runs per mode before the counted ones, printed but not in the summary: the first pulls of a"
+                    + " cold JVM are slower (default: ${DEFAULT-VALUE}).")
+    int warmupRuns;
+
     @Option(names = "--piece-kib", defaultValue = "1024", description = "Swarm piece size in KiB (default: ${DEFAULT-VALUE}).")
     int pieceKib;
 
@@ -62,10 +67,11 @@ public final class DeadPeersBenchCommand implements Callable<Integer> {
     }
 
     private int bench() throws Exception {
-        if (holders < 2 || holders > 16 || holders % 2 != 0 || runs < 1 || runs > 200 || layerMib < 1 || layerMib > 1024
+        if (holders < 2 || holders > 16 || holders % 2 != 0 || runs < 1 || runs > 200 || warmupRuns < 0 || warmupRuns > 20
+                || layerMib < 1 || layerMib > 1024
                 || uploadMib < 1 || loseAtPercent < 1 || loseAtPercent > 95 || modes.isEmpty()
                 || !List.of("kill", "freeze").containsAll(modes)) {
-            System.err.println("error: --holders even in 2..16, --runs in 1..200, --layer-mib in 1..1024,"
+            System.err.println("error: --holders even in 2..16, --runs in 1..200, --warmup-runs in 0..20, --layer-mib in 1..1024,"
                     + " --max-upload-rate-mib >= 1, --lose-at-percent in 1..95, --modes of kill,freeze");
             return 1;
         }
@@ -94,8 +100,8 @@ public final class DeadPeersBenchCommand implements Callable<Integer> {
         long[] added = new long[runs];
         long[] baseline = new long[runs];
         long registry = 0;
-        for (int run = 0; run < runs; run++) {
-            Path runDir = dir.resolve("run" + run);
+        for (int run = -warmupRuns; run < runs; run++) {
+            Path runDir = dir.resolve("run" + (run + warmupRuns));
             TimedPull.Result loss;
             try (HolderSet lost = HolderSet.start(origin, runDir.resolve("lost"), "lost", holders / 2, pieceKib,
                     uploadMib)) {
@@ -106,18 +112,24 @@ public final class DeadPeersBenchCommand implements Callable<Integer> {
             }
             TimedPull.Result base = TimedPull.run(origin, runDir.resolve("baseline"), pieceKib * 1024,
                     survivors.addresses(), 0, null);
-            baseline[run] = base.elapsed().toMillis();
-            added[run] = loss.elapsed().toMillis() - baseline[run];
-            registry += loss.registryBytes() + base.registryBytes();
-            System.out.printf("run mode=%s run=%d lost_at_ms=%s pull_ms=%d baseline_ms=%d added_ms=%d registry_bytes=%d"
-                    + " baseline_registry_bytes=%d%n", mode, run + 1,
+            long baseMs = base.elapsed().toMillis();
+            long addedMs = loss.elapsed().toMillis() - baseMs;
+            if (run >= 0) {
+                baseline[run] = baseMs;
+                added[run] = addedMs;
+                registry += loss.registryBytes() + base.registryBytes();
+            }
+            System.out.printf("%s mode=%s run=%d lost_at_ms=%s pull_ms=%d baseline_ms=%d added_ms=%d registry_bytes=%d"
+                    + " baseline_registry_bytes=%d%n", run < 0 ? "warmup" : "run", mode,
+                    run < 0 ? run + warmupRuns + 1 : run + 1,
                     loss.actionAt() == null ? "never" : String.valueOf(loss.actionAt().toMillis()),
-                    loss.elapsed().toMillis(), baseline[run], added[run], loss.registryBytes(), base.registryBytes());
+                    loss.elapsed().toMillis(), baseMs, addedMs, loss.registryBytes(), base.registryBytes());
             System.out.flush();
             FanOut.deleteTree(runDir);
         }
-        System.out.printf("summary mode=%s runs=%d added_ms p50=%d p99=%d max=%d baseline_ms p50=%d registry_bytes=%d%n",
-                mode, runs, percentile(added, 50), percentile(added, 99), Arrays.stream(added).max().orElse(0),
+        System.out.printf("summary mode=%s runs=%d warmup_runs=%d added_ms p50=%d p99=%d max=%d baseline_ms p50=%d"
+                + " registry_bytes=%d%n", mode, runs, warmupRuns, percentile(added, 50), percentile(added, 99),
+                Arrays.stream(added).max().orElse(0),
                 percentile(baseline, 50), registry);
         System.out.flush();
     }
