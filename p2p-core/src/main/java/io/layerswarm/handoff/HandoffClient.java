@@ -98,8 +98,12 @@ public final class HandoffClient {
                 s.outputStream().flush();
                 s.closeWrite();
             } catch (IOException e) {
-                // The target may have refused mid-stream and said why; prefer its verdict.
+                // The target may have refused mid-stream and said why; prefer its verdict, unless the
+                // source itself saw a file change under the writer (then the target's reason is a symptom).
                 RoundResult r = tryReadResult(s);
+                if (e instanceof SourceChangedException) {
+                    throw e;
+                }
                 if (r != null && !r.getCommitted()) {
                     throw refusal(r);
                 }

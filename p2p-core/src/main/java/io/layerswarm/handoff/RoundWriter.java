@@ -89,7 +89,7 @@ public final class RoundWriter {
         // sender must not report success for a round built from a moving target.
         String digest = HexFormat.of().formatHex(md.digest());
         if (n != e.size() || !digest.equals(e.sha256())) {
-            throw new SourceChangedException("file " + e.path() + " changed since the scan (size " + e.size()
+            throw new SourceChangedException(e.path(), "file " + e.path() + " changed since the scan (size " + e.size()
                     + " -> " + n + (n == e.size() ? ", content differs" : "") + ")");
         }
     }

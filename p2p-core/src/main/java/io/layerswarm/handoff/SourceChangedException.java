@@ -7,8 +7,16 @@ import java.io.IOException;
  * aborted mid-stream, the target discards it, and the caller rescans and retries.
  */
 public final class SourceChangedException extends IOException {
-    /** @param message which file and how */
-    public SourceChangedException(String message) {
+    private final String path;
+
+    /** @param path the file's path in the tree @param message which file and how */
+    public SourceChangedException(String path, String message) {
         super(message);
+        this.path = path;
+    }
+
+    /** The changed file's path in the tree. */
+    public String path() {
+        return path;
     }
 }

@@ -7,11 +7,13 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -87,22 +89,21 @@ final class SourceHandoff {
         try {
             Set<String> have = client.have(target, session);
             Manifest sent = Manifest.empty();
+            Set<String> hot = new HashSet<>();
             long round = 0;
             for (int i = 0; i < rounds.maxRounds(); i++) {
                 awaitInterval(i);
                 long t0 = System.nanoTime();
-                Manifest now = TreeScanner.scan(root);
+                Manifest now = holdBack(TreeScanner.scan(root), sent, hot);
                 RoundPlan plan = RoundPlanner.plan(++round, sent, now, have);
                 RoundStats st;
                 try {
                     st = client.sendRound(target, session, plan, root);
-                } catch (SourceChangedException | HandoffClient.HandoffRefusedException e) {
-                    if (e instanceof HandoffClient.HandoffRefusedException r
-                            && !r.reason().equals(RoundRejectedException.Reason.DIGEST_MISMATCH.name())) {
-                        throw e;
-                    }
-                    // a file changed under the writer and the target refused the round: rescan next round
-                    LOG.info("event=handoff.roundRetried round={} reason=\"{}\"", round, e.getMessage());
+                } catch (SourceChangedException e) {
+                    // written while we read it: such files wait for the final diff, the rest goes next round
+                    hot.add(e.path());
+                    LOG.info("event=handoff.roundRetried round={} hot={} reason=\"{}\"", round, e.path(),
+                            e.getMessage());
                     continue;
                 }
                 sent = sent.apply(plan);
@@ -138,6 +139,31 @@ final class SourceHandoff {
         HandoffReport report = new HandoffReport(container, self.toBase58(), target.toBase58(), stages);
         LOG.info("event=handoff.done container={} target={} report={}", container, target.toBase58(), report.toJson());
         return report;
+    }
+
+    /**
+     * {@code now} with files that changed while being sent in an earlier round kept as last sent (or
+     * left out if never sent), with any hard link to such a file: a file written all the time would
+     * otherwise spoil every running round. The final diff, after the stop, sends them.
+     */
+    static Manifest holdBack(Manifest now, Manifest sent, Set<String> hot) {
+        if (hot.isEmpty()) {
+            return now;
+        }
+        TreeMap<String, TreeEntry> out = new TreeMap<>(now.entries());
+        for (TreeEntry e : now.entries().values()) {
+            boolean held = hot.contains(e.path()) || (e.type() == EntryType.HARDLINK && hot.contains(e.linkTarget()));
+            if (!held) {
+                continue;
+            }
+            TreeEntry before = sent.entries().get(e.path());
+            if (before != null && before.type() == e.type()) {
+                out.put(e.path(), before);
+            } else {
+                out.remove(e.path());
+            }
+        }
+        return new Manifest(out);
     }
 
     private void awaitInterval(int i) throws IOException {

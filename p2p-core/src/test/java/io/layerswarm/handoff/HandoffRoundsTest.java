@@ -219,6 +219,24 @@ class HandoffRoundsTest {
     }
 
     @Test
+    void hotFilesAreHeldBackAsLastSentWithTheirHardLinks() throws IOException {
+        write("log", "one\n".getBytes(StandardCharsets.UTF_8));
+        write("calm", "calm\n".getBytes(StandardCharsets.UTF_8));
+        round();
+        Files.writeString(src.resolve("log"), "one\ntwo\n");
+        write("new-hot", random(10, 12));
+        Files.createLink(src.resolve("new-hot-alias"), src.resolve("new-hot"));
+        write("new-calm", random(10, 13));
+        Manifest held = SourceHandoff.holdBack(TreeScanner.scan(src), sent, Set.of("log", "new-hot"));
+        assertEquals(sent.entries().get("log"), held.entries().get("log"), "log kept as last sent");
+        assertFalse(held.entries().containsKey("new-hot"), "never sent: left out");
+        assertFalse(held.entries().containsKey("new-hot-alias"), "its hard link too");
+        assertTrue(held.entries().containsKey("new-calm"));
+        RoundPlan plan = RoundPlanner.plan(++round, sent, held, receiver.have());
+        assertEquals(1, plan.changes().size(), "only new-calm travels: " + plan);
+    }
+
+    @Test
     void contentTheTargetHoldsIsSentAsReference() throws IOException {
         byte[] base = random(50_000, 8);
         Path layerFile = Files.write(Files.createDirectories(tmp.resolve("imagelayer")).resolve("lib.so"), base);

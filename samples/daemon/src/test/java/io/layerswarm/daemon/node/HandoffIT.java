@@ -226,4 +226,31 @@ class HandoffIT {
                 s -> s.startsWith("OK ") && !s.equals(c1));
         assertEquals("OK hello", exec(p.c0, "cat /state/greeting").trim());
     }
+
+    @Test
+    void failedRestoreAfterTheStopStartsTheSourceAgainAndNothingRunsOnTheTarget() throws Exception {
+        // paced rounds give time to take the target's containerd away after begin; the rounds still work
+        // (they land in the node), the restore cannot: the source, stopped by then, must run again
+        Pair p = new Pair(List.of("--handoff-max-rounds", "10", "--handoff-small-diff", "0",
+                "--handoff-round-interval-ms", "300"), "0.05");
+        CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.of("handoff", "run",
+                "--container", CONTAINER, "--target", p.targetPeer, "--control", p.control0));
+        Await.until(Duration.ofSeconds(60), "the target began the session", () -> {
+            try {
+                return p.target.stderrText().contains("event=handoff.begun");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        ProcessHandle containerd = ProcessHandle.of(p.c1.pid()).orElseThrow();
+        containerd.destroyForcibly();
+        containerd.onExit().get(20, TimeUnit.SECONDS);
+        CliRun r = run.get(90, TimeUnit.SECONDS);
+        assertNotEquals(0, r.status(), "the handoff failed: " + r.out());
+        assertTrue(p.source.stderrText().contains("stopped=true"), "the failure came after the source stopped");
+        assertTrue(runtime(p.c0).running(CONTAINER), "source task running again");
+        assertEquals("OK hello", Await.until(Duration.ofSeconds(20), "the source answers",
+                () -> exec(p.c0, "cat /state/greeting").trim(), x -> x.startsWith("OK ")));
+        assertFalse(p.target.stderrText().contains("event=handoff.taskStarted"), "nothing started on the target");
+    }
 }
