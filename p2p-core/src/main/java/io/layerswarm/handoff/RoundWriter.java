@@ -59,11 +59,15 @@ public final class RoundWriter {
             Frames.write(wire, Record.newBuilder().setEntry(Entry.newBuilder().setKind(Entry.Kind.WHITEOUT)
                     .setPath(d)).build());
         }
-        for (RoundPlan.Change c : plan.changes()) {
-            Frames.write(wire, Record.newBuilder().setEntry(toProto(c.entry(), c.inline())).build());
-            if (c.inline()) {
-                sendContent(c.entry(), sourceRoot.resolve(c.entry().path()), wire);
+        try {
+            for (RoundPlan.Change c : plan.changes()) {
+                Frames.write(wire, Record.newBuilder().setEntry(toProto(c.entry(), c.inline())).build());
+                if (c.inline()) {
+                    sendContent(c.entry(), sourceRoot.resolve(c.entry().path()), wire);
+                }
             }
+        } catch (SourceChangedException e) {
+            throw e.withWireBytes(wire.count); // the aborted round's bytes were on the link all the same
         }
         Frames.write(wire, Record.newBuilder().setEnd(HandoffProtos.RoundEnd.newBuilder().setEntries((int) entries)
                 .setContentBytes(plan.inlineBytes())).build());

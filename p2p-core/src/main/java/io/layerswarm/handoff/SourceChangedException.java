@@ -8,11 +8,27 @@ import java.io.IOException;
  */
 public final class SourceChangedException extends IOException {
     private final String path;
+    private final long wireBytes;
 
     /** @param path the file's path in the tree @param message which file and how */
     public SourceChangedException(String path, String message) {
+        this(path, message, 0);
+    }
+
+    private SourceChangedException(String path, String message, long wireBytes) {
         super(message);
         this.path = path;
+        this.wireBytes = wireBytes;
+    }
+
+    /** The same, saying how many bytes of the aborted round went out before it was aborted. */
+    public SourceChangedException withWireBytes(long bytes) {
+        return new SourceChangedException(path, getMessage(), bytes);
+    }
+
+    /** Bytes of the aborted round already on the wire (0 if not known). */
+    public long wireBytes() {
+        return wireBytes;
     }
 
     /** The changed file's path in the tree. */

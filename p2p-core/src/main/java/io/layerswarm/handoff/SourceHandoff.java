@@ -102,6 +102,7 @@ final class SourceHandoff {
                 } catch (SourceChangedException e) {
                     // written while we read it: such files wait for the final diff, the rest goes next round
                     hot.add(e.path());
+                    stages.add(new HandoffReport.Stage("round-" + round + "-aborted", seconds(t0), e.wireBytes()));
                     LOG.info("event=handoff.roundRetried round={} hot={} reason=\"{}\"", round, e.path(),
                             e.getMessage());
                     continue;

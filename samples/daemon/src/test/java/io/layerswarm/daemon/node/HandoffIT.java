@@ -123,6 +123,20 @@ class HandoffIT {
         }
     }
 
+    /** Starts {@code layerswarm handoff run} in the background and waits until the target's log shows {@code event}. */
+    private static CompletableFuture<CliRun> runUntilTargetLogs(Pair p, String event) throws InterruptedException {
+        CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.of("handoff", "run",
+                "--container", CONTAINER, "--target", p.targetPeer, "--control", p.control0));
+        Await.until(Duration.ofSeconds(60), "the target logs " + event, () -> {
+            try {
+                return p.target.stderrText().contains(event);
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        });
+        return run;
+    }
+
     private static CtrRuntime runtime(Containerd c) {
         return new CtrRuntime(c.socket(), c.hostsDir(), c.snapshotter(), Duration.ofMinutes(1));
     }
@@ -152,7 +166,8 @@ class HandoffIT {
         Map<String, HandoffReport.Stage> stages = new java.util.LinkedHashMap<>();
         report.stages().forEach(s -> stages.put(s.name(), s));
         System.out.println("handoff-report: " + report.toJson());
-        for (String s : List.of("pre-sync", "round-1", "final-transfer", "restore", "downtime", "total")) {
+        assertTrue(report.stages().stream().anyMatch(s -> s.name().matches("round-\\d+")), report.toJson());
+        for (String s : List.of("pre-sync", "final-transfer", "restore", "downtime", "total")) {
             assertTrue(stages.containsKey(s), s + " in " + report.toJson());
         }
         assertTrue(stages.get("pre-sync").bytes() >= layerBytes, "pre-sync fetched the image: " + report.toJson());
@@ -161,8 +176,9 @@ class HandoffIT {
         assertEquals(fetchedBeforeRun, p.target.events().stream().filter(e -> e.contains("event=blob_fetched")).count(),
                 "blobs fetched by the target during the run: " + p.target.events());
         assertEquals(registryAfterPrepare, p.registryBlobBytes(), "registry blob bytes during the run");
-        // the 300 kB random file crossed once; the busybox copy (content the target's image holds) never did
-        long handoffBytes = report.stages().stream().filter(s -> s.name().startsWith("round-")
+        // in committed rounds the 300 kB random file crossed once; the busybox copy (content the target's image
+        // holds) never did (an aborted round, a file written while sent, is reported apart as round-N-aborted)
+        long handoffBytes = report.stages().stream().filter(s -> s.name().matches("round-\\d+")
                 || s.name().equals("final-transfer")).mapToLong(HandoffReport.Stage::bytes).sum();
         assertTrue(handoffBytes >= 300_000 && handoffBytes < 300_000 + Math.min(300_000, busybox),
                 "writable-layer bytes on the link: " + handoffBytes + " in " + report.toJson());
@@ -207,15 +223,7 @@ class HandoffIT {
         // many paced rounds of a log growing every 50 ms: the handoff is still in its rounds when the target dies
         Pair p = new Pair(List.of("--handoff-max-rounds", "1000", "--handoff-small-diff", "0",
                 "--handoff-round-interval-ms", "200"), "0.05");
-        CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.of("handoff", "run",
-                "--container", CONTAINER, "--target", p.targetPeer, "--control", p.control0));
-        Await.until(Duration.ofSeconds(60), "the target committed a round", () -> {
-            try {
-                return p.target.stderrText().contains("event=handoff.roundCommitted");
-            } catch (java.io.IOException e) {
-                return false;
-            }
-        });
+        CompletableFuture<CliRun> run = runUntilTargetLogs(p, "event=handoff.roundCommitted");
         p.target.process.destroyForcibly();
         CliRun r = run.get(90, TimeUnit.SECONDS);
         assertNotEquals(0, r.status(), "the handoff failed: " + r.out());
@@ -233,15 +241,7 @@ class HandoffIT {
         // (they land in the node), the restore cannot: the source, stopped by then, must run again
         Pair p = new Pair(List.of("--handoff-max-rounds", "10", "--handoff-small-diff", "0",
                 "--handoff-round-interval-ms", "300"), "0.05");
-        CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.of("handoff", "run",
-                "--container", CONTAINER, "--target", p.targetPeer, "--control", p.control0));
-        Await.until(Duration.ofSeconds(60), "the target began the session", () -> {
-            try {
-                return p.target.stderrText().contains("event=handoff.begun");
-            } catch (java.io.IOException e) {
-                return false;
-            }
-        });
+        CompletableFuture<CliRun> run = runUntilTargetLogs(p, "event=handoff.begun");
         ProcessHandle containerd = ProcessHandle.of(p.c1.pid()).orElseThrow();
         containerd.destroyForcibly();
         containerd.onExit().get(20, TimeUnit.SECONDS);
