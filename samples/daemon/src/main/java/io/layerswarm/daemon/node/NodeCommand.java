@@ -290,7 +290,10 @@ public final class NodeCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
+        java.util.concurrent.atomic.AtomicReference<HandoffControlServer> controlApi =
+                new java.util.concurrent.atomic.AtomicReference<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            java.util.Optional.ofNullable(controlApi.get()).ifPresent(HandoffControlServer::close);
             node.close();
             stopped.countDown();
         }, "node-shutdown"));
@@ -302,6 +305,7 @@ public final class NodeCommand implements Callable<Integer> {
             try {
                 HandoffControlServer control = HandoffControlServer.start(
                         NodeConfig.hostPort("--handoff-control", handoffControl), handoff.get());
+                controlApi.set(control);
                 out.println("handoff-control " + control.url());
             } catch (Exception e) {
                 err.println("error: " + oneLine(e));
