@@ -1,6 +1,8 @@
 package io.layerswarm.handoff;
 
+import io.layerswarm.handoff.pb.HandoffProtos.ContainerSpec;
 import io.layerswarm.handoff.pb.HandoffProtos.HaveReply;
+import io.layerswarm.handoff.pb.HandoffProtos.Image;
 import io.layerswarm.handoff.pb.HandoffProtos.Request;
 import io.layerswarm.handoff.pb.HandoffProtos.RoundResult;
 import io.layerswarm.libp2p.crypto.PeerId;
@@ -96,8 +98,12 @@ public final class HandoffClient {
                 s.outputStream().flush();
                 s.closeWrite();
             } catch (IOException e) {
-                // The target may have refused mid-stream and said why; prefer its verdict.
+                // The target may have refused mid-stream and said why; prefer its verdict, unless the
+                // source itself saw a file change under the writer (then the target's reason is a symptom).
                 RoundResult r = tryReadResult(s);
+                if (e instanceof SourceChangedException) {
+                    throw e;
+                }
                 if (r != null && !r.getCommitted()) {
                     throw refusal(r);
                 }
@@ -108,6 +114,49 @@ public final class HandoffClient {
                 throw refusal(r);
             }
             return stats;
+        } finally {
+            s.close();
+        }
+    }
+
+    /** Asks {@code target} to pre-sync {@code image} from the swarm; returns what it fetched. */
+    public HandoffTarget.PrepareStats prepare(PeerId target, String session, ImageRef image) throws IOException {
+        RoundResult r = control(target, Request.newBuilder().setSession(session).setPrepare(proto(image)).build());
+        return new HandoffTarget.PrepareStats(r.getPeerBytes(), r.getRegistryBytes());
+    }
+
+    /** Opens {@code session} on {@code target}: it creates the container, not started. */
+    public void begin(PeerId target, String session, ContainerConfig config) throws IOException {
+        control(target, Request.newBuilder().setSession(session).setBegin(ContainerSpec.newBuilder()
+                .setContainerId(config.id()).setImage(proto(config.image())).addAllArgs(config.args())
+                .setCwd(config.cwd())).build());
+    }
+
+    /** Has {@code target} install the received tree and start the container. */
+    public void restore(PeerId target, String session) throws IOException {
+        control(target, Request.newBuilder().setSession(session).setRestore(true).build());
+    }
+
+    /** Has {@code target} drop the session and what it created. */
+    public void abort(PeerId target, String session) throws IOException {
+        control(target, Request.newBuilder().setSession(session).setAbort(true).build());
+    }
+
+    private static Image proto(ImageRef i) {
+        return Image.newBuilder().setNamespace(i.namespace()).setRepository(i.repository()).setDigest(i.digest())
+                .build();
+    }
+
+    private RoundResult control(PeerId target, Request req) throws IOException {
+        P2pStream s = open(target);
+        try {
+            Frames.write(s.outputStream(), req);
+            s.outputStream().flush();
+            RoundResult r = Frames.read(s.inputStream(), RoundResult.parser(), MAX_RESULT);
+            if (!r.getCommitted()) {
+                throw refusal(r);
+            }
+            return r;
         } finally {
             s.close();
         }

@@ -36,15 +36,54 @@ public final class HandoffServer {
     static final int HAVE_BATCH = 16_000;
 
     private final Predicate<PeerId> allowed;
-    private final Function<String, Optional<RoundReceiver>> sessions;
+    private final HandoffTarget target;
 
     /**
+     * A server for rounds only (no container behind it): control requests are refused.
+     *
      * @param allowed which authenticated peers may hand off to this node ({@code p -> true}: any swarm peer)
      * @param sessions the receiver of a handoff session by id, empty if unknown
      */
     public HandoffServer(Predicate<PeerId> allowed, Function<String, Optional<RoundReceiver>> sessions) {
+        this(allowed, roundsOnly(Objects.requireNonNull(sessions, "sessions")));
+    }
+
+    /**
+     * @param allowed which authenticated peers may hand off to this node ({@code p -> true}: any swarm peer)
+     * @param target what this node does as a handoff target
+     */
+    public HandoffServer(Predicate<PeerId> allowed, HandoffTarget target) {
         this.allowed = Objects.requireNonNull(allowed, "allowed");
-        this.sessions = Objects.requireNonNull(sessions, "sessions");
+        this.target = Objects.requireNonNull(target, "target");
+    }
+
+    private static HandoffTarget roundsOnly(Function<String, Optional<RoundReceiver>> sessions) {
+        return new HandoffTarget() {
+            @Override
+            public Optional<RoundReceiver> receiver(PeerId peer, String session) {
+                return sessions.apply(session);
+            }
+
+            @Override
+            public PrepareStats prepare(PeerId peer, ImageRef image) throws IOException {
+                throw new IOException("this node runs no containers");
+            }
+
+            @Override
+            public void begin(PeerId peer, String session, ContainerConfig config) throws IOException {
+                throw new IOException("this node runs no containers");
+            }
+
+            @Override
+            public void restore(PeerId peer, String session) throws IOException {
+                throw new IOException("this node runs no containers");
+            }
+
+            @Override
+            public void abort(PeerId peer, String session) throws IOException {
+                throw new IOException("this node runs no containers");
+            }
+        };
     }
 
     /** Serves the protocol on {@code host} with blocking I/O. */
@@ -71,17 +110,51 @@ public final class HandoffServer {
                     .setMessage("peer " + peer.toBase58() + " may not hand off to this node").build());
             return;
         }
-        Optional<RoundReceiver> receiver = sessions.apply(req.getSession());
-        if (receiver.isEmpty()) {
-            answer(out, req, RoundResult.newBuilder().setReason("UNKNOWN_SESSION")
-                    .setMessage("no handoff session " + req.getSession()).build());
-            return;
-        }
         switch (req.getKindCase()) {
-            case HAVE -> sendHave(receiver.get(), out);
-            case ROUND -> receiveRound(peer, req.getSession(), receiver.get(), in, out);
+            case HAVE, ROUND -> {
+                Optional<RoundReceiver> receiver = target.receiver(peer, req.getSession());
+                if (receiver.isEmpty()) {
+                    answer(out, req, RoundResult.newBuilder().setReason("UNKNOWN_SESSION")
+                            .setMessage("no handoff session " + req.getSession()).build());
+                } else if (req.hasHave()) {
+                    sendHave(receiver.get(), out);
+                } else {
+                    receiveRound(peer, req.getSession(), receiver.get(), in, out);
+                }
+            }
+            case PREPARE, BEGIN, RESTORE, ABORT -> answer(out, req, control(peer, req));
             default -> answer(out, req, RoundResult.newBuilder().setReason("CORRUPT").setMessage("empty request").build());
         }
+    }
+
+    /** Runs one control request; a failure is the answer, with its message. */
+    private RoundResult control(PeerId peer, Request req) {
+        try {
+            RoundResult.Builder ok = RoundResult.newBuilder().setCommitted(true);
+            switch (req.getKindCase()) {
+                case PREPARE -> {
+                    HandoffTarget.PrepareStats st = target.prepare(peer, image(req.getPrepare()));
+                    ok.setPeerBytes(st.peerBytes()).setRegistryBytes(st.registryBytes());
+                }
+                case BEGIN -> {
+                    var b = req.getBegin();
+                    target.begin(peer, req.getSession(), new ContainerConfig(b.getContainerId(), image(b.getImage()),
+                            b.getArgsList(), b.getCwd()));
+                }
+                case RESTORE -> target.restore(peer, req.getSession());
+                default -> target.abort(peer, req.getSession());
+            }
+            return ok.build();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("event=handoff.controlFailed peer={} session={} request={} error=\"{}\"", peer.toBase58(),
+                    req.getSession(), req.getKindCase(), e.getMessage());
+            String reason = e instanceof IllegalArgumentException ? "CORRUPT" : "ERROR";
+            return RoundResult.newBuilder().setReason(reason).setMessage(String.valueOf(e.getMessage())).build();
+        }
+    }
+
+    private static ImageRef image(io.layerswarm.handoff.pb.HandoffProtos.Image i) {
+        return new ImageRef(i.getNamespace(), i.getRepository(), i.getDigest());
     }
 
     private static void sendHave(RoundReceiver receiver, OutputStream out) throws IOException {

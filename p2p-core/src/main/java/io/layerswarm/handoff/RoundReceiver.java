@@ -221,6 +221,50 @@ public final class RoundReceiver {
         }
     }
 
+    /**
+     * Copies the committed tree into {@code dest} (an existing directory, e.g. a new container's
+     * writable layer) with modes, owners, times, links and xattrs; entries in the way are replaced,
+     * directories kept. The receiver's own files are never shared with {@code dest}: the container
+     * will write to them.
+     */
+    public synchronized void installInto(Path dest) throws IOException {
+        RootGuard guard = new RootGuard(dest.toRealPath());
+        Path cur = current();
+        for (TreeEntry e : manifest.entries().values()) {
+            Path parent = guard.resolveDir(e.parent(), true, "install " + e.path(), p -> { });
+            Path to = parent.resolve(e.name());
+            BasicFileAttributes a = RootGuard.lstat(to);
+            if (a != null && !(a.isDirectory() && e.type() == EntryType.DIRECTORY)) {
+                RootGuard.deleteTree(to);
+            }
+            switch (e.type()) {
+                case DIRECTORY -> {
+                    if (a == null || !a.isDirectory()) {
+                        Files.createDirectory(to);
+                    }
+                    setOwner(to, e.uid(), e.gid());
+                    setXattrs(to, e.xattrs());
+                }
+                case FILE -> {
+                    Files.copy(cur.resolve(e.path()), to, NOFOLLOW);
+                    setOwner(to, e.uid(), e.gid());
+                    Files.setAttribute(to, "unix:mode", e.mode(), NOFOLLOW);
+                    setXattrs(to, e.xattrs());
+                    setTimes(to, e.mtimeNanos());
+                }
+                case HARDLINK -> Files.createLink(to, dest.toRealPath().resolve(e.linkTarget()));
+                case SYMLINK -> {
+                    Files.createSymbolicLink(to, Files.readSymbolicLink(cur.resolve(e.path())));
+                    setOwner(to, e.uid(), e.gid());
+                    setTimes(to, e.mtimeNanos());
+                }
+            }
+        }
+        finishDirectories(dest.toRealPath(), manifest);
+        LOG.info("event=handoff.installed generation={} entries={} dest={}", generation, manifest.entries().size(),
+                dest);
+    }
+
     /** Modes and times of directories last: creating children changes a directory's mtime. */
     private static void finishDirectories(Path staging, Manifest next) throws IOException {
         for (TreeEntry e : next.entries().values()) {

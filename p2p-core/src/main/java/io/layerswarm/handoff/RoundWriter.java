@@ -59,11 +59,15 @@ public final class RoundWriter {
             Frames.write(wire, Record.newBuilder().setEntry(Entry.newBuilder().setKind(Entry.Kind.WHITEOUT)
                     .setPath(d)).build());
         }
-        for (RoundPlan.Change c : plan.changes()) {
-            Frames.write(wire, Record.newBuilder().setEntry(toProto(c.entry(), c.inline())).build());
-            if (c.inline()) {
-                sendContent(c.entry(), sourceRoot.resolve(c.entry().path()), wire);
+        try {
+            for (RoundPlan.Change c : plan.changes()) {
+                Frames.write(wire, Record.newBuilder().setEntry(toProto(c.entry(), c.inline())).build());
+                if (c.inline()) {
+                    sendContent(c.entry(), sourceRoot.resolve(c.entry().path()), wire);
+                }
             }
+        } catch (SourceChangedException e) {
+            throw e.withWireBytes(wire.count); // the aborted round's bytes were on the link all the same
         }
         Frames.write(wire, Record.newBuilder().setEnd(HandoffProtos.RoundEnd.newBuilder().setEntries((int) entries)
                 .setContentBytes(plan.inlineBytes())).build());
@@ -89,7 +93,7 @@ public final class RoundWriter {
         // sender must not report success for a round built from a moving target.
         String digest = HexFormat.of().formatHex(md.digest());
         if (n != e.size() || !digest.equals(e.sha256())) {
-            throw new SourceChangedException("file " + e.path() + " changed since the scan (size " + e.size()
+            throw new SourceChangedException(e.path(), "file " + e.path() + " changed since the scan (size " + e.size()
                     + " -> " + n + (n == e.size() ? ", content differs" : "") + ")");
         }
     }

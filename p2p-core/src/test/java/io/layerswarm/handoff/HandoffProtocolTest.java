@@ -126,4 +126,24 @@ class HandoffProtocolTest {
         assertEquals(Manifest.empty(), receiver.manifest());
         s.close();
     }
+
+    @Test
+    void controlRequestsFromPeersOffTheAllowListOrToANodeWithoutContainersAreRefused() throws IOException {
+        serve(Set.of("12D3KooWNGuzoL4L8PYj5P7PZ1TbHnQYos5K4Bcx4mpZHJ5yyaR8")); // someone else
+        ImageRef image = new ImageRef("reg.local", "app", "sha256:" + "ab".repeat(32));
+        HandoffRefusedException e = assertThrows(HandoffRefusedException.class,
+                () -> client.begin(target.peerId(), SESSION, new ContainerConfig("svc", image, List.of("sh"), "")));
+        assertEquals("FORBIDDEN", e.reason());
+        e = assertThrows(HandoffRefusedException.class, () -> client.prepare(target.peerId(), SESSION, image));
+        assertEquals("FORBIDDEN", e.reason());
+    }
+
+    @Test
+    void controlRequestsToARoundsOnlyServerFailWithAReason() throws IOException {
+        serve(Set.of());
+        HandoffRefusedException e = assertThrows(HandoffRefusedException.class,
+                () -> client.restore(target.peerId(), SESSION));
+        assertEquals("ERROR", e.reason());
+        assertTrue(e.getMessage().contains("runs no containers"), e.getMessage());
+    }
 }

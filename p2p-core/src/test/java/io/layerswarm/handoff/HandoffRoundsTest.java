@@ -193,6 +193,50 @@ class HandoffRoundsTest {
     }
 
     @Test
+    void installCopiesTheCommittedTreeOverAnExistingRootWithoutSharingInodes() throws IOException {
+        Path f = write("state/db", random(20_000, 11));
+        Files.setAttribute(f, "unix:mode", 0640, NOFOLLOW);
+        Files.createLink(src.resolve("state/db-alias"), f);
+        Files.createSymbolicLink(src.resolve("state/link"), Path.of("db"));
+        write("etc/conf", "new\n".getBytes(StandardCharsets.UTF_8));
+        round();
+        // the new container's layer (a copied root, as with containerd's native snapshotter)
+        Path dest = Files.createDirectories(tmp.resolve("container-root"));
+        Files.createDirectories(dest.resolve("etc"));
+        Files.writeString(dest.resolve("etc/conf"), "image\n");
+        Files.writeString(dest.resolve("etc/other"), "kept\n");
+        Files.createDirectories(dest.resolve("state/link")); // a directory where a symlink goes
+        receiver.installInto(dest);
+        Manifest want = TreeScanner.scan(src);
+        Manifest got = TreeScanner.scan(dest);
+        for (TreeEntry e : want.entries().values()) {
+            assertEquals(e, got.entries().get(e.path()), e.path());
+        }
+        assertEquals("kept\n", Files.readString(dest.resolve("etc/other")), "entries not in the tree stay");
+        assertTrue(Files.isSameFile(dest.resolve("state/db"), dest.resolve("state/db-alias")));
+        assertFalse(Files.isSameFile(dest.resolve("state/db"), receiver.current().resolve("state/db")),
+                "the container writes to its own copy");
+    }
+
+    @Test
+    void hotFilesAreHeldBackAsLastSentWithTheirHardLinks() throws IOException {
+        write("log", "one\n".getBytes(StandardCharsets.UTF_8));
+        write("calm", "calm\n".getBytes(StandardCharsets.UTF_8));
+        round();
+        Files.writeString(src.resolve("log"), "one\ntwo\n");
+        write("new-hot", random(10, 12));
+        Files.createLink(src.resolve("new-hot-alias"), src.resolve("new-hot"));
+        write("new-calm", random(10, 13));
+        Manifest held = SourceHandoff.holdBack(TreeScanner.scan(src), sent, Set.of("log", "new-hot"));
+        assertEquals(sent.entries().get("log"), held.entries().get("log"), "log kept as last sent");
+        assertFalse(held.entries().containsKey("new-hot"), "never sent: left out");
+        assertFalse(held.entries().containsKey("new-hot-alias"), "its hard link too");
+        assertTrue(held.entries().containsKey("new-calm"));
+        RoundPlan plan = RoundPlanner.plan(++round, sent, held, receiver.have());
+        assertEquals(1, plan.changes().size(), "only new-calm travels: " + plan);
+    }
+
+    @Test
     void contentTheTargetHoldsIsSentAsReference() throws IOException {
         byte[] base = random(50_000, 8);
         Path layerFile = Files.write(Files.createDirectories(tmp.resolve("imagelayer")).resolve("lib.so"), base);

@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 PullCommand.class,
                 io.layerswarm.daemon.node.NodeCommand.class,
+                io.layerswarm.daemon.handoff.HandoffCommand.class,
                 io.layerswarm.daemon.p2p.P2pCommand.class,
                 io.layerswarm.daemon.keys.KeysCommand.class,
                 CacheSimCommand.class,

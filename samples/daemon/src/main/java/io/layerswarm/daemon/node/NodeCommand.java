@@ -5,6 +5,9 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import io.layerswarm.handoff.HandoffControlServer;
+import io.layerswarm.handoff.HandoffService;
+import io.layerswarm.handoff.containerd.CtrRuntime;
 import io.layerswarm.k8s.preheat.PreheatService;
 import io.layerswarm.k8s.status.StatusPublisherService;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
@@ -134,6 +137,38 @@ public final class NodeCommand implements Callable<Integer> {
             + " from the registry once that fetcher announced no progress for this long (default 10000).")
     Long originStallMs;
 
+    @Option(names = "--containerd-socket", paramLabel = "PATH", description = "containerd's gRPC socket: enables"
+            + " service handoff (this node moves its containers to peers and receives theirs).")
+    Path containerdSocket;
+
+    @Option(names = "--containerd-hosts-dir", paramLabel = "DIR", description = "hosts.toml directory naming this"
+            + " node's mirror, for the handoff's image pulls (ctr --hosts-dir).")
+    Path containerdHostsDir;
+
+    @Option(names = "--containerd-snapshotter", paramLabel = "NAME", description = "snapshotter of containers"
+            + " received by handoff: overlayfs (default) or native.")
+    String containerdSnapshotter = "overlayfs";
+
+    @Option(names = "--handoff-control", paramLabel = "HOST:PORT", description = "loopback address of the local"
+            + " handoff control API (default 127.0.0.1:5081, printed as 'handoff-control URL').")
+    String handoffControl = "127.0.0.1:5081";
+
+    @Option(names = "--handoff-allow", paramLabel = "PEER", description = "peer id that may hand off to this node;"
+            + " repeatable (default: every peer of the swarm).")
+    List<String> handoffAllow = new ArrayList<>();
+
+    @Option(names = "--handoff-max-rounds", paramLabel = "N", description = "writable-layer rounds while the"
+            + " container runs, at most (default 5).")
+    int handoffMaxRounds = 5;
+
+    @Option(names = "--handoff-small-diff", paramLabel = "SIZE", description = "a round carrying at most this much"
+            + " ends the running rounds (default 64KiB).")
+    String handoffSmallDiff = "64KiB";
+
+    @Option(names = "--handoff-round-interval-ms", paramLabel = "MS", description = "least time between running"
+            + " rounds (default 0).")
+    long handoffRoundIntervalMs;
+
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     /** Reads the config file and applies the flags over it. */
@@ -235,10 +270,13 @@ public final class NodeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Node.Builder b;
         java.util.Optional<MetricsService> metrics;
+        java.util.Optional<HandoffService> handoff;
         try {
             NodeConfig.Settings s = settings();
             b = builder(s);
             metrics = java.util.Optional.ofNullable(s.metricsListen()).map(a -> metricsService(b, a));
+            handoff = java.util.Optional.ofNullable(handoffService(s.cacheDir().resolve("handoff")));
+            handoff.ifPresent(b::service);
         } catch (Exception e) {
             err.println("error: " + oneLine(e));
             err.flush();
@@ -252,7 +290,10 @@ public final class NodeCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
+        java.util.concurrent.atomic.AtomicReference<HandoffControlServer> controlApi =
+                new java.util.concurrent.atomic.AtomicReference<>();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            java.util.Optional.ofNullable(controlApi.get()).ifPresent(HandoffControlServer::close);
             node.close();
             stopped.countDown();
         }, "node-shutdown"));
@@ -260,6 +301,19 @@ public final class NodeCommand implements Callable<Integer> {
             out.println("listening " + a);
         }
         out.println("mirror " + node.mirrorUrl().orElseThrow());
+        if (handoff.isPresent()) {
+            try {
+                HandoffControlServer control = HandoffControlServer.start(
+                        NodeConfig.hostPort("--handoff-control", handoffControl), handoff.get());
+                controlApi.set(control);
+                out.println("handoff-control " + control.url());
+            } catch (Exception e) {
+                err.println("error: " + oneLine(e));
+                err.flush();
+                node.close();
+                return BAD_CONFIG;
+            }
+        }
         metrics.ifPresent(m -> out.println("metrics " + m.url() + "/metrics"));
         out.flush();
         logEventsToStdout();
@@ -300,6 +354,21 @@ public final class NodeCommand implements Callable<Integer> {
         b.service(new NatTraversalService(new NatTraversalService.Config(s.relayService(), s.stun(),
                 s.relayService() ? List.of() : s.bootstrap())));
         return b;
+    }
+
+    /** The handoff service the flags describe, or null without a containerd socket. */
+    private HandoffService handoffService(Path workDir) {
+        if (containerdSocket == null) {
+            return null;
+        }
+        java.util.Set<io.layerswarm.libp2p.crypto.PeerId> allow = new java.util.HashSet<>();
+        handoffAllow.forEach(p -> allow.add(io.layerswarm.libp2p.crypto.PeerId.parse(p)));
+        CtrRuntime runtime = new CtrRuntime(containerdSocket, containerdHostsDir, containerdSnapshotter,
+                java.time.Duration.ofMinutes(5));
+        // memory is not moved: CRIU's checkpoint is not usable on the machines this runs on (criu check fails)
+        return new HandoffService(HandoffService.Config.defaults(runtime, workDir).withAllowList(allow)
+                .withRounds(handoffMaxRounds, NodeConfig.parseSize("--handoff-small-diff", handoffSmallDiff),
+                        java.time.Duration.ofMillis(handoffRoundIntervalMs)));
     }
 
     /** Adds the metrics endpoint to the node: a service, a listener of its events and of its mirror. */

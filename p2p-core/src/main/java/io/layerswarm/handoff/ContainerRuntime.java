@@ -1,0 +1,34 @@
+package io.layerswarm.handoff;
+
+import java.io.IOException;
+
+/**
+ * The container engine a handoff drives on one node: find a running container's writable layer, stop
+ * it (or start it again on rollback), and on the target pull an image by digest, create a container
+ * from it and start it once its writable layer has been filled.
+ */
+public interface ContainerRuntime {
+    /** The container's image (by digest) and process. */
+    ContainerConfig inspect(String id) throws IOException;
+
+    /** Whether the container's task is running. */
+    boolean running(String id) throws IOException;
+
+    /** The container's writable layer and image directories (readable while its task runs). */
+    WritableLayer writableLayer(String id) throws IOException;
+
+    /** Pulls the image through this node's registry mirror (so from swarm peers), unpacked. */
+    void pull(ImageRef image) throws IOException;
+
+    /** Creates the container from its image without starting it. */
+    void create(ContainerConfig config) throws IOException;
+
+    /** Starts the container's task (detached). */
+    void start(String id) throws IOException;
+
+    /** Kills and deletes the container's task; the container and its writable layer stay. */
+    void stop(String id) throws IOException;
+
+    /** Removes the container, its task and its writable layer. */
+    void remove(String id) throws IOException;
+}

@@ -1,0 +1,129 @@
+package io.layerswarm.handoff;
+
+import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.node.NodeContext;
+import io.layerswarm.node.NodeService;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Service handoff as a {@link NodeService}: the node serves {@value HandoffServer#PROTOCOL} as a
+ * target (for swarm peers, optionally only those on an allow-list) and offers {@link #prepare} and
+ * {@link #run} as a source. Containers are found and created through a {@link ContainerRuntime};
+ * process state comes from a {@link CheckpointSource} ({@link CheckpointSource#none()} where CRIU
+ * does not work: then the file system moves and the process starts afresh on the target, memory is
+ * not moved).
+ *
+ * <pre>{@code
+ * HandoffService h = new HandoffService(HandoffService.Config.defaults(runtime, dir));
+ * Node node = Node.builder()...service(h).start();
+ * h.prepare("web", target);                    // target pre-syncs the image from the swarm
+ * HandoffReport r = h.run("web", target);      // rounds, stop, final diff, target starts it
+ * }</pre>
+ */
+public final class HandoffService implements NodeService {
+    /**
+     * Settings.
+     *
+     * @param runtime this node's container engine
+     * @param checkpoint where process state comes from
+     * @param workDir where received trees and checkpoints are staged
+     * @param allowList peers that may hand off to this node; empty: every authenticated swarm peer
+     * @param maxRounds rounds while the container runs, at most
+     * @param smallDiffBytes a running round with at most this much content is the last one before the stop
+     * @param roundInterval least time between running rounds
+     * @param limits what one received round may announce
+     * @param openTimeout dial and protocol negotiation
+     */
+    public record Config(ContainerRuntime runtime, CheckpointSource checkpoint, Path workDir, Set<PeerId> allowList,
+                         int maxRounds, long smallDiffBytes, Duration roundInterval, RoundReceiver.Limits limits,
+                         Duration openTimeout) {
+        /** Validates and copies. */
+        public Config {
+            Objects.requireNonNull(runtime, "runtime");
+            Objects.requireNonNull(checkpoint, "checkpoint");
+            Objects.requireNonNull(workDir, "workDir");
+            allowList = Set.copyOf(allowList);
+            new SourceHandoff.Rounds(maxRounds, smallDiffBytes, roundInterval);
+        }
+
+        /** No checkpoint, any swarm peer, up to 5 running rounds until one carries at most 64 KiB. */
+        public static Config defaults(ContainerRuntime runtime, Path workDir) {
+            return new Config(runtime, CheckpointSource.none(), workDir, Set.of(), 5, 64 * 1024, Duration.ZERO,
+                    RoundReceiver.Limits.defaults(), Duration.ofSeconds(20));
+        }
+
+        /** A copy with another allow-list. */
+        public Config withAllowList(Set<PeerId> peers) {
+            return new Config(runtime, checkpoint, workDir, peers, maxRounds, smallDiffBytes, roundInterval, limits,
+                    openTimeout);
+        }
+
+        /** A copy with other round settings. */
+        public Config withRounds(int max, long smallDiff, Duration interval) {
+            return new Config(runtime, checkpoint, workDir, allowList, max, smallDiff, interval, limits, openTimeout);
+        }
+    }
+
+    private final Config config;
+    private volatile SourceHandoff source;
+    private volatile TargetSessions target;
+
+    /** @param config settings */
+    public HandoffService(Config config) {
+        this.config = Objects.requireNonNull(config, "config");
+    }
+
+    @Override
+    public void start(NodeContext context) throws IOException {
+        TargetSessions t = new TargetSessions(context.node(), config.runtime(), config.workDir().resolve("in"),
+                config.limits());
+        t.init();
+        new HandoffServer(p -> config.allowList().isEmpty() || config.allowList().contains(p), t)
+                .attach(context.host());
+        HandoffClient client = new HandoffClient(context.host(), config.openTimeout(), new RoundWriter());
+        source = new SourceHandoff(context.node().peerId(), client, config.runtime(), config.checkpoint(),
+                new SourceHandoff.Rounds(config.maxRounds(), config.smallDiffBytes(), config.roundInterval()),
+                config.workDir().resolve("out"));
+        target = t;
+    }
+
+    /**
+     * Has {@code target} fetch the container's image (by digest) from the swarm, while the container
+     * keeps running here.
+     *
+     * @return the pre-sync stage (time, image bytes the target fetched)
+     */
+    public HandoffReport.Stage prepare(String container, PeerId target) throws IOException {
+        return running().prepare(container, target);
+    }
+
+    /**
+     * Moves {@code container} to {@code target}: rounds while it runs, stop, final diff, target starts
+     * it. On failure the target's half is removed and the container runs here again.
+     *
+     * @return the report of every stage
+     */
+    public HandoffReport run(String container, PeerId target) throws IOException {
+        return running().run(container, target);
+    }
+
+    private SourceHandoff running() {
+        SourceHandoff s = source;
+        if (s == null) {
+            throw new IllegalStateException("handoff service not started");
+        }
+        return s;
+    }
+
+    @Override
+    public void close() {
+        TargetSessions t = target;
+        if (t != null) {
+            t.closeAll();
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package io.layerswarm.handoff;
+
+import io.layerswarm.libp2p.crypto.PeerId;
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * What a node does as the target of a handoff, as {@link HandoffServer} calls it for an authenticated
+ * (and allowed) source peer. A session belongs to the peer that began it.
+ */
+public interface HandoffTarget {
+    /** The receiver of {@code peer}'s session, empty if unknown (or another peer's). */
+    Optional<RoundReceiver> receiver(PeerId peer, String session);
+
+    /** Pre-sync: fetches the image into this node (from peers) and its container engine. */
+    PrepareStats prepare(PeerId peer, ImageRef image) throws IOException;
+
+    /** Opens a session: creates the container, not started, whose writable layer the rounds fill. */
+    void begin(PeerId peer, String session, ContainerConfig config) throws IOException;
+
+    /** Installs the received tree into the container's writable layer and starts it; ends the session. */
+    void restore(PeerId peer, String session) throws IOException;
+
+    /** Ends the session and removes what {@link #begin} created. */
+    void abort(PeerId peer, String session) throws IOException;
+
+    /**
+     * What a pre-sync fetched.
+     *
+     * @param peerBytes image bytes from swarm peers
+     * @param registryBytes image bytes from the registry
+     */
+    record PrepareStats(long peerBytes, long registryBytes) {
+    }
+}
