@@ -211,19 +211,20 @@ class HostilePeersIT {
             long t0 = System.nanoTime();
             int requests = h.requestPiecesAndNeverRead(a.host().peerId(), digest, 4 << 20, 16);
             int streams = h.openSilentStreams(a.host().peerId(), LayerSwarm.ANNOUNCE_PROTOCOL, 300);
-            Await.until(AWAIT, "a refuses uploads to the peer that stalled them",
-                    () -> a.swarm().refusesUploadsTo(h.peerId()));
-            long throttledMs = (System.nanoTime() - t0) / 1_000_000;
             int served = a.host().blockingStreams(h.peerId());
             assertTrue(served <= 64, "streams a serves for the bad peer: " + served);
             assertTrue(a.host().streamsRefused() > 0, "a refused streams past the per-peer limit");
+            // while the bad peer still holds a's upload slots: b waits for them to be taken back
             long ms = honestDownload(h);
+            Await.until(AWAIT, "a refuses uploads to the peer that stalled them",
+                    () -> a.swarm().refusesUploadsTo(h.peerId()));
+            long throttledMs = (System.nanoTime() - t0) / 1_000_000;
             // honest streams were served meanwhile: the bad peer's did not use up a's workers
             assertTrue(a.host().blockingStreams(b.host().peerId()) <= 64);
             figure("streams", baselineMs, ms, sampler, "extra_connections_accepted=" + extra
                     + " connections_kept=" + toH + " piece_requests_sent=" + requests
                     + " announce_streams_opened=" + streams + " served_for_bad_peer=" + served
-                    + " refused_streams=" + a.host().streamsRefused() + " uploads_refused_after_ms=" + throttledMs);
+                    + " refused_streams=" + a.host().streamsRefused() + " uploads_refused_seen_after_ms=" + throttledMs);
         }
     }
 
