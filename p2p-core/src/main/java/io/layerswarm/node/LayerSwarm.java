@@ -8,6 +8,7 @@ import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.ConnectionListener;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.host.P2pStream;
+import io.layerswarm.libp2p.host.StreamStalledException;
 import io.layerswarm.oci.Digest;
 import io.layerswarm.oci.DigestMismatchException;
 import io.layerswarm.swarm.Bitfield;
@@ -84,6 +85,15 @@ public final class LayerSwarm implements AutoCloseable {
     private static final long PING_PERIOD_MILLIS = 10_000;
     /** Tries per announce or claim while the peer stays connected. */
     private static final int SEND_ATTEMPTS = 2;
+    /**
+     * Blobs one connected peer may have announced (held, fetching or dropped) and be remembered for;
+     * announces of further blobs are ignored, so a peer flooding announcements cannot grow the node's
+     * state without bound. A node announces every blob it holds, so this is also the largest store a
+     * peer can fully advertise.
+     */
+    static final int MAX_BLOBS_PER_PEER = 16_384;
+    /** Announced piece hashes kept for blobs not being fetched (about 100 bytes each). */
+    static final int MAX_STORED_HASHES = 65_536;
 
     private final Host host;
     private final BlobStore store;
@@ -98,6 +108,10 @@ public final class LayerSwarm implements AutoCloseable {
     private final ConnectionListener connectionListener;
     private final List<SwarmListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile int activeCount;
+    /** Peers that stalled an upload: refused uploads until the deadline ({@link System#nanoTime()}). */
+    private final Map<PeerId, Long> uploadBans = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Layer-exchange streams being served, per peer, so a ban can end the ones already waiting. */
+    private final Map<PeerId, Set<P2pStream>> serving = new java.util.concurrent.ConcurrentHashMap<>();
 
     // ---- loop-owned state
     private final Map<Digest, Map<PeerId, Holding>> directory = new HashMap<>();
@@ -107,6 +121,8 @@ public final class LayerSwarm implements AutoCloseable {
     private final Map<PeerId, Map<Digest, Long>> lastSeq = new HashMap<>();
     private final Map<PeerId, Long> peerKeys = new HashMap<>();
     private long seq;
+    private int storedHashes;
+    private long announcesIgnored;
 
     /** One blob being fetched. */
     private final class Active {
@@ -137,6 +153,8 @@ public final class LayerSwarm implements AutoCloseable {
         PieceSource origin;
         BlobDownload download;
         boolean hashesRequested;
+        /** Holders asked for the piece hashes, so a silent one is not asked again. */
+        final Set<PeerId> hashesAskedOf = new HashSet<>();
         /** When the piece hashes were asked of a holder, while that request is unanswered; 0 otherwise. */
         long hashesAskedAt;
         boolean flushScheduled;
@@ -196,8 +214,7 @@ public final class LayerSwarm implements AutoCloseable {
      */
     public static LayerSwarm start(Host host, BlobStore store, SwarmConfig config, ExecutorService io) {
         LayerSwarm s = new LayerSwarm(host, store, config, io);
-        host.setBlockingHandler(LayerExchangeServer.PROTOCOL,
-                stream -> s.server.serve(stream.inputStream(), stream.outputStream()));
+        host.setBlockingHandler(LayerExchangeServer.PROTOCOL, s::serveLayer);
         host.setBlockingHandler(ANNOUNCE_PROTOCOL, s::onAnnounceStream);
         host.addConnectionListener(s.connectionListener);
         for (Connection c : host.connections()) {
@@ -652,6 +669,9 @@ public final class LayerSwarm implements AutoCloseable {
     private void onDownloadDone(Active a, DownloadResult r, Throwable err) {
         active.remove(a.digest);
         activeCount = active.size();
+        if (!directory.containsKey(a.digest)) {
+            forgetHashes(a.digest);
+        }
         if (err == null) {
             broadcast(Announce.newBuilder().setDigest(a.digest.toString()).setSize(a.layout.blobSize())
                     .setComplete(true).build());
@@ -731,39 +751,55 @@ public final class LayerSwarm implements AutoCloseable {
         if (a.hashesRequested) {
             return;
         }
+        askHashes(a, peer);
+    }
+
+    /**
+     * Asks one complete holder for the piece hashes. A holder that has not answered within
+     * {@link SwarmConfig#claimWait()} (frozen, or a peer that announces and never sends) does not hold
+     * the download up: the next complete holder not asked yet is asked as well.
+     */
+    private void askHashes(Active a, PeerId peer) {
         a.hashesRequested = true;
+        a.hashesAskedOf.add(peer);
         long asked = System.nanoTime();
         a.hashesAskedAt = asked;
-        loop.after(config.claimWait().toMillis(), a.download::reconsider);
-        io.execute(() -> {
+        loop.after(config.claimWait().toMillis(), () -> {
+            a.download.reconsider();
+            if (a.hashesAskedAt == asked && active.get(a.digest) == a) {
+                nextHashHolder(a).ifPresent(next -> askHashes(a, next));
+            }
+        });
+        askWithDeadline(() -> {
             try {
                 PieceHashes h = client(peer).hashes(a.digest, a.layout);
                 byte[] all = h.toBytes();
                 for (int i = 0; i < a.layout.count(); i++) {
                     a.download.learnHash(peer.toBase58(), i, java.util.Arrays.copyOfRange(all, i * 32, i * 32 + 32));
                 }
-                loop.post(() -> {
-                    if (a.hashesAskedAt == asked) {
-                        a.hashesAskedAt = 0;
-                    }
-                });
+                loop.post(() -> a.hashesAskedAt = 0);
             } catch (IOException e) {
                 log.debug("event=hashes_failed blob={} peer={} error={}", a.digest.shortHex(12), peer, e.toString());
                 loop.post(() -> {
                     if (a.hashesAskedAt == asked) {
                         a.hashesAskedAt = 0;
+                        a.hashesRequested = false;
+                        // e.g. that holder was killed: without hashes no piece verifies, so ask another holder
+                        if (active.get(a.digest) == a) {
+                            nextHashHolder(a).ifPresent(next -> askHashes(a, next));
+                        }
                     }
                     a.download.reconsider();
-                    a.hashesRequested = false;
-                    // e.g. that holder was killed: without hashes no piece verifies, so ask another holder
-                    if (active.get(a.digest) == a) {
-                        a.sources.entrySet().stream()
-                                .filter(s -> !s.getKey().equals(peer) && s.getValue().isComplete())
-                                .findFirst().ifPresent(s -> requestHashes(a, s.getKey()));
-                    }
                 });
             }
         });
+    }
+
+    /** A complete holder not asked for this download's piece hashes yet. */
+    private Optional<PeerId> nextHashHolder(Active a) {
+        return a.sources.entrySet().stream()
+                .filter(s -> !a.hashesAskedOf.contains(s.getKey()) && s.getValue().isComplete())
+                .map(Map.Entry::getKey).findFirst();
     }
 
     /** Peers we have no announcement from may still hold the blob (e.g. announced before we connected). */
@@ -774,7 +810,7 @@ public final class LayerSwarm implements AutoCloseable {
             if (known.contains(peer)) {
                 continue;
             }
-            io.execute(() -> {
+            askWithDeadline(() -> {
                 try {
                     Bitfield have = client(peer).have(a.digest, a.layout);
                     if (have.cardinality() > 0) {
@@ -791,6 +827,16 @@ public final class LayerSwarm implements AutoCloseable {
                 }
             });
         }
+    }
+
+    /**
+     * Runs a blocking question to a peer on the io pool, interrupted (which closes its stream) after
+     * three times {@link SwarmConfig#peerTimeout()}: a peer that never answers, or drips its answer,
+     * must not hold a thread for good. The interrupted question fails like any unanswered one.
+     */
+    private void askWithDeadline(Runnable question) {
+        java.util.concurrent.Future<?> f = io.submit(question);
+        loop.after(config.peerTimeout().toMillis() * 3, () -> f.cancel(true));
     }
 
     private PieceSource peerSource(PeerId peer, Active a) {
@@ -978,12 +1024,15 @@ public final class LayerSwarm implements AutoCloseable {
         }
         if (a.dropped()) {
             return () -> {
-                if (isFresh(from, a.digest(), a.seq())) {
+                if (tracks(from, a.digest()) && isFresh(from, a.digest(), a.seq())) {
                     onDropped(from, a.digest());
                 }
             };
         }
         return () -> {
+            if (!tracks(from, a.digest())) {
+                return;
+            }
             if (a.originPending() != null) {
                 onOriginPending(a.digest(), a.holding(), a.originPending());
             }
@@ -993,6 +1042,40 @@ public final class LayerSwarm implements AutoCloseable {
                 learnHashes(from, a.digest(), a.holding(), a.hashes());
             }
         };
+    }
+
+    /** Whether an announce of {@code digest} from {@code from} is taken in: within the peer's blob limit. */
+    private boolean tracks(PeerId from, Digest digest) {
+        Map<Digest, Long> m = lastSeq.get(from);
+        if (m == null || m.size() < MAX_BLOBS_PER_PEER || m.containsKey(digest)) {
+            return true;
+        }
+        if (announcesIgnored++ % 1024 == 0) {
+            log.warn("event=announce_ignored reason=peer_blob_limit peer={} limit={} ignored_total={}", from,
+                    MAX_BLOBS_PER_PEER, announcesIgnored);
+        }
+        return false;
+    }
+
+    /**
+     * What this node remembers of its peers' announcements (loop-owned state whose size peers drive),
+     * and how many announces it ignored for the per-peer limit.
+     *
+     * @param peers peers with remembered announcements
+     * @param announcedBlobs (peer, blob) pairs remembered, at most {@link #MAX_BLOBS_PER_PEER} per peer
+     * @param directoryBlobs blobs some connected peer holds or fetches
+     * @param storedHashes announced piece hashes kept for later fetches
+     * @param announcesIgnored announces of blobs beyond a peer's limit, ignored
+     */
+    public record AnnounceState(int peers, int announcedBlobs, int directoryBlobs, int storedHashes,
+                                long announcesIgnored) {
+    }
+
+    /** The current {@link AnnounceState}. */
+    public CompletableFuture<AnnounceState> announceState() {
+        return loop.call(() -> new AnnounceState(lastSeq.size(),
+                lastSeq.values().stream().mapToInt(Map::size).sum(), directory.size(), storedHashes,
+                announcesIgnored));
     }
 
     private boolean isFresh(PeerId from, Digest digest, long seqNo) {
@@ -1024,7 +1107,11 @@ public final class LayerSwarm implements AutoCloseable {
             if (size == null || size == h.pieceSize()) {
                 Map<Integer, byte[]> known = announcedHashes.computeIfAbsent(digest, k -> new HashMap<>());
                 for (PieceHash ph : hashes) {
-                    known.putIfAbsent(ph.getIndex(), ph.getSha256().toByteArray());
+                    // a fetch under way learns them below anyway; only the kept-for-later ones are capped
+                    if (storedHashes < MAX_STORED_HASHES
+                            && known.putIfAbsent(ph.getIndex(), ph.getSha256().toByteArray()) == null) {
+                        storedHashes++;
+                    }
                 }
             }
         }
@@ -1050,10 +1137,7 @@ public final class LayerSwarm implements AutoCloseable {
     }
 
     private void onDropped(PeerId from, Digest digest) {
-        Map<PeerId, Holding> m = directory.get(digest);
-        if (m != null) {
-            m.remove(from);
-        }
+        forgetHolder(digest, from);
         Active a = active.get(digest);
         if (a != null && a.sources.remove(from) != null) {
             a.download.removeSource(from.toBase58());
@@ -1084,8 +1168,11 @@ public final class LayerSwarm implements AutoCloseable {
             // a duplicate connection closed (both sides dialled at once); the peer is still here
             return;
         }
-        for (Map<PeerId, Holding> m : directory.values()) {
-            m.remove(peer);
+        Map<Digest, Long> announced = lastSeq.remove(peer);
+        if (announced != null) {
+            for (Digest d : announced.keySet()) {
+                forgetHolder(d, peer);
+            }
         }
         for (Active a : active.values()) {
             a.fetchers.remove(peer);
@@ -1095,7 +1182,76 @@ public final class LayerSwarm implements AutoCloseable {
         }
     }
 
+    /** Removes a peer from a blob's holders; a blob no peer announces any more is forgotten. */
+    private void forgetHolder(Digest digest, PeerId peer) {
+        Map<PeerId, Holding> m = directory.get(digest);
+        if (m == null) {
+            return;
+        }
+        m.remove(peer);
+        if (m.isEmpty()) {
+            directory.remove(digest);
+            if (!active.containsKey(digest)) {
+                forgetHashes(digest);
+            }
+        }
+    }
+
+    private void forgetHashes(Digest digest) {
+        Map<Integer, byte[]> h = announcedHashes.remove(digest);
+        if (h != null) {
+            storedHashes -= h.size();
+        }
+        announcedPieceSize.remove(digest);
+    }
+
     // ------------------------------------------------------------------ serving
+
+    /**
+     * Serves one layer-exchange stream. A peer that lets an upload stall (reads nothing, or a byte now
+     * and then, so the stream window stays shut for {@link StreamStalledException#STALL_LIMIT}) would
+     * otherwise hold an upload slot for good and, with a few such requests, every slot: it is refused
+     * uploads for the download ban duration, and its other streams waiting here are reset.
+     */
+    private void serveLayer(P2pStream stream) throws IOException {
+        PeerId peer = stream.remotePeer();
+        if (refusesUploadsTo(peer)) {
+            stream.reset();
+            return;
+        }
+        serving.compute(peer, (p, set) -> {
+            Set<P2pStream> s = set == null ? java.util.concurrent.ConcurrentHashMap.newKeySet() : set;
+            s.add(stream);
+            return s;
+        });
+        try {
+            server.serve(stream.inputStream(), stream.outputStream());
+        } catch (StreamStalledException e) {
+            uploadBans.put(peer, System.nanoTime() + config.download().banDuration().toNanos());
+            log.warn("event=peer_refused_uploads peer={} reason=\"{}\" ban_s={}", peer, e.getMessage(),
+                    config.download().banDuration().toSeconds());
+            serving.getOrDefault(peer, Set.of()).forEach(P2pStream::reset);
+            throw e;
+        } finally {
+            serving.computeIfPresent(peer, (p, set) -> {
+                set.remove(stream);
+                return set.isEmpty() ? null : set;
+            });
+        }
+    }
+
+    /** Whether this node refuses uploads to {@code peer} because it stalled one (see {@link #serveLayer}). */
+    public boolean refusesUploadsTo(PeerId peer) {
+        Long until = uploadBans.get(peer);
+        if (until == null) {
+            return false;
+        }
+        if (System.nanoTime() - until >= 0) {
+            uploadBans.remove(peer, until);
+            return false;
+        }
+        return true;
+    }
 
     /** What this node serves: committed blobs, and verified pieces of blobs still downloading. */
     private final class Served implements LocalBlobs {

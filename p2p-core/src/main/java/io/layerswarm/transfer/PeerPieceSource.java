@@ -6,7 +6,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 
 /** A peer as a {@link PieceSource} for one blob, over the layer exchange protocol. */
 public final class PeerPieceSource implements PieceSource {
@@ -14,16 +15,16 @@ public final class PeerPieceSource implements PieceSource {
     private final LayerExchangeClient client;
     private final Digest digest;
     private final long blobSize;
-    private final Executor executor;
+    private final ExecutorService executor;
 
     /**
      * @param peerId the peer's id
      * @param client a client bound to that peer
      * @param digest the blob
      * @param blobSize its size
-     * @param executor runs the blocking requests
+     * @param executor runs the blocking requests (interrupted when a request is cancelled)
      */
-    public PeerPieceSource(String peerId, LayerExchangeClient client, Digest digest, long blobSize, Executor executor) {
+    public PeerPieceSource(String peerId, LayerExchangeClient client, Digest digest, long blobSize, ExecutorService executor) {
         this.peerId = peerId;
         this.client = client;
         this.digest = digest;
@@ -43,12 +44,21 @@ public final class PeerPieceSource implements PieceSource {
 
     @Override
     public CompletableFuture<ByteBuffer> fetch(long offset, int length) {
-        return CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<ByteBuffer> result = new CompletableFuture<>();
+        Future<?> task = executor.submit(() -> {
             try {
-                return client.piece(digest, blobSize, offset, length);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                result.complete(client.piece(digest, blobSize, offset, length));
+            } catch (IOException | RuntimeException e) {
+                result.completeExceptionally(e instanceof IOException io ? new UncheckedIOException(io) : e);
             }
-        }, executor);
+        });
+        // A request given up on (timeout, ban) must not keep a thread reading from a peer that never
+        // answers or drips: the interrupt ends the blocking read and closes the stream.
+        result.whenComplete((r, e) -> {
+            if (result.isCancelled()) {
+                task.cancel(true);
+            }
+        });
+        return result;
     }
 }

@@ -359,7 +359,7 @@ class LayerSwarmIT {
         }).get(AWAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
-    private static <T> T await(CompletableFuture<T> f) {
+    static <T> T await(CompletableFuture<T> f) {
         return f.orTimeout(AWAIT.toSeconds(), TimeUnit.SECONDS).join();
     }
 }

@@ -38,8 +38,15 @@ final class TestCluster implements AutoCloseable {
     }
 
     Node node(String name, SwarmConfig config) throws Exception {
-        Host h = add(Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
-                .build().start());
+        return node(name, config, b -> { });
+    }
+
+    /** A node whose host is built with {@code hostSettings} applied (e.g. a bandwidth limit). */
+    Node node(String name, SwarmConfig config, java.util.function.Consumer<Host.Builder> hostSettings)
+            throws Exception {
+        Host.Builder builder = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"));
+        hostSettings.accept(builder);
+        Host h = add(builder.build().start());
         DirBlobStore store = new DirBlobStore(dir.resolve(name));
         return new Node(h, store, add(LayerSwarm.start(h, store, config)));
     }

@@ -223,12 +223,17 @@ final class BlockingStreamAdapter extends ChannelInboundHandlerAdapter {
         }
 
         private void awaitWritable(Channel ch) throws IOException {
+            long since = System.nanoTime();
             synchronized (lock) {
                 while (!ch.isWritable()) {
                     if (!ch.isActive()) {
                         throw new IOException("stream closed", error);
                     }
                     checkFailed();
+                    if (System.nanoTime() - since > StreamStalledException.STALL_LIMIT.toNanos()) {
+                        throw new StreamStalledException("peer read nothing for " + StreamStalledException.STALL_LIMIT
+                                .toSeconds() + " s");
+                    }
                     try {
                         lock.wait(100);
                     } catch (InterruptedException e) {

@@ -24,14 +24,16 @@ final class ConnectionManager {
 
     private final PeerId self;
     private final int maxConnections;
+    private final int maxPerPeer;
     private final Duration idleTimeout;
     private final Duration keepAlive;
     private final Map<PeerId, List<Connection>> byPeer = new ConcurrentHashMap<>();
     private final List<Connection> redundant = new CopyOnWriteArrayList<>();
 
-    ConnectionManager(PeerId self, int maxConnections, Duration idleTimeout, Duration keepAlive) {
+    ConnectionManager(PeerId self, int maxConnections, int maxPerPeer, Duration idleTimeout, Duration keepAlive) {
         this.self = self;
         this.maxConnections = maxConnections;
+        this.maxPerPeer = maxPerPeer;
         this.idleTimeout = idleTimeout;
         this.keepAlive = keepAlive;
     }
@@ -48,6 +50,11 @@ final class ConnectionManager {
     synchronized Optional<Connection> add(Connection c) {
         if (count() >= maxConnections) {
             LOG.info("event=connection_refused reason=limit peer={} limit={}", c.remotePeer(), maxConnections);
+            return Optional.empty();
+        }
+        List<Connection> existing = byPeer.get(c.remotePeer());
+        if (existing != null && existing.size() >= maxPerPeer) {
+            LOG.info("event=connection_refused reason=peer_limit peer={} limit={}", c.remotePeer(), maxPerPeer);
             return Optional.empty();
         }
         List<Connection> list = byPeer.computeIfAbsent(c.remotePeer(), p -> new CopyOnWriteArrayList<>());

@@ -97,6 +97,9 @@ public final class Host implements AutoCloseable {
     private final List<Channel> servers = new CopyOnWriteArrayList<>();
     private final List<Multiaddr> boundAddrs = new CopyOnWriteArrayList<>();
     private final ChannelHandler inboundStreamInitializer = new InboundStreams();
+    /** Inbound streams each peer has on blocking handlers right now (no entry: none). */
+    private final Map<PeerId, Integer> blockingByPeer = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong streamsRefused = new java.util.concurrent.atomic.AtomicLong();
     private ScheduledFuture<?> ticker;
     private volatile boolean closed;
 
@@ -119,7 +122,8 @@ public final class Host implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.connections = new ConnectionManager(peerId, b.maxConnections, b.idleTimeout, b.keepAlive);
+        this.connections = new ConnectionManager(peerId, b.maxConnections, b.maxConnectionsPerPeer, b.idleTimeout,
+                b.keepAlive);
     }
 
     /** Starts building a host with the given identity key. */
@@ -708,9 +712,26 @@ public final class Host implements AutoCloseable {
                     }
                 } else if (h instanceof BlockingStreamHandler bh) {
                     stream.enableBlocking();
+                    PeerId peer = c.remotePeer();
+                    if (!takeBlockingSlot(peer)) {
+                        // one peer must not take every worker: the others' streams would all be refused
+                        streamsRefused.incrementAndGet();
+                        LOG.debug("event=stream_refused reason=peer_limit peer={} protocol={} limit={}", peer,
+                                protocol, config.maxBlockingStreamsPerPeer);
+                        stream.reset();
+                        return;
+                    }
                     try {
-                        blockingPool.execute(() -> runBlocking(bh, stream));
+                        blockingPool.execute(() -> {
+                            try {
+                                runBlocking(bh, stream);
+                            } finally {
+                                releaseBlockingSlot(peer);
+                            }
+                        });
                     } catch (RejectedExecutionException e) {
+                        releaseBlockingSlot(peer);
+                        streamsRefused.incrementAndGet();
                         LOG.warn("event=stream_refused reason=too_many_blocking_streams protocol={}", protocol);
                         stream.reset();
                     }
@@ -719,6 +740,33 @@ public final class Host implements AutoCloseable {
                 }
             });
         }
+    }
+
+    private boolean takeBlockingSlot(PeerId peer) {
+        boolean[] taken = new boolean[1];
+        blockingByPeer.compute(peer, (p, n) -> {
+            int held = n == null ? 0 : n;
+            taken[0] = held < config.maxBlockingStreamsPerPeer;
+            return taken[0] ? held + 1 : n;
+        });
+        return taken[0];
+    }
+
+    private void releaseBlockingSlot(PeerId peer) {
+        blockingByPeer.computeIfPresent(peer, (p, n) -> n <= 1 ? null : n - 1);
+    }
+
+    /** Inbound streams {@code peer} has on blocking handlers right now. */
+    public int blockingStreams(PeerId peer) {
+        return blockingByPeer.getOrDefault(peer, 0);
+    }
+
+    /**
+     * Inbound streams reset unserved because their peer already had
+     * {@link Builder#maxBlockingStreamsPerPeer} on blocking handlers, or every worker was busy.
+     */
+    public long streamsRefused() {
+        return streamsRefused.get();
     }
 
     private static void runBlocking(BlockingStreamHandler h, P2pStream stream) {
@@ -745,6 +793,8 @@ public final class Host implements AutoCloseable {
                 .withMaxFrameSize(NoiseTransportHandler.MAX_PLAINTEXT - YamuxFrame.HEADER_SIZE);
         private int maxConnections = 512;
         private int maxBlockingStreams = 512;
+        private int maxBlockingStreamsPerPeer = 64;
+        private int maxConnectionsPerPeer = 4;
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration keepAlive = Duration.ofSeconds(30);
         private Duration tick = Duration.ofSeconds(5);
@@ -808,6 +858,26 @@ public final class Host implements AutoCloseable {
         /** Cap on inbound streams served by blocking handlers at once. */
         public Builder maxBlockingStreams(int n) {
             maxBlockingStreams = n;
+            return this;
+        }
+
+        /**
+         * Cap on inbound streams one peer may have on blocking handlers at once (default 64, an eighth of
+         * {@link #maxBlockingStreams}); its further streams are reset, so a peer holding streams open
+         * cannot starve the others.
+         */
+        public Builder maxBlockingStreamsPerPeer(int n) {
+            maxBlockingStreamsPerPeer = n;
+            return this;
+        }
+
+        /**
+         * Cap on simultaneous connections to one peer (default 4: a kept one, a duplicate from a
+         * simultaneous dial, a relayed one being replaced); further ones are refused, so one peer
+         * cannot fill {@link #maxConnections}.
+         */
+        public Builder maxConnectionsPerPeer(int n) {
+            maxConnectionsPerPeer = n;
             return this;
         }
 

@@ -18,15 +18,17 @@ import java.util.Objects;
  * @param maxProviderKeys bound on keys in the provider store (50 000)
  * @param maxProvidersPerKey bound on providers kept per key (20); with at most 8 addresses per
  *                           record this caps the store at a few hundred MB under a flood
+ * @param maxKeysPerProvider bound on records kept for one provider (10 000), so one peer flooding
+ *                           ADD_PROVIDER cannot evict everyone else's records
  * @param clock time source, injectable for expiry tests
  */
 public record KadConfig(int k, int alpha, boolean clientMode, Duration providerValidity,
                         Duration republishInterval, Duration refreshInterval, int maxRefreshCpl,
-                        int maxProviderKeys, int maxProvidersPerKey, Clock clock) {
+                        int maxProviderKeys, int maxProvidersPerKey, int maxKeysPerProvider, Clock clock) {
 
     /** Validates. */
     public KadConfig {
-        if (k < 1 || alpha < 1 || maxProviderKeys < 1 || maxProvidersPerKey < 1) {
+        if (k < 1 || alpha < 1 || maxProviderKeys < 1 || maxProvidersPerKey < 1 || maxKeysPerProvider < 1) {
             throw new IllegalArgumentException("k, alpha and store bounds must be positive");
         }
         if (maxRefreshCpl < 0 || maxRefreshCpl > 20) {
@@ -41,30 +43,36 @@ public record KadConfig(int k, int alpha, boolean clientMode, Duration providerV
     /** Spec defaults, server mode, system clock. */
     public static KadConfig defaults() {
         return new KadConfig(20, 3, false, Duration.ofHours(48), Duration.ofHours(22),
-                Duration.ofMinutes(10), 15, 50_000, 20, Clock.systemUTC());
+                Duration.ofMinutes(10), 15, 50_000, 20, 10_000, Clock.systemUTC());
     }
 
     /** A copy with another clock. */
     public KadConfig withClock(Clock c) {
         return new KadConfig(k, alpha, clientMode, providerValidity, republishInterval, refreshInterval,
-                maxRefreshCpl, maxProviderKeys, maxProvidersPerKey, c);
+                maxRefreshCpl, maxProviderKeys, maxProvidersPerKey, maxKeysPerProvider, c);
     }
 
     /** A copy in client or server mode. */
     public KadConfig withClientMode(boolean client) {
         return new KadConfig(k, alpha, client, providerValidity, republishInterval, refreshInterval,
-                maxRefreshCpl, maxProviderKeys, maxProvidersPerKey, clock);
+                maxRefreshCpl, maxProviderKeys, maxProvidersPerKey, maxKeysPerProvider, clock);
     }
 
     /** A copy with other provider validity and republish interval. */
     public KadConfig withProviderTimes(Duration validity, Duration republish) {
         return new KadConfig(k, alpha, clientMode, validity, republish, refreshInterval,
-                maxRefreshCpl, maxProviderKeys, maxProvidersPerKey, clock);
+                maxRefreshCpl, maxProviderKeys, maxProvidersPerKey, maxKeysPerProvider, clock);
+    }
+
+    /** A copy with another bound on records kept for one provider. */
+    public KadConfig withMaxKeysPerProvider(int n) {
+        return new KadConfig(k, alpha, clientMode, providerValidity, republishInterval, refreshInterval,
+                maxRefreshCpl, maxProviderKeys, maxProvidersPerKey, n, clock);
     }
 
     /** A copy with another bucket size. */
     public KadConfig withK(int newK) {
         return new KadConfig(newK, alpha, clientMode, providerValidity, republishInterval, refreshInterval,
-                maxRefreshCpl, maxProviderKeys, maxProvidersPerKey, clock);
+                maxRefreshCpl, maxProviderKeys, maxProvidersPerKey, maxKeysPerProvider, clock);
     }
 }

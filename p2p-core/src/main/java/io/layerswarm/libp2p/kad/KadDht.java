@@ -49,6 +49,7 @@ public final class KadDht implements AutoCloseable {
     private final Map<ByteBuffer, Instant> provided = new LinkedHashMap<>();
     private final Set<KadId> pendingPings = ConcurrentHashMap.newKeySet();
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
+    private final java.util.concurrent.atomic.AtomicLong providerRecordsRefused = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * Creates a DHT node.
@@ -65,7 +66,7 @@ public final class KadDht implements AutoCloseable {
         this.config = config;
         this.table = new RoutingTable(KadId.of(selfId), config.k(), config.clock().instant());
         this.providers = new ProviderStore(config.clock(), config.providerValidity(),
-                config.maxProviderKeys(), config.maxProvidersPerKey());
+                config.maxProviderKeys(), config.maxProvidersPerKey(), config.maxKeysPerProvider());
         this.random = new Random(Arrays.hashCode(selfId));
     }
 
@@ -121,7 +122,12 @@ public final class KadDht implements AutoCloseable {
                         continue;
                     }
                     KadPeer rec = p.addrs().isEmpty() ? from : p;
-                    providers.add(key, rec.withConnection(KadPeer.Connection.NOT_CONNECTED));
+                    if (!providers.add(key, rec.withConnection(KadPeer.Connection.NOT_CONNECTED))) {
+                        providerRecordsRefused.incrementAndGet();
+                        log.debug("event=kad_add_provider_rejected reason=provider_limit limit={}",
+                                config.maxKeysPerProvider());
+                        continue;
+                    }
                     log.debug("event=kad_add_provider key={} addrs={}", shortHex(key), rec.addrs().size());
                 }
                 return Optional.empty();
@@ -181,6 +187,21 @@ public final class KadDht implements AutoCloseable {
     /** Forgets a peer, e.g. because the binding learnt it stopped serving kad. */
     public void removePeer(byte[] peerId) {
         table.remove(peerId);
+    }
+
+    /** Provider records held for other peers and ourselves (expired ones may linger until read or expired). */
+    public int providerRecordCount() {
+        return providers.recordCount();
+    }
+
+    /** Provider records held for one provider. */
+    public int providerRecordsOf(byte[] providerId) {
+        return providers.recordsOf(providerId);
+    }
+
+    /** ADD_PROVIDER records not stored because their provider was at {@link KadConfig#maxKeysPerProvider()}. */
+    public long providerRecordsRefused() {
+        return providerRecordsRefused.get();
     }
 
     /** Number of peers in the routing table. */
@@ -254,7 +275,7 @@ public final class KadDht implements AutoCloseable {
      * @return completes with the number of peers the announcement was delivered to
      */
     public CompletableFuture<Integer> provide(byte[] key) {
-        providers.add(key, self());
+        providers.addOwn(key, self());
         synchronized (provided) {
             provided.put(ByteBuffer.wrap(key.clone()), config.clock().instant());
         }
@@ -377,7 +398,7 @@ public final class KadDht implements AutoCloseable {
         }
         List<CompletableFuture<Integer>> all = new ArrayList<>();
         for (byte[] key : due) {
-            providers.add(key, self());
+            providers.addOwn(key, self());
             all.add(announce(key));
         }
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> due.size());

@@ -1,6 +1,7 @@
 package io.layerswarm.libp2p.kad;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -51,5 +52,26 @@ class ProviderStoreTest {
         }
         s.add(new byte[] {42}, new KadPeer(new byte[] {5}, many, null));
         assertEquals(ProviderStore.MAX_ADDRS, s.get(new byte[] {42}).get(0).addrs().size());
+    }
+
+    @Test
+    void oneProviderAtItsLimitGetsNoNewKeysAndEvictsNoOtherProvider() {
+        ProviderStore s = new ProviderStore(clock, Duration.ofHours(48), 5, 20, 2);
+        KadPeer honest = KadPeer.of(new byte[] {1});
+        KadPeer flooder = KadPeer.of(new byte[] {2});
+        s.add(new byte[] {0}, honest);
+        assertTrue(s.add(new byte[] {1}, flooder));
+        assertTrue(s.add(new byte[] {2}, flooder));
+        for (int i = 3; i < 100; i++) {
+            assertFalse(s.add(new byte[] {(byte) i}, flooder), "key " + i);
+        }
+        assertTrue(s.add(new byte[] {1}, flooder), "a renewal is not a new record");
+        assertEquals(2, s.recordsOf(flooder.id()));
+        assertEquals(List.of(honest), s.get(new byte[] {0}), "the honest record stays");
+        assertEquals(3, s.recordCount());
+        clock.advance(Duration.ofHours(49));
+        assertEquals(3, s.expire());
+        assertEquals(0, s.recordsOf(flooder.id()), "expired records free the provider's share");
+        assertTrue(s.add(new byte[] {3}, flooder));
     }
 }
