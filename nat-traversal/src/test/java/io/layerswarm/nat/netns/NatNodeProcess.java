@@ -10,6 +10,12 @@ import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.ping.Ping;
 import io.layerswarm.nat.autonat.AutoNatService;
 import io.layerswarm.nat.autonat.Reachability;
+import io.layerswarm.libp2p.multiformats.LengthPrefixed;
+import io.layerswarm.nat.ice.HolePuncher;
+import io.layerswarm.nat.ice.IceCandidate;
+import io.layerswarm.nat.ice.IceCodec;
+import io.layerswarm.nat.ice.IceMessage;
+import io.layerswarm.nat.ice.IceProtocolException;
 import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.relay.RelayClient;
 import io.layerswarm.nat.relay.RelayConfig;
@@ -41,7 +47,12 @@ import java.util.concurrent.TimeUnit;
  * reserve RELAY-ADDR                  -> reserved CIRCUIT-ADDR
  * reachability RELAY-ID [STUN-IP:PORT] -> reachability STATUS ADVERTISED-ADDRS
  * fetch PEER-ID BYTES ADDR...         -> fetched PATH TRANSPORT BYTES SHA256 CONNECT-MS TRANSFER-MS
+ * punch PEER-ID                       -> punched PATH TRANSPORT MS | punch_failed REASON
+ * offer PEER-ID IP PORT               -> answered CANDIDATES (an OFFER naming a third party's ports 8x)
+ * sink PORT                           -> sinking  (counts what arrives on PORT.. PORT+7: {@link StunSink})
+ * sunk                                -> sunk DATAGRAMS SIGNED-CHECKS
  * </pre>
+ * An optional third argument {@code STUN-IP:PORT} is the STUN server of the node's ICE candidates.
  */
 public final class NatNodeProcess {
     static final String BLOB = "/layerswarm/test/blob/1.0.0";
@@ -64,7 +75,11 @@ public final class NatNodeProcess {
             AutoNatService.attach(host, new NioEventLoopGroup(1));
         }
         host.setBlockingHandler(BLOB, NatNodeProcess::serveBlob);
+        List<InetSocketAddress> iceStun = args.length > 2 ? List.of(socketAddress(args[2])) : List.of();
+        HolePuncher puncher = HolePuncher.attach(host, iceStun, Executors.newCachedThreadPool());
         System.out.println("addr " + host.listenAddrs().get(0) + "/p2p/" + host.peerId().toBase58());
+        List<AutoCloseable> held = new ArrayList<>();
+        StunSink[] sink = new StunSink[1];
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) {
             String[] w = line.trim().split("\\s+");
@@ -77,13 +92,28 @@ public final class NatNodeProcess {
                     case "reachability" -> {
                         List<InetSocketAddress> stun = new ArrayList<>();
                         if (w.length > 2) {
-                            String[] hp = w[2].split(":");
-                            stun.add(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])));
+                                stun.add(socketAddress(w[2]));
                         }
                         Reachability r = new Reachability(host, relays, stun, Executors.newCachedThreadPool()).install();
                         Reachability.Status s = r.check(List.of(PeerId.parse(w[1]))).get(60, TimeUnit.SECONDS);
                         System.out.println("reachability " + s + " " + host.advertisedAddrs());
                     }
+                    case "punch" -> {
+                        long t0 = System.nanoTime();
+                        try {
+                            Connection c = puncher.punch(PeerId.parse(w[1])).get(60, TimeUnit.SECONDS);
+                            System.out.println("punched " + ConnectionPaths.path(c) + " " + ConnectionPaths.transport(c)
+                                    + " " + (System.nanoTime() - t0) / 1_000_000);
+                        } catch (java.util.concurrent.ExecutionException e) {
+                            System.out.println("punch_failed " + e.getCause().toString().replace('\n', ' '));
+                        }
+                    }
+                    case "offer" -> held.add(offerThirdParty(host, PeerId.parse(w[1]), w[2], Integer.parseInt(w[3])));
+                    case "sink" -> {
+                        sink[0] = new StunSink(ip, Integer.parseInt(w[1]), IceMessage.MAX_CANDIDATES);
+                        System.out.println("sinking");
+                    }
+                    case "sunk" -> System.out.println("sunk " + sink[0].counts());
                     case "fetch" -> fetch(host, PeerId.parse(w[1]), Long.parseLong(w[2]), List.of(w).subList(3, w.length));
                     default -> System.out.println("error unknown command " + w[0]);
                 }
@@ -94,6 +124,31 @@ public final class NatNodeProcess {
         }
         host.close();
         System.exit(0);
+    }
+
+    /**
+     * Plays a hostile peer: sends {@code peer} an OFFER whose candidates are a third party's ports, answers
+     * nothing else, and keeps the stream open (returned, to close at exit).
+     */
+    private static AutoCloseable offerThirdParty(Host host, PeerId peer, String ip, int port) throws Exception {
+        List<IceCandidate> victims = new ArrayList<>();
+        for (int i = 0; i < IceMessage.MAX_CANDIDATES; i++) {
+            victims.add(new IceCandidate(IceCandidate.Kind.SERVER_REFLEXIVE, "v" + i,
+                    new InetSocketAddress(java.net.InetAddress.getByName(ip), port + i), 1_000_000L + i));
+        }
+        P2pStream s = host.connection(peer).orElseThrow().newStream(List.of(HolePuncher.PROTOCOL))
+                .get(30, TimeUnit.SECONDS);
+        LengthPrefixed.write(s.outputStream(), IceCodec.encode(IceMessage.offer(IceMessage.Type.OFFER, "evil",
+                "0123456789abcdefghijkl", victims)));
+        s.outputStream().flush();
+        byte[] answer = LengthPrefixed.read(s.inputStream(), IceCodec.MAX_MESSAGE_SIZE, IceProtocolException::new);
+        System.out.println("answered " + IceCodec.decode(answer).candidates().size());
+        return s::close;
+    }
+
+    private static InetSocketAddress socketAddress(String hostPort) {
+        String[] hp = hostPort.split(":");
+        return new InetSocketAddress(hp[0], Integer.parseInt(hp[1]));
     }
 
     private static void fetch(Host host, PeerId peer, long bytes, List<String> addrs) throws Exception {
