@@ -92,9 +92,15 @@ public final class HolePuncher {
             throw new IOException("ICE session with " + peer + " refused: " + refused);
         }
         long t0 = System.nanoTime();
-        P2pStream s = null;
-        try (IceAgent agent = new IceAgent(true, stunServers)) {
+        P2pStream s;
+        try {
+            // the stream first: a peer that does not speak the protocol costs no candidate gathering
             s = await(via.newStream(List.of(PROTOCOL)), "the ICE stream");
+        } catch (IOException e) {
+            gate.done(peer);
+            throw e;
+        }
+        try (IceAgent agent = new IceAgent(true, stunServers)) {
             deadline(s);
             send(s, agent.offer(IceMessage.Type.OFFER));
             IceMessage answer = receive(s, IceMessage.Type.ANSWER);
@@ -111,15 +117,11 @@ public final class HolePuncher {
             return direct;
         } catch (IOException e) {
             LOG.info("event=ice_failed peer={} role=controlling reason=\"{}\"", peer, e.getMessage());
-            if (s != null) {
-                trySend(s, IceMessage.fail(e.getMessage()));
-            }
+            trySend(s, IceMessage.fail(e.getMessage()));
             throw e;
         } finally {
             gate.done(peer);
-            if (s != null) {
-                s.close();
-            }
+            s.close();
         }
     }
 

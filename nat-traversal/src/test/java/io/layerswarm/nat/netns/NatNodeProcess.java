@@ -48,6 +48,7 @@ import java.util.concurrent.TimeUnit;
  * reachability RELAY-ID [STUN-IP:PORT] -> reachability STATUS ADVERTISED-ADDRS
  * fetch PEER-ID BYTES ADDR...         -> fetched PATH TRANSPORT BYTES SHA256 CONNECT-MS TRANSFER-MS
  * punch PEER-ID                       -> punched PATH TRANSPORT MS | punch_failed REASON
+ * disconnect PEER-ID                  -> disconnected N (closes every connection to the peer)
  * offer PEER-ID IP PORT               -> answered CANDIDATES (an OFFER naming a third party's ports 8x)
  * sink PORT                           -> sinking  (counts what arrives on PORT.. PORT+7: {@link StunSink})
  * sunk                                -> sunk DATAGRAMS SIGNED-CHECKS
@@ -107,6 +108,17 @@ public final class NatNodeProcess {
                         } catch (java.util.concurrent.ExecutionException e) {
                             System.out.println("punch_failed " + e.getCause().toString().replace('\n', ' '));
                         }
+                    }
+                    case "disconnect" -> {
+                        PeerId p = PeerId.parse(w[1]);
+                        int n = 0;
+                        for (Connection c : host.connections()) {
+                            if (c.remotePeer().equals(p)) {
+                                c.close().get(30, TimeUnit.SECONDS);
+                                n++;
+                            }
+                        }
+                        System.out.println("disconnected " + n);
                     }
                     case "offer" -> held.add(offerThirdParty(host, PeerId.parse(w[1]), w[2], Integer.parseInt(w[3])));
                     case "sink" -> {
