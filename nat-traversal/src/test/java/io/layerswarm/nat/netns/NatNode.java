@@ -55,6 +55,15 @@ final class NatNode implements AutoCloseable {
         return expect(answer, timeout);
     }
 
+    /** {@link #ask}, answered by a line starting like the command's first word, for polling in a condition. */
+    String query(String command) {
+        try {
+            return command.split(" ")[0] + " " + ask(command, command.split(" ")[0] + " ", Duration.ofSeconds(30));
+        } catch (Exception e) {
+            throw new IllegalStateException(command + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The next line starting with {@code prefix}, skipping others (logging set-up noise); fails on "error". */
     String expect(String prefix, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -48,6 +48,7 @@ import java.util.concurrent.TimeUnit;
  * reachability RELAY-ID [STUN-IP:PORT] -> reachability STATUS ADVERTISED-ADDRS
  * fetch PEER-ID BYTES ADDR...         -> fetched PATH TRANSPORT BYTES SHA256 CONNECT-MS TRANSFER-MS
  * punch PEER-ID                       -> punched PATH TRANSPORT MS | punch_failed REASON
+ * connections PEER-ID                 -> connections PATH:TRANSPORT... (open connections to the peer)
  * disconnect PEER-ID                  -> disconnected N (closes every connection to the peer)
  * offer PEER-ID IP PORT               -> answered CANDIDATES (an OFFER naming a third party's ports 8x)
  * sink PORT                           -> sinking  (counts what arrives on PORT.. PORT+7: {@link StunSink})
@@ -108,6 +109,16 @@ public final class NatNodeProcess {
                         } catch (java.util.concurrent.ExecutionException e) {
                             System.out.println("punch_failed " + e.getCause().toString().replace('\n', ' '));
                         }
+                    }
+                    case "connections" -> {
+                        PeerId p = PeerId.parse(w[1]);
+                        List<String> open = new ArrayList<>();
+                        for (Connection c : host.connections()) {
+                            if (c.remotePeer().equals(p) && c.isOpen()) {
+                                open.add(ConnectionPaths.path(c) + ":" + ConnectionPaths.transport(c));
+                            }
+                        }
+                        System.out.println("connections " + String.join(" ", open));
                     }
                     case "disconnect" -> {
                         PeerId p = PeerId.parse(w[1]);

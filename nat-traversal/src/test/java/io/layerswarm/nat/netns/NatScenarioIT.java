@@ -92,6 +92,11 @@ class NatScenarioIT {
         String punched = b.ask("punch " + a.peerId(), "punch", Duration.ofSeconds(90));
         assertTrue(punched.startsWith("ed direct quic "), punched + "\n" + b.tail() + "\n--- A:\n" + a.tail());
         System.out.printf("nat scenario ice: cone/cone punched in %s ms%n", punched.substring("ed direct quic ".length()));
+        // the relayed connection is dropped once idle: the direct one is all that remains, on both sides
+        for (NatNode[] pair : new NatNode[][] {{a, b}, {b, a}}) {
+            Await.until(Duration.ofSeconds(60), pair[0].peerId() + " keeps only the direct connection",
+                    () -> pair[0].query("connections " + pair[1].peerId()).equals("connections direct:quic"));
+        }
 
         // The same dial now finds the direct connection: the layer goes over the punched path.
         long size = 32L << 20;
