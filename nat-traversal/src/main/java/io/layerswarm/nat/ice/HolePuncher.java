@@ -128,13 +128,19 @@ public final class HolePuncher {
     /** The controlled side: answers an OFFER, takes part in the checks, accepts QUIC on the nominated port. */
     private void serve(P2pStream s) throws IOException {
         PeerId peer = s.remotePeer();
+        deadline(s);
         String refused = gate.admit(peer, System.nanoTime());
         if (refused != null) {
+            try {
+                // take the offer off the wire first, so the answer is not lost to a reset of a half-read stream
+                LengthPrefixed.read(s.inputStream(), IceCodec.MAX_MESSAGE_SIZE, IceProtocolException::new);
+            } catch (IOException e) {
+                LOG.debug("event=ice_refused_offer_unread peer={} reason=\"{}\"", peer, e.getMessage());
+            }
             trySend(s, IceMessage.fail(refused));
             return;
         }
         long t0 = System.nanoTime();
-        deadline(s);
         try {
             IceMessage offer = receive(s, IceMessage.Type.OFFER);
             try (IceAgent agent = new IceAgent(false, stunServers)) {

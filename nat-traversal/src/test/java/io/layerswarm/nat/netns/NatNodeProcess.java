@@ -8,6 +8,8 @@ import io.layerswarm.libp2p.host.P2pStream;
 import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.ping.Ping;
+import io.layerswarm.nat.HostContext;
+import io.layerswarm.nat.NatTraversalService;
 import io.layerswarm.nat.autonat.AutoNatService;
 import io.layerswarm.nat.autonat.Reachability;
 import io.layerswarm.libp2p.multiformats.LengthPrefixed;
@@ -42,7 +44,8 @@ import java.util.concurrent.TimeUnit;
  * One LayerSwarm libp2p node of the NAT test topology, run as its own JVM inside a network namespace
  * ({@code ip netns exec NS java ... NatNodeProcess ROLE LISTEN-IP}) and driven over stdin.
  * Role {@code relay}: relay service + AutoNAT server. Role {@code node}: relay client, reachability,
- * serves {@link #BLOB} (a deterministic byte stream of the asked length). Answers one line per command:
+ * serves {@link #BLOB} (a deterministic byte stream of the asked length). Role {@code service}: as
+ * {@code node}, with {@link NatTraversalService} started (it punches after each relayed connection it dials). Answers one line per command:
  * <pre>
  * reserve RELAY-ADDR                  -> reserved CIRCUIT-ADDR
  * reachability RELAY-ID [STUN-IP:PORT] -> reachability STATUS ADVERTISED-ADDRS
@@ -69,16 +72,28 @@ public final class NatNodeProcess {
                 .handshakeTimeout(Duration.ofSeconds(20)).build().start();
         Identify.attach(host);
         Ping.attach(host);
-        ConnectionPaths.attach(host);
-        RelayClient relays = RelayClient.attach(host);
+        List<InetSocketAddress> iceStun = args.length > 2 ? List.of(socketAddress(args[2])) : List.of();
+        RelayClient relays;
+        HolePuncher puncher;
+        if (role.equals("service")) {
+            // the embeddable service (path log, relay client, punching after each relayed connection it dials)
+            NatTraversalService service = new NatTraversalService(new NatTraversalService.Config(false, iceStun,
+                    List.of()));
+            service.start(HostContext.of(host, Executors.newSingleThreadScheduledExecutor(),
+                    Executors.newCachedThreadPool(), new NioEventLoopGroup(1)));
+            relays = service.relayClient();
+            puncher = service.holePuncher();
+        } else {
+            ConnectionPaths.attach(host);
+            relays = RelayClient.attach(host);
+            puncher = HolePuncher.attach(host, iceStun, Executors.newCachedThreadPool());
+        }
         if (role.equals("relay")) {
             RelayService.attach(host, RelayConfig.defaults().withCircuitLimit(
                     new io.layerswarm.nat.relay.RelayLimit(600, 1L << 30)));
             AutoNatService.attach(host, new NioEventLoopGroup(1));
         }
         host.setBlockingHandler(BLOB, NatNodeProcess::serveBlob);
-        List<InetSocketAddress> iceStun = args.length > 2 ? List.of(socketAddress(args[2])) : List.of();
-        HolePuncher puncher = HolePuncher.attach(host, iceStun, Executors.newCachedThreadPool());
         System.out.println("addr " + host.listenAddrs().get(0) + "/p2p/" + host.peerId().toBase58());
         List<AutoCloseable> held = new ArrayList<>();
         StunSink[] sink = new StunSink[1];

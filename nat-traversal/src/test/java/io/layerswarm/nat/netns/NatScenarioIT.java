@@ -65,6 +65,10 @@ class NatScenarioIT {
 
     /** Cloud 1 (cone) and cloud 2 (cone or symmetric), coturn and a relay in the wan; both nodes reserved. */
     private Clouds twoClouds(boolean symmetricB) throws Exception {
+        return twoClouds(symmetricB, "node");
+    }
+
+    private Clouds twoClouds(boolean symmetricB, String roleB) throws Exception {
         NatTopology net = NatTopology.create();
         open.add(net);
         String cloudA = net.cloud(1, false, "200mbit");
@@ -73,7 +77,7 @@ class NatScenarioIT {
         open.add(stun);
         NatNode relay = node(net.wan, "relay", NatTopology.WAN_IP);
         NatNode a = node(cloudA, "node", "10.214.1.10", List.of(STUN));
-        NatNode b = node(cloudB, "node", "10.214.2.10", List.of(STUN));
+        NatNode b = node(cloudB, roleB, "10.214.2.10", List.of(STUN));
         String circuitA = a.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150));
         b.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150));
         return new Clouds(relay, a, b, circuitA, stun);
@@ -112,6 +116,27 @@ class NatScenarioIT {
         assertTrue(log.contains("event=peer_connected peer=" + a.peerId() + " path=direct transport=quic rtt_ms="),
                 b.tail());
         assertTrue(log.contains("event=peer_connected peer=" + a.peerId() + " path=relayed transport=tcp rtt_ms="),
+                b.tail());
+    }
+
+    @Test
+    void theNatTraversalServicePunchesByItselfAfterARelayedDial() throws Exception {
+        Clouds n = twoClouds(false, "service");
+        NatNode a = n.a();
+        NatNode b = n.b();
+        // B's first dial goes through the relay; its NatTraversalService then punches on its own and the
+        // direct connection replaces the relayed one, which is dropped.
+        String first = b.ask("fetch " + a.peerId() + " 1024 " + n.viaRelay(), "fetched ", Duration.ofSeconds(120));
+        assertTrue(first.startsWith("relayed tcp 1024 "), first);
+        Await.until(Duration.ofSeconds(60), "B keeps only the punched connection",
+                () -> b.query("connections " + a.peerId()).equals("connections direct:quic"));
+        long size = 8L << 20;
+        String[] f = b.ask("fetch " + a.peerId() + " " + size + " " + n.viaRelay(), "fetched ", Duration.ofSeconds(120))
+                .split(" ");
+        assertEquals("direct", f[0]);
+        assertEquals("quic", f[1]);
+        assertEquals(HexFormat.of().formatHex(NatNodeProcess.expectedSha(size)), f[3]);
+        assertTrue(b.logContains("event=peer_connected peer=" + a.peerId() + " path=direct transport=quic rtt_ms="),
                 b.tail());
     }
 
