@@ -1,11 +1,14 @@
 package io.layerswarm.nat;
 
 import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.host.Connection;
+import io.layerswarm.libp2p.host.ConnectionListener;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.nat.autonat.AutoNatService;
 import io.layerswarm.nat.autonat.Reachability;
+import io.layerswarm.nat.ice.HolePuncher;
 import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.relay.RelayClient;
 import io.layerswarm.nat.relay.RelayConfig;
@@ -22,7 +25,10 @@ import org.slf4j.LoggerFactory;
 /**
  * NAT traversal as a {@link NodeService}: the node dials and accepts relayed circuits, logs the path of
  * each connection, keeps reservations on the configured relays, learns its reachability (STUN + AutoNAT
- * through the relays) and advertises only addresses that work; optionally it relays for others.
+ * through the relays) and advertises only addresses that work; optionally it relays for others. With STUN
+ * servers configured it also punches holes: each relayed connection this node dials is followed by an ICE
+ * session over it ({@link HolePuncher}) whose direct QUIC connection, where the NATs let it through, replaces
+ * the relayed one.
  */
 public final class NatTraversalService implements NodeService {
     private static final Logger LOG = LoggerFactory.getLogger(NatTraversalService.class);
@@ -56,6 +62,7 @@ public final class NatTraversalService implements NodeService {
     private final List<AutoCloseable> open = new ArrayList<>();
     private volatile RelayClient client;
     private volatile Reachability reachability;
+    private volatile HolePuncher puncher;
 
     /** A service with {@code config}; started by the node. */
     public NatTraversalService(Config config) {
@@ -74,6 +81,24 @@ public final class NatTraversalService implements NodeService {
             open.add(AutoNatService.attach(host, context.eventLoopGroup()));
         }
         reachability = new Reachability(host, c, config.stunServers(), context.executor()).install();
+        HolePuncher p = HolePuncher.attach(host, config.stunServers(), context.executor());
+        puncher = p;
+        if (!config.stunServers().isEmpty()) {
+            // Punching needs server-reflexive candidates; the dialler of the relayed connection controls it.
+            host.addConnectionListener(new ConnectionListener() {
+                @Override
+                public void connected(Connection conn) {
+                    if (conn.isRelayed() && conn.isInitiator()) {
+                        p.punch(conn.remotePeer()).whenComplete((direct, e) -> {
+                            if (e != null) {
+                                LOG.info("event=hole_punch_failed peer={} reason=\"{}\" path=relayed",
+                                        conn.remotePeer(), e.getCause() == null ? e : e.getCause().getMessage());
+                            }
+                        });
+                    }
+                }
+            });
+        }
         List<CompletableFuture<?>> reservations = new ArrayList<>();
         List<PeerId> servers = new ArrayList<>();
         for (Multiaddr relay : config.relays()) {
@@ -95,6 +120,11 @@ public final class NatTraversalService implements NodeService {
     /** The node's relay client (after {@link #start}). */
     public RelayClient relayClient() {
         return client;
+    }
+
+    /** The node's hole puncher (after {@link #start}). */
+    public HolePuncher holePuncher() {
+        return puncher;
     }
 
     /** The node's reachability (after {@link #start}). */

@@ -4,15 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.layerswarm.cache.LayerCache;
-import io.layerswarm.cache.store.ContentStore;
 import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
-import io.layerswarm.libp2p.kad.KadDht;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.nat.path.ConnectionPaths;
-import io.layerswarm.node.LayerSwarm;
-import io.layerswarm.node.Node;
 import io.layerswarm.node.NodeContext;
 import io.layerswarm.testing.Await;
 import io.netty.channel.EventLoopGroup;
@@ -21,7 +16,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -102,53 +96,7 @@ class NatTraversalServiceTest {
         Await.until(Duration.ofSeconds(30), what, condition);
     }
 
-    /** The parts of a node the service uses; the rest is not there. */
     private NodeContext context(Host h) {
-        return new NodeContext() {
-            @Override
-            public Node node() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public Host host() {
-                return h;
-            }
-
-            @Override
-            public ContentStore store() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public Optional<LayerCache> cache() {
-                return Optional.empty();
-            }
-
-            @Override
-            public LayerSwarm swarm() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public KadDht dht() {
-                throw new UnsupportedOperationException();
-            }
-
-            @Override
-            public ScheduledExecutorService scheduler() {
-                return scheduler;
-            }
-
-            @Override
-            public ExecutorService executor() {
-                return executor;
-            }
-
-            @Override
-            public EventLoopGroup eventLoopGroup() {
-                return group;
-            }
-        };
+        return HostContext.of(h, scheduler, executor, group);
     }
 }

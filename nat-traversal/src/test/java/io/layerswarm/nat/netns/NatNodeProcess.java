@@ -8,8 +8,16 @@ import io.layerswarm.libp2p.host.P2pStream;
 import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.ping.Ping;
+import io.layerswarm.nat.HostContext;
+import io.layerswarm.nat.NatTraversalService;
 import io.layerswarm.nat.autonat.AutoNatService;
 import io.layerswarm.nat.autonat.Reachability;
+import io.layerswarm.libp2p.multiformats.LengthPrefixed;
+import io.layerswarm.nat.ice.HolePuncher;
+import io.layerswarm.nat.ice.IceCandidate;
+import io.layerswarm.nat.ice.IceCodec;
+import io.layerswarm.nat.ice.IceMessage;
+import io.layerswarm.nat.ice.IceProtocolException;
 import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.relay.RelayClient;
 import io.layerswarm.nat.relay.RelayConfig;
@@ -36,12 +44,20 @@ import java.util.concurrent.TimeUnit;
  * One LayerSwarm libp2p node of the NAT test topology, run as its own JVM inside a network namespace
  * ({@code ip netns exec NS java ... NatNodeProcess ROLE LISTEN-IP}) and driven over stdin.
  * Role {@code relay}: relay service + AutoNAT server. Role {@code node}: relay client, reachability,
- * serves {@link #BLOB} (a deterministic byte stream of the asked length). Answers one line per command:
+ * serves {@link #BLOB} (a deterministic byte stream of the asked length). Role {@code service}: as
+ * {@code node}, with {@link NatTraversalService} started (it punches after each relayed connection it dials). Answers one line per command:
  * <pre>
  * reserve RELAY-ADDR                  -> reserved CIRCUIT-ADDR
  * reachability RELAY-ID [STUN-IP:PORT] -> reachability STATUS ADVERTISED-ADDRS
  * fetch PEER-ID BYTES ADDR...         -> fetched PATH TRANSPORT BYTES SHA256 CONNECT-MS TRANSFER-MS
+ * punch PEER-ID                       -> punched PATH TRANSPORT MS | punch_failed REASON
+ * connections PEER-ID                 -> connections PATH:TRANSPORT... (open connections to the peer)
+ * disconnect PEER-ID                  -> disconnected N (closes every connection to the peer)
+ * offer PEER-ID IP PORT               -> answered CANDIDATES (an OFFER naming a third party's ports 8x)
+ * sink PORT                           -> sinking  (counts what arrives on PORT.. PORT+7: {@link StunSink})
+ * sunk                                -> sunk DATAGRAMS SIGNED-CHECKS
  * </pre>
+ * An optional third argument {@code STUN-IP:PORT} is the STUN server of the node's ICE candidates.
  */
 public final class NatNodeProcess {
     static final String BLOB = "/layerswarm/test/blob/1.0.0";
@@ -56,8 +72,22 @@ public final class NatNodeProcess {
                 .handshakeTimeout(Duration.ofSeconds(20)).build().start();
         Identify.attach(host);
         Ping.attach(host);
-        ConnectionPaths.attach(host);
-        RelayClient relays = RelayClient.attach(host);
+        List<InetSocketAddress> iceStun = args.length > 2 ? List.of(socketAddress(args[2])) : List.of();
+        RelayClient relays;
+        HolePuncher puncher;
+        if (role.equals("service")) {
+            // the embeddable service (path log, relay client, punching after each relayed connection it dials)
+            NatTraversalService service = new NatTraversalService(new NatTraversalService.Config(false, iceStun,
+                    List.of()));
+            service.start(HostContext.of(host, Executors.newSingleThreadScheduledExecutor(),
+                    Executors.newCachedThreadPool(), new NioEventLoopGroup(1)));
+            relays = service.relayClient();
+            puncher = service.holePuncher();
+        } else {
+            ConnectionPaths.attach(host);
+            relays = RelayClient.attach(host);
+            puncher = HolePuncher.attach(host, iceStun, Executors.newCachedThreadPool());
+        }
         if (role.equals("relay")) {
             RelayService.attach(host, RelayConfig.defaults().withCircuitLimit(
                     new io.layerswarm.nat.relay.RelayLimit(600, 1L << 30)));
@@ -65,6 +95,8 @@ public final class NatNodeProcess {
         }
         host.setBlockingHandler(BLOB, NatNodeProcess::serveBlob);
         System.out.println("addr " + host.listenAddrs().get(0) + "/p2p/" + host.peerId().toBase58());
+        List<AutoCloseable> held = new ArrayList<>();
+        StunSink[] sink = new StunSink[1];
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         for (String line; (line = in.readLine()) != null; ) {
             String[] w = line.trim().split("\\s+");
@@ -77,13 +109,49 @@ public final class NatNodeProcess {
                     case "reachability" -> {
                         List<InetSocketAddress> stun = new ArrayList<>();
                         if (w.length > 2) {
-                            String[] hp = w[2].split(":");
-                            stun.add(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])));
+                                stun.add(socketAddress(w[2]));
                         }
                         Reachability r = new Reachability(host, relays, stun, Executors.newCachedThreadPool()).install();
                         Reachability.Status s = r.check(List.of(PeerId.parse(w[1]))).get(60, TimeUnit.SECONDS);
                         System.out.println("reachability " + s + " " + host.advertisedAddrs());
                     }
+                    case "punch" -> {
+                        long t0 = System.nanoTime();
+                        try {
+                            Connection c = puncher.punch(PeerId.parse(w[1])).get(60, TimeUnit.SECONDS);
+                            System.out.println("punched " + ConnectionPaths.path(c) + " " + ConnectionPaths.transport(c)
+                                    + " " + (System.nanoTime() - t0) / 1_000_000);
+                        } catch (java.util.concurrent.ExecutionException e) {
+                            System.out.println("punch_failed " + e.getCause().toString().replace('\n', ' '));
+                        }
+                    }
+                    case "connections" -> {
+                        PeerId p = PeerId.parse(w[1]);
+                        List<String> open = new ArrayList<>();
+                        for (Connection c : host.connections()) {
+                            if (c.remotePeer().equals(p) && c.isOpen()) {
+                                open.add(ConnectionPaths.path(c) + ":" + ConnectionPaths.transport(c));
+                            }
+                        }
+                        System.out.println("connections " + String.join(" ", open));
+                    }
+                    case "disconnect" -> {
+                        PeerId p = PeerId.parse(w[1]);
+                        int n = 0;
+                        for (Connection c : host.connections()) {
+                            if (c.remotePeer().equals(p)) {
+                                c.close().get(30, TimeUnit.SECONDS);
+                                n++;
+                            }
+                        }
+                        System.out.println("disconnected " + n);
+                    }
+                    case "offer" -> held.add(offerThirdParty(host, PeerId.parse(w[1]), w[2], Integer.parseInt(w[3])));
+                    case "sink" -> {
+                        sink[0] = new StunSink(ip, Integer.parseInt(w[1]), IceMessage.MAX_CANDIDATES);
+                        System.out.println("sinking");
+                    }
+                    case "sunk" -> System.out.println("sunk " + sink[0].counts());
                     case "fetch" -> fetch(host, PeerId.parse(w[1]), Long.parseLong(w[2]), List.of(w).subList(3, w.length));
                     default -> System.out.println("error unknown command " + w[0]);
                 }
@@ -94,6 +162,31 @@ public final class NatNodeProcess {
         }
         host.close();
         System.exit(0);
+    }
+
+    /**
+     * Plays a hostile peer: sends {@code peer} an OFFER whose candidates are a third party's ports, answers
+     * nothing else, and keeps the stream open (returned, to close at exit).
+     */
+    private static AutoCloseable offerThirdParty(Host host, PeerId peer, String ip, int port) throws Exception {
+        List<IceCandidate> victims = new ArrayList<>();
+        for (int i = 0; i < IceMessage.MAX_CANDIDATES; i++) {
+            victims.add(new IceCandidate(IceCandidate.Kind.SERVER_REFLEXIVE, "v" + i,
+                    new InetSocketAddress(java.net.InetAddress.getByName(ip), port + i), 1_000_000L + i));
+        }
+        P2pStream s = host.connection(peer).orElseThrow().newStream(List.of(HolePuncher.PROTOCOL))
+                .get(30, TimeUnit.SECONDS);
+        LengthPrefixed.write(s.outputStream(), IceCodec.encode(IceMessage.offer(IceMessage.Type.OFFER, "evil",
+                "0123456789abcdefghijkl", victims)));
+        s.outputStream().flush();
+        byte[] answer = LengthPrefixed.read(s.inputStream(), IceCodec.MAX_MESSAGE_SIZE, IceProtocolException::new);
+        System.out.println("answered " + IceCodec.decode(answer).candidates().size());
+        return s::close;
+    }
+
+    private static InetSocketAddress socketAddress(String hostPort) {
+        String[] hp = hostPort.split(":");
+        return new InetSocketAddress(hp[0], Integer.parseInt(hp[1]));
     }
 
     private static void fetch(Host host, PeerId peer, long bytes, List<String> addrs) throws Exception {

@@ -3,6 +3,8 @@ package io.layerswarm.nat.netns;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerswarm.nat.ice.IceMessage;
+import io.layerswarm.testing.Await;
 import io.layerswarm.testing.Coturn;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -32,94 +34,165 @@ class NatScenarioIT {
     @TempDir
     Path tmp;
 
-    private final List<Process> processes = new ArrayList<>();
     private final List<AutoCloseable> open = new ArrayList<>();
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (Process p : processes) {
-            p.destroyForcibly();
-            p.waitFor(10, TimeUnit.SECONDS);
-        }
         for (int i = open.size() - 1; i >= 0; i--) {
             open.get(i).close();
         }
     }
 
-    /** A node JVM in namespace {@code ns}, its stdout lines queued. */
-    private final class Node {
-        final Process process;
-        final PrintWriter stdin;
-        final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final Path log;
-        final String addr;
+    private NatNode node(String ns, String role, String ip) throws Exception {
+        return node(ns, role, ip, List.of());
+    }
 
-        Node(String ns, String role, String ip) throws Exception {
-            log = tmp.resolve(ns + ".log");
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            process = new ProcessBuilder("ip", "netns", "exec", ns, java, "-cp", System.getProperty("java.class.path"),
-                    NatNodeProcess.class.getName(), role, ip).redirectError(log.toFile()).start();
-            processes.add(process);
-            stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-            BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-            Thread t = new Thread(() -> {
-                try {
-                    for (String l; (l = r.readLine()) != null; ) {
-                        lines.add(l);
-                    }
-                } catch (IOException ignored) {
-                    // process ended
-                }
-            });
-            t.setDaemon(true);
-            t.start();
-            addr = expect("addr ", Duration.ofSeconds(180));
+    private NatNode node(String ns, String role, String ip, List<String> extra) throws Exception {
+        NatNode n = new NatNode(tmp, ns, role, ip, extra);
+        open.add(n);
+        return n;
+    }
+
+    private static final String STUN = NatTopology.WAN_IP + ":3478";
+
+    /** The relay, the two cloud nodes, A's relay circuit address and coturn. */
+    private record Clouds(NatNode relay, NatNode a, NatNode b, String circuitA, Coturn stun) {
+        /** A's address through its relay reservation. */
+        String viaRelay() {
+            return circuitA + "/p2p/" + a.peerId();
+        }
+    }
+
+    /** Cloud 1 (cone) and cloud 2 (cone or symmetric), coturn and a relay in the wan; both nodes reserved. */
+    private Clouds twoClouds(boolean symmetricB) throws Exception {
+        return twoClouds(symmetricB, "node");
+    }
+
+    private Clouds twoClouds(boolean symmetricB, String roleB) throws Exception {
+        NatTopology net = NatTopology.create();
+        open.add(net);
+        String cloudA = net.cloud(1, false, "200mbit");
+        String cloudB = net.cloud(2, symmetricB, "200mbit");
+        Coturn stun = Coturn.start(List.of("ip", "netns", "exec", net.wan), NatTopology.WAN_IP, 3478, null);
+        open.add(stun);
+        NatNode relay = node(net.wan, "relay", NatTopology.WAN_IP);
+        NatNode a = node(cloudA, "node", "10.214.1.10", List.of(STUN));
+        NatNode b = node(cloudB, roleB, "10.214.2.10", List.of(STUN));
+        String circuitA = a.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150));
+        b.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150));
+        return new Clouds(relay, a, b, circuitA, stun);
+    }
+
+    @Test
+    void conesPunchADirectQuicPathAndTheTransferTakesIt() throws Exception {
+        Clouds n = twoClouds(false);
+        NatNode a = n.a();
+        NatNode b = n.b();
+        String viaRelay = n.viaRelay();
+        // B reaches A through the relay first, then punches over that connection.
+        long small = 1L << 20;
+        String first = b.ask("fetch " + a.peerId() + " " + small + " " + viaRelay, "fetched ", Duration.ofSeconds(120));
+        assertTrue(first.startsWith("relayed tcp " + small + " "), first);
+        String punched = b.ask("punch " + a.peerId(), "punch", Duration.ofSeconds(90));
+        assertTrue(punched.startsWith("ed direct quic "), punched + "\n" + b.tail() + "\n--- A:\n" + a.tail());
+        System.out.printf("nat scenario ice: cone/cone punched in %s ms%n", punched.substring("ed direct quic ".length()));
+        // the relayed connection is dropped once idle: the direct one is all that remains, on both sides
+        for (NatNode[] pair : new NatNode[][] {{a, b}, {b, a}}) {
+            Await.until(Duration.ofSeconds(60), pair[0].peerId() + " keeps only the direct connection",
+                    () -> pair[0].query("connections " + pair[1].peerId()).equals("connections direct:quic"));
         }
 
-        String peerId() {
-            return addr.substring(addr.lastIndexOf('/') + 1);
-        }
+        // The same dial now finds the direct connection: the layer goes over the punched path.
+        long size = 32L << 20;
+        String[] f = b.ask("fetch " + a.peerId() + " " + size + " " + viaRelay, "fetched ", Duration.ofSeconds(120))
+                .split(" ");
+        assertEquals("direct", f[0]);
+        assertEquals("quic", f[1]);
+        assertEquals(Long.toString(size), f[2]);
+        assertEquals(HexFormat.of().formatHex(NatNodeProcess.expectedSha(size)), f[3]);
+        System.out.printf("nat scenario ice: %d MiB over the punched path in %s ms (%.1f Mbit/s)%n", size >> 20, f[5],
+                size * 8 / 1e3 / Long.parseLong(f[5]));
+        String log = Files.readString(b.log);
+        assertTrue(log.contains("event=peer_connected peer=" + a.peerId() + " path=direct transport=quic rtt_ms="),
+                b.tail());
+        assertTrue(log.contains("event=peer_connected peer=" + a.peerId() + " path=relayed transport=tcp rtt_ms="),
+                b.tail());
+    }
 
-        String ask(String command, String answer, Duration timeout) throws Exception {
-            stdin.println(command);
-            return expect(answer, timeout);
-        }
+    @Test
+    void theNatTraversalServicePunchesByItselfAfterARelayedDial() throws Exception {
+        Clouds n = twoClouds(false, "service");
+        NatNode a = n.a();
+        NatNode b = n.b();
+        // B's first dial goes through the relay; its NatTraversalService then punches on its own and the
+        // direct connection replaces the relayed one, which is dropped.
+        String first = b.ask("fetch " + a.peerId() + " 1024 " + n.viaRelay(), "fetched ", Duration.ofSeconds(120));
+        assertTrue(first.startsWith("relayed tcp 1024 "), first);
+        Await.until(Duration.ofSeconds(60), "B keeps only the punched connection",
+                () -> b.query("connections " + a.peerId()).equals("connections direct:quic"));
+        long size = 8L << 20;
+        String[] f = b.ask("fetch " + a.peerId() + " " + size + " " + n.viaRelay(), "fetched ", Duration.ofSeconds(120))
+                .split(" ");
+        assertEquals("direct", f[0]);
+        assertEquals("quic", f[1]);
+        assertEquals(HexFormat.of().formatHex(NatNodeProcess.expectedSha(size)), f[3]);
+        assertTrue(b.logContains("event=peer_connected peer=" + a.peerId() + " path=direct transport=quic rtt_ms="),
+                b.tail());
+    }
 
-        /** The next line starting with {@code prefix}, skipping others (logging set-up noise); fails on "error". */
-        String expect(String prefix, Duration timeout) throws Exception {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (true) {
-                String l = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                if (l == null || l.startsWith("error ")) {
-                    throw new AssertionError("expected '" + prefix + "…', got " + l + "; log:\n" + tail());
-                }
-                if (l.startsWith(prefix)) {
-                    return l.substring(prefix.length());
-                }
-            }
-        }
+    @Test
+    void punchingFailsAgainstASymmetricNatAndTheTransferStaysOnTheRelay() throws Exception {
+        Clouds n = twoClouds(true);
+        NatNode a = n.a();
+        NatNode b = n.b();
+        String viaRelay = n.viaRelay();
+        String first = b.ask("fetch " + a.peerId() + " 1024 " + viaRelay, "fetched ", Duration.ofSeconds(120));
+        assertTrue(first.startsWith("relayed tcp 1024 "), first);
+        String punched = b.ask("punch " + a.peerId(), "punch", Duration.ofSeconds(90));
+        assertTrue(punched.startsWith("_failed "), punched);
+        long size = 8L << 20;
+        String[] f = b.ask("fetch " + a.peerId() + " " + size + " " + viaRelay, "fetched ", Duration.ofSeconds(120))
+                .split(" ");
+        assertEquals("relayed", f[0]);
+        assertEquals("tcp", f[1]);
+        assertEquals(HexFormat.of().formatHex(NatNodeProcess.expectedSha(size)), f[3]);
+        assertTrue(Files.readString(a.log).contains("event=ice_failed peer=" + b.peerId()), a.tail());
+    }
 
-        String tail() throws IOException {
-            List<String> all = Files.readAllLines(log);
-            return String.join("\n", all.subList(Math.max(0, all.size() - 40), all.size()));
-        }
+    @Test
+    void aPeerCannotTurnTheChecksIntoAFloodOnAThirdParty() throws Exception {
+        Clouds n = twoClouds(false);
+        NatNode a = n.a();
+        NatNode b = n.b();
+        NatNode thirdParty = n.relay();
+        thirdParty.ask("sink 9000", "sinking", Duration.ofSeconds(30));
+        b.ask("fetch " + a.peerId() + " 1024 " + n.viaRelay(), "fetched ", Duration.ofSeconds(120));
+        // B offers the third party's 8 ports as its candidates and then stays silent.
+        String answered = b.ask("offer " + a.peerId() + " " + NatTopology.WAN_IP + " 9000", "answered ",
+                Duration.ofSeconds(60));
+        assertTrue(Integer.parseInt(answered) >= 1, answered);
+        Await.until(Duration.ofSeconds(60), "A gave up the hostile session",
+                () -> a.logContains("event=ice_failed peer=" + b.peerId() + " role=controlled"));
+        String[] sunk = thirdParty.ask("sunk", "sunk ", Duration.ofSeconds(30)).split(" ");
+        int datagrams = Integer.parseInt(sunk[0]);
+        int signed = Integer.parseInt(sunk[1]);
+        System.out.printf("ice third party: %d datagrams, %d signed checks%n", datagrams, signed);
+        // Checks did go out (so the bound below is tested), each signed with the session's credentials, and no
+        // more than a few retransmissions per offered candidate.
+        assertTrue(datagrams > 0, "no check reached the offered candidates: the test shows nothing");
+        assertEquals(datagrams, signed, "every datagram is a signed connectivity check");
+        assertTrue(datagrams <= IceMessage.MAX_CANDIDATES * 10, datagrams + " datagrams");
+        assertTrue(a.process.isAlive());
     }
 
     @Test
     void symmetricNatFallsBackToTheRelayAndSaysSo() throws Exception {
-        NatTopology net = NatTopology.create();
-        open.add(net);
-        String cloudA = net.cloud(1, false, "200mbit");
-        String cloudB = net.cloud(2, true, "200mbit");
-        Coturn stun = Coturn.start(List.of("ip", "netns", "exec", net.wan), NatTopology.WAN_IP, 3478, null);
-        open.add(stun);
-        Node relay = new Node(net.wan, "relay", NatTopology.WAN_IP);
-        Node a = new Node(cloudA, "node", "10.214.1.10");
-        Node b = new Node(cloudB, "node", "10.214.2.10");
-
-        String circuitA = a.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150));
+        Clouds n = twoClouds(true);
+        NatNode relay = n.relay();
+        NatNode a = n.a();
+        NatNode b = n.b();
+        String circuitA = n.circuitA();
         assertTrue(circuitA.startsWith(relay.addr + "/p2p-circuit"), circuitA);
-        b.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150));
 
         // Behind NAT with inbound connections dropped: AutoNAT cannot dial A back (STUN says 10.214.0.2),
         // so A advertises its relay circuit only.
@@ -141,6 +214,6 @@ class NatScenarioIT {
         String log = Files.readString(b.log);
         assertTrue(log.contains("event=peer_connected peer=" + a.peerId() + " path=relayed transport=tcp rtt_ms="),
                 b.tail());
-        assertTrue(stun.isAlive());
+        assertTrue(n.stun().isAlive());
     }
 }

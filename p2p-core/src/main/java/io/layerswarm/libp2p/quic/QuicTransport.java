@@ -154,6 +154,52 @@ public final class QuicTransport implements Transport, AutoCloseable {
         return (InetSocketAddress) socket.localAddress();
     }
 
+    /**
+     * Accepts one QUIC connection, from {@code expected}, on a UDP socket bound to {@code local}: the other end
+     * of {@link #dial(Multiaddr, InetSocketAddress)} on a punched path. The socket serves that one connection
+     * and closes with it, or when none arrived within the handshake timeout; a connection from another peer is
+     * refused and fails the accept.
+     */
+    public CompletableFuture<Connection> accept(InetSocketAddress local, PeerId expected) {
+        Objects.requireNonNull(expected, "expected");
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        ChannelHandler codec = configure(new QuicServerCodecBuilder())
+                .tokenHandler(NoRetry.INSTANCE)
+                .handler(new ChannelInitializer<QuicChannel>() {
+                    @Override
+                    protected void initChannel(QuicChannel ch) {
+                        if (result.isDone()) {
+                            ch.close();
+                            return;
+                        }
+                        ch.pipeline().addLast(new Adopter(false, expected, result));
+                    }
+                })
+                .streamHandler(InboundStreams.INSTANCE)
+                .build();
+        Channel socket;
+        try {
+            socket = bind(local, codec);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        var timeout = socket.eventLoop().schedule(() -> {
+            result.completeExceptionally(new IOException("no QUIC connection from " + expected + " on " + local
+                    + " within " + handshakeTimeout));
+        }, handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        result.whenComplete((c, e) -> {
+            timeout.cancel(false);
+            if (e != null) {
+                // a moment later, so the CONNECTION_CLOSE of a refused connection leaves first
+                socket.eventLoop().schedule(() -> socket.close(), 500, TimeUnit.MILLISECONDS);
+            } else {
+                // The UDP socket serves this one connection.
+                c.channel().closeFuture().addListener(x -> socket.close());
+            }
+        });
+        return result;
+    }
+
     private Channel bind(InetSocketAddress local, ChannelHandler codec) throws IOException {
         if (closed) {
             throw new IOException("QUIC transport closed");

@@ -290,6 +290,48 @@ class QuicTransportTest {
     }
 
     @Test
+    void acceptsOneConnectionFromTheExpectedPeerOnAGivenPortAndFreesItAfterwards() throws Exception {
+        Host a = quicHost();
+        Host b = quicHost();
+        Host stranger = quicHost();
+        int port;
+        try (DatagramSocket probe = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        InetSocketAddress local = new InetSocketAddress("127.0.0.1", port);
+        Multiaddr there = Multiaddr.parse("/ip4/127.0.0.1/udp/" + port + "/quic-v1/p2p/" + b.peerId().toBase58());
+
+        // a stranger's connection is refused and fails the accept; the port is free again
+        CompletableFuture<Connection> refused = b.quicTransport().accept(local, a.peerId());
+        // (the stranger's own handshake may finish before the listener's check closes it)
+        stranger.connect(there).handle((c, x) -> null).get(30, TimeUnit.SECONDS);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> refused.get(30, TimeUnit.SECONDS));
+        assertInstanceOf(PeerIdMismatchException.class, e.getCause(), e.getCause().toString());
+        Await.until(AWAIT, "the refused accept freed the port", () -> portFree(port));
+        Await.until(AWAIT, "the stranger's connection closed", () -> stranger.connections().isEmpty());
+
+        CompletableFuture<Connection> accepted = b.quicTransport().accept(local, a.peerId());
+        Connection c = a.connect(there).get(30, TimeUnit.SECONDS);
+        Connection seen = accepted.get(30, TimeUnit.SECONDS);
+        assertEquals(a.peerId(), seen.remotePeer());
+        assertEquals(Multiaddr.parse("/ip4/127.0.0.1/udp/" + port + "/quic-v1"), seen.localAddr());
+        P2pStream s = c.newStream(List.of(ECHO)).get(30, TimeUnit.SECONDS);
+        s.outputStream().write(7);
+        s.outputStream().close();
+        assertEquals(7, s.inputStream().read());
+        c.close().get(30, TimeUnit.SECONDS);
+        Await.until(AWAIT, "the accepted connection's end freed the port", () -> portFree(port));
+    }
+
+    private static boolean portFree(int port) {
+        try (DatagramSocket again = new DatagramSocket(port, java.net.InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (java.net.SocketException busy) {
+            return false;
+        }
+    }
+
+    @Test
     void aPrivateNetworkHostRefusesQuic() throws Exception {
         Host b = quicHost();
         Host priv = add(Host.builder(Ed25519PrivateKey.generate()).swarmKey(io.layerswarm.libp2p.pnet.SwarmKey.generate())

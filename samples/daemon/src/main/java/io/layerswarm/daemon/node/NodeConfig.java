@@ -300,7 +300,7 @@ public final class NodeConfig {
     }
 
     /** Parses {@code HOST:PORT} (port 0 picks a free one). */
-    static InetSocketAddress hostPort(String what, String text) {
+    public static InetSocketAddress hostPort(String what, String text) {
         int colon = text.lastIndexOf(':');
         if (colon <= 0) {
             throw new IllegalArgumentException(what + " " + text + ": expected HOST:PORT");

@@ -7,12 +7,18 @@ import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
+import io.layerswarm.daemon.node.NodeConfig;
+import io.layerswarm.nat.ice.HolePuncher;
 import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.relay.RelayClient;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,8 +29,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code layerswarm p2p connect PEER}: dials a peer, directly or through a relay circuit, and says how. */
 @Command(name = "connect", mixinStandardHelpOptions = true,
-        description = "Connect to a peer (direct, or /p2p/RELAY/p2p-circuit/p2p/ID through a relay); prints JSON"
-                + " {peer, path, transport, rttMs, connectMs}.")
+        description = "Connect to a peer (direct, or /p2p/RELAY/p2p-circuit/p2p/ID through a relay; with --stun a"
+                + " relayed connection is followed by ICE hole punching to a direct QUIC path); prints JSON"
+                + " {peer, path, transport, rttMs, connectMs[, holePunch]}.")
 public final class P2pConnectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -36,6 +43,10 @@ public final class P2pConnectCommand implements Callable<Integer> {
             + " relay), with /p2p/<id>; repeatable.")
     List<String> bootstrap = new ArrayList<>();
 
+    @Option(names = "--stun", paramLabel = "HOST:PORT", description = "STUN server for ICE candidates; with one,"
+            + " a relayed connection is followed by hole punching; repeatable.")
+    List<String> stun = new ArrayList<>();
+
     @Mixin
     P2pCommand.Common common = new P2pCommand.Common();
 
@@ -43,7 +54,11 @@ public final class P2pConnectCommand implements Callable<Integer> {
     public Integer call() {
         Multiaddr peer;
         List<Multiaddr> first = new ArrayList<>();
+        List<InetSocketAddress> stunServers = new ArrayList<>();
         try {
+            for (String st : stun) {
+                stunServers.add(NodeConfig.hostPort("stun", st));
+            }
             peer = peerAddr("peer", target);
             for (String b : bootstrap) {
                 first.add(peerAddr("bootstrap", b));
@@ -52,13 +67,24 @@ public final class P2pConnectCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("error: " + e.getMessage());
             return 2;
         }
+        ExecutorService punching = Executors.newSingleThreadExecutor();
         try (Host host = common.builder(Ed25519PrivateKey.generate()).build().start();
              RelayClient relays = RelayClient.attach(host)) {
+            HolePuncher puncher = HolePuncher.attach(host, stunServers, punching);
             for (Multiaddr b : first) {
                 host.connect(b).get(common.timeoutSeconds, TimeUnit.SECONDS);
             }
             long start = System.nanoTime();
             Connection c = host.connect(peer).get(common.timeoutSeconds, TimeUnit.SECONDS);
+            String punch = null;
+            if (c.isRelayed() && !stunServers.isEmpty()) {
+                try {
+                    c = puncher.punch(c.remotePeer()).get(common.timeoutSeconds, TimeUnit.SECONDS);
+                    punch = "direct";
+                } catch (ExecutionException e) {
+                    punch = "failed: " + e.getCause().getMessage();
+                }
+            }
             long connectNanos = System.nanoTime() - start;
             Duration rtt = c.ping().get(common.timeoutSeconds, TimeUnit.SECONDS);
             ObjectMapper json = new ObjectMapper();
@@ -68,11 +94,16 @@ public final class P2pConnectCommand implements Callable<Integer> {
             n.put("transport", ConnectionPaths.transport(c));
             n.put("rttMs", rtt.toNanos() / 1e6);
             n.put("connectMs", connectNanos / 1e6);
+            if (punch != null) {
+                n.put("holePunch", punch);
+            }
             spec.commandLine().getOut().println(json.writeValueAsString(n));
             spec.commandLine().getOut().flush();
             return 0;
         } catch (Exception e) {
             return P2pCommand.failure(spec, e);
+        } finally {
+            punching.shutdownNow();
         }
     }
 

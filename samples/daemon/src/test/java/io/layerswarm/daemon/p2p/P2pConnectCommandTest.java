@@ -72,6 +72,15 @@ class P2pConnectCommandTest {
         assertEquals(nated.peerId().toBase58(), n.get("peer").asText());
         assertEquals("relayed", n.get("path").asText());
         assertTrue(n.get("rttMs").asDouble() >= 0, n.toString());
+        assertTrue(n.get("holePunch") == null, "no --stun, no punching: " + n);
+
+        // with --stun the relayed connection is followed by an ICE attempt; this peer does not speak the
+        // exchange, so the connection stays relayed and the JSON says why (no candidate was gathered: the
+        // protocol is negotiated first)
+        JsonNode punched = json(CliRun.of("p2p", "connect", circuit, "--bootstrap", addr(relay), "--stun",
+                "127.0.0.1:9"));
+        assertEquals("relayed", punched.get("path").asText());
+        assertTrue(punched.get("holePunch").asText().startsWith("failed: "), punched.toString());
     }
 
     @Test
@@ -86,6 +95,9 @@ class P2pConnectCommandTest {
         CliRun badBootstrap = CliRun.of("p2p", "connect", addr(peer), "--bootstrap", "/ip4/x");
         assertEquals(2, badBootstrap.status());
         assertTrue(badBootstrap.err().contains("bootstrap /ip4/x"), badBootstrap.err());
+        CliRun badStun = CliRun.of("p2p", "connect", addr(peer), "--stun", "nohostport");
+        assertEquals(2, badStun.status());
+        assertTrue(badStun.err().contains("stun nohostport: expected HOST:PORT"), badStun.err());
         // nothing listens on the peer's port any more: a clear failure, not a hang
         String gone = addr(peer);
         peer.close();

@@ -1,0 +1,71 @@
+package io.layerswarm.nat.netns;
+
+import io.layerswarm.nat.ice.HolePuncher;
+import io.layerswarm.testing.Closer;
+import io.layerswarm.testing.Coturn;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Hole punching benchmark in the NAT topology of {@link NatScenarioIT} (as root): per NAT combination
+ * (cone/cone, cone/symmetric, symmetric/symmetric) a fresh topology, coturn and relay, two nodes reserved
+ * on the relay; then N attempts of: B reaches A through the relay, B punches (ICE over the relayed
+ * connection, then QUIC on the punched ports), B drops every connection to A. Prints per combination
+ * the success count and the time from the start of the session (candidate gathering included) to the
+ * direct connection. Run by {@code scripts/bench/punch-bench.sh [attempts]}.
+ */
+public final class PunchBench {
+    private PunchBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int attempts = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        Path dir = Files.createTempDirectory("punch-bench");
+        String stun = NatTopology.WAN_IP + ":3478";
+        System.out.println("| NAT A / NAT B | direct | time to direct, median / p90 / max (ms) |");
+        System.out.println("| --- | ---: | ---: |");
+        for (boolean[] combo : new boolean[][] {{false, false}, {false, true}, {true, true}}) {
+            String name = (combo[0] ? "symmetric" : "cone") + " / " + (combo[1] ? "symmetric" : "cone");
+            List<Long> ms = new ArrayList<>();
+            try (Closer closer = new Closer()) {
+                NatTopology net = closer.add(NatTopology.create());
+                String cloudA = net.cloud(1, combo[0], "200mbit");
+                String cloudB = net.cloud(2, combo[1], "200mbit");
+                closer.add(Coturn.start(List.of("ip", "netns", "exec", net.wan), NatTopology.WAN_IP, 3478, null));
+                NatNode relay = closer.add(new NatNode(dir, net.wan, "relay", NatTopology.WAN_IP, List.of()));
+                NatNode a = closer.add(new NatNode(dir, cloudA, "node", "10.214.1.10", List.of(stun)));
+                NatNode b = closer.add(new NatNode(dir, cloudB, "node", "10.214.2.10", List.of(stun)));
+                String viaRelay = a.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150)) + "/p2p/"
+                        + a.peerId();
+                b.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150));
+                long lastEnd = 0;
+                for (int i = 0; i < attempts; i++) {
+                    // pacing, not synchronisation: A admits one session per peer per MIN_INTERVAL, counted from its
+                    // admission of the previous one, which lies before that attempt's end
+                    long wait = lastEnd + HolePuncher.MIN_INTERVAL.toNanos() - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000);
+                    }
+                    b.ask("fetch " + a.peerId() + " 1024 " + viaRelay, "fetched relayed", Duration.ofSeconds(60));
+                    String r = b.ask("punch " + a.peerId(), "punch", Duration.ofSeconds(60));
+                    if (r.startsWith("ed direct quic ")) {
+                        ms.add(Long.parseLong(r.substring("ed direct quic ".length())));
+                    } else {
+                        System.err.println(name + " attempt " + i + ": " + r);
+                    }
+                    b.ask("disconnect " + a.peerId(), "disconnected ", Duration.ofSeconds(60));
+                    lastEnd = System.nanoTime();
+                }
+            }
+            Collections.sort(ms);
+            String times = ms.isEmpty() ? "-" : ms.get(ms.size() / 2) + " / " + ms.get((int) Math.ceil(ms.size() * 0.9) - 1)
+                    + " / " + ms.get(ms.size() - 1);
+            System.out.println("| " + name + " | " + ms.size() + "/" + attempts + " | " + times + " |");
+        }
+        System.exit(0);
+    }
+}
