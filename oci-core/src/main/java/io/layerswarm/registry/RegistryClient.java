@@ -375,10 +375,12 @@ public final class RegistryClient {
             } else {
                 checkContentRange(r, offset, offset + length - 1);
             }
-            byte[] data = in.readNBytes(length);
-            if (data.length != length) {
+            // one array of the right size (readNBytes(int) gathers 8 KiB chunks and copies them)
+            byte[] data = new byte[length];
+            int n = in.readNBytes(data, 0, length);
+            if (n != length) {
                 throw new RegistryException("blob " + repository + "@" + digest + ": range at " + offset
-                        + " ended after " + data.length + " of " + length + " bytes");
+                        + " ended after " + n + " of " + length + " bytes");
             }
             log.debug("registry.range repo={} digest={} offset={} length={}", repository, digest.shortHex(12), offset, length);
             return data;

@@ -30,7 +30,6 @@ import io.layerswarm.transfer.LayerExchangeServer;
 import io.layerswarm.transfer.LocalBlobs;
 import io.layerswarm.transfer.PeerPieceSource;
 import io.layerswarm.transfer.StreamOpener;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -1255,6 +1254,9 @@ public final class LayerSwarm implements AutoCloseable {
 
     /** What this node serves: committed blobs, and verified pieces of blobs still downloading. */
     private final class Served implements LocalBlobs {
+        /** Pieces being downloaded are served in slices of this many bytes, never held whole. */
+        private static final int SERVE_SLICE = 64 * 1024;
+
         @Override
         public OptionalLong size(Digest digest) {
             if (withheld.test(digest)) {
@@ -1326,16 +1328,17 @@ public final class LayerSwarm implements AutoCloseable {
                 return store.open(digest, offset, length);
             }
             int piece = (int) (offset / known.layout().pieceSize());
-            byte[] bytes;
+            boolean intact;
+            // hashed in slices, then read again to send (from the page cache): no piece is held whole
             try (InputStream in = store.open(digest, offset, length)) {
-                bytes = in.readNBytes(length);
+                intact = known.verify(piece, in);
             }
-            if (!known.verify(piece, ByteBuffer.wrap(bytes))) {
+            if (!intact) {
                 dropCorrupt(digest);
                 throw new DigestMismatchException(digest, null, "stored piece " + piece + " of " + digest
                         + " does not match its hash (rotted on disk); not served");
             }
-            return new ByteArrayInputStream(bytes);
+            return store.open(digest, offset, length);
         }
 
         @Override
@@ -1363,14 +1366,8 @@ public final class LayerSwarm implements AutoCloseable {
             if (partial == null) {
                 throw new IOException("range " + offset + "+" + length + " of " + digest + " not held");
             }
-            // the blob may get committed meanwhile (then it is read from the store)
-            ByteBuffer b = readFetching(partial, offset, length);
-            if (b.hasArray()) {
-                return new ByteArrayInputStream(b.array(), b.arrayOffset() + b.position(), b.remaining());
-            }
-            byte[] out = new byte[b.remaining()];
-            b.get(out);
-            return new ByteArrayInputStream(out);
+            // the blob may get committed meanwhile (then the rest is read from the store)
+            return new SlicedRangeStream((off, len) -> readFetching(partial, off, len), offset, length, SERVE_SLICE);
         }
 
         private <T> T onLoop(java.util.function.Supplier<T> q) {

@@ -2,9 +2,7 @@ package io.layerswarm.node;
 
 import io.layerswarm.swarm.PieceProgress;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.nio.ByteBuffer;
 
 /**
  * Bytes {@code [offset, end)} of a blob still being fetched, handed out in order as soon as their
@@ -13,29 +11,16 @@ import java.nio.ByteBuffer;
  * gets the complete range of a wrong blob. {@link #available()} never blocks, so an event loop can
  * poll it.
  */
-final class VerifiedStream extends InputStream {
-
-    /** Reads verified bytes of the blob. */
-    @FunctionalInterface
-    interface Reader {
-        ByteBuffer read(long offset, int length) throws IOException;
-    }
-
+final class VerifiedStream extends SlicedRangeStream {
     private static final int MAX_READ = 256 * 1024;
 
     private final PieceProgress progress;
-    private final Reader reader;
-    private final long end;
     private final long deadlineNanos;
-    private long position;
-    private ByteBuffer buffer = ByteBuffer.allocate(0);
     private boolean closed;
 
     VerifiedStream(PieceProgress progress, Reader reader, long offset, long length, long deadlineNanos) {
+        super(reader, offset, length, MAX_READ);
         this.progress = progress;
-        this.reader = reader;
-        this.position = offset;
-        this.end = offset + length;
         this.deadlineNanos = deadlineNanos;
     }
 
@@ -45,13 +30,15 @@ final class VerifiedStream extends InputStream {
         if (closed) {
             throw new IOException("stream closed");
         }
-        if (buffer.hasRemaining()) {
-            return buffer.remaining();
+        if (buffered() > 0) {
+            return buffered();
         }
         if (progress.failure().isPresent()) {
             throw new IOException("blob failed, stream aborted: " + progress.failure().get().getMessage(),
                     progress.failure().get());
         }
+        long position = position();
+        long end = end();
         boolean complete = progress.isComplete();
         long limit = Math.min(end, progress.verifiedUpTo(position));
         if (!complete && limit == end) {
@@ -64,39 +51,17 @@ final class VerifiedStream extends InputStream {
     }
 
     @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-        if (len == 0) {
-            return 0;
+    protected long awaitReadable(long position, long end) throws IOException {
+        int n;
+        while ((n = available()) == 0) {
+            try {
+                progress.awaitChange(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted waiting for pieces");
+            }
         }
-        if (!buffer.hasRemaining()) {
-            if (position >= end) {
-                return -1;
-            }
-            int n;
-            while ((n = available()) == 0) {
-                try {
-                    progress.awaitChange(50);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted waiting for pieces");
-                }
-            }
-            int want = Math.min(n, MAX_READ);
-            buffer = reader.read(position, want);
-            if (buffer.remaining() != want) {
-                throw new IOException("read " + buffer.remaining() + " of " + want + " verified bytes");
-            }
-            position += want;
-        }
-        int k = Math.min(len, buffer.remaining());
-        buffer.get(b, off, k);
-        return k;
+        return n;
     }
 
     @Override

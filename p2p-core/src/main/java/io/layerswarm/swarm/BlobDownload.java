@@ -257,7 +257,8 @@ public final class BlobDownload {
         }
     }
 
-    private void onPieceArrived(Request req, ByteBuffer data) {
+    /** @param sha256 the hash of {@code data}, computed off the loop */
+    private void onPieceArrived(Request req, ByteBuffer data, byte[] sha256) {
         // a late answer to a request that timed out is still welcome if it verifies
         removeRequest(req);
         if (finished) {
@@ -270,10 +271,10 @@ public final class BlobDownload {
         boolean origin = req.source().source.isOrigin();
         byte[] hash;
         if (hashes.known(req.piece())) {
-            hash = hashes.verify(req.piece(), data) ? hashes.hashOf(req.piece()) : null;
+            hash = hashes.matches(req.piece(), data.remaining(), sha256) ? hashes.hashOf(req.piece()) : null;
         } else if (origin && data.remaining() == layout.length(req.piece())) {
             // the registry is the root of trust; the blob digest checks these bytes at the end
-            hash = PieceHashBook.sha256(data);
+            hash = sha256;
             hashes.settle(req.piece(), hash);
         } else {
             hash = null;
@@ -471,13 +472,17 @@ public final class BlobDownload {
         }
         inflight.computeIfAbsent(piece, k -> new ArrayList<>(2)).add(r);
         s.inflight++;
-        f.whenComplete((data, err) -> loop.post(() -> {
-            if (err != null) {
-                onPieceFailed(r, err instanceof CompletionException && err.getCause() != null ? err.getCause() : err);
-            } else {
-                onPieceArrived(r, data);
-            }
-        }));
+        f.whenComplete((data, err) -> {
+            // hashing a piece takes milliseconds per MiB: done on the thread that received it, not on the loop
+            byte[] sha256 = err == null && data != null ? PieceHashBook.sha256(data) : null;
+            loop.post(() -> {
+                if (err != null) {
+                    onPieceFailed(r, err instanceof CompletionException && err.getCause() != null ? err.getCause() : err);
+                } else {
+                    onPieceArrived(r, data, sha256);
+                }
+            });
+        });
     }
 
     private boolean removeRequest(Request req) {

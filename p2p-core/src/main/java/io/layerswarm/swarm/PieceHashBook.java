@@ -93,7 +93,12 @@ public final class PieceHashBook {
 
     /** Whether {@code data} matches the known hash of piece {@code i}. */
     public boolean verify(int i, ByteBuffer data) {
-        return known(i) && data.remaining() == layout.length(i) && MessageDigest.isEqual(sha256(data), hashOf(i));
+        return matches(i, data.remaining(), sha256(data));
+    }
+
+    /** Whether {@code length} bytes hashing to {@code sha256} match the known hash of piece {@code i}. */
+    public boolean matches(int i, int length, byte[] sha256) {
+        return known(i) && length == layout.length(i) && MessageDigest.isEqual(sha256, hashOf(i));
     }
 
     /** The sha256 of the remaining bytes (position unchanged). */

@@ -14,6 +14,8 @@ import java.util.Objects;
  */
 public final class PieceHashes {
     private static final int HASH = 32;
+    /** Bytes hashed per read: pieces are streamed, never held whole. */
+    private static final int SLICE = 64 * 1024;
 
     private final Digest blob;
     private final PieceLayout layout;
@@ -42,17 +44,13 @@ public final class PieceHashes {
      */
     public static PieceHashes compute(Digest blob, PieceLayout layout, InputStream in) throws IOException {
         byte[] out = new byte[HASH * layout.count()];
-        byte[] buf = new byte[layout.pieceSize()];
+        byte[] buf = new byte[SLICE];
         MessageDigest whole = blob.newMessageDigest();
         MessageDigest piece = io.layerswarm.oci.Digest.Algorithm.SHA256.newMessageDigest();
         for (int i = 0; i < layout.count(); i++) {
-            int len = layout.length(i);
-            int n = in.readNBytes(buf, 0, len);
-            if (n != len) {
+            if (hashStream(in, layout.length(i), buf, piece, whole) != layout.length(i)) {
                 throw new IOException("blob " + blob + " ended early at piece " + i);
             }
-            whole.update(buf, 0, len);
-            piece.update(buf, 0, len);
             System.arraycopy(piece.digest(), 0, out, i * HASH, HASH);
         }
         if (in.read() >= 0) {
@@ -63,6 +61,24 @@ public final class PieceHashes {
                     + "; refusing to hash it");
         }
         return new PieceHashes(blob, layout, out);
+    }
+
+    /** Feeds up to {@code length} bytes of {@code in} to both digests; returns how many there were. */
+    private static int hashStream(InputStream in, int length, byte[] buf, MessageDigest a, MessageDigest b)
+            throws IOException {
+        int done = 0;
+        while (done < length) {
+            int n = in.read(buf, 0, Math.min(buf.length, length - done));
+            if (n < 0) {
+                break;
+            }
+            a.update(buf, 0, n);
+            if (b != null) {
+                b.update(buf, 0, n);
+            }
+            done += n;
+        }
+        return done;
     }
 
     /** The blob digest. */
@@ -83,6 +99,17 @@ public final class PieceHashes {
         MessageDigest md = io.layerswarm.oci.Digest.Algorithm.SHA256.newMessageDigest();
         md.update(data.duplicate());
         return MessageDigest.isEqual(md.digest(), Arrays.copyOfRange(hashes, i * HASH, (i + 1) * HASH));
+    }
+
+    /**
+     * Whether the next {@code layout.length(i)} bytes of {@code in} are piece {@code i}, reading them
+     * in slices (nothing beyond them is read).
+     */
+    public boolean verify(int i, InputStream in) throws IOException {
+        MessageDigest md = io.layerswarm.oci.Digest.Algorithm.SHA256.newMessageDigest();
+        int len = layout.length(i);
+        return hashStream(in, len, new byte[Math.min(SLICE, len)], md, null) == len
+                && MessageDigest.isEqual(md.digest(), Arrays.copyOfRange(hashes, i * HASH, (i + 1) * HASH));
     }
 
     /** The concatenated hashes, for sending. */

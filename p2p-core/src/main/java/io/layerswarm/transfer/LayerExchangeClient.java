@@ -88,9 +88,11 @@ public final class LayerExchangeClient {
             if (r.getDataLength() != length) {
                 throw new ProtocolException("asked for " + length + " bytes, peer announced " + r.getDataLength());
             }
-            byte[] b = in.readNBytes(length);
-            if (b.length != length) {
-                throw new java.io.EOFException("peer sent " + b.length + " of " + length + " bytes");
+            // read into one array of the right size (readNBytes(int) gathers 8 KiB chunks, then copies)
+            byte[] b = new byte[length];
+            int n = in.readNBytes(b, 0, length);
+            if (n != length) {
+                throw new java.io.EOFException("peer sent " + n + " of " + length + " bytes");
             }
             data[0] = ByteBuffer.wrap(b);
         });

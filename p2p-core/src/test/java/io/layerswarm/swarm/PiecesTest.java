@@ -76,6 +76,27 @@ class PiecesTest {
     }
 
     @Test
+    void pieceHashesOfPiecesLargerThanOneReadVerifyStreams() throws IOException {
+        byte[] blob = new byte[700_001];
+        new Random(3).nextBytes(blob);
+        Digest d = Digest.sha256(blob);
+        PieceLayout l = new PieceLayout(blob.length, 256 * 1024);
+        PieceHashes h = PieceHashes.compute(d, l, new ByteArrayInputStream(blob));
+        for (int i = 0; i < l.count(); i++) {
+            assertTrue(h.verify(i, ByteBuffer.wrap(blob, (int) l.offset(i), l.length(i)).slice()), "piece " + i);
+        }
+        ByteArrayInputStream in = new ByteArrayInputStream(blob, (int) l.offset(1), blob.length);
+        assertTrue(h.verify(1, in));
+        assertEquals(blob.length - l.offset(2), in.available(), "reads exactly the piece");
+        assertTrue(h.verify(2, in));
+        assertFalse(h.verify(0, new ByteArrayInputStream(blob, (int) l.offset(1), l.length(0))), "other piece");
+        assertFalse(h.verify(0, new ByteArrayInputStream(blob, 0, l.length(0) - 1)), "short stream");
+        byte[] tampered = blob.clone();
+        tampered[l.length(0) - 1] ^= 1;
+        assertFalse(h.verify(0, new ByteArrayInputStream(tampered)), "last byte of the piece changed");
+    }
+
+    @Test
     void rarestFirstPrefersRarePiecesAndInOrderTheFirst() {
         BitSet c = new BitSet();
         c.set(2);

@@ -19,6 +19,13 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p>{@link #close()} aborts unless the blob was committed, so use try-with-resources.
  */
 public final class PartialBlob implements AutoCloseable {
+    /**
+     * Largest single file read or write: {@link FileChannel} copies a heap buffer through a temporary
+     * direct buffer of the same size, which the JDK then keeps cached in the calling thread, so whole
+     * 4 MiB pieces would park 4 MiB of native memory in every thread that ever moved one.
+     */
+    static final int MAX_IO = 64 * 1024;
+
     private final ContentStore store;
     private final Digest digest;
     private final long size;
@@ -70,9 +77,12 @@ public final class PartialBlob implements AutoCloseable {
             checkActive();
             long pos = offset;
             try {
-                while (piece.hasRemaining()) {
-                    pos += channel.write(piece, pos);
+                ByteBuffer slice = piece.duplicate();
+                while (slice.position() < piece.limit()) {
+                    slice.limit(Math.min(piece.limit(), slice.position() + MAX_IO));
+                    pos += channel.write(slice, pos);
                 }
+                piece.position(piece.limit());
             } catch (IOException e) {
                 throw store.diskFull(e, digest, size);
             }
@@ -109,7 +119,7 @@ public final class PartialBlob implements AutoCloseable {
 
     /**
      * Reads back bytes already written, so verified pieces can be served to other peers while the
-     * rest is still arriving.
+     * rest is still arriving. Read large ranges in slices (the returned buffer is on the heap).
      *
      * @throws IOException if any part of the range has not been written
      */
@@ -126,7 +136,8 @@ public final class PartialBlob implements AutoCloseable {
         try {
             checkActive();
             ByteBuffer out = ByteBuffer.allocate(length);
-            while (out.hasRemaining()) {
+            while (out.position() < length) {
+                out.limit(Math.min(length, out.position() + MAX_IO));
                 if (channel.read(out, offset + out.position()) < 0) {
                     throw new IOException("partial blob " + digest + " shorter than written ranges");
                 }
@@ -175,7 +186,7 @@ public final class PartialBlob implements AutoCloseable {
             try {
                 channel.force(true);
                 MessageDigest md = digest.newMessageDigest();
-                ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+                ByteBuffer buf = ByteBuffer.allocate(MAX_IO);
                 long pos = 0;
                 while (pos < size) {
                     buf.clear();

@@ -18,6 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -289,6 +290,31 @@ class ContentStoreTest {
             assertEquals(0, filesUnder(dir.resolve("ingest")));
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void partialBlobMovesPiecesLargerThanOneFileSliceIntact() throws Exception {
+        // pieces of several MAX_IO slices plus a remainder, from the middle of a larger array
+        byte[] data = random(3 * PartialBlob.MAX_IO + 12_345, 8);
+        Digest d = Digest.sha256(data);
+        int first = 2 * PartialBlob.MAX_IO + 7;
+        byte[] padded = new byte[data.length + 20];
+        System.arraycopy(data, 0, padded, 10, data.length);
+        try (ContentStore store = ContentStore.open(dir); PartialBlob pb = store.openPartial(d, data.length)) {
+            ByteBuffer head = ByteBuffer.wrap(padded, 10, first);
+            pb.write(0, head);
+            assertFalse(head.hasRemaining(), "write consumes the whole buffer");
+            pb.write(first, ByteBuffer.wrap(padded, 10 + first, data.length - first));
+            ByteBuffer back = pb.read(5, data.length - 9);
+            assertEquals(data.length - 9, back.remaining());
+            byte[] got = new byte[back.remaining()];
+            back.get(got);
+            assertArrayEquals(Arrays.copyOfRange(data, 5, data.length - 4), got);
+            pb.commit();
+            try (InputStream in = store.open(d)) {
+                assertArrayEquals(data, in.readAllBytes());
+            }
         }
     }
 
