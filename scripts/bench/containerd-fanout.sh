@@ -52,24 +52,8 @@ CP="samples/daemon/target/test-classes:samples/daemon/target/classes:$(cat "samp
 
 WORK=$(mktemp -d /tmp/ls-ctrd-bench.XXXXXX)
 BENCH_PID=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$BENCH_PID" ] && kill -0 "$BENCH_PID" 2>/dev/null; then
-    kill -TERM "$BENCH_PID" 2>/dev/null || true   # its shutdown hook stops what it started
-    for _ in $(seq 150); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$BENCH_PID" 2>/dev/null || true
-  fi
-  # safety net: processes whose command line names the work directory (containerd, shims, nodes)
-  for p in /proc/[0-9]*; do
-    if { tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -qF "$WORK/"; then kill -KILL "${p#/proc/}" 2>/dev/null || true; fi
-  done
-  awk -v w="$WORK/" 'index($5, w) == 1 { print length($5), $5 }' /proc/self/mountinfo | sort -rn | cut -d' ' -f2- |
-    while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT INT TERM
+. scripts/bench/bench-cleanup.sh
+trap bench_cleanup EXIT INT TERM
 
 "${JAVA:-java}" -Xmx512m -cp "$CP" io.layerswarm.daemon.bench.ContainerdFanOutBench \
     --corpus "$CORPUS" --launcher "$ROOT/samples/daemon/target/layerswarm" --work "$WORK" \

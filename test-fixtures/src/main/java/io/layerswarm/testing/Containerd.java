@@ -327,6 +327,19 @@ public final class Containerd implements AutoCloseable {
         return Optional.ofNullable(d);
     }
 
+    /**
+     * {@code ctr images rm --sync REF}: removes the image and waits for containerd's garbage collection
+     * to delete the content and snapshots nothing else references (what kubelet's image GC does).
+     *
+     * @throws UncheckedIOException if ctr fails
+     */
+    public void removeImage(String ref) {
+        Result r = ctr(socket, CTR_TIMEOUT, "images", "rm", "--sync", ref);
+        if (!r.ok()) {
+            throw new UncheckedIOException(new IOException("ctr images rm " + ref + " failed: " + tailOf(r.output())));
+        }
+    }
+
     /** Digests in containerd's content store ({@code ctr content ls -q}). */
     public List<String> contentDigests() {
         Result r = ctr(socket, CTR_TIMEOUT, "content", "ls", "-q");
@@ -346,7 +359,10 @@ public final class Containerd implements AutoCloseable {
      *         output)
      */
     public String run(String ref, Duration timeout, String... command) {
-        String id = "ls-" + ProcessHandle.current().pid() + "-" + containerIds.incrementAndGet();
+        // runc's state root (/run/containerd/runc/<namespace>) is shared by every containerd on the host:
+        // the id names this instance too, so two instances in one JVM cannot collide
+        String id = "ls-" + ProcessHandle.current().pid() + "-" + Integer.toHexString(dir.hashCode()) + "-"
+                + containerIds.incrementAndGet();
         Path out;
         try {
             out = Files.createDirectories(dir.resolve("run-output").resolve(id));

@@ -1,12 +1,8 @@
 package io.layerswarm.daemon.bench;
 
-import io.layerswarm.daemon.demo.UplinkEmulator;
 import io.layerswarm.testing.Containerd;
 import io.layerswarm.testing.Corpus;
-import io.layerswarm.testing.RegistryFixture;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,7 +29,7 @@ import picocli.CommandLine.Option;
  * The containerd fan-out benchmark of issue 16: N containerd instances pull one corpus image at once,
  * (a) straight from the registry and (b) each through its own {@code layerswarm node} mirror, the
  * registry (the real docker-registry on loopback) reachable only through an emulated uplink
- * ({@link UplinkEmulator}: one token bucket for all connections, added round trip). Node processes
+ * ({@link UplinkedRegistry}: one token bucket for all connections, added round trip). Node processes
  * start through the launcher script, so their memory figures are those of its JVM defaults.
  * Everything it starts is stopped and deleted at the end, also on failure or SIGTERM.
  *
@@ -69,7 +65,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
 
     /** Registry blob bytes when the measured pull starts (after any warm-up). */
     private long registryBefore;
-    private RegistryFixture registry;
+    private UplinkedRegistry registry;
     private String warmRef;
 
     @Option(names = "--rounds", defaultValue = "1", description = "Repetitions of both modes (default: ${DEFAULT-VALUE}).")
@@ -90,12 +86,8 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
     @Option(names = "--logs", description = "Keep node logs here (<round>-<node>.stderr.log / .stdout.log).")
     Path logs;
 
-    private final List<AutoCloseable> open = new CopyOnWriteArrayList<>();
-    private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "bench");
-        t.setDaemon(true);
-        return t;
-    });
+    /** What this run started; set by {@link #call()}. */
+    private BenchResources res;
 
     /** Per instance: what one containerd's pull took. */
     private record InstanceResult(int instance, Duration fetched, Duration total) {
@@ -117,19 +109,8 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
                     + " --modes of direct,swarm");
             return 2;
         }
-        Optional<String> missing = Containerd.unavailableReason();
-        if (missing.isPresent()) {
-            System.err.println("error: " + missing.get());
-            return 2;
-        }
-        Thread hook = new Thread(this::closeAll, "bench-cleanup");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            return bench();
-        } finally {
-            closeAll();
-            Runtime.getRuntime().removeShutdownHook(hook);
-        }
+        res = new BenchResources(work, "bench");
+        return res.run(this::bench);
     }
 
     private int bench() throws Exception {
@@ -139,19 +120,15 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
                 + Files.size(image.blob(image.configDigest()));
         Files.createDirectories(work);
 
-        registry = RegistryFixture.start(RegistryFixture.Mode.PLAIN);
-        open.add(registry);
+        registry = UplinkedRegistry.start(mbps, Duration.ofMillis(rttMs));
+        res.add(registry);
         run(Duration.ofMinutes(5), "skopeo", "copy", "-q", "--dest-tls-verify=false", image.ociReference(),
-                "docker://" + registry.hostPort() + "/" + image.ref());
-        UplinkEmulator uplink = UplinkEmulator.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), registry.port()), (long) (mbps * 1e6),
-                Duration.ofMillis(rttMs));
-        open.add(uplink);
-        String upstreamHost = "127.0.0.1:" + uplink.address().getPort();
+                "docker://" + URI.create(registry.directUrl()).getAuthority() + "/" + image.ref());
+        String upstreamHost = registry.host();
         String ref = upstreamHost + "/" + image.ref();
         if (warmup) {
             Corpus.Image warm = Corpus.small().largest();
-            Corpus.small().pushTo(registry.baseUri().toString());
+            Corpus.small().pushTo(registry.directUrl());
             warmRef = upstreamHost + "/" + warm.ref();
         }
         double bound = size * 8 / (mbps * 1e6);
@@ -172,7 +149,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
                 List<InstanceResult> results = mode.equals("swarm")
                         ? throughSwarm(dir, ref, "http://" + upstreamHost, memory)
                         : direct(dir, ref, upstreamHost);
-                long sent = blobBytes(registry) - registryBefore;
+                long sent = registry.blobBytes() - registryBefore;
                 for (InstanceResult r : results) {
                     System.out.printf(Locale.ROOT, "| %d | %s | %d | %.2f | %.2f |%n", round, mode, r.instance(),
                             secs(r.fetched()), secs(r.total()));
@@ -215,8 +192,8 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
                 extra.addAll(List.of("--bootstrap", nodes.get(0).listen));
             }
             LauncherNode n = LauncherNode.start(launcher, "node" + i, dir.resolve("node" + i), upstream, extra,
-                    nmt ? Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-XX:NativeMemoryTracking=summary") : Map.of(), pool);
-            open.add(n);
+                    nmt ? Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-XX:NativeMemoryTracking=summary") : Map.of(), res.pool());
+            res.add(n);
             nodes.add(n);
         }
         for (LauncherNode n : nodes) {
@@ -262,7 +239,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
         List<Containerd> cs = new ArrayList<>();
         for (int i = 0; i < instances; i++) {
             Containerd c = Containerd.start(dir.resolve("c" + i));
-            open.add(c);
+            res.add(c);
             cs.add(c);
         }
         return cs;
@@ -273,7 +250,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
         if (warmRef != null) {
             pullAll(cs, warmRef, false);
         }
-        registryBefore = blobBytes(registry);
+        registryBefore = registry.blobBytes();
         return pullAll(cs, ref, true);
     }
 
@@ -292,7 +269,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
                 }
                 Containerd.Pull p = c.pull(ref, Duration.ofMinutes(10));
                 return new InstanceResult(n, p.fetched().orElse(p.total()), p.total());
-            }, pool));
+            }, res.pool()));
         }
         go.countDown();
         List<InstanceResult> out = new ArrayList<>();
@@ -303,8 +280,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
             return out;
         }
         for (Containerd c : cs) {
-            c.close();
-            open.remove(c);
+            res.close(c);
         }
         return out;
     }
@@ -328,10 +304,6 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
         } catch (IOException | InterruptedException e) {
             System.out.println("  node0 native memory: jcmd failed: " + e);
         }
-    }
-
-    private static long blobBytes(RegistryFixture registry) {
-        return registry.blobBytesServed().values().stream().mapToLong(Long::longValue).sum();
     }
 
     /** RSS once it has changed by less than 1 MiB over 3 s (at most 30 s): the node at rest. */
@@ -378,19 +350,6 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
 
     private static double secs(Duration d) {
         return d.toNanos() / 1e9;
-    }
-
-    private synchronized void closeAll() {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            try {
-                open.get(i).close();
-            } catch (Exception e) {
-                System.err.println("cleanup: " + e);
-            }
-        }
-        open.clear();
-        pool.shutdownNow();
-        Containerd.deleteTree(work);
     }
 
     private static void run(Duration timeout, String... cmd) throws IOException, InterruptedException {

@@ -31,9 +31,10 @@ final class LauncherNode implements AutoCloseable {
     /** {@code 127.0.0.1:PORT} of the registry mirror. */
     final String mirror;
     final Path stderr;
-    final List<String> out = new CopyOnWriteArrayList<>();
+    final List<String> out;
 
-    private LauncherNode(String name, Process process, String listen, String mirror, Path stderr) {
+    private LauncherNode(String name, Process process, String listen, String mirror, Path stderr, List<String> out) {
+        this.out = out;
         this.name = name;
         this.process = process;
         this.listen = listen;
@@ -55,42 +56,73 @@ final class LauncherNode implements AutoCloseable {
                 dir.resolve("node.key").toString(), "--upstream", upstream));
         cmd.addAll(extra);
         Path err = dir.resolve("stderr.log");
+        Started s = startProcess(name, cmd, err, env, pool, "listening /", "mirror http://");
+        return new LauncherNode(name, s.process(), s.lines().get(0).substring("listening ".length()),
+                s.lines().get(1).substring("mirror http://".length()), err, s.out());
+    }
+
+    /**
+     * A launcher process started with {@link #startProcess} that is not a node (the scheduler extender):
+     * {@code address} is its first address line's value, {@code url} its second.
+     */
+    static LauncherNode wrap(String name, Started s, String address, String url, Path stderr) {
+        return new LauncherNode(name, s.process(), address, url, stderr, s.out());
+    }
+
+    /** A started launcher process: its first stdout lines and the list the rest is drained into. */
+    record Started(Process process, List<String> lines, List<String> out) {
+    }
+
+    /**
+     * Starts {@code cmd} (stderr appended to {@code err}) and waits (60 s at most) for its first stdout
+     * lines, which must start with {@code prefixes} in order; later lines are drained into
+     * {@link Started#out()}.
+     *
+     * @param env added to the environment; a value for a variable already set is appended after a space
+     */
+    static Started startProcess(String name, List<String> cmd, Path err, Map<String, String> env, ExecutorService pool,
+                                String... prefixes) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(err.toFile()));
         env.forEach((k, v) -> pb.environment().merge(k, v, (a, b) -> a + " " + b));
         Process p = pb.start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        CompletableFuture<String[]> first = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<List<String>> first = CompletableFuture.supplyAsync(() -> {
+            List<String> lines = new ArrayList<>();
             try {
-                return new String[] {r.readLine(), r.readLine()};
+                for (int i = 0; i < prefixes.length; i++) {
+                    lines.add(r.readLine());
+                }
             } catch (IOException e) {
-                return new String[] {null, null};
+                lines.add(null);
             }
+            return lines;
         }, pool);
-        String[] lines;
+        List<String> lines;
         try {
             lines = first.get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
-            lines = new String[] {null, null};
+            lines = List.of();
         }
-        if (lines[0] == null || !lines[0].startsWith("listening /") || lines[1] == null
-                || !lines[1].startsWith("mirror http://")) {
+        boolean ok = lines.size() == prefixes.length;
+        for (int i = 0; ok && i < prefixes.length; i++) {
+            ok = lines.get(i) != null && lines.get(i).startsWith(prefixes[i]);
+        }
+        if (!ok) {
             p.destroyForcibly();
-            throw new IOException(name + ": unexpected first lines " + List.of(String.valueOf(lines[0]),
-                    String.valueOf(lines[1])) + "; stderr: " + Files.readString(err));
+            throw new IOException(name + ": unexpected first lines " + lines + "; stderr: " + Files.readString(err));
         }
-        LauncherNode n = new LauncherNode(name, p, lines[0].substring("listening ".length()),
-                lines[1].substring("mirror http://".length()), err);
+        List<String> out = new CopyOnWriteArrayList<>();
         pool.execute(() -> {
             try {
                 String l;
                 while ((l = r.readLine()) != null) {
-                    n.out.add(l);
+                    out.add(l);
                 }
             } catch (IOException e) {
                 // process gone
             }
         });
-        return n;
+        return new Started(p, List.copyOf(lines), out);
     }
 
     /** Trouble a too-tight memory limit would show: exits, OutOfMemoryError, logged errors. */

@@ -1,0 +1,70 @@
+package io.layerswarm.daemon.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * kube-scheduler's side of the extender protocol, as the testbed driver needs it: {@code filter} then
+ * {@code prioritize} with {@code NodeNames} (a nodeCacheCapable extender), over HTTP with the
+ * scheduler's 5 s timeout, in the {@code k8s.io/kube-scheduler/extender/v1} JSON.
+ */
+final class ExtenderClient {
+    private static final Duration TIMEOUT = Duration.ofSeconds(5);
+    private final ObjectMapper json = new ObjectMapper();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+    private final URI base;
+
+    /** @param base the extender's URL with its prefix, e.g. {@code http://127.0.0.1:8888/layerswarm} */
+    ExtenderClient(URI base) {
+        this.base = base;
+    }
+
+    /** Filters, then prioritizes the survivors: 0..10 per node that passed the filter. */
+    Map<String, Long> scores(String pod, String image, List<String> nodes) throws IOException, InterruptedException {
+        JsonNode filtered = call("filter", args(pod, image, nodes));
+        if (filtered.hasNonNull("Error") && !filtered.get("Error").asText().isEmpty()) {
+            throw new IOException("extender filter error: " + filtered.get("Error").asText());
+        }
+        List<String> passed = new ArrayList<>();
+        filtered.path("NodeNames").forEach(n -> passed.add(n.asText()));
+        Map<String, Long> out = new LinkedHashMap<>();
+        if (passed.isEmpty()) {
+            return out;
+        }
+        for (JsonNode h : call("prioritize", args(pod, image, passed))) {
+            out.put(h.get("Host").asText(), h.get("Score").asLong());
+        }
+        return out;
+    }
+
+    private ObjectNode args(String pod, String image, List<String> nodes) {
+        ObjectNode a = json.createObjectNode();
+        ObjectNode p = a.putObject("Pod");
+        p.putObject("metadata").put("name", pod).put("namespace", "testbed").put("uid", "testbed-" + pod);
+        p.putObject("spec").putArray("containers").addObject().put("name", "app").put("image", image);
+        nodes.forEach(a.putArray("NodeNames")::add);
+        return a;
+    }
+
+    private JsonNode call(String verb, ObjectNode body) throws IOException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/" + verb)).timeout(TIMEOUT)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body))).build();
+        HttpResponse<byte[]> r = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() != 200) {
+            throw new IOException("extender " + verb + ": HTTP " + r.statusCode() + " " + new String(r.body()));
+        }
+        return json.readTree(r.body());
+    }
+}

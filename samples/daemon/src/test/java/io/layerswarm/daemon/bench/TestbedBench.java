@@ -1,0 +1,394 @@
+package io.layerswarm.daemon.bench;
+
+import io.layerswarm.cache.ByteSize;
+import io.layerswarm.cache.sim.TraceEvent;
+import io.layerswarm.cache.sim.TraceFile;
+import io.layerswarm.k8s.scoring.ImageLayers;
+import io.layerswarm.k8s.scoring.ImageLocalityScorer;
+import io.layerswarm.k8s.scoring.LayerInfo;
+import io.layerswarm.k8s.scoring.PodLayers;
+import io.layerswarm.k8s.view.MutableClusterView;
+import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.testing.Containerd;
+import io.layerswarm.testing.Corpus;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * The deployment testbed of issue 12, scaled to one machine: clusters of workers, each worker a real
+ * containerd (own root, socket, {@code hosts.toml}) and, in the LayerSwarm modes, a {@code layerswarm node}
+ * with a cache capacity that containerd pulls through; the real docker-registry behind an
+ * {@link UplinkedRegistry}. A scaled deployment trace ({@link TestbedTrace}) is replayed at its request
+ * times; each request is scheduled onto a worker of its cluster and deployed there: {@code ctr images
+ * pull} then {@code ctr run --rm IMAGE /bin/true}. Deployment time runs from the request time to the
+ * return of {@code ctr run} (the container's process has run). A worker deploys one pod at a time
+ * (kubelet's serialized image pulls), so time waiting behind earlier deployments counts.
+ *
+ * <p>Modes: {@code baseline} (containerd pulls from the registry; kube-scheduler's ImageLocality over
+ * the images containerd holds plus LeastAllocated); {@code swarm} (the same scheduling, containerd pulls
+ * through the worker's node); {@code full} (swarm, scored by the real {@code layerswarm
+ * scheduler-extender} over HTTP, filter and prioritize; its view comes from the nodes' signed status
+ * records). In every mode containerd's images are collected with kubelet's policy
+ * ({@link KubeletImageGc}) at the row's cache size; the nodes' caches get the same capacity.
+ *
+ * <p>Run by {@code scripts/bench/testbed.sh}.
+ */
+@Command(name = "testbed", mixinStandardHelpOptions = true,
+        description = "Replay a deployment trace on containerd workers: stock scheduling and pulls vs LayerSwarm.")
+public final class TestbedBench implements Callable<Integer> {
+    /** Node status records are pushed every 10 s (StatusPublisherService): the extender's view lags by that. */
+    private static final Duration STATUS_SETTLE = Duration.ofSeconds(12);
+
+    @Option(names = "--corpus", required = true, description = "Corpus directory (with corpus.json).")
+    Path corpusDir;
+
+    @Option(names = "--trace", required = true, description = "Testbed trace (TraceFile JSON lines, node = cluster-N).")
+    Path traceFile;
+
+    @Option(names = "--requests", defaultValue = "0", description = "Replay only the first N requests (0: all).")
+    int requests;
+
+    @Option(names = "--clusters", defaultValue = "2", description = "Clusters (default: ${DEFAULT-VALUE}).")
+    int clusters;
+
+    @Option(names = "--workers", defaultValue = "2", description = "Workers per cluster (default: ${DEFAULT-VALUE}).")
+    int workersPerCluster;
+
+    @Option(names = "--caches", split = ",", defaultValue = "0,200MiB", description = "Cache sizes per worker (default: ${DEFAULT-VALUE}).")
+    List<String> caches;
+
+    @Option(names = "--modes", split = ",", defaultValue = "baseline,swarm,full", description = "Rows per cache size (default: ${DEFAULT-VALUE}).")
+    List<String> modes;
+
+    @Mixin
+    UplinkOptions uplink = new UplinkOptions();
+
+    @Option(names = "--slots", defaultValue = "4", description = "Pods a worker runs at once (default: ${DEFAULT-VALUE}).")
+    int slots;
+
+    @Option(names = "--pod-window", defaultValue = "4", description = "A pod counts as running for this many later"
+            + " deployments (LeastAllocated input; default: ${DEFAULT-VALUE}).")
+    int podWindow;
+
+    @Option(names = "--launcher", required = true, description = "The layerswarm launcher script.")
+    Path launcher;
+
+    @Option(names = "--work", required = true, description = "Work directory (emptied and deleted at the end).")
+    Path work;
+
+    @Option(names = "--logs", description = "Keep node and extender logs here.")
+    Path logs;
+
+    @Option(names = "--results", description = "Also write the rows as tab-separated values here (for the plot).")
+    Path results;
+
+    /** What this run started; set by {@link #call()}. */
+    private BenchResources res;
+    private UplinkedRegistry registry;
+    /** Extender calls of the current row that failed or timed out (the request was scheduled without it). */
+    private int extenderErrors;
+    private final Map<String, Corpus.Image> images = new LinkedHashMap<>();
+
+    /** One worker of a row: containerd, kubelet's image GC, its deployment queue and (swarm modes) its node. */
+    private record Worker(String name, int cluster, Containerd containerd, KubeletImageGc gc, ExecutorService queue,
+                          LauncherNode node) {
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TestbedBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (clusters < 1 || workersPerCluster < 1 || clusters * workersPerCluster > 16 || uplink.mbps <= 0
+                || uplink.latencyMs < 0
+                || slots < 1 || podWindow < 0 || requests < 0
+                || !modes.stream().allMatch(m -> List.of("baseline", "swarm", "full").contains(m))) {
+            System.err.println("error: --clusters x --workers in 1..16, --uplink-mbps > 0, --uplink-latency-ms >= 0,"
+                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --modes of baseline,swarm,full");
+            return 2;
+        }
+        res = new BenchResources(work, "testbed");
+        return res.run(this::bench);
+    }
+
+    private int bench() throws Exception {
+        Corpus corpus = Corpus.load(corpusDir);
+        corpus.images().forEach(i -> images.put(i.ref(), i));
+        List<TraceEvent> trace = TraceFile.read(traceFile);
+        if (requests > 0 && requests < trace.size()) {
+            trace = trace.subList(0, requests);
+        }
+        for (TraceEvent e : trace) {
+            if (!images.containsKey(e.image()) || TestbedTrace.cluster(e) >= clusters) {
+                throw new IllegalArgumentException("trace request " + e + " names an image not in the corpus or a"
+                        + " cluster beyond --clusters");
+            }
+        }
+        Files.createDirectories(work);
+        registry = UplinkedRegistry.start(uplink.mbps, Duration.ofMillis(uplink.latencyMs));
+        res.add(registry);
+        registry.push(corpus);
+        long distinct = trace.stream().map(TraceEvent::image).distinct()
+                .flatMap(i -> images.get(i).layers().stream()).map(Corpus.Layer::digest).distinct()
+                .mapToLong(d -> images.values().stream().flatMap(i -> i.layers().stream()).filter(l -> l.digest().equals(d))
+                        .findFirst().orElseThrow().size()).sum();
+        System.out.printf(Locale.ROOT, "testbed: %d clusters x %d workers, %d requests over %.0f s, %d images"
+                        + " (%d distinct layer bytes), uplink %.0f Mbit/s +%d ms RTT, slots %d, pod window %d%n%n",
+                clusters, workersPerCluster, trace.size(), trace.get(trace.size() - 1).ts() / 1000.0,
+                trace.stream().map(TraceEvent::image).distinct().count(), distinct, uplink.mbps, uplink.latencyMs, slots,
+                podWindow);
+        System.out.println(TestbedRun.header());
+        List<TestbedRun> runs = new ArrayList<>();
+        for (String c : caches) {
+            long capacity = ByteSize.parse(c);
+            TestbedRun baseline = null;
+            for (String mode : modes) {
+                TestbedRun run = row(mode, capacity, trace);
+                if (mode.equals("baseline")) {
+                    baseline = run;
+                }
+                runs.add(run);
+                System.out.println(run.row(baseline));
+            }
+        }
+        if (results != null) {
+            StringBuilder tsv = new StringBuilder("# capacity_mib\tmode\tmean_s\tp95_s\thit_ratio\tregistry_bytes\n");
+            for (TestbedRun r : runs) {
+                tsv.append(String.format(Locale.ROOT, "%.0f\t%s\t%.3f\t%.3f\t%.4f\t%d%n", r.capacity() / 1048576.0,
+                        r.mode(), r.mean(), r.p95(), r.hitRatio(), r.registryBytes()));
+            }
+            Files.writeString(results, tsv);
+        }
+        return runs.stream().anyMatch(r -> r.failures() > 0) ? 1 : 0;
+    }
+
+    private TestbedRun row(String mode, long capacity, List<TraceEvent> trace) throws Exception {
+        Path dir = Files.createDirectories(work.resolve(mode + "-" + capacity));
+        boolean swarm = !mode.equals("baseline");
+        List<Worker> workers = new ArrayList<>();
+        List<AutoCloseable> rowOpen = new ArrayList<>();
+        LauncherNode extender = null;
+        try {
+            for (int c = 0; c < clusters; c++) {
+                for (int i = 0; i < workersPerCluster; i++) {
+                    String name = "w" + c + "-" + i;
+                    LauncherNode node = null;
+                    if (swarm) {
+                        List<String> extra = new ArrayList<>(List.of("--node-name", name, "--cache-capacity",
+                                // 0 means unbounded to the node: one byte keeps nothing
+                                Long.toString(Math.max(1, capacity))));
+                        if (!workers.isEmpty()) {
+                            extra.addAll(List.of("--bootstrap", workers.get(0).node().listen));
+                        }
+                        node = LauncherNode.start(launcher, name, dir.resolve(name), registry.url(), extra, Map.of(), res.pool());
+                        res.add(node);
+                        rowOpen.add(node);
+                    }
+                    Containerd ctd = Containerd.start(dir.resolve("c" + c + i));
+                    res.add(ctd);
+                    rowOpen.add(ctd);
+                    ctd.mirror(registry.host(), URI.create(registry.url()),
+                            node == null ? List.of() : List.of(URI.create("http://" + node.mirror)));
+                    workers.add(new Worker(name, c, ctd, new KubeletImageGc(capacity), Executors.newSingleThreadExecutor(),
+                            node));
+                }
+            }
+            for (Worker w : workers) {
+                if (w.node() != null && !w.node().awaitPeers(workers.size() - 1, Duration.ofSeconds(60))) {
+                    System.out.printf("  warning: %s sees %d of %d peers after 60 s%n", w.name(), w.node().peers(),
+                            workers.size() - 1);
+                }
+            }
+            ExtenderClient scheduler = null;
+            if (mode.equals("full")) {
+                extender = startExtender(dir, workers);
+                rowOpen.add(extender);
+                scheduler = new ExtenderClient(URI.create(extender.mirror));
+                Thread.sleep(STATUS_SETTLE.toMillis()); // first status records reach the extender
+            }
+            return replay(mode, capacity, trace, workers, scheduler);
+        } finally {
+            for (Worker w : workers) {
+                w.queue().shutdownNow();
+            }
+            for (int i = rowOpen.size() - 1; i >= 0; i--) {
+                AutoCloseable a = rowOpen.get(i);
+                res.close(a);
+                if (a instanceof LauncherNode n && logs != null) {
+                    Files.createDirectories(logs);
+                    Files.copy(n.stderr, logs.resolve(dir.getFileName() + "-" + n.name + ".stderr.log"),
+                            StandardCopyOption.REPLACE_EXISTING);
+                    Files.write(logs.resolve(dir.getFileName() + "-" + n.name + ".stdout.log"), n.out);
+                }
+            }
+            Containerd.deleteTree(dir);
+        }
+    }
+
+    /** {@code layerswarm scheduler-extender --no-kubernetes}, joined to every node; its URL is in {@code mirror}. */
+    private LauncherNode startExtender(Path dir, List<Worker> workers) throws IOException {
+        Path d = Files.createDirectories(dir.resolve("extender"));
+        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "scheduler-extender", "--no-kubernetes",
+                "--listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0", "--upstream", registry.url()));
+        for (Worker w : workers) {
+            cmd.addAll(List.of("--bootstrap", w.node().listen));
+        }
+        LauncherNode.Started s = LauncherNode.startProcess("extender", cmd, d.resolve("stderr.log"),
+                Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-Xmx256m"), res.pool(), "listening /", "extender http://");
+        return res.add(LauncherNode.wrap("extender", s, s.lines().get(0).substring("listening ".length()),
+                s.lines().get(1).substring("extender ".length()), d.resolve("stderr.log")));
+    }
+
+    private TestbedRun replay(String mode, long capacity, List<TraceEvent> trace, List<Worker> workers,
+                              ExtenderClient extender) throws Exception {
+        long registryBefore = registry.blobBytes();
+        extenderErrors = 0;
+        Map<String, Integer> running = new HashMap<>();
+        Deque<String> live = new ArrayDeque<>();
+        List<CompletableFuture<Deployed>> done = new ArrayList<>();
+        long requested = 0;
+        long t0 = System.nanoTime();
+        for (int n = 0; n < trace.size(); n++) {
+            TraceEvent e = trace.get(n);
+            long at = t0 + TimeUnit.MILLISECONDS.toNanos(e.ts());
+            long wait = at - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            Corpus.Image image = images.get(e.image());
+            requested += bytes(image);
+            int cluster = TestbedTrace.cluster(e);
+            List<Worker> candidates = workers.stream().filter(w -> w.cluster() == cluster).toList();
+            Worker chosen = schedule("d" + n, image, candidates, running, extender);
+            long decided = System.nanoTime();
+            running.merge(chosen.name(), 1, Integer::sum);
+            live.addLast(chosen.name());
+            if (live.size() > podWindow) {
+                running.merge(live.removeFirst(), -1, Integer::sum);
+            }
+            String id = "d" + n;
+            done.add(CompletableFuture.supplyAsync(() -> deploy(id, chosen, image, at, decided), chosen.queue()));
+        }
+        List<Double> seconds = new ArrayList<>();
+        List<TestbedRun.Phases> phases = new ArrayList<>();
+        int failures = 0;
+        for (CompletableFuture<Deployed> f : done) {
+            try {
+                Deployed d = f.get(30, TimeUnit.MINUTES);
+                seconds.add(d.seconds());
+                phases.add(d.phases());
+            } catch (Exception ex) {
+                failures++;
+                System.out.println("  deployment failed: " + ex.getMessage().lines().findFirst().orElse(""));
+            }
+        }
+        if (extenderErrors > 0) {
+            System.out.printf("  note: %s row: %d of %d extender calls failed or timed out (5 s); those requests were"
+                    + " scheduled without the extender (an ignorable extender)%n", mode, extenderErrors, trace.size());
+        }
+        return new TestbedRun(mode, capacity, seconds, phases, requested, registry.blobBytes() - registryBefore, failures);
+    }
+
+    /** kube-scheduler: extender scores (full) or ImageLocality over containerd's images, plus LeastAllocated. */
+    private Worker schedule(String pod, Corpus.Image image, List<Worker> candidates, Map<String, Integer> running,
+                            ExtenderClient extender) throws Exception {
+        List<String> names = candidates.stream().map(Worker::name).toList();
+        Map<String, ? extends Number> scores = null;
+        if (extender != null) {
+            try {
+                scores = extender.scores(pod, registry.host() + "/" + image.ref(), names);
+            } catch (IOException e) {
+                // an ignorable extender: kube-scheduler goes on with its own plugins
+                extenderErrors++;
+                System.err.println("event=extender_failed pod=" + pod + " error=\"" + e + "\"");
+            }
+        }
+        if (scores == null) {
+            MutableClusterView view = new MutableClusterView();
+            for (Worker w : candidates) {
+                synchronized (w.gc()) {
+                    long used = w.gc().usedBytes();
+                    view.put(new NodeStatus(w.name(), w.gc().layers(), Math.max(used, 1), 0, used, Map.of(), Map.of()));
+                }
+            }
+            scores = new ImageLocalityScorer().score(podLayers(image), names, view);
+        }
+        String pick = KubeScheduling.pick(names, scores, running, slots);
+        if (pick == null) { // every worker full: kube-scheduler would queue; the testbed takes the least loaded
+            pick = names.stream().min((a, b) -> running.getOrDefault(a, 0) - running.getOrDefault(b, 0)).orElseThrow();
+        }
+        String p = pick;
+        return candidates.stream().filter(w -> w.name().equals(p)).findFirst().orElseThrow();
+    }
+
+    private PodLayers podLayers(Corpus.Image image) {
+        List<LayerInfo> layers = image.layers().stream().map(l -> new LayerInfo(l.digest(), l.size())).toList();
+        return PodLayers.of(List.of(new ImageLayers(image.ref(), registry.host(), image.manifestDigest(), layers)));
+    }
+
+    /** One finished deployment. */
+    private record Deployed(double seconds, TestbedRun.Phases phases) {
+    }
+
+    /**
+     * Pull, run, then kubelet's image GC; times from the request time {@code at} and the scheduling
+     * decision {@code decided} (nanoTime). One line per deployment goes to stderr.
+     */
+    private Deployed deploy(String id, Worker w, Corpus.Image image, long at, long decided) {
+        String ref = registry.host() + "/" + image.ref();
+        long start = System.nanoTime();
+        w.containerd().pull(ref, Duration.ofMinutes(10));
+        long pulled = System.nanoTime();
+        w.containerd().run(ref, Duration.ofMinutes(2), "/bin/true");
+        long ran = System.nanoTime();
+        double seconds = (ran - at) / 1e9;
+        TestbedRun.Phases phases = new TestbedRun.Phases((decided - at) / 1e9, (start - decided) / 1e9,
+                (pulled - start) / 1e9, (ran - pulled) / 1e9);
+        System.err.printf(Locale.ROOT, "event=deployed id=%s image=%s worker=%s seconds=%.2f schedule=%.2f queue=%.2f"
+                + " pull=%.2f run=%.2f%n", id, image.ref(), w.name(), seconds, phases.schedule(), phases.queue(),
+                phases.pull(), phases.run());
+        List<String> remove;
+        synchronized (w.gc()) {
+            Map<String, Long> layers = new HashMap<>();
+            image.layers().forEach(l -> layers.put(l.digest(), l.size()));
+            w.gc().used(image.ref(), layers);
+            remove = w.gc().collect();
+        }
+        for (String r : remove) {
+            w.containerd().removeImage(registry.host() + "/" + r);
+        }
+        return new Deployed(seconds, phases);
+    }
+
+    private static long bytes(Corpus.Image image) {
+        try {
+            return image.layers().stream().mapToLong(Corpus.Layer::size).sum() + Files.size(image.blob(image.configDigest()));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.layerswarm.daemon.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerswarm.cache.sim.TraceEvent;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The testbed driver's pure parts: kubelet's image GC, the scheduler's pick, trace scaling, aggregation. */
+class TestbedLogicTest {
+    private static final long MB = 1_000_000;
+
+    @Test
+    void imageGcWaitsForTheHighMarkThenRemovesLeastRecentlyUsedDownToTheLowMark() {
+        KubeletImageGc gc = new KubeletImageGc(100 * MB);
+        gc.used("a", Map.of("base", 40 * MB, "a1", 10 * MB));
+        gc.used("b", Map.of("base", 40 * MB, "b1", 20 * MB));
+        assertEquals(70 * MB, gc.usedBytes(), "the shared base counts once");
+        assertEquals(List.of(), gc.collect(), "70 % is below the 85 % high mark");
+        gc.used("a", Map.of("base", 40 * MB, "a1", 10 * MB)); // a is now the most recent
+        gc.used("c", Map.of("c1", 20 * MB));
+        assertEquals(90 * MB, gc.usedBytes());
+        assertEquals(List.of("b"), gc.collect(), "b is least recently used; 70 MB <= 80 % afterwards");
+        assertTrue(gc.has("a") && gc.has("c") && !gc.has("b"));
+    }
+
+    @Test
+    void imageGcAtCapacityZeroKeepsNothing() {
+        KubeletImageGc gc = new KubeletImageGc(0);
+        gc.used("a", Map.of("l", 5L));
+        gc.used("b", Map.of("m", 5L));
+        assertEquals(List.of("a", "b"), gc.collect());
+        assertEquals(0, gc.usedBytes());
+        assertThrows(IllegalArgumentException.class, () -> new KubeletImageGc(-1));
+    }
+
+    @Test
+    void pickWeighsTheScoreByTenAgainstLeastAllocatedAndSkipsFullNodes() {
+        List<String> nodes = List.of("n0", "n1", "n2");
+        // n1 holds the image (score 10 -> +100) but runs 2 of 4 pods (-50): 150 against n0's 100
+        assertEquals("n1", KubeScheduling.pick(nodes, Map.of("n1", 10), Map.of("n1", 2), 4));
+        // a score of 4 (+40) does not outweigh three running pods (-75)
+        assertEquals("n0", KubeScheduling.pick(nodes, Map.of("n1", 4.2), Map.of("n1", 3), 4));
+        assertEquals("n2", KubeScheduling.pick(nodes, Map.of("n0", 10, "n1", 10), Map.of("n0", 4, "n1", 4), 4));
+        assertNull(KubeScheduling.pick(nodes, Map.of(), Map.of("n0", 1, "n1", 1, "n2", 1), 1));
+    }
+
+    @Test
+    void traceScalingKeepsOrderMapsImagesByPopularityAndNodesToClusters() {
+        List<TraceEvent> raw = List.of(new TraceEvent(1000, "node-0", "rare:1"), new TraceEvent(2000, "node-1", "hot:1"),
+                new TraceEvent(3000, "node-2", "hot:1"), new TraceEvent(5000, "node-3", "mid:1"),
+                new TraceEvent(9000, "node-5", "mid:1"), new TraceEvent(9999, "node-0", "hot:1"));
+        List<TraceEvent> t = TestbedTrace.scale(raw, 5, 800, List.of("nginx:1.22", "redis:7.0"), 2);
+        assertEquals(List.of(new TraceEvent(0, "cluster-0", "nginx:1.22"), new TraceEvent(100, "cluster-1", "nginx:1.22"),
+                new TraceEvent(200, "cluster-0", "nginx:1.22"), new TraceEvent(400, "cluster-1", "redis:7.0"),
+                new TraceEvent(800, "cluster-1", "redis:7.0")), t,
+                "hot and mid (2 requests each, hot first) take the first two images, rare wraps to the first");
+        assertEquals(1, TestbedTrace.cluster(t.get(1)));
+        assertThrows(IllegalArgumentException.class, () -> TestbedTrace.scale(raw, 7, 800, List.of("x:1"), 2));
+        assertThrows(IllegalArgumentException.class, () -> TestbedTrace.cluster(raw.get(0)));
+        assertThrows(IllegalArgumentException.class, () -> TestbedTrace.cluster(new TraceEvent(0, "cluster-x", "a:1")));
+    }
+
+    @Test
+    void runAggregatesMeanNearestRankP95HitRatioAndSpeedUp() {
+        List<Double> s = new java.util.ArrayList<>();
+        for (int i = 1; i <= 20; i++) {
+            s.add((double) i);
+        }
+        List<TestbedRun.Phases> p = java.util.Collections.nCopies(20, new TestbedRun.Phases(0.5, 1, 8, 1));
+        TestbedRun base = new TestbedRun("baseline", 200L << 20, s, p, 1000, 600, 0);
+        assertEquals(10.5, base.mean(), 1e-9);
+        assertEquals(19.0, base.p95(), 1e-9, "nearest rank: the 19th of 20");
+        assertEquals(0.4, base.hitRatio(), 1e-9);
+        TestbedRun full = new TestbedRun("full", 200L << 20, List.of(3.5, 3.5),
+                List.of(new TestbedRun.Phases(0, 0, 2, 1), new TestbedRun.Phases(1, 0, 1, 1)), 1000, 100, 1);
+        assertEquals("| 200 MiB | full | 2 | 3.50 | 3.50 | 3.00x | 0.900 | 100 | 0.50 / 0.00 / 1.50 / 1.00 | 1 |",
+                full.row(base));
+        assertTrue(Double.isNaN(new TestbedRun("x", 0, List.of(), List.of(), 0, 0, 0).p95()));
+    }
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Deployment testbed (issue 12), scaled to one machine: clusters x workers, each worker a real containerd
+# (own root/socket/hosts.toml, runc) and, in the LayerSwarm rows, a `layerswarm node` with a cache
+# capacity that containerd pulls through; the real docker-registry behind an emulated uplink
+# (UplinkEmulator: 100 Mbit/s shared by all connections, +50 ms round trip). A trace-gen trace scaled to
+# the testbed (bench/data/testbed-trace.jsonl) is replayed at its request times; each request is scheduled
+# onto a worker of its cluster and deployed: `ctr images pull` + `ctr run --rm IMAGE /bin/true`.
+# Deployment time = request time -> `ctr run` returned. Rows per cache size: baseline (registry pulls,
+# ImageLocality + LeastAllocated, kubelet image GC 85/80 %), swarm (same scheduling, pulls through the
+# nodes), full (swarm + the real `layerswarm scheduler-extender` over HTTP, filter + prioritize).
+# Prints a Markdown table, writes target/testbed/results.tsv and target/testbed/deploy-time.png (gnuplot).
+#
+# Usage: scripts/bench/testbed.sh [--quick] [--seed N] [--caches 0,200MiB] [--modes baseline,swarm,full]
+#            [--requests N] [--clusters 2] [--workers 2] [--uplink-mbps 100] [--uplink-latency-ms 50] ...
+#   --quick     the first 12 requests of the trace (8 within 4 s, then 4 within 3 s at 28-30 s); ~24 min
+#               here at load average 22-34 (BENCHMARKS.md)
+#   --seed N    a fresh trace from `layerswarm trace-gen --seed N` instead of the committed one (seed 42)
+# Other flags go to the driver (io.layerswarm.daemon.bench.TestbedBench --help).
+# Env: SKIP_BUILD=1 (reuse the built jar and classes), JAVA, LAYERSWARM_JAVA_OPTS (node JVMs).
+# Needs root, containerd, runc, docker-registry, skopeo, gnuplot (scripts/install-system-packages.sh). The
+# corpus images are built on first use (scripts/corpus/build-corpus.sh --only ...). Everything started
+# here is stopped and its files deleted on exit, also on failure or Ctrl-C; node and extender logs are
+# kept in samples/daemon/target/testbed-logs/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+
+CORPUS="${HOME}/.cache/layerswarm/testbed-corpus"
+# most popular first: the trace's images map onto these by popularity rank (TestbedTrace)
+IMAGES=(nginx:1.22 redis:7.0 python:3.11 flask-app:1 memcached:1.6 curl:7.88 haproxy:2.6 flask-app:2 nginx:1.22-r0
+  redis:7.0-r0)
+TRACE=bench/data/testbed-trace.jsonl
+SEED=""
+ARGS=()
+CACHES="0,200MiB"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) ARGS+=(--requests 12); shift ;;
+    --seed) SEED="${2:?--seed needs a number}"; shift 2 ;;
+    --caches) CACHES="${2:?--caches needs sizes}"; shift 2 ;;
+    --corpus) CORPUS="${2:?--corpus needs a directory}"; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) ARGS+=("$1"); shift ;;
+  esac
+done
+
+[ "$(id -u)" = 0 ] || { echo "error: containerd needs root" >&2; exit 2; }
+for tool in containerd ctr runc docker-registry skopeo jq gnuplot; do
+  command -v "$tool" >/dev/null || { echo "error: $tool is missing (scripts/install-system-packages.sh)" >&2; exit 2; }
+done
+
+missing=()
+for i in "${IMAGES[@]}"; do
+  if ! { [ -f "$CORPUS/corpus.json" ] && jq -e --arg r "$i" '.images[] | select(.ref == $r)' "$CORPUS/corpus.json" >/dev/null; }; then
+    missing+=(--only "$i")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "building corpus images ${missing[*]} into $CORPUS" >&2
+  bash scripts/corpus/build-corpus.sh --set full --out "$CORPUS" "${missing[@]}" >&2
+fi
+
+CP_FILE=target/testbed.cp
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  mvn -B -q -pl samples/daemon -am -DskipTests package \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+      -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >&2
+fi
+CP="samples/daemon/target/test-classes:samples/daemon/target/classes:$(cat "samples/daemon/$CP_FILE")"
+OUT=samples/daemon/target/testbed
+mkdir -p "$OUT"
+
+WORK=$(mktemp -d /tmp/ls-testbed.XXXXXX)
+BENCH_PID=""
+. scripts/bench/bench-cleanup.sh
+trap bench_cleanup EXIT INT TERM
+
+if [ -n "$SEED" ]; then
+  TRACE="$OUT/testbed-trace-seed$SEED.jsonl"
+  "${JAVA:-java}" -jar samples/daemon/target/layerswarm.jar trace-gen --base-images bench/data/corpus-images.json \
+      --seed "$SEED" --nodes 4 --requests 2000 --out-trace "$WORK/raw.jsonl" --out-images "$WORK/raw-images.json"
+  "${JAVA:-java}" -cp "$CP" io.layerswarm.daemon.bench.TestbedTraceCommand --trace "$WORK/raw.jsonl" --out "$TRACE" \
+      --requests 40 --span-s 120 --clusters 2 --images "$(IFS=,; echo "${IMAGES[*]}")"
+fi
+
+START=$(date +%s)
+"${JAVA:-java}" -Xmx512m -cp "$CP" io.layerswarm.daemon.bench.TestbedBench \
+    --corpus "$CORPUS" --trace "$TRACE" --caches "$CACHES" --launcher "$ROOT/samples/daemon/target/layerswarm" \
+    --work "$WORK" --logs "$ROOT/samples/daemon/target/testbed-logs" --results "$OUT/results.tsv" "${ARGS[@]}" &
+BENCH_PID=$!
+RC=0
+wait "$BENCH_PID" || RC=$?   # 1: some deployment failed; the table and plot are still written
+BENCH_PID=""
+echo "run time: $(( $(date +%s) - START )) s"
+[ -s "$OUT/results.tsv" ] || exit "$RC"
+
+for m in baseline swarm full; do awk -F'\t' -v m="$m" '$2 == m' "$OUT/results.tsv" > "$OUT/results-$m.tsv"; done
+gnuplot <<GP
+set terminal pngcairo size 800,500
+set output "$OUT/deploy-time.png"
+set title "Testbed: mean deployment time vs cache size per worker"
+set xlabel "cache per worker (MiB)"
+set ylabel "mean deployment time (s)"
+set key top right
+set grid
+set offsets graph 0.05, graph 0.05, graph 0.05, 0
+set yrange [0:*]
+set datafile separator "\t"
+plot for [m in "baseline swarm full"] "$OUT/results-".m.".tsv" using 1:3 with linespoints lw 2 title m
+GP
+echo "plot: $OUT/deploy-time.png"
+exit "$RC"
