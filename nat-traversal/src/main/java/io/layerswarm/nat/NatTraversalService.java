@@ -9,10 +9,12 @@ import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.nat.autonat.AutoNatService;
 import io.layerswarm.nat.autonat.Reachability;
 import io.layerswarm.nat.ice.HolePuncher;
+import io.layerswarm.nat.path.BlobPaths;
 import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.relay.RelayClient;
 import io.layerswarm.nat.relay.RelayConfig;
 import io.layerswarm.nat.relay.RelayService;
+import io.layerswarm.node.Node;
 import io.layerswarm.node.NodeContext;
 import io.layerswarm.node.NodeService;
 import java.net.InetSocketAddress;
@@ -24,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * NAT traversal as a {@link NodeService}: the node dials and accepts relayed circuits, logs the path of
- * each connection, keeps reservations on the configured relays, learns its reachability (STUN + AutoNAT
+ * each connection and of each fetched blob's layer data ({@link BlobPaths}), keeps reservations on the configured relays, learns its reachability (STUN + AutoNAT
  * through the relays) and advertises only addresses that work; optionally it relays for others. With STUN
  * servers configured it also punches holes: each relayed connection this node dials is followed by an ICE
  * session over it ({@link HolePuncher}) whose direct QUIC connection, where the NATs let it through, replaces
@@ -76,6 +78,12 @@ public final class NatTraversalService implements NodeService {
         open.add(c);
         client = c;
         ConnectionPaths.attach(host);
+        Node node = context.node();
+        if (node != null) { // null: a bare host's context (tests), no blobs fetched
+            BlobPaths paths = new BlobPaths(host);
+            node.addListener(paths);
+            open.add(() -> node.removeListener(paths));
+        }
         if (config.relayService()) {
             open.add(RelayService.attach(host, RelayConfig.defaults()));
             open.add(AutoNatService.attach(host, context.eventLoopGroup()));

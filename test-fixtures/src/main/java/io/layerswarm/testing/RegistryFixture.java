@@ -66,11 +66,18 @@ public final class RegistryFixture implements AutoCloseable {
     private volatile Process process;
 
     private final boolean tls;
+    /** Command prefix the registry runs under (e.g. {@code ip netns exec NS}); empty: this namespace. */
+    private final List<String> prefix;
+    /** The address the registry listens on. */
+    private final String ip;
 
-    private RegistryFixture(Mode mode, boolean tls) throws IOException {
+    private RegistryFixture(Mode mode, boolean tls, List<String> prefix, String ip, int fixedPort)
+            throws IOException {
         requireTool(REGISTRY_BINARY, "docker-registry");
         this.mode = mode;
         this.tls = tls;
+        this.prefix = List.copyOf(prefix);
+        this.ip = ip;
         this.workDir = Files.createTempDirectory("layerswarm-registry-");
         this.storageDir = Files.createDirectories(workDir.resolve("storage"));
         this.stdoutLog = workDir.resolve("access.log");
@@ -113,10 +120,10 @@ public final class RegistryFixture implements AutoCloseable {
             // A free port can be taken between probing and binding; retry a few times.
             IOException last = null;
             for (int attempt = 0; attempt < 3 && p == null; attempt++) {
-                chosenPort = freePort();
+                chosenPort = fixedPort > 0 ? fixedPort : freePort();
                 Path config = workDir.resolve("config.yml");
-                Files.writeString(config, config(chosenPort, tlsConfig, auth.toString(), storageDir));
-                Process started = new ProcessBuilder(REGISTRY_BINARY.toString(), "serve", config.toString())
+                Files.writeString(config, config(ip, chosenPort, tlsConfig, auth.toString(), storageDir));
+                Process started = new ProcessBuilder(command(config))
                         .redirectOutput(stdoutLog.toFile())
                         .redirectError(stderrLog.toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
@@ -160,44 +167,50 @@ public final class RegistryFixture implements AutoCloseable {
      */
     public static RegistryFixture start(Mode mode, boolean tls) {
         try {
-            return new RegistryFixture(mode, tls);
+            return new RegistryFixture(mode, tls, List.of(), "127.0.0.1", 0);
         } catch (IOException e) {
             throw new UncheckedIOException("docker-registry did not start: " + e.getMessage(), e);
         }
     }
 
-    private static String config(int port, String tlsConfig, String auth, Path storage) {
+    /**
+     * A plain (no authentication, no TLS) registry started under a command prefix, e.g.
+     * {@code ip netns exec NS} for a network namespace, listening on {@code ip:port} there. Readiness is
+     * probed with {@code curl} under the same prefix, since this JVM may not reach that address.
+     */
+    public static RegistryFixture startUnder(List<String> prefix, String ip, int port) {
+        try {
+            return new RegistryFixture(Mode.PLAIN, false, prefix, ip, port);
+        } catch (IOException e) {
+            throw new UncheckedIOException("docker-registry did not start: " + e.getMessage(), e);
+        }
+    }
+
+    private List<String> command(Path config) {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(REGISTRY_BINARY.toString(), "serve", config.toString()));
+        return cmd;
+    }
+
+    private static String config(String ip, int port, String tlsConfig, String auth, Path storage) {
         return "version: 0.1\n"
                 + "log:\n  level: info\n  accesslog:\n    disabled: false\n"
                 + "storage:\n  filesystem:\n    rootdirectory: " + storage + "\n  delete:\n    enabled: true\n"
                 + "  maintenance:\n    uploadpurging:\n      enabled: false\n"
-                + "http:\n  addr: 127.0.0.1:" + port + "\n  secret: " + UUID.randomUUID() + "\n"
+                + "http:\n  addr: " + ip + ":" + port + "\n  secret: " + UUID.randomUUID() + "\n"
                 + tlsConfig + auth;
     }
 
     private void awaitReady(Process started, int p) throws IOException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        URI probe = URI.create((tls ? "https" : "http") + "://127.0.0.1:" + p + "/v2/");
+        URI probe = URI.create((tls ? "https" : "http") + "://" + ip + ":" + p + "/v2/");
         while (System.nanoTime() < deadline) {
             if (!started.isAlive()) {
                 throw new IOException("docker-registry exited with status " + started.exitValue()
                         + "; log:\n" + tail(stderrLog));
             }
-            try {
-                HttpURLConnection c = (HttpURLConnection) probe.toURL().openConnection();
-                if (c instanceof javax.net.ssl.HttpsURLConnection https) {
-                    https.setSSLSocketFactory(trustAll().getSocketFactory());
-                    https.setHostnameVerifier((h, s) -> true);
-                }
-                c.setConnectTimeout(500);
-                c.setReadTimeout(1000);
-                int status = c.getResponseCode();
-                c.disconnect();
-                if (status == 200 || status == 401) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // not listening yet
+            if (prefix.isEmpty() ? answersHere(probe) : answersUnderPrefix(probe)) {
+                return;
             }
             try {
                 Thread.sleep(50);
@@ -208,6 +221,37 @@ public final class RegistryFixture implements AutoCloseable {
         }
         throw new IOException("docker-registry did not answer on " + probe + " within " + START_TIMEOUT
                 + "; log:\n" + tail(stderrLog));
+    }
+
+    private static boolean answersHere(URI probe) {
+        try {
+            HttpURLConnection c = (HttpURLConnection) probe.toURL().openConnection();
+            if (c instanceof javax.net.ssl.HttpsURLConnection https) {
+                https.setSSLSocketFactory(trustAll().getSocketFactory());
+                https.setHostnameVerifier((h, s) -> true);
+            }
+            c.setConnectTimeout(500);
+            c.setReadTimeout(1000);
+            int status = c.getResponseCode();
+            c.disconnect();
+            return status == 200 || status == 401;
+        } catch (IOException notYet) {
+            return false; // not listening yet
+        }
+    }
+
+    /** Whether {@code curl} under the prefix gets any HTTP status from {@code probe}. */
+    private boolean answersUnderPrefix(URI probe) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of("curl", "-s", "-o", "/dev/null", "-m", "2", "-w", "%{http_code}", probe.toString()));
+        Process curl = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            String code = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            return curl.waitFor(10, TimeUnit.SECONDS) && (code.equals("200") || code.equals("401"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted probing docker-registry", e);
+        }
     }
 
     /** Fails with an actionable message when a tool the fixture runs is not installed. */
@@ -246,9 +290,12 @@ public final class RegistryFixture implements AutoCloseable {
         return mode;
     }
 
-    /** Base URI, {@code http://127.0.0.1:PORT} ({@code https} with TLS), without a trailing slash. */
+    /**
+     * Base URI, {@code http://127.0.0.1:PORT} ({@code https} with TLS; the {@link #startUnder} address),
+     * without a trailing slash.
+     */
     public URI baseUri() {
-        return URI.create((tls ? "https" : "http") + "://127.0.0.1:" + port);
+        return URI.create((tls ? "https" : "http") + "://" + ip + ":" + port);
     }
 
     /** Whether the registry serves HTTPS (self-signed). */
@@ -275,7 +322,7 @@ public final class RegistryFixture implements AutoCloseable {
 
     /** {@code 127.0.0.1:PORT}, the registry part of image references. */
     public String hostPort() {
-        return "127.0.0.1:" + port;
+        return ip + ":" + port;
     }
 
     /** The port the registry listens on. */
@@ -397,8 +444,7 @@ public final class RegistryFixture implements AutoCloseable {
         stop();
         try {
             // Append: byte counts from the access log must cover every run of the process.
-            Process started = new ProcessBuilder(REGISTRY_BINARY.toString(), "serve",
-                    workDir.resolve("config.yml").toString())
+            Process started = new ProcessBuilder(command(workDir.resolve("config.yml")))
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(stdoutLog.toFile()))
                     .redirectError(ProcessBuilder.Redirect.appendTo(stderrLog.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))

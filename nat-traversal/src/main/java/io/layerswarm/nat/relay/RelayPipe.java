@@ -9,26 +9,30 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.Queue;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 
 /**
  * One direction of a relayed circuit on the relay: forwards what arrives on its stream to the partner
  * stream, at most {@code maxBytes} (0: unlimited) after which both streams are reset; pauses reading
  * while the partner cannot take more; passes a half-close on. Bytes that arrive before {@link #start}
- * are held (the relay must answer the source before the target's first bytes reach it).
+ * are held (the relay must answer the source before the target's first bytes reach it). Every forwarded
+ * byte is also added to a counter the relay shares among its circuits.
  */
 final class RelayPipe extends ChannelInboundHandlerAdapter {
     private final long maxBytes;
     private final LongConsumer onLimit;
+    private final LongAdder total;
     private final Queue<Object> pending = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     private volatile Channel partner;
-    private long forwarded;
+    private volatile long forwarded; // written by this stream's event loop only, read when the circuit closes
     private boolean inputShutdown;
 
-    RelayPipe(long maxBytes, LongConsumer onLimit) {
+    RelayPipe(long maxBytes, LongConsumer onLimit, LongAdder total) {
         this.maxBytes = maxBytes;
         this.onLimit = onLimit;
+        this.total = total;
     }
 
     @Override
@@ -77,6 +81,7 @@ final class RelayPipe extends ChannelInboundHandlerAdapter {
             return;
         }
         forwarded += b.readableBytes();
+        total.add(b.readableBytes());
         partner.write(b);
         if (!partner.isWritable()) {
             ctx.channel().config().setAutoRead(false);

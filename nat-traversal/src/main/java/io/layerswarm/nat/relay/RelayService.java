@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,7 @@ public final class RelayService implements AutoCloseable {
     private final Map<PeerId, Held> reservations = new HashMap<>();
     private final Map<PeerId, Integer> circuitsPerPeer = new HashMap<>();
     private int circuits;
+    private final LongAdder relayedBytes = new LongAdder();
 
     private record Held(long expireEpochSeconds, String ip) {
     }
@@ -93,6 +95,11 @@ public final class RelayService implements AutoCloseable {
     /** Circuits open now. */
     public synchronized int openCircuits() {
         return circuits;
+    }
+
+    /** Bytes forwarded over circuits so far, both directions, since {@link #attach}: what relaying costs. */
+    public long relayedBytes() {
+        return relayedBytes.sum();
     }
 
     private synchronized void drop(PeerId peer) {
@@ -192,12 +199,14 @@ public final class RelayService implements AutoCloseable {
         in.closeFuture().addListener(f -> releaseCircuit(source, target));
         // Hold the source's bytes until the target accepted: they belong to the relayed connection.
         in.config().setAutoRead(false);
-        RelayPipe fromSource = new RelayPipe(config.circuitLimit().dataBytes(), n -> limitHit(in, source, target, n));
+        RelayPipe fromSource = new RelayPipe(config.circuitLimit().dataBytes(), n -> limitHit(in, source, target, n),
+                relayedBytes);
         in.pipeline().addLast("relay-pipe", fromSource);
         RelayLimit limit = config.circuitLimit();
         targetConn.get().newStream(List.of(STOP), stop -> {
             Channel out = stop.channel();
-            RelayPipe fromTarget = new RelayPipe(limit.dataBytes(), n -> limitHit(out, source, target, n));
+            RelayPipe fromTarget = new RelayPipe(limit.dataBytes(), n -> limitHit(out, source, target, n),
+                    relayedBytes);
             out.pipeline().addLast("relay-stop", new SingleFrameReader(CircuitCodec.MAX_MESSAGE_SIZE,
                     config.handshakeTimeout(), new SingleFrameReader.Listener() {
                         @Override
@@ -235,7 +244,11 @@ public final class RelayService implements AutoCloseable {
         in.eventLoop().execute(() -> fromSource.start(out));
         out.eventLoop().execute(() -> fromTarget.start(in));
         out.closeFuture().addListener(f -> MuxedStream.of(in).reset());
-        in.closeFuture().addListener(f -> MuxedStream.of(out).reset());
+        in.closeFuture().addListener(f -> {
+            MuxedStream.of(out).reset();
+            LOG.info("event=relay_circuit_closed src={} dst={} bytes_from_src={} bytes_from_dst={}", source, target,
+                    fromSource.forwarded(), fromTarget.forwarded());
+        });
         if (limit.durationSeconds() > 0) {
             in.eventLoop().schedule(() -> {
                 if (in.isActive()) {

@@ -29,7 +29,7 @@ final class NatNode implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns, java, "-cp",
                 System.getProperty("java.class.path"), NatNodeProcess.class.getName(), role, ip));
         cmd.addAll(extra);
-        process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+        process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
         BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         Thread t = new Thread(() -> {

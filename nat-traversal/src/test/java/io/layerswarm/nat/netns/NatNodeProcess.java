@@ -22,6 +22,9 @@ import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.relay.RelayClient;
 import io.layerswarm.nat.relay.RelayConfig;
 import io.layerswarm.nat.relay.RelayService;
+import io.layerswarm.node.Node;
+import io.layerswarm.node.NodeEvent;
+import io.layerswarm.node.NodeListener;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.io.BufferedReader;
 import java.io.DataInputStream;
@@ -30,6 +33,8 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -39,13 +44,18 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One LayerSwarm libp2p node of the NAT test topology, run as its own JVM inside a network namespace
  * ({@code ip netns exec NS java ... NatNodeProcess ROLE LISTEN-IP}) and driven over stdin.
  * Role {@code relay}: relay service + AutoNAT server. Role {@code node}: relay client, reachability,
  * serves {@link #BLOB} (a deterministic byte stream of the asked length). Role {@code service}: as
- * {@code node}, with {@link NatTraversalService} started (it punches after each relayed connection it dials). Answers one line per command:
+ * {@code node}, with {@link NatTraversalService} started (it punches after each relayed connection it dials).
+ * Role {@code mirror} ({@code mirror IP STUN-IP:PORT UPSTREAM-URL STORE-DIR [RELAY-ADDR]}): a whole {@link Node}
+ * with that service (keeping a reservation on RELAY-ADDR by itself, if given), a pull-through mirror on
+ * {@code IP:5000} for the upstream registry and its store (and identity) in STORE-DIR, so a restarted process is
+ * the same peer. Answers one line per command:
  * <pre>
  * reserve RELAY-ADDR                  -> reserved CIRCUIT-ADDR
  * reachability RELAY-ID [STUN-IP:PORT] -> reachability STATUS ADVERTISED-ADDRS
@@ -56,6 +66,10 @@ import java.util.concurrent.TimeUnit;
  * offer PEER-ID IP PORT               -> answered CANDIDATES (an OFFER naming a third party's ports 8x)
  * sink PORT                           -> sinking  (counts what arrives on PORT.. PORT+7: {@link StunSink})
  * sunk                                -> sunk DATAGRAMS SIGNED-CHECKS
+ * circuit                             -> circuit ADDR|none (the first relayed address reserved now)
+ * connect ADDR                        -> connected PATH TRANSPORT (the node's own dial, e.g. to a circuit)
+ * blobs                               -> blobs FETCHED PEER-BYTES REGISTRY-BYTES (role mirror: blobs fetched so far)
+ * relayed                             -> relayed BYTES (role relay: bytes forwarded over circuits so far)
  * </pre>
  * An optional third argument {@code STUN-IP:PORT} is the STUN server of the node's ICE candidates.
  */
@@ -68,11 +82,24 @@ public final class NatNodeProcess {
     public static void main(String[] args) throws Exception {
         String role = args[0];
         String ip = args[1];
+        List<InetSocketAddress> iceStun = args.length > 2 ? List.of(socketAddress(args[2])) : List.of();
+        if (role.equals("mirror")) {
+            NatTraversalService service = new NatTraversalService(new NatTraversalService.Config(false, iceStun,
+                    args.length > 5 ? List.of(Multiaddr.parse(args[5])) : List.of()));
+            FetchTotals totals = new FetchTotals();
+            // claim wait and origin stall as long as NetnsFanOutIT's: fresh JVMs on a loaded machine answer slowly
+            Node node = Node.builder().storeDir(Path.of(args[4])).upstream(URI.create(args[3]))
+                    .claimWait(Duration.ofSeconds(30)).originStall(Duration.ofSeconds(60))
+                    .listen(Multiaddr.parse("/ip4/" + ip + "/tcp/4001"))
+                    .mirrorListen(new InetSocketAddress(ip, 5000)).host(b -> b.handshakeTimeout(Duration.ofSeconds(20)))
+                    .service(service).listener(totals).start();
+            serve(node.host(), ip, service.relayClient(), service.holePuncher(), null, node, totals);
+            return;
+        }
         Host host = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/" + ip + "/tcp/4001"))
                 .handshakeTimeout(Duration.ofSeconds(20)).build().start();
         Identify.attach(host);
         Ping.attach(host);
-        List<InetSocketAddress> iceStun = args.length > 2 ? List.of(socketAddress(args[2])) : List.of();
         RelayClient relays;
         HolePuncher puncher;
         if (role.equals("service")) {
@@ -88,11 +115,18 @@ public final class NatNodeProcess {
             relays = RelayClient.attach(host);
             puncher = HolePuncher.attach(host, iceStun, Executors.newCachedThreadPool());
         }
+        RelayService relayService = null;
         if (role.equals("relay")) {
-            RelayService.attach(host, RelayConfig.defaults().withCircuitLimit(
+            relayService = RelayService.attach(host, RelayConfig.defaults().withCircuitLimit(
                     new io.layerswarm.nat.relay.RelayLimit(600, 1L << 30)));
             AutoNatService.attach(host, new NioEventLoopGroup(1));
         }
+        serve(host, ip, relays, puncher, relayService, null, null);
+    }
+
+    /** Answers commands from stdin until it closes (the parts the role lacks are null). */
+    private static void serve(Host host, String ip, RelayClient relays, HolePuncher puncher,
+            RelayService relayService, Node node, FetchTotals totals) throws Exception {
         host.setBlockingHandler(BLOB, NatNodeProcess::serveBlob);
         System.out.println("addr " + host.listenAddrs().get(0) + "/p2p/" + host.peerId().toBase58());
         List<AutoCloseable> held = new ArrayList<>();
@@ -152,6 +186,16 @@ public final class NatNodeProcess {
                         System.out.println("sinking");
                     }
                     case "sunk" -> System.out.println("sunk " + sink[0].counts());
+                    case "circuit" -> System.out.println("circuit " + relays.relayedAddrs().stream().findFirst()
+                            .map(Multiaddr::toString).orElse("none"));
+                    case "connect" -> {
+                        node.connect(Multiaddr.parse(w[1]), Duration.ofSeconds(60));
+                        Connection c = host.connection(PeerId.parse(w[1].substring(w[1].lastIndexOf('/') + 1)))
+                                .orElseThrow();
+                        System.out.println("connected " + ConnectionPaths.path(c) + " " + ConnectionPaths.transport(c));
+                    }
+                    case "blobs" -> System.out.println("blobs " + totals);
+                    case "relayed" -> System.out.println("relayed " + relayService.relayedBytes());
                     case "fetch" -> fetch(host, PeerId.parse(w[1]), Long.parseLong(w[2]), List.of(w).subList(3, w.length));
                     default -> System.out.println("error unknown command " + w[0]);
                 }
@@ -159,6 +203,9 @@ public final class NatNodeProcess {
                 System.out.println("error " + w[0] + " " + e.toString().replace('\n', ' '));
             }
             System.out.flush();
+        }
+        if (node != null) {
+            node.close();
         }
         host.close();
         System.exit(0);
@@ -221,6 +268,25 @@ public final class NatNodeProcess {
         long transferMs = (System.nanoTime() - t1) / 1_000_000;
         System.out.println("fetched " + ConnectionPaths.path(c) + " " + ConnectionPaths.transport(c) + " " + got + " "
                 + HexFormat.of().formatHex(md.digest()) + " " + connectMs + " " + transferMs);
+    }
+
+    /** Totals over the blobs a node fetched: "COUNT PEER-BYTES REGISTRY-BYTES". */
+    private static final class FetchTotals implements NodeListener {
+        private final AtomicLong count = new AtomicLong();
+        private final AtomicLong peerBytes = new AtomicLong();
+        private final AtomicLong registryBytes = new AtomicLong();
+
+        @Override
+        public void blobFetched(NodeEvent.BlobFetched e) {
+            peerBytes.addAndGet(e.peerBytes());
+            registryBytes.addAndGet(e.registryBytes());
+            count.incrementAndGet();
+        }
+
+        @Override
+        public String toString() {
+            return count.get() + " " + peerBytes.get() + " " + registryBytes.get();
+        }
     }
 
     /** The blob every node serves: {@code n} bytes from a fixed seed, so the fetcher can check them. */

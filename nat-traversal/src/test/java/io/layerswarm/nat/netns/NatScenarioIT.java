@@ -43,23 +43,18 @@ class NatScenarioIT {
         }
     }
 
-    private NatNode node(String ns, String role, String ip) throws Exception {
-        return node(ns, role, ip, List.of());
+    /** Starts the NAT network with clouds 1 and 2 behind NATs of kinds {@code a} and {@code b}. */
+    private NatClouds clouds(NatClouds.Nat a, NatClouds.Nat b) throws Exception {
+        NatClouds c = NatClouds.start(tmp, a, b);
+        open.add(c);
+        return c;
     }
 
-    private NatNode node(String ns, String role, String ip, List<String> extra) throws Exception {
-        NatNode n = new NatNode(tmp, ns, role, ip, extra);
-        open.add(n);
-        return n;
-    }
-
-    private static final String STUN = NatTopology.WAN_IP + ":3478";
-
-    /** The relay, the two cloud nodes, A's relay circuit address and coturn. */
-    private record Clouds(NatNode relay, NatNode a, NatNode b, String circuitA, Coturn stun) {
-        /** A's address through its relay reservation. */
-        String viaRelay() {
-            return circuitA + "/p2p/" + a.peerId();
+    /** The relay, the two cloud nodes, A's address through the relay and coturn. */
+    private record Clouds(NatNode relay, NatNode a, NatNode b, String viaRelay, Coturn stun) {
+        /** A's relay circuit address, without A's peer id. */
+        String circuitA() {
+            return viaRelay.substring(0, viaRelay.lastIndexOf("/p2p/"));
         }
     }
 
@@ -69,18 +64,12 @@ class NatScenarioIT {
     }
 
     private Clouds twoClouds(boolean symmetricB, String roleB) throws Exception {
-        NatTopology net = NatTopology.create();
-        open.add(net);
-        String cloudA = net.cloud(1, false, "200mbit");
-        String cloudB = net.cloud(2, symmetricB, "200mbit");
-        Coturn stun = Coturn.start(List.of("ip", "netns", "exec", net.wan), NatTopology.WAN_IP, 3478, null);
-        open.add(stun);
-        NatNode relay = node(net.wan, "relay", NatTopology.WAN_IP);
-        NatNode a = node(cloudA, "node", "10.214.1.10", List.of(STUN));
-        NatNode b = node(cloudB, roleB, "10.214.2.10", List.of(STUN));
-        String circuitA = a.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150));
-        b.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150));
-        return new Clouds(relay, a, b, circuitA, stun);
+        NatClouds c = clouds(NatClouds.Nat.CONE, symmetricB ? NatClouds.Nat.SYMMETRIC : NatClouds.Nat.CONE);
+        NatNode a = c.node(1, "node");
+        NatNode b = c.node(2, roleB);
+        String viaA = c.reserve(a);
+        c.reserve(b);
+        return new Clouds(c.relay, a, b, viaA, c.stun);
     }
 
     @Test

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 final class NatTopology implements AutoCloseable {
     static final String WAN_IP = "10.214.0.1";
 
-    private final String prefix = "nt" + ProcessHandle.current().pid() % 100000;
+    private final String prefix = "lsn" + ProcessHandle.current().pid() % 100000;
     private final List<String> namespaces = new ArrayList<>();
     final String wan;
 
@@ -41,7 +41,7 @@ final class NatTopology implements AutoCloseable {
      * CI (env CI=true), where a missing prerequisite fails it.
      */
     static NatTopology create() throws IOException {
-        String probe = "nt" + ProcessHandle.current().pid() % 100000 + "probe";
+        String probe = "lsn" + ProcessHandle.current().pid() % 100000 + "probe";
         Result r = run(List.of("ip", "netns", "add", probe));
         boolean tools = run(List.of("sh", "-c", "command -v tc && command -v iptables")).ok();
         String why = !r.ok() ? "'ip netns add' failed (needs root/CAP_SYS_ADMIN): " + r.out().trim()

@@ -1,8 +1,6 @@
 package io.layerswarm.nat.netns;
 
 import io.layerswarm.nat.ice.HolePuncher;
-import io.layerswarm.testing.Closer;
-import io.layerswarm.testing.Coturn;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,23 +23,17 @@ public final class PunchBench {
     public static void main(String[] args) throws Exception {
         int attempts = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         Path dir = Files.createTempDirectory("punch-bench");
-        String stun = NatTopology.WAN_IP + ":3478";
         System.out.println("| NAT A / NAT B | direct | time to direct, median / p90 / max (ms) |");
         System.out.println("| --- | ---: | ---: |");
         for (boolean[] combo : new boolean[][] {{false, false}, {false, true}, {true, true}}) {
             String name = (combo[0] ? "symmetric" : "cone") + " / " + (combo[1] ? "symmetric" : "cone");
             List<Long> ms = new ArrayList<>();
-            try (Closer closer = new Closer()) {
-                NatTopology net = closer.add(NatTopology.create());
-                String cloudA = net.cloud(1, combo[0], "200mbit");
-                String cloudB = net.cloud(2, combo[1], "200mbit");
-                closer.add(Coturn.start(List.of("ip", "netns", "exec", net.wan), NatTopology.WAN_IP, 3478, null));
-                NatNode relay = closer.add(new NatNode(dir, net.wan, "relay", NatTopology.WAN_IP, List.of()));
-                NatNode a = closer.add(new NatNode(dir, cloudA, "node", "10.214.1.10", List.of(stun)));
-                NatNode b = closer.add(new NatNode(dir, cloudB, "node", "10.214.2.10", List.of(stun)));
-                String viaRelay = a.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150)) + "/p2p/"
-                        + a.peerId();
-                b.ask("reserve " + relay.addr, "reserved ", Duration.ofSeconds(150));
+            try (NatClouds clouds = NatClouds.start(dir, combo[0] ? NatClouds.Nat.SYMMETRIC : NatClouds.Nat.CONE,
+                    combo[1] ? NatClouds.Nat.SYMMETRIC : NatClouds.Nat.CONE)) {
+                NatNode a = clouds.node(1, "node");
+                NatNode b = clouds.node(2, "node");
+                String viaRelay = clouds.reserve(a);
+                clouds.reserve(b);
                 long lastEnd = 0;
                 for (int i = 0; i < attempts; i++) {
                     // pacing, not synchronisation: A admits one session per peer per MIN_INTERVAL, counted from its
