@@ -256,6 +256,11 @@ public final class LayerSwarm implements AutoCloseable {
         return loop.snapshot();
     }
 
+    /** Records a round trip to a source measured outside the swarm (e.g. a probe of an upstream registry). */
+    public void recordRtt(String sourceId, Duration rtt) {
+        loop.recordRtt(sourceId, rtt);
+    }
+
     /** Adds an observer of piece and ban events (see {@link SwarmListener}). */
     public void addListener(SwarmListener l) {
         listeners.add(Objects.requireNonNull(l, "listener"));

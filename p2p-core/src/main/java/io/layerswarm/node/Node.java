@@ -121,6 +121,7 @@ public final class Node implements AutoCloseable {
     private LayerCache cache;
     private Host host;
     private LayerSwarm swarm;
+    private LinkReader links;
     private KadDiscovery discovery;
     private KadHostBinding kad;
     private DistributionServer mirror;
@@ -213,6 +214,7 @@ public final class Node implements AutoCloseable {
         // without a swarm key any peer may connect: layers of private repositories stay on this node
         java.util.function.Predicate<Digest> withheld = b.swarmKey == null ? privateBlobs::contains : d -> false;
         swarm.withholdFromPeers(withheld);
+        links = new LinkReader(swarm, b.upstreams);
 
         Map<String, PullThroughProvider> pullThroughs = new LinkedHashMap<>();
         Map<String, UpstreamAccess> accessOf = new LinkedHashMap<>();
@@ -374,6 +376,26 @@ public final class Node implements AutoCloseable {
     public LayerSwarm swarm() {
         running();
         return swarm;
+    }
+
+    /**
+     * What this node has measured of its links so far: per peer and per upstream, the smoothed throughput
+     * of the pieces it received and the round trip (libp2p ping to peers, {@link #probeUpstreams} to
+     * registries). Read-only and cheap: a snapshot of the swarm's statistics, kept across downloads.
+     */
+    public CompletableFuture<LinkMeasurements> links() {
+        running();
+        return links.read();
+    }
+
+    /**
+     * Times one {@code GET /v2/} to each upstream (on the node's executor) and adds it to the round trips
+     * {@link #links()} reports; completes when every probe ended. Failed probes are logged and add nothing.
+     * The node does not probe by itself: whoever publishes the measurements decides how often.
+     */
+    public CompletableFuture<Void> probeUpstreams() {
+        running();
+        return links.probe(executor);
     }
 
     /** Dials a peer ({@code .../p2p/<peer id>}) and waits up to {@code timeout} for the connection. */

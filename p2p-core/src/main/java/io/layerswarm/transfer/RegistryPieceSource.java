@@ -29,7 +29,12 @@ public final class RegistryPieceSource implements PieceSource {
         this.repository = Objects.requireNonNull(repository, "repository");
         this.digest = Objects.requireNonNull(digest, "digest");
         this.executor = Objects.requireNonNull(executor, "executor");
-        this.id = "registry:" + client.baseUri().getAuthority();
+        this.id = sourceId(client.baseUri());
+    }
+
+    /** The {@link #id} of every piece source on the registry at {@code baseUri}: {@code registry:<authority>}. */
+    public static String sourceId(java.net.URI baseUri) {
+        return "registry:" + baseUri.getAuthority();
     }
 
     @Override

@@ -50,6 +50,7 @@ public final class FaultProxy implements AutoCloseable {
     private final AtomicLong stallAfter = new AtomicLong(-1);
     private volatile long stallMillis;
     private volatile boolean redirectBlobs;
+    private volatile long delayMillis;
     private final AtomicInteger corruptCount = new AtomicInteger();
     private volatile String corruptPath;
     private final AtomicInteger swallowCount = new AtomicInteger();
@@ -130,6 +131,17 @@ public final class FaultProxy implements AutoCloseable {
         corruptCount.set(n);
     }
 
+    /**
+     * Every later request waits {@code millis} before it is handled: a distant registry (each request
+     * costs that much more; bodies still flow at loopback speed). 0 turns it off.
+     */
+    public void delayEveryRequest(long millis) {
+        if (millis < 0) {
+            throw new IllegalArgumentException("negative delay " + millis);
+        }
+        delayMillis = millis;
+    }
+
     /** Whether blob GETs are answered with a 307 to the upstream registry itself. */
     public void redirectBlobs(boolean on) {
         redirectBlobs = on;
@@ -146,6 +158,15 @@ public final class FaultProxy implements AutoCloseable {
                 + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery());
         boolean blobGet = method.equals("GET") && pathAndQuery.matches("/v2/.+/blobs/sha(256|512):[0-9a-f]+");
         try (ex) {
+            long delay = delayMillis;
+            if (delay > 0) {
+                try {
+                    Thread.sleep(delay); // the injected latency itself, not a wait for something
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                }
+            }
             boolean matches = failMethod == null || failMethod.equals(method);
             if (matches && failCount.get() > 0 && failSkip.getAndUpdate(n -> n > 0 ? n - 1 : 0) == 0
                     && failCount.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0) {

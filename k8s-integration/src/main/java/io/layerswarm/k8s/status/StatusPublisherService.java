@@ -7,6 +7,7 @@ import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.node.NodeContext;
+import io.layerswarm.node.LinkMeasurements;
 import io.layerswarm.node.NodeService;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +19,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,8 +30,10 @@ import org.slf4j.LoggerFactory;
  * The node side of the cluster view: every period, builds this node's {@link StatusRecord} (node name,
  * blobs held with their sizes from the content store, cache capacity and free/evictable bytes), signs
  * it with the host's key and pushes it ({@link NodeStatusProtocol}) to every connected peer that
- * announced the status protocol through identify. Link estimates are left empty: the node has no
- * measurement source for them yet, and an invented figure would mislead the scheduler.
+ * announced the status protocol through identify. The record carries the links the node measured
+ * ({@link io.layerswarm.node.Node#links()}, mapped by {@link PublishedLinks}): per upstream and per
+ * peer, throughput from its transfers and RTT from pings; each period also starts a light probe of the
+ * upstreams ({@link io.layerswarm.node.Node#probeUpstreams()}) whose round trips show in later records.
  */
 public final class StatusPublisherService implements NodeService {
     private static final Logger LOG = LoggerFactory.getLogger(StatusPublisherService.class);
@@ -36,6 +41,8 @@ public final class StatusPublisherService implements NodeService {
     public static final Duration DEFAULT_PERIOD = Duration.ofSeconds(10);
     /** A record lives this many periods, so one lost push does not make the node look silent. */
     private static final int TTL_PERIODS = 3;
+    /** The swarm loop answers in microseconds; this only bounds a wedged loop. */
+    private static final Duration LINKS_WAIT = Duration.ofSeconds(5);
 
     private final String nodeName;
     private final Duration period;
@@ -94,6 +101,8 @@ public final class StatusPublisherService implements NodeService {
             if (targets.isEmpty()) {
                 return;
             }
+            // fire and forget: a slow registry must not delay the record; the next one carries the probe
+            ctx.node().probeUpstreams();
             SignedStatusRecord signed = codec.sign(record(ctx), host.identity());
             byte[] wire = codec.encode(signed);
             for (PeerId p : targets) {
@@ -144,9 +153,21 @@ public final class StatusPublisherService implements NodeService {
             free = Files.getFileStore(ctx.store().root()).getUsableSpace();
             evictable = 0;
         }
+        PublishedLinks links = PublishedLinks.from(measured(ctx), ctx.node().namespaces());
         long now = clock.millis();
         return new StatusRecord(ctx.host().peerId().toBase58(), nextVersion(now), now, now + TTL_PERIODS * period.toMillis(),
-                new NodeStatus(nodeName, layers, capacity, free, evictable, Map.of(), Map.of()));
+                new NodeStatus(nodeName, layers, capacity, free, evictable, links.registries(), links.peers()));
+    }
+
+    private static LinkMeasurements measured(NodeContext ctx) throws IOException {
+        try {
+            return ctx.node().links().get(LINKS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted reading link measurements", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("cannot read link measurements: " + e, e);
+        }
     }
 
     /**

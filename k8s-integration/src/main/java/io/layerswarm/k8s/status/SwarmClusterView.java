@@ -1,10 +1,12 @@
 package io.layerswarm.k8s.status;
 
 import io.layerswarm.k8s.view.ClusterView;
+import io.layerswarm.k8s.view.LinkEstimate;
 import io.layerswarm.k8s.view.NodeStatus;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,6 +18,9 @@ import org.slf4j.LoggerFactory;
  * The cluster view fed by the swarm's signed status records. A record is taken only if it verifies,
  * its version is newer than the one held for that node, and it comes from the key that first spoke for
  * that node name (or from the key an operator pinned); a node whose last record has expired drops out.
+ * Nodes publish their peer links keyed by peer id ({@link PublishedLinks}); the view answers them keyed
+ * by the node name that peer id speaks for, so scoring finds them by name. A peer-id key no record speaks
+ * for is kept as it is (no node of the view has that name).
  */
 public final class SwarmClusterView implements ClusterView {
     private static final Logger LOG = LoggerFactory.getLogger(SwarmClusterView.class);
@@ -24,6 +29,10 @@ public final class SwarmClusterView implements ClusterView {
     private final Clock clock;
     private final Map<String, String> pinnedKeys;
     private final Map<String, StatusRecord> records = new ConcurrentHashMap<>();
+    /** Each record's status with peer links keyed by node name; rebuilt on ingest (reads are many, records few). */
+    private final Map<String, NodeStatus> resolved = new ConcurrentHashMap<>();
+    private final Object resolveLock = new Object();
+    private Map<String, String> nodeOfPeer = Map.of();
 
     /** Outcome of {@link #ingest}. */
     public enum Result {
@@ -95,14 +104,56 @@ public final class SwarmClusterView implements ClusterView {
         });
         if (out[0] != Result.ACCEPTED) {
             LOG.info("event=status_rejected node={} peer={} version={} reason={}", node, rec.peerId(), rec.version(), out[0]);
+        } else {
+            resolve(node);
         }
         return out[0];
+    }
+
+    /** Re-keys {@code node}'s peer links by node name; every node's when a peer id got or changed its name. */
+    private void resolve(String node) {
+        synchronized (resolveLock) {
+            Map<String, String> index = new HashMap<>();
+            records.values().forEach(r -> index.put(r.peerId(), r.status().nodeName()));
+            if (!index.equals(nodeOfPeer)) {
+                nodeOfPeer = Map.copyOf(index);
+                records.forEach((n, r) -> resolved.put(n, byNodeName(r.status(), nodeOfPeer)));
+            } else {
+                StatusRecord r = records.get(node);
+                resolved.put(node, byNodeName(r.status(), nodeOfPeer));
+            }
+        }
+    }
+
+    private static NodeStatus byNodeName(NodeStatus s, Map<String, String> nodeOfPeer) {
+        if (s.peers().keySet().stream().noneMatch(nodeOfPeer::containsKey)) {
+            return s;
+        }
+        Map<String, LinkEstimate> peers = new HashMap<>();
+        s.peers().forEach((k, v) -> {
+            if (!nodeOfPeer.containsKey(k)) {
+                peers.put(k, v);
+            }
+        });
+        // a link measured to the peer id wins over a name key of the same node
+        s.peers().forEach((k, v) -> {
+            String name = nodeOfPeer.get(k);
+            if (name != null) {
+                peers.put(name, v);
+            }
+        });
+        return new NodeStatus(s.nodeName(), s.layers(), s.capacityBytes(), s.freeBytes(), s.evictableBytes(),
+                s.registries(), peers);
+    }
+
+    private NodeStatus statusOf(StatusRecord r) {
+        return resolved.getOrDefault(r.status().nodeName(), r.status());
     }
 
     @Override
     public Optional<NodeStatus> node(String nodeName) {
         StatusRecord r = records.get(nodeName);
-        return r == null || r.expiresAtMillis() <= clock.millis() ? Optional.empty() : Optional.of(r.status());
+        return r == null || r.expiresAtMillis() <= clock.millis() ? Optional.empty() : Optional.of(statusOf(r));
     }
 
     /** The peer id (base58) whose live record speaks for {@code nodeName}, if any. */
@@ -124,7 +175,7 @@ public final class SwarmClusterView implements ClusterView {
         List<NodeStatus> out = new ArrayList<>();
         for (StatusRecord r : records.values()) {
             if (r.expiresAtMillis() > now) {
-                out.add(r.status());
+                out.add(statusOf(r));
             }
         }
         return out;

@@ -2,9 +2,18 @@ package io.layerswarm.k8s.status;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerswarm.k8s.scoring.DeploymentTimeModel;
+import io.layerswarm.k8s.scoring.ImageLayers;
+import io.layerswarm.k8s.scoring.LayerInfo;
+import io.layerswarm.k8s.scoring.NetworkPerformanceScorer;
+import io.layerswarm.k8s.scoring.PodLayers;
+import io.layerswarm.k8s.scoring.PredictedTimeScorer;
+import io.layerswarm.k8s.view.LinkEstimate;
+import io.layerswarm.k8s.view.MutableClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.host.Host;
@@ -16,10 +25,13 @@ import io.layerswarm.oci.Platform;
 import io.layerswarm.testing.Await;
 import io.layerswarm.testing.Closer;
 import io.layerswarm.testing.Corpus;
+import io.layerswarm.testing.FaultProxy;
 import io.layerswarm.testing.RegistryFixture;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -30,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A real node (with the publisher service) pulls a corpus image from a real docker-registry; the
  * scheduler's light peer, a bare host serving the status protocol into a {@link SwarmClusterView},
- * sees the node under its name with the layers it holds, and sees them go once the cache evicts them.
+ * sees the node under its name with the layers it holds and the links it measured, and sees the layers
+ * go once the cache evicts them.
  */
 class StatusPublisherServiceIT {
     @TempDir
@@ -59,14 +72,7 @@ class StatusPublisherServiceIT {
                 .service(new StatusPublisherService("edge-a", Duration.ofMillis(200), Clock.systemUTC()))
                 .start());
 
-        SwarmClusterView view = new SwarmClusterView(new StatusRecordCodec(),
-                new StatusRecordVerifier(Clock.systemUTC(), Duration.ofMinutes(5), Duration.ofSeconds(5)), Clock.systemUTC(), Map.of());
-        Host scheduler = add(Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
-                .ioThreads(1).build().start());
-        Identify.attach(scheduler);
-        NodeStatusProtocol.attach(scheduler, view);
-        scheduler.connect(node.listenAddrs().get(0).encapsulate(Multiaddr.parse("/p2p/" + node.peerId().toBase58())))
-                .get(10, TimeUnit.SECONDS);
+        SwarmClusterView view = lightPeer(node);
 
         NodeStatus empty = await(view, s -> true, "a first record");
         String layer = image.layers().get(0).digest();
@@ -81,6 +87,10 @@ class StatusPublisherServiceIT {
             assertEquals(l.size(), full.layers().get(l.digest()), "size of " + l.digest());
         }
         assertTrue(full.freeBytes() < (1L << 30), "the cache counts the layers: free " + full.freeBytes());
+        NodeStatus measured = await(view, s -> s.registries().containsKey("*"), "a measured registry link");
+        assertTrue(measured.registries().get(registry.hostPort()).bytesPerSecond() > 0,
+                "the pull's pieces give the upstream a rate: " + measured.registries());
+        assertEquals(measured.registries().get(registry.hostPort()), measured.registries().get("*"), "the default upstream is the uplink");
 
         // shrinking the cache evicts every unpinned layer; the next record says so
         node.cache().orElseThrow().setCapacity(1);
@@ -88,6 +98,94 @@ class StatusPublisherServiceIT {
         NodeStatus evicted = await(view, s -> image.layers().stream().noneMatch(l -> s.holds(l.digest())), "the eviction");
         assertEquals(1, evicted.capacityBytes());
         assertTrue(image.layers().stream().noneMatch(l -> evicted.holds(l.digest())), "every layer evicted: " + evicted.layers());
+    }
+
+    /**
+     * Two nodes: edge-near fetches from the registry directly, edge-far through a relay that adds 300 ms
+     * to every request (a distant registry). After real pulls their records carry what they measured (the
+     * registry link, and edge-far's link to edge-near, which sent it an image over the swarm, found by
+     * node name), and for an image neither holds, predicted time and NetworkPerformance rank first the
+     * node whose measured link predicts the faster fetch, where the same records without links tie.
+     */
+    @Test
+    void recordsCarryMeasuredLinksAndTheFasterMeasuredLinkRanksFirst() throws Exception {
+        Corpus corpus = Corpus.small();
+        Corpus.Image x = corpus.images().get(0);
+        Corpus.Image y = corpus.images().get(1);
+        RegistryFixture registry = add(RegistryFixture.start(RegistryFixture.Mode.PLAIN));
+        corpus.pushTo(registry.baseUri().toString());
+        FaultProxy distant = add(FaultProxy.start(registry.baseUri()));
+        distant.delayEveryRequest(300);
+        Node fast = add(publishingNode("edge-near", registry.baseUri()));
+        Node slow = add(publishingNode("edge-far", distant.baseUri()));
+        SwarmClusterView view = lightPeer(fast, slow);
+
+        fast.pull(registry.hostPort(), x.name(), x.tag(), Platform.linuxAmd64());
+        String distantNs = slow.namespaces().get(0);
+        slow.pull(distantNs, y.name(), y.tag(), Platform.linuxAmd64());
+        slow.connect(fast.listenAddrs().get(0), Duration.ofSeconds(10));
+        slow.pull(distantNs, x.name(), x.tag(), Platform.linuxAmd64());
+
+        Predicate<NodeStatus> probed = s -> s.registries().containsKey("*") && s.registries().get("*").rttMillis() > 0;
+        NodeStatus f = await(view, "edge-near", probed, "edge-near's measured and probed registry link");
+        NodeStatus sl = await(view, "edge-far", s -> probed.test(s) && s.peers().containsKey("edge-near"),
+                "edge-far's registry link and its link to edge-near");
+        LinkEstimate peerLink = sl.peers().get("edge-near");
+        assertTrue(peerLink.bytesPerSecond() > 0 && peerLink.rttMillis() >= 0, "measured peer link: " + peerLink);
+        assertTrue(sl.registries().get("*").rttMillis() >= 300, "the probe went through the 300 ms relay: " + sl.registries());
+        // which node is faster is what the nodes measured (the relay's delay makes edge-far's pieces slower, but
+        // on a loaded machine the direct registry is slow too): scoring must rank the one the links predict faster
+        ImageLayers fresh = new ImageLayers(registry.hostPort() + "/fresh:1", registry.hostPort(), "sha256:" + "0".repeat(64),
+                List.of(new LayerInfo("sha256:" + "1".repeat(64), 64L << 20)));
+        PodLayers pod = PodLayers.of(List.of(fresh));
+        List<String> both = List.of("edge-near", "edge-far");
+        double fastSeconds = f.registryLink(registry.hostPort()).seconds(64L << 20);
+        double slowSeconds = sl.registryLink(registry.hostPort()).seconds(64L << 20);
+        assertNotEquals(fastSeconds, slowSeconds, "two measured links, two predictions");
+        String faster = fastSeconds < slowSeconds ? "edge-near" : "edge-far";
+        String slower = faster.equals("edge-near") ? "edge-far" : "edge-near";
+        MutableClusterView measured = new MutableClusterView(); // the records the predictions came from (the view moves on)
+        measured.put(f);
+        measured.put(sl);
+        Map<String, Double> predicted = new PredictedTimeScorer(DeploymentTimeModel.edgeDefaults()).score(pod, both, measured);
+        assertTrue(predicted.get(faster) > predicted.get(slower), "predicted time prefers the faster measured link ("
+                + faster + "): " + predicted);
+        Map<String, Double> network = new NetworkPerformanceScorer().score(pod, both, measured);
+        assertTrue(network.get(faster) > network.get(slower), "network performance prefers the faster measured link ("
+                + faster + "): " + network);
+
+        MutableClusterView unmeasured = new MutableClusterView();
+        for (NodeStatus s : List.of(f, sl)) {
+            unmeasured.put(new NodeStatus(s.nodeName(), s.layers(), s.capacityBytes(), s.freeBytes(), s.evictableBytes(), Map.of(), Map.of()));
+        }
+        Map<String, Double> defaults = new PredictedTimeScorer(DeploymentTimeModel.edgeDefaults()).score(pod, both, unmeasured);
+        assertEquals(defaults.get("edge-near"), defaults.get("edge-far"), "on default links the two tie: " + defaults);
+        System.out.printf("link-estimates-it: near_registry_Bps=%.0f near_rtt_ms=%.1f far_registry_Bps=%.0f far_rtt_ms=%.1f"
+                        + " far_to_near_peer_Bps=%.0f peer_rtt_ms=%.1f predicted_score near=%.2f far=%.2f network near=%.2f far=%.2f%n",
+                f.registries().get("*").bytesPerSecond(), f.registries().get("*").rttMillis(),
+                sl.registries().get("*").bytesPerSecond(), sl.registries().get("*").rttMillis(),
+                peerLink.bytesPerSecond(), peerLink.rttMillis(), predicted.get("edge-near"), predicted.get("edge-far"),
+                network.get("edge-near"), network.get("edge-far"));
+    }
+
+    private Node publishingNode(String name, URI upstream) throws Exception {
+        return Node.builder().listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).storeDir(tmp.resolve(name))
+                .upstream(upstream).noMirror().cacheCapacity(1L << 30)
+                .service(new StatusPublisherService(name, Duration.ofMillis(200), Clock.systemUTC())).start();
+    }
+
+    /** The scheduler's light peer, connected to {@code nodes}, feeding a view. */
+    private SwarmClusterView lightPeer(Node... nodes) throws Exception {
+        SwarmClusterView view = new SwarmClusterView(new StatusRecordCodec(),
+                new StatusRecordVerifier(Clock.systemUTC(), Duration.ofMinutes(5), Duration.ofSeconds(5)), Clock.systemUTC(), Map.of());
+        Host scheduler = add(Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
+                .ioThreads(1).build().start());
+        Identify.attach(scheduler);
+        NodeStatusProtocol.attach(scheduler, view);
+        for (Node n : nodes) {
+            scheduler.connect(n.listenAddrs().get(0)).get(10, TimeUnit.SECONDS);
+        }
+        return view;
     }
 
     @Test
@@ -98,6 +196,11 @@ class StatusPublisherServiceIT {
     }
 
     private static NodeStatus await(SwarmClusterView view, Predicate<NodeStatus> p, String what) throws InterruptedException {
-        return Await.until(Duration.ofSeconds(60), what, () -> view.node("edge-a"), s -> s.isPresent() && p.test(s.get())).get();
+        return await(view, "edge-a", p, what);
+    }
+
+    private static NodeStatus await(SwarmClusterView view, String node, Predicate<NodeStatus> p, String what)
+            throws InterruptedException {
+        return Await.until(Duration.ofSeconds(60), what, () -> view.node(node), s -> s.isPresent() && p.test(s.get())).get();
     }
 }

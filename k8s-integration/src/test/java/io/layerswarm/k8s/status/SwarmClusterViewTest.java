@@ -131,6 +131,27 @@ class SwarmClusterViewTest {
     }
 
     @Test
+    void peerLinksKeyedByPeerIdAreAnsweredByNodeName() {
+        String otherId = PeerId.fromPublicKey(otherKey.publicKey()).toBase58();
+        LinkEstimate measured = new LinkEstimate(9e7, 0.8);
+        StatusRecord a = new StatusRecord(PeerId.fromPublicKey(nodeKey.publicKey()).toBase58(), 1, clock.millis(),
+                clock.millis() + 30_000, new NodeStatus("edge-a", Map.of(), 10_000, 10_000, 0, Map.of(),
+                Map.of(otherId, measured, "edge-c", new LinkEstimate(1e6, 9))));
+        assertEquals(SwarmClusterView.Result.ACCEPTED, view.ingest(codec.encode(codec.sign(a, nodeKey))));
+        // the peer has published nothing yet: its id stays a key no node is named by
+        assertEquals(measured, view.node("edge-a").orElseThrow().peers().get(otherId));
+        assertEquals(null, view.node("edge-a").orElseThrow().peers().get("edge-b"));
+
+        // once edge-b's record says whose id that is, edge-a's link to it is found by name, in node() and nodes()
+        assertEquals(SwarmClusterView.Result.ACCEPTED, view.ingest(signed(otherKey, "edge-b", 1, 30_000, 700)));
+        NodeStatus seen = view.node("edge-a").orElseThrow();
+        assertEquals(Map.of("edge-b", measured, "edge-c", new LinkEstimate(1e6, 9)), seen.peers());
+        assertEquals(seen, view.nodes().stream().filter(n -> n.nodeName().equals("edge-a")).findFirst().orElseThrow());
+        // a node-name key (a view file, an older publisher) is answered as it is
+        assertEquals(Map.of("edge-b", new LinkEstimate(1.2e8, 0.4)), view.node("edge-b").orElseThrow().peers());
+    }
+
+    @Test
     void garbageIsMalformedNeverAnException() {
         byte[] good = signed(nodeKey, "edge-a", 1, 30_000, 700);
         Random rnd = new Random(7);

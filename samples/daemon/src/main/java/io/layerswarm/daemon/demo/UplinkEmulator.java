@@ -35,6 +35,8 @@ public final class UplinkEmulator implements AutoCloseable {
     private final InetSocketAddress target;
     private final TokenBucket downlink;
     private final long oneWayNanos;
+    private final InetAddress outboundFrom;
+    private final boolean shapeTowardServer;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "uplink-relay");
         t.setDaemon(true);
@@ -43,8 +45,11 @@ public final class UplinkEmulator implements AutoCloseable {
     private final AtomicLong bytesDown = new AtomicLong();
     private volatile boolean closed;
 
-    private UplinkEmulator(ServerSocket server, InetSocketAddress target, long bitsPerSecond, Duration rtt) {
+    private UplinkEmulator(ServerSocket server, InetSocketAddress target, long bitsPerSecond, Duration rtt,
+                           InetAddress outboundFrom, boolean shapeTowardServer) {
         this.server = server;
+        this.outboundFrom = outboundFrom;
+        this.shapeTowardServer = shapeTowardServer;
         this.target = target;
         this.downlink = new TokenBucket(bitsPerSecond, Math.max(CHUNK, bitsPerSecond / 8 / 100)); // 10 ms burst
         this.oneWayNanos = rtt.toNanos() / 2;
@@ -58,10 +63,30 @@ public final class UplinkEmulator implements AutoCloseable {
      */
     public static UplinkEmulator start(InetSocketAddress listen, InetSocketAddress target, long bitsPerSecond,
                                        Duration addedRtt) throws IOException {
+        return start(listen, target, bitsPerSecond, addedRtt, null);
+    }
+
+    /**
+     * As {@link #start(InetSocketAddress, InetSocketAddress, long, Duration)}, connecting to the target
+     * from {@code outboundFrom} (e.g. 127.0.0.3), so a firewall can tell the relay's connections from
+     * direct ones; {@code null} lets the system choose.
+     */
+    public static UplinkEmulator start(InetSocketAddress listen, InetSocketAddress target, long bitsPerSecond,
+                                       Duration addedRtt, InetAddress outboundFrom) throws IOException {
+        return start(listen, target, bitsPerSecond, addedRtt, outboundFrom, false);
+    }
+
+    /**
+     * As above; with {@code shapeTowardServer} the bandwidth limit applies to the bytes clients send to
+     * the server instead (a link whose far side dials in), and {@link #bytesDown} counts those.
+     */
+    public static UplinkEmulator start(InetSocketAddress listen, InetSocketAddress target, long bitsPerSecond,
+                                       Duration addedRtt, InetAddress outboundFrom, boolean shapeTowardServer)
+            throws IOException {
         ServerSocket ss = new ServerSocket();
         ss.setReuseAddress(true);
         ss.bind(listen, 128);
-        UplinkEmulator u = new UplinkEmulator(ss, target, bitsPerSecond, addedRtt);
+        UplinkEmulator u = new UplinkEmulator(ss, target, bitsPerSecond, addedRtt, outboundFrom, shapeTowardServer);
         u.threads.execute(u::acceptLoop);
         log.info("event=uplink_listening address={} target={} bps={} rtt_ms={}", ss.getLocalSocketAddress(), target,
                 bitsPerSecond, addedRtt.toMillis());
@@ -102,6 +127,9 @@ public final class UplinkEmulator implements AutoCloseable {
         try {
             client.setTcpNoDelay(true);
             upstream.setTcpNoDelay(true);
+            if (outboundFrom != null) {
+                upstream.bind(new InetSocketAddress(outboundFrom, 0));
+            }
             upstream.connect(target, 10_000);
         } catch (IOException e) {
             log.warn("event=uplink_connect_failed target={} error={}", target, e.toString());
@@ -116,8 +144,13 @@ public final class UplinkEmulator implements AutoCloseable {
                 closeQuietly(upstream);
             }
         };
-        pipe(client, upstream, null, null, done);
-        pipe(upstream, client, downlink, bytesDown, done);
+        if (shapeTowardServer) {
+            pipe(client, upstream, downlink, bytesDown, done);
+            pipe(upstream, client, null, null, done);
+        } else {
+            pipe(client, upstream, null, null, done);
+            pipe(upstream, client, downlink, bytesDown, done);
+        }
     }
 
     /** Reader thread timestamps chunks; writer thread releases each one after the delay and the bucket. */

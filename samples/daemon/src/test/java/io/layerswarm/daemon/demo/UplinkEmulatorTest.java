@@ -48,4 +48,38 @@ class UplinkEmulatorTest {
             t.join(5000);
         }
     }
+
+    /** Shaped toward the server: the client's upload is limited and counted; the relay dials from the given address. */
+    @Test
+    void shapesTheUploadAndDialsFromTheGivenAddress() throws Exception {
+        byte[] payload = new byte[1_000_000];
+        new Random(4).nextBytes(payload);
+        try (ServerSocket server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            java.util.concurrent.CompletableFuture<byte[]> received = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.CompletableFuture<String> from = new java.util.concurrent.CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try (Socket s = server.accept()) {
+                    from.complete(s.getInetAddress().getHostAddress());
+                    received.complete(s.getInputStream().readNBytes(payload.length));
+                } catch (Exception e) {
+                    received.completeExceptionally(e);
+                }
+            });
+            t.start();
+            try (UplinkEmulator u = UplinkEmulator.start(new InetSocketAddress("127.0.0.1", 0),
+                    (InetSocketAddress) server.getLocalSocketAddress(), 8_000_000L, Duration.ofMillis(20),
+                    java.net.InetAddress.getByName("127.0.0.4"), true)) {
+                long start = System.nanoTime();
+                try (Socket c = new Socket("127.0.0.1", u.address().getPort())) {
+                    c.getOutputStream().write(payload); // kept open: the relay ends a connection at its first EOF
+                    assertArrayEquals(payload, received.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                }
+                double secs = (System.nanoTime() - start) / 1e9;
+                assertEquals("127.0.0.4", from.get());
+                assertEquals(payload.length, u.bytesDown(), "the shaped direction is counted");
+                assertTrue(secs >= 0.85, "1 MB up an 8 Mbit/s link took only " + secs + " s");
+            }
+            t.join(5000);
+        }
+    }
 }

@@ -97,25 +97,27 @@ class HandoffIT {
                     s -> s.startsWith("OK "));
         }
 
-        private List<String> flags(Containerd c) {
-            return List.of("--containerd-socket", c.socket().toString(), "--containerd-hosts-dir",
-                    c.hostsDir().toString(), "--containerd-snapshotter", c.snapshotter(),
-                    "--handoff-control", "127.0.0.1:0");
-        }
-
         long registryBlobBytes() {
             return registry.blobBytesServed().values().stream().mapToLong(Long::longValue).sum();
         }
     }
 
-    private static String ctr(Containerd c, String... args) throws Exception {
+    /** Node flags for a node using containerd {@code c}, with its handoff control API on loopback. */
+    static List<String> flags(Containerd c) {
+        return List.of("--containerd-socket", c.socket().toString(), "--containerd-hosts-dir",
+                c.hostsDir().toString(), "--containerd-snapshotter", c.snapshotter(),
+                "--handoff-control", "127.0.0.1:0");
+    }
+
+    /** {@code ctr -a SOCKET ARGS}: its output; fails on a non-zero exit. */
+    static String ctr(Containerd c, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("ctr", "-a", c.socket().toString()));
         cmd.addAll(List.of(args));
         return Processes.run(60, cmd.toArray(String[]::new));
     }
 
     /** {@code sh -c CMD} in the container's task: "OK output", or "FAILED message" while it is not there. */
-    private static String exec(Containerd c, String command) {
+    static String exec(Containerd c, String command) {
         try {
             return "OK " + ctr(c, "tasks", "exec", "--exec-id", "x" + System.nanoTime(), CONTAINER, "/bin/sh", "-c", command);
         } catch (Exception e) {
