@@ -253,6 +253,9 @@ class LayerSwarmIT {
         CompletableFuture<DownloadResult> ra = a.swarm().fetch(d, blob.length, originA);
         Await.until(AWAIT, "a verified all pieces but the last", verifiedA::get, n -> n == pieces - 1);
         connectAll(List.of(a, b));
+        // the dialler's side completes first; a b that fetched before it had the connection would rightly
+        // go to the registry at once (no peer to claim to)
+        Await.until(AWAIT, "b holds the connection to a", () -> b.host().connection(a.host().peerId()).isPresent());
         CompletableFuture<DownloadResult> rb = b.swarm().fetch(d, blob.length, originB);
         Await.until(AWAIT, "b has every piece a holds, or asked its registry",
                 () -> verifiedB.get() == pieces - 1 || originB.requests.get() > 0);
