@@ -46,7 +46,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -91,6 +90,8 @@ public final class LayerSwarm implements AutoCloseable {
      * peer can fully advertise.
      */
     static final int MAX_BLOBS_PER_PEER = 16_384;
+    /** Piece hashes in one snapshot announce (about 40 bytes each): well within {@link #MAX_ANNOUNCE}. */
+    static final int MAX_SNAPSHOT_HASHES = 16_384;
     /** Announced piece hashes kept for blobs not being fetched (about 100 bytes each). */
     static final int MAX_STORED_HASHES = 65_536;
 
@@ -118,7 +119,6 @@ public final class LayerSwarm implements AutoCloseable {
     private final Map<Digest, Integer> announcedPieceSize = new HashMap<>();
     private final Map<Digest, Active> active = new HashMap<>();
     private final Map<PeerId, Map<Digest, Long>> lastSeq = new HashMap<>();
-    private final Map<PeerId, Long> peerKeys = new HashMap<>();
     private long seq;
     private int storedHashes;
     private long announcesIgnored;
@@ -130,7 +130,6 @@ public final class LayerSwarm implements AutoCloseable {
         final BlobStore.WritableBlob blob;
         final BitSet verified = new BitSet();
         final Map<PeerId, Bitfield> sources = new HashMap<>();
-        final Set<PeerId> fetchers = new TreeSet<>();
         final CompletableFuture<DownloadResult> result = new CompletableFuture<>();
         final PieceProgress progress;
         final List<PieceHash> pendingHashes = new ArrayList<>();
@@ -138,14 +137,10 @@ public final class LayerSwarm implements AutoCloseable {
         final byte[] pieceHashes;
         /** Pieces this node asked the registry for and has not verified yet. */
         final BitSet originPending = new BitSet();
-        /** Pieces other nodes asked the registry for: piece to the time we stop waiting for them. */
-        final Map<Integer, Long> pendingElsewhere = new HashMap<>();
-        /** When each other fetcher last announced a newly verified piece (or became known). */
-        final Map<PeerId, Long> fetcherProgress = new HashMap<>();
+        /** The other fetchers of this blob and which registry pieces are this node's. */
+        final RegistrySplit split;
         /** Connected peers that have not answered this download's claim yet. */
         final Set<PeerId> claimsOutstanding = new HashSet<>();
-        /** Rendezvous-hash key of the blob. */
-        final long blobKey;
         /** Whether the claim round is over, so the registry may be asked. */
         boolean claimed;
         final long claimStart = System.nanoTime();
@@ -163,7 +158,8 @@ public final class LayerSwarm implements AutoCloseable {
             this.digest = digest;
             this.layout = layout;
             this.blob = blob;
-            this.blobKey = Long.parseUnsignedLong(digest.hex().substring(0, 16), 16);
+            this.split = new RegistrySplit(host.peerId(), digest, config.originStall().toNanos(),
+                    p -> loop.isBanned(p.toBase58()));
             this.progress = new PieceProgress(layout);
             this.pieceHashes = new byte[32 * layout.count()];
         }
@@ -453,10 +449,11 @@ public final class LayerSwarm implements AutoCloseable {
         Active a = new Active(digest, layout, blob);
         active.put(digest, a);
         activeCount = active.size();
-        long stall = config.originStall().toNanos();
         a.download = BlobDownload.start(loop, digest, new PieceHashBook(layout), blob, PiecePicker.rarestFirst(),
+                // a piece this node asked the registry for stays its own if the request failed: the others
+                // were told and leave it to this node
                 (piece, holders, sinceStart, stalled) -> a.claimed && holders == 0 && !awaitingHashes(a)
-                        && !pendingElsewhere(a, piece) && (assignedToMe(a, piece) || assigneeQuiet(a, piece, stall)),
+                        && (a.originPending.get(piece) || a.split.mayFetch(piece, System.nanoTime())),
                 config.download(), new Accounting(digest) {
                     @Override
                     public void pieceVerified(int piece, byte[] hash) {
@@ -467,7 +464,7 @@ public final class LayerSwarm implements AutoCloseable {
                     public void originRequested(int piece) {
                         a.originPending.set(piece);
                         log.debug("event=origin_requested blob={} piece={} fetchers={} assigned={}", a.digest.shortHex(12),
-                                piece, a.fetchers.size() + 1, assignedToMe(a, piece));
+                                piece, a.split.otherFetchers() + 1, a.split.assignedToMe(piece));
                         // others must hear of it before they pick their next registry piece
                         flushSoon(a);
                     }
@@ -550,7 +547,7 @@ public final class LayerSwarm implements AutoCloseable {
     }
 
     private void endClaim(Active a) {
-        log.debug("event=claim_done blob={} fetchers={} ms={}", a.digest.shortHex(12), a.fetchers.size() + 1,
+        log.debug("event=claim_done blob={} fetchers={} ms={}", a.digest.shortHex(12), a.split.otherFetchers() + 1,
                 (System.nanoTime() - a.claimStart) / 1_000_000);
         a.claimed = true;
         a.claimsOutstanding.clear();
@@ -564,65 +561,6 @@ public final class LayerSwarm implements AutoCloseable {
      */
     private boolean awaitingHashes(Active a) {
         return a.hashesAskedAt != 0 && System.nanoTime() - a.hashesAskedAt < config.claimWait().toNanos();
-    }
-
-    private boolean assignedToMe(Active a, int piece) {
-        return assignee(a, piece).equals(host.peerId());
-    }
-
-    /** Rendezvous hashing: the piece goes to the known fetcher (this node included) with the highest score. */
-    private PeerId assignee(Active a, int piece) {
-        PeerId best = host.peerId();
-        long bestScore = score(best, a.blobKey, piece);
-        for (PeerId f : a.fetchers) {
-            long sc = score(f, a.blobKey, piece);
-            if (Long.compareUnsigned(sc, bestScore) > 0) {
-                best = f;
-                bestScore = sc;
-            }
-        }
-        return best;
-    }
-
-    /**
-     * Whether the node a piece is assigned to has announced no newly verified piece for
-     * {@code stallNanos}: then this node may take the piece from the registry. Judged per assignee,
-     * so a merely slow swarm (every node waiting on the uplink) does not send everyone to the registry.
-     */
-    private boolean assigneeQuiet(Active a, int piece, long stallNanos) {
-        Long last = a.fetcherProgress.get(assignee(a, piece));
-        return last == null || System.nanoTime() - last >= stallNanos;
-    }
-
-    private long score(PeerId peer, long blobKey, int piece) {
-        long key = peerKeys.computeIfAbsent(peer, p -> {
-            long h = 0xcbf29ce484222325L; // FNV-1a over the peer id's bytes
-            for (byte b : p.bytes()) {
-                h = (h ^ (b & 0xff)) * 0x100000001b3L;
-            }
-            return h;
-        });
-        return mix(key ^ mix(blobKey + piece * 0x9E3779B97F4A7C15L));
-    }
-
-    /** The splitmix64 finalizer: spreads every input bit over the whole word. */
-    private static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
-    }
-
-    /** Whether another node is fetching this piece from the registry and has not yet overrun its time. */
-    private boolean pendingElsewhere(Active a, int piece) {
-        Long until = a.pendingElsewhere.get(piece);
-        if (until == null) {
-            return false;
-        }
-        if (System.nanoTime() - until > 0) {
-            a.pendingElsewhere.remove(piece);
-            return false;
-        }
-        return true;
     }
 
     private void onPieceVerified(Active a, int piece, byte[] hash) {
@@ -668,6 +606,31 @@ public final class LayerSwarm implements AutoCloseable {
         return Announce.newBuilder().setDigest(a.digest.toString()).setSize(a.layout.blobSize())
                 .setPieceSize(a.layout.pieceSize()).setBitfield(ByteString.copyFrom(a.verifiedField().toBytes()))
                 .setOriginPending(ByteString.copyFrom(pending.toBytes()));
+    }
+
+    /**
+     * A download's whole state for a peer that may have missed our earlier announces (its claim's
+     * answer, a newly connected peer): fetching, what is verified and asked of the registry, and the
+     * hashes of the verified pieces. Without the hashes the peer would see pieces held here that it
+     * cannot verify, i.e. nobody's, and might take them from the registry although they are done.
+     * At most {@link #MAX_SNAPSHOT_HASHES}, the ones not announced yet first.
+     */
+    private Announce.Builder snapshotOf(Active a) {
+        Announce.Builder b = announceOf(a).setFetching(true);
+        Set<Integer> sent = new HashSet<>();
+        for (PieceHash ph : a.pendingHashes) {
+            if (sent.size() < MAX_SNAPSHOT_HASHES && sent.add(ph.getIndex())) {
+                b.addHashes(ph);
+            }
+        }
+        for (int i = a.verified.nextSetBit(0); i >= 0 && sent.size() < MAX_SNAPSHOT_HASHES;
+             i = a.verified.nextSetBit(i + 1)) {
+            if (sent.add(i)) {
+                b.addHashes(PieceHash.newBuilder().setIndex(i)
+                        .setSha256(ByteString.copyFrom(a.pieceHashes, i * 32, 32)));
+            }
+        }
+        return b;
     }
 
     private void onDownloadDone(Active a, DownloadResult r, Throwable err) {
@@ -734,18 +697,20 @@ public final class LayerSwarm implements AutoCloseable {
         if (h.pieceSize() != a.layout.pieceSize() || h.size() != a.layout.blobSize()) {
             return; // a different cut; only its complete copy is useful to us
         }
-        a.fetchers.add(peer);
-        a.fetcherProgress.putIfAbsent(peer, System.nanoTime());
+        long now = System.nanoTime();
+        a.split.fetcherSeen(peer, now);
         Bitfield old = a.sources.get(peer);
         if (old == null) {
             a.sources.put(peer, h.pieces());
             a.download.addSource(peerSource(peer, a), h.pieces());
-            return;
         }
         for (int i = 0; i < h.pieces().size(); i++) {
-            if (h.pieces().has(i) && !old.has(i)) {
-                a.download.sourceHas(peer.toBase58(), i);
-                a.fetcherProgress.put(peer, System.nanoTime());
+            if (h.pieces().has(i) && (old == null || !old.has(i))) {
+                if (old != null) {
+                    a.download.sourceHas(peer.toBase58(), i);
+                }
+                // its hash may still be on its way: until then the piece must not look like nobody's
+                a.split.verifiedElsewhere(peer, i, now);
             }
         }
         a.sources.put(peer, h.pieces());
@@ -1007,7 +972,7 @@ public final class LayerSwarm implements AutoCloseable {
         } else if (size.isPresent()) {
             b = Announce.newBuilder().setDigest(digest.toString()).setSize(size.getAsLong()).setComplete(true);
         } else if (a != null) {
-            b = announceOf(a).setFetching(true);
+            b = snapshotOf(a);
         } else {
             b = Announce.newBuilder().setDigest(digest.toString());
         }
@@ -1038,7 +1003,7 @@ public final class LayerSwarm implements AutoCloseable {
                 return;
             }
             if (a.originPending() != null) {
-                onOriginPending(a.digest(), a.holding(), a.originPending());
+                onOriginPending(from, a.digest(), a.holding(), a.originPending());
             }
             if (isFresh(from, a.digest(), a.seq())) {
                 onAnnounce(from, a.digest(), a.holding(), a.hashes());
@@ -1127,15 +1092,15 @@ public final class LayerSwarm implements AutoCloseable {
         }
     }
 
-    private void onOriginPending(Digest digest, Holding h, Bitfield pending) {
+    private void onOriginPending(PeerId from, Digest digest, Holding h, Bitfield pending) {
         Active a = active.get(digest);
-        if (a == null || h.pieceSize() != a.layout.pieceSize()) {
+        if (a == null || h.pieceSize() != a.layout.pieceSize() || h.size() != a.layout.blobSize()) {
             return;
         }
-        long until = System.nanoTime() + config.originStall().toNanos();
+        long now = System.nanoTime();
         for (int i = 0; i < pending.size(); i++) {
-            if (pending.has(i) && !a.originPending.get(i)) {
-                a.pendingElsewhere.putIfAbsent(i, until);
+            if (pending.has(i)) {
+                a.split.requestedElsewhere(from, i, now);
             }
         }
     }
@@ -1163,7 +1128,7 @@ public final class LayerSwarm implements AutoCloseable {
             }
         });
         for (Active a : active.values()) {
-            send(peer, announceOf(a).setFetching(true).build());
+            send(peer, snapshotOf(a).build());
         }
     }
 
@@ -1179,7 +1144,7 @@ public final class LayerSwarm implements AutoCloseable {
             }
         }
         for (Active a : active.values()) {
-            a.fetchers.remove(peer);
+            a.split.left(peer);
             if (a.sources.remove(peer) != null) {
                 a.download.removeSource(peer.toBase58());
             }

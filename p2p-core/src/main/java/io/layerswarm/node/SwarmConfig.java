@@ -44,6 +44,11 @@ public record SwarmConfig(int pieceSize, int maxUploads, Duration uploadSlotWait
         return new SwarmConfig(pieceSize, n, uploadSlotWait, download, claimWait, originStall, peerTimeout);
     }
 
+    /** A copy with other per-download knobs. */
+    public SwarmConfig withDownload(DownloadConfig d) {
+        return new SwarmConfig(pieceSize, maxUploads, uploadSlotWait, d, claimWait, originStall, peerTimeout);
+    }
+
     /** A copy with another bound on waiting for claim answers. */
     public SwarmConfig withClaimWait(Duration wait) {
         return new SwarmConfig(pieceSize, maxUploads, uploadSlotWait, download, wait, originStall, peerTimeout);

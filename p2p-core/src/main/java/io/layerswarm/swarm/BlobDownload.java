@@ -115,9 +115,10 @@ public final class BlobDownload {
      * @param overdueNanos when the request has taken {@code slowFactor} times what the source's measured rate
      *     predicts: from then on it no longer counts toward the endgame copies (see {@link #candidatesFor})
      * @param deadlineNanos when it is given up on and counts as a failure (never before {@code minRequestTimeout})
+     * @param unmeasured whether nothing had been measured of the source when it was asked (see {@link #deadlineOf})
      */
     private record Request(SourceState source, int piece, long startNanos, long overdueNanos, long deadlineNanos,
-                           CompletableFuture<ByteBuffer> future) {
+                           boolean unmeasured, CompletableFuture<ByteBuffer> future) {
     }
 
     private BlobDownload(SwarmLoop loop, io.layerswarm.oci.Digest blob, PieceHashBook hashes, PieceSink sink,
@@ -349,7 +350,7 @@ public final class BlobDownload {
         List<Request> expired = new ArrayList<>();
         for (List<Request> rs : inflight.values()) {
             for (Request r : rs) {
-                if (now - r.deadlineNanos() > 0) {
+                if (now - deadlineOf(r) > 0) {
                     expired.add(r);
                 }
             }
@@ -357,7 +358,7 @@ public final class BlobDownload {
         for (Request r : expired) {
             r.future().cancel(true);
             onPieceFailed(r, new java.util.concurrent.TimeoutException("piece " + r.piece() + " took longer than "
-                    + Duration.ofNanos(r.deadlineNanos() - r.startNanos()).toMillis() + " ms"));
+                    + Duration.ofNanos(deadlineOf(r) - r.startNanos()).toMillis() + " ms"));
         }
         schedule();
     }
@@ -466,7 +467,8 @@ public final class BlobDownload {
             log.debug("event=overdue_request_copied blob={} piece={} source={} copies={}", blob.shortHex(12), piece,
                     s.source.id(), copies.size());
         }
-        Request r = new Request(s, piece, now, now + Math.min(slow, timeout), now + timeout, f);
+        Request r = new Request(s, piece, now, now + Math.min(slow, timeout), now + timeout,
+                loop.stats(s.source.id()).bytesPerSecond() <= 0, f);
         if (s.source.isOrigin()) {
             listener.originRequested(piece);
         }
@@ -483,6 +485,33 @@ public final class BlobDownload {
                 }
             });
         });
+    }
+
+    /**
+     * When a request is given up on. A peer nothing has been measured of is given the request timeout
+     * floor times {@code slowFactor} (20 s by default) when asked; once other peers of this download
+     * have delivered pieces it is judged like the slowest of them instead, so a peer that takes requests
+     * and never answers (or drips) fails them, and is banned, within about {@code minRequestTimeout}
+     * rather than after the longest allowance. The registry keeps its allowance.
+     */
+    private long deadlineOf(Request r) {
+        if (!r.unmeasured() || r.source().source.isOrigin()
+                || loop.stats(r.source().source.id()).bytesPerSecond() > 0) {
+            return r.deadlineNanos();
+        }
+        int len = layout.length(r.piece());
+        long slowest = 0;
+        for (SourceState o : sources.values()) {
+            SourceStats st = loop.stats(o.source.id());
+            if (o != r.source() && !o.source.isOrigin() && st.bytesPerSecond() > 0) {
+                slowest = Math.max(slowest, st.expectedNanos(len, 0));
+            }
+        }
+        if (slowest == 0) {
+            return r.deadlineNanos();
+        }
+        long timeout = Math.max(config.minRequestTimeout().toNanos(), (long) (slowest * config.slowFactor()));
+        return Math.min(r.deadlineNanos(), r.startNanos() + timeout);
     }
 
     private boolean removeRequest(Request req) {

@@ -105,6 +105,11 @@ public final class SwarmLoop implements AutoCloseable {
         return blacklist;
     }
 
+    /** Whether a source is banned now (it failed repeatedly or lied); loop thread only. */
+    public boolean isBanned(String sourceId) {
+        return blacklist().isBanned(sourceId);
+    }
+
     /** Records a measured round trip to a source (e.g. a libp2p ping); safe from any thread. */
     public void recordRtt(String sourceId, java.time.Duration rtt) {
         post(() -> stats(sourceId).recordRtt(rtt.toNanos() / 1e6));

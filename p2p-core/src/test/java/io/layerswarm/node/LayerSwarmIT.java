@@ -228,6 +228,91 @@ class LayerSwarmIT {
     }
 
     /**
+     * The CI race behind PullThroughMirrorIT's 1.23x: a node that joins a download late sees pieces the
+     * earlier fetcher has verified before it learns their hashes (those travel in the earlier fetcher's
+     * own announces, sent before the two were connected or still on their way), so to it they look like
+     * nobody's and the registry is asked for them again. Here {@code a} has verified every piece but the
+     * last (its registry holds that one back) before {@code b} connects: {@code b} gets the hashes with
+     * {@code a}'s state, takes every piece from {@code a} and nothing from its registry.
+     */
+    @Test
+    void aLateFetcherTakesWhatAnEarlierOneVerifiedFromItNotFromTheRegistry() throws Exception {
+        byte[] blob = realBlob();
+        Digest d = Digest.sha256(blob);
+        // a's held request must not time out (three timeouts would ban a's registry)
+        TestCluster.Node a = cluster.node("a", TestCluster.patient(SwarmConfig.defaults().withPieceSize(256 * 1024)
+                .withDownload(io.layerswarm.swarm.DownloadConfig.defaults().withMinRequestTimeout(Duration.ofMinutes(5)))));
+        TestCluster.Node b = node("b");
+        int pieces = a.swarm().layoutFor(blob.length).count();
+        MemoryOrigin originA = new MemoryOrigin("registry:a", blob, a.swarm().layoutFor(blob.length).offset(pieces - 1));
+        MemoryOrigin originB = new MemoryOrigin("registry:b", blob, Long.MAX_VALUE);
+        java.util.concurrent.atomic.AtomicInteger verifiedA = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger verifiedB = new java.util.concurrent.atomic.AtomicInteger();
+        a.swarm().addListener(counting(verifiedA));
+        b.swarm().addListener(counting(verifiedB));
+        CompletableFuture<DownloadResult> ra = a.swarm().fetch(d, blob.length, originA);
+        Await.until(AWAIT, "a verified all pieces but the last", verifiedA::get, n -> n == pieces - 1);
+        connectAll(List.of(a, b));
+        // the dialler's side completes first; a b that fetched before it had the connection would rightly
+        // go to the registry at once (no peer to claim to)
+        Await.until(AWAIT, "b holds the connection to a", () -> b.host().connection(a.host().peerId()).isPresent());
+        CompletableFuture<DownloadResult> rb = b.swarm().fetch(d, blob.length, originB);
+        Await.until(AWAIT, "b has every piece a holds, or asked its registry",
+                () -> verifiedB.get() == pieces - 1 || originB.requests.get() > 0);
+        assertEquals(0, originB.requests.get(), "b asked its registry for pieces a had verified");
+        originA.release();
+        DownloadResult resultB = rb.get(60, TimeUnit.SECONDS);
+        ra.get(60, TimeUnit.SECONDS);
+        assertEquals(0, resultB.originBytes(), "b took a's last piece from a once a had it");
+        assertArrayEquals(blob, Files.readAllBytes(b.store().path(d)));
+    }
+
+    private static SwarmListener counting(java.util.concurrent.atomic.AtomicInteger pieces) {
+        return new SwarmListener() {
+            @Override
+            public void pieceAccepted(Digest blob, String source, boolean fromOrigin, int bytes) {
+                pieces.incrementAndGet();
+            }
+        };
+    }
+
+    /** A registry stand-in serving a blob from memory at once, except the bytes from {@code heldFrom} until released. */
+    private static final class MemoryOrigin implements io.layerswarm.swarm.PieceSource {
+        final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        private final String id;
+        private final byte[] blob;
+        private final long heldFrom;
+        private final CompletableFuture<Void> released = new CompletableFuture<>();
+
+        MemoryOrigin(String id, byte[] blob, long heldFrom) {
+            this.id = id;
+            this.blob = blob;
+            this.heldFrom = heldFrom;
+        }
+
+        void release() {
+            released.complete(null);
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public boolean isOrigin() {
+            return true;
+        }
+
+        @Override
+        public CompletableFuture<java.nio.ByteBuffer> fetch(long offset, int length) {
+            requests.incrementAndGet();
+            java.nio.ByteBuffer piece = java.nio.ByteBuffer.wrap(blob, (int) offset, length).slice();
+            return offset < heldFrom ? CompletableFuture.completedFuture(piece) : released.thenApply(v -> piece);
+        }
+    }
+
+    /**
      * Every node fetches a real blob at once, the real docker-registry as origin; checks every copy.
      *
      * @return blob bytes the registry served and origin bytes the nodes used

@@ -89,6 +89,8 @@ class PullThroughMirrorIT {
 
         long imageBlobBytes = image.layers().stream().mapToLong(Corpus.Layer::size).sum();
         long served = registry.blobBytesServed().values().stream().mapToLong(Long::longValue).sum() - pushLogBytes;
+        System.out.printf("figure registry_blob_bytes=%d image_blob_bytes=%d ratio=%.3f%n", served, imageBlobBytes,
+                (double) served / imageBlobBytes);
         assertTrue(served <= imageBlobBytes * 1.05 + 64 * 1024,
                 "registry served " + served + " blob bytes to 4 nodes for an image whose layers are " + imageBlobBytes);
         assertTrue(served >= imageBlobBytes, "every layer byte came from the registry once: " + served);

@@ -185,6 +185,44 @@ class BlobDownloadTest {
         assertEquals(layout.count(), sink.writes.get(), "each piece written exactly once");
     }
 
+    /**
+     * A peer nothing has been measured of gets 4 x the 5 s floor (20 s) per request when asked; once
+     * another peer has delivered, it is judged like that one (here: the 5 s floor), so a peer that takes
+     * requests and never answers is banned after 5 s with the default settings, not 20 s. The clock is
+     * the test's: nothing here waits for real time to pass.
+     */
+    @Test
+    void aNeverMeasuredPeerIsGivenUpOnLikeTheMeasuredOnesOnceTheyDeliver() throws Exception {
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
+        loop.close();
+        loop = new SwarmLoop(clock::get);
+        java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CompletableFuture<String> banned = new java.util.concurrent.CompletableFuture<>();
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), new BlobDownload.Listener() {
+            @Override
+            public void pieceAccepted(int piece, String sourceId, boolean origin, int bytes) {
+                accepted.incrementAndGet();
+            }
+
+            @Override
+            public void sourceBanned(String sourceId, boolean origin, String reason) {
+                banned.complete(sourceId + ": " + reason);
+            }
+        });
+        java.util.BitSet firstHalf = new java.util.BitSet();
+        int half = layout.count() / 2;
+        firstHalf.set(0, half);
+        d.addSource(new TestSources.Source("silent", blob, false, 0, HANG), Bitfield.full(layout.count()));
+        d.addSource(new TestSources.Source("live", blob, false, 0, GOOD), Bitfield.of(layout.count(), firstHalf));
+        io.layerswarm.testing.Await.until(Duration.ofSeconds(30), "live delivered its half", accepted::get,
+                n -> n == half);
+        clock.set(Duration.ofSeconds(5).toNanos() + 1);
+        String reason = banned.get(30, TimeUnit.SECONDS);
+        assertTrue(reason.startsWith("silent: "), reason);
+        assertTrue(reason.contains("took longer than 5000 ms"), reason);
+        d.cancel();
+    }
+
     @Test
     void hashesLearnedOnTheWayLetPeersServeAndTheRegistryFillsTheRest() throws Exception {
         PieceHashBook book = new PieceHashBook(layout);

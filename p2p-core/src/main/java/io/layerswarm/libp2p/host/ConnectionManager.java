@@ -1,6 +1,7 @@
 package io.layerswarm.libp2p.host;
 
 import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,8 +13,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Policy for a host's connections: a cap on their number, one kept connection per peer, idle close
- * and keep-alive pings, driven by {@link #tick()} (the host calls it periodically).
+ * Policy for a host's connections: a cap on their number, on connections per peer and on inbound
+ * connections per remote IP address, one kept connection per peer, idle close and keep-alive pings,
+ * driven by {@link #tick()} (the host calls it periodically).
+ *
+ * <p>The per-address cap is against one attacker with many identities (a key costs nothing): the
+ * per-peer cap does not bind them, so without it one machine could take every connection slot. It
+ * counts inbound direct connections only: dials this host made are its own choice, and relayed ones
+ * all show the relay's address (the relay limits its circuits).
  *
  * <p>Duplicate connections (both peers dialled each other at once) are resolved the same way on both
  * sides without coordination: the connection dialled by the smaller peer id wins, among those the older
@@ -25,15 +32,18 @@ final class ConnectionManager {
     private final PeerId self;
     private final int maxConnections;
     private final int maxPerPeer;
+    private final int maxInboundPerAddress;
     private final Duration idleTimeout;
     private final Duration keepAlive;
     private final Map<PeerId, List<Connection>> byPeer = new ConcurrentHashMap<>();
     private final List<Connection> redundant = new CopyOnWriteArrayList<>();
 
-    ConnectionManager(PeerId self, int maxConnections, int maxPerPeer, Duration idleTimeout, Duration keepAlive) {
+    ConnectionManager(PeerId self, int maxConnections, int maxPerPeer, int maxInboundPerAddress, Duration idleTimeout,
+                      Duration keepAlive) {
         this.self = self;
         this.maxConnections = maxConnections;
         this.maxPerPeer = maxPerPeer;
+        this.maxInboundPerAddress = maxInboundPerAddress;
         this.idleTimeout = idleTimeout;
         this.keepAlive = keepAlive;
     }
@@ -57,6 +67,12 @@ final class ConnectionManager {
             LOG.info("event=connection_refused reason=peer_limit peer={} limit={}", c.remotePeer(), maxPerPeer);
             return Optional.empty();
         }
+        Optional<String> address = inboundAddress(c);
+        if (address.isPresent() && inboundFrom(address.get()) >= maxInboundPerAddress) {
+            LOG.info("event=connection_refused reason=address_limit peer={} address={} limit={}", c.remotePeer(),
+                    address.get(), maxInboundPerAddress);
+            return Optional.empty();
+        }
         List<Connection> list = byPeer.computeIfAbsent(c.remotePeer(), p -> new CopyOnWriteArrayList<>());
         list.add(c);
         Connection winner = null;
@@ -72,6 +88,26 @@ final class ConnectionManager {
             }
         }
         return Optional.ofNullable(winner);
+    }
+
+    /** The remote IP address of an inbound direct connection; empty for dialled or relayed ones. */
+    private static Optional<String> inboundAddress(Connection c) {
+        if (c.isInitiator() || c.isRelayed()) {
+            return Optional.empty();
+        }
+        return c.remoteAddr().valueOf(MultiaddrProtocol.IP4).or(() -> c.remoteAddr().valueOf(MultiaddrProtocol.IP6));
+    }
+
+    private int inboundFrom(String address) {
+        int n = 0;
+        for (List<Connection> list : byPeer.values()) {
+            for (Connection x : list) {
+                if (inboundAddress(x).filter(address::equals).isPresent()) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     private PeerId dialer(Connection c) {

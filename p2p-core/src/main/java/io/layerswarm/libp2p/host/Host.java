@@ -122,8 +122,8 @@ public final class Host implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.connections = new ConnectionManager(peerId, b.maxConnections, b.maxConnectionsPerPeer, b.idleTimeout,
-                b.keepAlive);
+        this.connections = new ConnectionManager(peerId, b.maxConnections, b.maxConnectionsPerPeer,
+                b.maxInboundConnectionsPerAddress, b.idleTimeout, b.keepAlive);
     }
 
     /** Starts building a host with the given identity key. */
@@ -795,6 +795,7 @@ public final class Host implements AutoCloseable {
         private int maxBlockingStreams = 512;
         private int maxBlockingStreamsPerPeer = 64;
         private int maxConnectionsPerPeer = 4;
+        private int maxInboundConnectionsPerAddress = 32;
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration keepAlive = Duration.ofSeconds(30);
         private Duration tick = Duration.ofSeconds(5);
@@ -878,6 +879,22 @@ public final class Host implements AutoCloseable {
          */
         public Builder maxConnectionsPerPeer(int n) {
             maxConnectionsPerPeer = n;
+            return this;
+        }
+
+        /**
+         * Cap on inbound direct connections from one remote IP address, whatever peer ids they show
+         * (default 32, a sixteenth of {@link #maxConnections}): one machine minting identities cannot
+         * take more slots than that. A peer normally keeps one connection (four at most, see
+         * {@link #maxConnectionsPerPeer}), so 32 leaves room for 8-32 nodes behind one NAT address, and
+         * for the tests that run several nodes on 127.0.0.1; loopback is not exempt, a local attacker
+         * being one too. Dialled and relayed connections do not count.
+         */
+        public Builder maxInboundConnectionsPerAddress(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("maxInboundConnectionsPerAddress must be positive: " + n);
+            }
+            maxInboundConnectionsPerAddress = n;
             return this;
         }
 

@@ -282,6 +282,45 @@ public class HostTest {
         assertTrue(c.channel().closeFuture().await(10, TimeUnit.SECONDS), "dead peer detected");
     }
 
+    /**
+     * Many identities from one address: each has its own peer id, so the per-peer cap does not bind
+     * them; the per-address cap does, for inbound connections only, and frees its slot when one leaves.
+     */
+    @Test
+    void inboundConnectionsFromOneAddressAreCappedWhateverTheirPeerIds() throws Exception {
+        b = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
+                .maxInboundConnectionsPerAddress(2).build().start();
+        a = newHost();
+        List<Host> sybils = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                sybils.add(newHost());
+            }
+            sybils.get(0).connect(fullAddr(b)).get(10, TimeUnit.SECONDS);
+            sybils.get(1).connect(fullAddr(b)).get(10, TimeUnit.SECONDS);
+            Connection refused = sybils.get(2).connect(fullAddr(b)).handle((c, e) -> c).get(10, TimeUnit.SECONDS);
+            if (refused != null) {
+                // the dialler may have registered it before b closed it
+                assertTrue(refused.channel().closeFuture().await(10, TimeUnit.SECONDS));
+            }
+            assertEquals(2, b.connections().size(), "a third identity from 127.0.0.1 was refused");
+            // b's own dial is its choice and does not count
+            b.connect(fullAddr(a)).get(10, TimeUnit.SECONDS);
+            assertEquals(3, b.connections().size());
+            sybils.get(0).close();
+            Await.until(Duration.ofSeconds(30), "b saw the first identity leave",
+                    () -> b.connections().stream().noneMatch(c -> c.remotePeer().equals(sybils.get(0).peerId())));
+            sybils.get(2).connect(fullAddr(b)).get(10, TimeUnit.SECONDS);
+            // the dialler's side completes before b has registered the connection
+            Await.until(Duration.ofSeconds(30), "b keeps the third identity's connection in the freed slot",
+                    () -> b.connection(sybils.get(2).peerId()).isPresent());
+        } finally {
+            sybils.forEach(Host::close);
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> Host.builder(Ed25519PrivateKey.generate()).maxInboundConnectionsPerAddress(0));
+    }
+
     @Test
     void connectionLimitRefusesExtraConnections() throws Exception {
         b = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
