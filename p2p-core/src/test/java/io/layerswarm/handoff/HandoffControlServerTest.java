@@ -12,9 +12,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The control API's refusals over real loopback HTTP. The service behind it is not started (no node):
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HandoffControlServerTest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String PEER = PeerId.fromPublicKey(Ed25519PrivateKey.generate().publicKey()).toBase58();
 
     @TempDir
     Path tmp;
@@ -31,20 +33,36 @@ class HandoffControlServerTest {
                 .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    private HandoffService unstartedService() {
+        return new HandoffService(HandoffService.Config.defaults(new Unreachable(), tmp));
+    }
+
     @Test
-    void badRequestsGetClearErrors() throws Exception {
-        HandoffService service = new HandoffService(HandoffService.Config.defaults(new Unreachable(), tmp));
-        String peer = PeerId.fromPublicKey(Ed25519PrivateKey.generate().publicKey()).toBase58();
-        try (HandoffControlServer s = HandoffControlServer.start(new InetSocketAddress("127.0.0.1", 0), service)) {
+    void unknownPathsAndWrongMethodsAreRefused() throws Exception {
+        try (HandoffControlServer s = HandoffControlServer.start(new InetSocketAddress("127.0.0.1", 0), unstartedService())) {
             assertEquals(404, send(s.url(), "POST", "/v1/other").statusCode());
-            assertEquals(405, send(s.url(), "GET", "/v1/handoff/run?container=a&target=" + peer).statusCode());
-            for (String q : Map.of("missing target", "container=a", "bad peer", "container=a&target=xyz",
-                    "twice", "container=a&container=b&target=" + peer, "malformed", "container&target=" + peer).values()) {
-                HttpResponse<String> r = send(s.url(), "POST", "/v1/handoff/run?" + q);
-                assertEquals(400, r.statusCode(), q + ": " + r.body());
-                assertTrue(r.body().startsWith("{\"error\":"), r.body());
-            }
-            HttpResponse<String> r = send(s.url(), "POST", "/v1/handoff/prepare?container=a&target=" + peer);
+            assertEquals(405, send(s.url(), "GET", "/v1/handoff/run?container=a&target=" + PEER).statusCode());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "missing target | container=a",
+        "bad peer       | container=a&target=xyz",
+        "twice          | container=a&container=b&target=PEER",
+        "malformed      | container&target=PEER"})
+    void badQueriesGetAClearJsonError(String why, String query) throws Exception {
+        try (HandoffControlServer s = HandoffControlServer.start(new InetSocketAddress("127.0.0.1", 0), unstartedService())) {
+            HttpResponse<String> r = send(s.url(), "POST", "/v1/handoff/run?" + query.replace("PEER", PEER));
+            assertEquals(400, r.statusCode(), why + ": " + r.body());
+            assertTrue(r.body().startsWith("{\"error\":"), r.body());
+        }
+    }
+
+    @Test
+    void aWellFormedRequestGetsTheServicesFailureAs502() throws Exception {
+        try (HandoffControlServer s = HandoffControlServer.start(new InetSocketAddress("127.0.0.1", 0), unstartedService())) {
+            HttpResponse<String> r = send(s.url(), "POST", "/v1/handoff/prepare?container=a&target=" + PEER);
             assertEquals(502, r.statusCode(), r.body());
             assertTrue(r.body().contains("not started"), r.body());
         }
@@ -52,7 +70,7 @@ class HandoffControlServerTest {
 
     @Test
     void listensOnLoopbackOnly() {
-        HandoffService service = new HandoffService(HandoffService.Config.defaults(new Unreachable(), tmp));
+        HandoffService service = unstartedService();
         assertThrows(IllegalArgumentException.class,
                 () -> HandoffControlServer.start(new InetSocketAddress("0.0.0.0", 0), service));
     }
