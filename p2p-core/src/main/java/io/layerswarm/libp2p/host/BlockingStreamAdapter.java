@@ -107,6 +107,18 @@ final class BlockingStreamAdapter extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Marks the reader gone and releases what it left unread; later data is released on arrival. */
+    void discardUnread() {
+        synchronized (lock) {
+            closed = true;
+            ByteBuf b;
+            while ((b = queue.poll()) != null) {
+                b.release();
+            }
+            lock.notifyAll();
+        }
+    }
+
     private void requestRead() {
         // Called with or without the lock; Channel.read() hops to the event loop.
         Channel ch = channel;
@@ -185,13 +197,7 @@ final class BlockingStreamAdapter extends ChannelInboundHandlerAdapter {
 
         @Override
         public void close() {
-            synchronized (lock) {
-                closed = true;
-                ByteBuf b;
-                while ((b = queue.poll()) != null) {
-                    b.release();
-                }
-            }
+            discardUnread();
         }
     }
 

@@ -100,11 +100,21 @@ public final class P2pStream {
     /** Aborts the stream (RST). */
     public void reset() {
         stream.reset();
+        discardUnread();
     }
 
     /** Closes the stream (FIN if not yet sent; further incoming data is discarded). */
     public void close() {
         channel.close();
+        discardUnread();
+    }
+
+    /** Releases data queued for a blocking reader that will not read any more (the buffers are pooled). */
+    private void discardUnread() {
+        BlockingStreamAdapter b = blocking;
+        if (b != null) {
+            b.discardUnread();
+        }
     }
 
     /** Half-closes and waits for it (blocking helper). */
