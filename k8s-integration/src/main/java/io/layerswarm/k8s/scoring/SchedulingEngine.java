@@ -2,6 +2,7 @@ package io.layerswarm.k8s.scoring;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.layerswarm.k8s.view.ClusterSnapshot;
 import io.layerswarm.k8s.view.ClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
 import java.time.Duration;
@@ -107,8 +108,9 @@ public final class SchedulingEngine {
     public FilterOutcome filter(PodLayers pod, List<String> candidates) {
         List<String> passed = new ArrayList<>();
         Map<String, String> failed = new LinkedHashMap<>();
+        ClusterView snapshot = ClusterSnapshot.of(view);
         for (String node : candidates) {
-            Optional<NodeStatus> s = view.node(node);
+            Optional<NodeStatus> s = snapshot.node(node);
             Optional<String> reason = s.isEmpty() ? Optional.empty() : filter.check(pod, s.get());
             if (reason.isPresent()) {
                 failed.put(node, reason.get());
@@ -126,7 +128,7 @@ public final class SchedulingEngine {
             candidates.forEach(c -> zero.put(c, 0.0));
             return zero;
         }
-        Map<String, Double> raw = scorer.score(pod, candidates, view);
+        Map<String, Double> raw = scorer.score(pod, candidates, ClusterSnapshot.of(view));
         Map<String, Double> out = new LinkedHashMap<>();
         for (String c : candidates) {
             double v = raw.getOrDefault(c, 0.0);

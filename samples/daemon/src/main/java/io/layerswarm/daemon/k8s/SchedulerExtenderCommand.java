@@ -35,6 +35,7 @@ import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.oci.Platform;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -62,6 +63,12 @@ import picocli.CommandLine.Spec;
         description = "Serve the kube-scheduler extender protocol (filter, prioritize, bind) with layer- and network-aware scoring.")
 public final class SchedulerExtenderCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(SchedulerExtenderCommand.class);
+    /**
+     * Default of {@code --resolve-budget-ms}: kube-scheduler calls filter and prioritize one after the
+     * other for every pod, so a pod whose image is new waits at most twice this; the resolution goes on
+     * in the background and later calls answer from memory.
+     */
+    public static final long DEFAULT_RESOLVE_BUDGET_MS = 300;
 
     @Spec
     private CommandSpec spec;
@@ -90,8 +97,9 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
     @Option(names = "--platform", defaultValue = "linux/amd64", description = "Node platform (default: ${DEFAULT-VALUE}).")
     private String platform;
 
-    @Option(names = "--resolve-budget-ms", defaultValue = "2000",
-            description = "Longest a request waits for image resolution; keep under the scheduler's 5 s timeout (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--resolve-budget-ms", defaultValue = "" + DEFAULT_RESOLVE_BUDGET_MS,
+            description = "Longest a filter or prioritize call waits for an image the extender has not resolved yet; it then"
+                    + " answers with what it knows (default: ${DEFAULT-VALUE}).")
     private long resolveBudgetMs;
 
     @Option(names = "--max-record-ttl", defaultValue = "PT5M", description = "Longest status record validity accepted (default: ${DEFAULT-VALUE}).")
@@ -147,6 +155,7 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
             spec.commandLine().getOut().println("listening " + host.listenAddrs().get(0) + "/p2p/" + host.peerId().toBase58());
             RegistryLayerResolver resolver = new RegistryLayerResolver(RegistryClients.byHost(upstreams), plat, io,
                     Duration.ofMinutes(5), clock);
+            resolver.warmUp(upstreams.stream().map(u -> URI.create(u).getAuthority()).toList());
             DeploymentTimeModel model = DeploymentTimeModel.edgeDefaults();
             ClusterView view = swarm;
             PodBinder binder = a -> {
