@@ -13,7 +13,9 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.layerswarm.k8s.extender.ExtenderBindingArgs;
 import io.layerswarm.k8s.view.MutableClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.k8s.view.QueuedPods;
 import io.layerswarm.testing.Await;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +62,8 @@ class KubernetesMockServerTest {
             swarm.put(new NodeStatus(n, Map.of(), 100, 100, 0, Map.of(), Map.of()));
         }
         List<PodPlacement> placed = new CopyOnWriteArrayList<>();
-        try (KubernetesClusterWatch watch = new KubernetesClusterWatch(client, swarm, placed::add).start()) {
+        QueuedPods queued = new QueuedPods(Clock.systemUTC(), Duration.ofMinutes(5));
+        try (KubernetesClusterWatch watch = new KubernetesClusterWatch(client, swarm, placed::add, queued).start()) {
             assertTrue(watch.nodes().isEmpty(), "nodes the API server does not list are not scheduled onto");
             client.nodes().resource(new NodeBuilder().withNewMetadata().withName("edge-a").endMetadata()
                     .withNewStatus().addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus().build()).create();
@@ -82,6 +85,11 @@ class KubernetesMockServerTest {
             Await.until(PATIENCE, "pod placement reported", () -> !placed.isEmpty());
             String uid = client.pods().inNamespace("shop").withName("api").get().getMetadata().getUid();
             assertEquals(new PodPlacement("shop", "api", uid, "edge-b", List.of("r/init:1", "r/api:2")), placed.get(0));
+            Await.until(PATIENCE, "the bound pod, not running yet, is queued on edge-b",
+                    () -> queued.byNode().equals(Map.of("edge-b", 1)));
+            client.pods().inNamespace("shop").withName("api").edit(p -> new PodBuilder(p).withNewStatus().withPhase("Running")
+                    .endStatus().build());
+            Await.until(PATIENCE, "the running pod is no longer queued", () -> queued.byNode().isEmpty());
             client.pods().inNamespace("shop").withName("api").edit(p -> new PodBuilder(p).editMetadata()
                     .addToLabels("touched", "yes").endMetadata().build());
             client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName("later").withNamespace("shop")
