@@ -71,12 +71,7 @@ final class ExtenderHttpHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private void answer(ChannelHandlerContext ctx, String verb, byte[] body, boolean keepAlive) {
         long start = System.nanoTime();
         try {
-            Object result = switch (verb) {
-                case "filter" -> service.filter(json.read(body, ExtenderArgs.class));
-                case "prioritize" -> service.prioritize(json.read(body, ExtenderArgs.class));
-                default -> service.bind(json.read(body, ExtenderBindingArgs.class));
-            };
-            byte[] out = json.write(result);
+            byte[] out = respond(verb, body);
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(out));
             r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
             write(ctx, r, keepAlive);
@@ -88,6 +83,16 @@ final class ExtenderHttpHandler extends SimpleChannelInboundHandler<FullHttpRequ
             LOG.warn("event=extender_failed verb={} reason=\"{}\"", verb, e.toString());
             text(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, verb + " failed: " + e, keepAlive);
         }
+    }
+
+    /** A verb's JSON answer to a request body. */
+    byte[] respond(String verb, byte[] body) {
+        Object result = switch (verb) {
+            case "filter" -> service.filter(json.read(body, ExtenderArgs.class));
+            case "prioritize" -> service.prioritize(json.read(body, ExtenderArgs.class));
+            default -> service.bind(json.read(body, ExtenderBindingArgs.class));
+        };
+        return json.write(result);
     }
 
     private static void text(ChannelHandlerContext ctx, HttpResponseStatus status, String message, boolean keepAlive) {

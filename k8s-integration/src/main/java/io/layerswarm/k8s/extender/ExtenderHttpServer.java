@@ -44,6 +44,7 @@ public final class ExtenderHttpServer implements AutoCloseable {
                                            Executor verbs) throws InterruptedException {
         String prefix = normalise(urlPrefix);
         ExtenderJson json = new ExtenderJson();
+        warmUp(new ExtenderHttpHandler(prefix, service, json, verbs));
         Channel ch = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
@@ -61,6 +62,25 @@ public final class ExtenderHttpServer implements AutoCloseable {
                 .bind(listen).sync().channel();
         LOG.info("event=extender_listening address={} prefix={}", ch.localAddress(), prefix);
         return new ExtenderHttpServer(ch, prefix);
+    }
+
+    /**
+     * Runs filter and prioritize once on a pod without images before serving: the first scheduling call
+     * must not pay for loading the JSON and Kubernetes model classes, which on a loaded node took seconds
+     * (the testbed's first call ran into kube-scheduler's 5 s timeout).
+     */
+    private static void warmUp(ExtenderHttpHandler handler) {
+        long start = System.nanoTime();
+        byte[] body = ("{\"Pod\":{\"metadata\":{\"name\":\"warm-up\",\"namespace\":\"layerswarm\",\"uid\":\"warm-up\"},"
+                + "\"spec\":{\"containers\":[{\"name\":\"c\"}]}},\"NodeNames\":[\"layerswarm-warm-up\"]}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            handler.respond("filter", body);
+            handler.respond("prioritize", body);
+            LOG.info("event=extender_warm ms={}", (System.nanoTime() - start) / 1_000_000);
+        } catch (RuntimeException e) {
+            LOG.warn("event=extender_warm_failed reason=\"{}\"", e.toString());
+        }
     }
 
     /** Normalises a prefix to {@code ""} or {@code /a/b} (no trailing slash). */

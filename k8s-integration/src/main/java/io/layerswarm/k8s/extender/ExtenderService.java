@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.NodeList;
 import io.fabric8.kubernetes.api.model.NodeListBuilder;
 import io.layerswarm.k8s.scoring.PodLayers;
 import io.layerswarm.k8s.scoring.SchedulingEngine;
+import io.layerswarm.k8s.view.QueuedPods;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,14 +20,25 @@ public final class ExtenderService {
     private static final Logger LOG = LoggerFactory.getLogger(ExtenderService.class);
     private final SchedulingEngine engine;
     private final PodBinder binder;
+    private final QueuedPods queued;
 
     /**
      * @param engine scoring mechanism and policy
      * @param binder binds pods to nodes and hands the decision on
      */
     public ExtenderService(SchedulingEngine engine, PodBinder binder) {
+        this(engine, binder, null);
+    }
+
+    /**
+     * @param engine scoring mechanism and policy
+     * @param binder binds pods to nodes and hands the decision on
+     * @param queued told of every successful bind at once (the engine's queued pods), or {@code null}
+     */
+    public ExtenderService(SchedulingEngine engine, PodBinder binder, QueuedPods queued) {
         this.engine = engine;
         this.binder = binder;
+        this.queued = queued;
     }
 
     /** The {@code filter} verb. */
@@ -67,6 +79,9 @@ public final class ExtenderService {
         args.validated();
         try {
             binder.bind(args);
+            if (queued != null) {
+                queued.bound(args.podNamespace() + "/" + args.podName(), args.node());
+            }
             LOG.info("event=pod_bound pod={}/{} node={}", args.podNamespace(), args.podName(), args.node());
             return ExtenderBindingResult.ok();
         } catch (RuntimeException e) {

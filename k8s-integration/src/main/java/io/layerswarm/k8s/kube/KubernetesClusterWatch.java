@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.layerswarm.k8s.scoring.SchedulingEngine;
 import io.layerswarm.k8s.view.ClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.k8s.view.QueuedPods;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,7 @@ public final class KubernetesClusterWatch implements ClusterView, AutoCloseable 
     private final KubernetesClient client;
     private final ClusterView base;
     private final Consumer<PodPlacement> onPlaced;
+    private final QueuedPods queued;
     private final Map<String, Boolean> ready = new ConcurrentHashMap<>();
     private final Map<String, String> placedPods = new ConcurrentHashMap<>();
     private SharedIndexInformer<Node> nodes;
@@ -40,9 +42,21 @@ public final class KubernetesClusterWatch implements ClusterView, AutoCloseable 
      * @param onPlaced called once per pod when it is first seen on a node
      */
     public KubernetesClusterWatch(KubernetesClient client, ClusterView base, Consumer<PodPlacement> onPlaced) {
+        this(client, base, onPlaced, null);
+    }
+
+    /**
+     * @param client API client
+     * @param base the swarm-fed view
+     * @param onPlaced called once per pod when it is first seen on a node
+     * @param queued told which pods are bound but still Pending, and which run, ended or went; or {@code null}
+     */
+    public KubernetesClusterWatch(KubernetesClient client, ClusterView base, Consumer<PodPlacement> onPlaced,
+                                  QueuedPods queued) {
         this.client = client;
         this.base = base;
         this.onPlaced = onPlaced;
+        this.queued = queued;
     }
 
     /** Starts the informers (they list, then watch, and re-list on their own after a dropped watch). */
@@ -79,6 +93,9 @@ public final class KubernetesClusterWatch implements ClusterView, AutoCloseable 
             public void onDelete(Pod p, boolean unknownFinalState) {
                 if (p.getMetadata() != null) {
                     placedPods.remove(key(p));
+                    if (queued != null) {
+                        queued.started(key(p));
+                    }
                 }
             }
         });
@@ -106,6 +123,14 @@ public final class KubernetesClusterWatch implements ClusterView, AutoCloseable 
             return;
         }
         String node = p.getSpec().getNodeName();
+        if (queued != null) {
+            String phase = p.getStatus() == null ? null : p.getStatus().getPhase();
+            if (phase == null || "Pending".equals(phase)) {
+                queued.bound(key(p), node);
+            } else {
+                queued.started(key(p));
+            }
+        }
         if (node.equals(placedPods.put(key(p), node))) {
             return;
         }

@@ -6,6 +6,7 @@ import io.layerswarm.k8s.scoring.PodLayers;
 import io.layerswarm.k8s.scoring.SchedulingEngine;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -41,7 +42,7 @@ public final class ReplicaPreheater {
     private final Executor io;
     /** Guarded by this: per image list, the batch still collecting binds. */
     private final Map<List<String>, Map<String, CompletableFuture<List<PreheatReply>>>> open = new HashMap<>();
-    /** Guarded by this: per image list, the nodes whose preheat was sent and has not answered yet. */
+    /** Guarded by this: per image list, the nodes whose batch has closed and whose preheat has not answered yet. */
     private final Map<List<String>, Set<String>> inFlight = new HashMap<>();
 
     /**
@@ -97,10 +98,14 @@ public final class ReplicaPreheater {
         synchronized (this) {
             batch = open.remove(key);
             arriving = Set.copyOf(inFlight.getOrDefault(key, Set.of()));
+            // Claimed now, not once planned: a later batch of the image that closes while this one still
+            // resolves must see these nodes as arriving, or both plans take the image from the registry.
+            inFlight.computeIfAbsent(key, k -> new HashSet<>()).addAll(batch.keySet());
         }
         try {
             PodLayers pod = engine.resolve(key);
             if (!pod.unresolved().isEmpty()) {
+                release(key, batch.keySet());
                 failAll(batch, "images not resolved: " + pod.unresolved());
                 return;
             }
@@ -109,6 +114,7 @@ public final class ReplicaPreheater {
                 if (engine.view().node(e.getKey()).isPresent()) {
                     targets.add(e.getKey());
                 } else {
+                    release(key, Set.of(e.getKey()));
                     LOG.info("event=preheat_skipped node={} reason=not_in_view", e.getKey());
                     e.getValue().complete(List.of(PreheatReply.error("node " + e.getKey() + " is not in the cluster view")));
                 }
@@ -119,19 +125,8 @@ public final class ReplicaPreheater {
             TransferPlan plan = planner.plan(pod, targets, engine.view(), arriving);
             LOG.info("event=preheat_planned images={} nodes={} arriving={} transfers={} registry_bytes={}", key, targets,
                     arriving, plan.transfers().size(), plan.registryBytes());
-            synchronized (this) {
-                inFlight.computeIfAbsent(key, k -> new HashSet<>()).addAll(targets);
-            }
             client.execute(plan, pod, requests, peers).whenComplete((replies, e) -> {
-                synchronized (this) {
-                    Set<String> running = inFlight.get(key);
-                    if (running != null) {
-                        targets.forEach(running::remove);
-                        if (running.isEmpty()) {
-                            inFlight.remove(key);
-                        }
-                    }
-                }
+                release(key, targets);
                 for (String t : targets) {
                     CompletableFuture<List<PreheatReply>> f = batch.get(t);
                     if (e != null) {
@@ -142,8 +137,20 @@ public final class ReplicaPreheater {
                 }
             });
         } catch (RuntimeException e) {
+            release(key, batch.keySet());
             LOG.warn("event=preheat_plan_failed images={} nodes={} reason=\"{}\"", key, batch.keySet(), e.toString());
             failAll(batch, "planning failed: " + e.getMessage());
+        }
+    }
+
+    /** {@code nodes} no longer fetch {@code key} for this preheater. */
+    private synchronized void release(List<String> key, Collection<String> nodes) {
+        Set<String> running = inFlight.get(key);
+        if (running != null) {
+            running.removeAll(nodes);
+            if (running.isEmpty()) {
+                inFlight.remove(key);
+            }
         }
     }
 

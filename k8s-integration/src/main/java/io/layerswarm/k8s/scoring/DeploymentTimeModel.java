@@ -82,8 +82,8 @@ public final class DeploymentTimeModel {
             String bestKey = "registry:" + registry;
             LinkEstimate bestLink = regLink != null ? regLink : defaultRegistry;
             double best = finishAfter(queued, bestKey, bestLink, l.size());
-            for (NodeStatus peer : view.nodes()) {
-                if (peer.nodeName().equals(node.nodeName()) || !peer.holds(l.digest())) {
+            for (NodeStatus peer : view.holding(l.digest())) {
+                if (peer.nodeName().equals(node.nodeName())) {
                     continue;
                 }
                 LinkEstimate link = node.peers().getOrDefault(peer.nodeName(), defaultPeer);

@@ -3,9 +3,11 @@ package io.layerswarm.k8s.scoring;
 import io.layerswarm.k8s.view.ClusterView;
 import io.layerswarm.k8s.view.LinkEstimate;
 import io.layerswarm.k8s.view.NodeStatus;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * NetworkPerformance: how fast the node can fetch, independent of what it holds. Its throughput for a
@@ -25,12 +27,16 @@ public final class NetworkPerformanceScorer implements NodeScorer {
     public Map<String, Double> score(PodLayers pod, List<String> candidates, ClusterView view) {
         Map<String, Double> thr = new LinkedHashMap<>();
         double best = 0;
+        Set<String> holdersOfAny = new HashSet<>(); // worked out once per call, not once per candidate
+        for (LayerInfo l : pod.distinctLayers()) {
+            view.holding(l.digest()).forEach(h -> holdersOfAny.add(h.nodeName()));
+        }
         for (String node : candidates) {
             NodeStatus s = view.node(node).orElse(null);
             if (s == null) {
                 continue;
             }
-            double t = throughput(s, pod, view);
+            double t = throughput(s, pod, holdersOfAny);
             thr.put(node, t);
             best = Math.max(best, t);
         }
@@ -42,27 +48,18 @@ public final class NetworkPerformanceScorer implements NodeScorer {
         return out;
     }
 
-    private static double throughput(NodeStatus s, PodLayers pod, ClusterView view) {
+    private static double throughput(NodeStatus s, PodLayers pod, Set<String> holdersOfAny) {
         double best = 0;
         for (ImageLayers image : pod.images()) {
             best = Math.max(best, of(s.registryLink(image.registry())));
         }
-        for (NodeStatus peer : view.nodes()) {
-            LinkEstimate link = s.peers().get(peer.nodeName());
-            if (link != null && holdsAny(peer, pod)) {
+        for (String holder : holdersOfAny) {
+            LinkEstimate link = s.peers().get(holder);
+            if (link != null) {
                 best = Math.max(best, of(link));
             }
         }
         return best;
-    }
-
-    private static boolean holdsAny(NodeStatus peer, PodLayers pod) {
-        for (LayerInfo l : pod.distinctLayers()) {
-            if (peer.holds(l.digest())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static double of(LinkEstimate link) {

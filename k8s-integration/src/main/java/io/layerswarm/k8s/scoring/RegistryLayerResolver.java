@@ -7,44 +7,39 @@ import io.layerswarm.registry.RegistryClient;
 import io.layerswarm.registry.ResolvedImage;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Collection;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Resolves images through {@link RegistryClient} for one platform. Resolved layer lists are cached by
- * manifest digest (content-addressed, so forever, up to a bound); a tag's digest is re-checked with a
- * HEAD after {@code tagTtl}, and until that check returns the old answer is served, so a scheduling
- * cycle never waits on a registry for an image it has seen. Concurrent requests for one reference share
- * one registry round.
+ * Resolves images through {@link RegistryClient} for one platform. Layer lists are cached by manifest
+ * digest (content-addressed, so forever, up to a bound); every reference's answer sits in a {@link
+ * ResolutionCache}: concurrent requests for one reference share one registry round, a tag is re-checked
+ * with a HEAD after {@code tagTtl} while the old answer is still served, and a reference that failed is
+ * tried again only after {@link #FAILURE_TTL}, so a scheduling cycle never waits on a registry for an
+ * image it has seen.
  */
 public final class RegistryLayerResolver implements LayerResolver {
     private static final Logger LOG = LoggerFactory.getLogger(RegistryLayerResolver.class);
     private static final int MAX_ENTRIES = 4096;
+    /** How long a failed resolution is answered from memory before the registry is asked again. */
+    public static final Duration FAILURE_TTL = Duration.ofSeconds(15);
     /** Registry of references that name none, as kubelet and docker assume. */
     public static final String DEFAULT_REGISTRY = "docker.io";
 
     private final Function<String, RegistryClient> clients;
     private final Platform platform;
     private final Executor executor;
-    private final Duration tagTtl;
-    private final Clock clock;
     private final Map<String, ImageLayers> byDigest = boundedMap();
-    private final ConcurrentMap<String, Tagged> byTag = new ConcurrentHashMap<>();
-    private final ConcurrentMap<String, CompletableFuture<ImageLayers>> inFlight = new ConcurrentHashMap<>();
-
-    private record Tagged(ImageLayers layers, Instant checked) {
-    }
+    private final ResolutionCache<String, ImageLayers> byReference;
 
     /**
      * @param clients registry host[:port] to client (the caller decides scheme and credentials)
@@ -58,35 +53,38 @@ public final class RegistryLayerResolver implements LayerResolver {
         this.clients = clients;
         this.platform = platform;
         this.executor = executor;
-        this.tagTtl = tagTtl;
-        this.clock = clock;
+        this.byReference = new ResolutionCache<>(this::fetch, executor, tagTtl, FAILURE_TTL, MAX_ENTRIES, clock);
     }
 
     @Override
     public CompletableFuture<ImageLayers> resolve(String image) {
-        ImageReference ref;
         try {
-            ref = ImageReference.parse(image);
+            ImageReference.parse(image);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        String registry = registryOf(ref);
-        String repository = repositoryOf(ref);
-        if (ref.digest() != null) {
-            ImageLayers hit = byDigest.get(digestKey(registry, repository, ref.digest().toString()));
-            if (hit != null) {
-                return CompletableFuture.completedFuture(hit);
-            }
-        } else {
-            Tagged t = byTag.get(image);
-            if (t != null) {
-                if (clock.instant().isAfter(t.checked().plus(tagTtl))) {
-                    load(image, registry, repository, ref.reference()); // refresh behind the stale answer
+        return byReference.get(image);
+    }
+
+    /**
+     * Opens a connection to each registry in the background (HTTP client, auth challenge, TCP and TLS),
+     * so that the first scheduling call does not pay for it.
+     */
+    public void warmUp(Collection<String> registries) {
+        for (String registry : registries) {
+            executor.execute(() -> {
+                long start = System.nanoTime();
+                try {
+                    RegistryClient client = clients.apply(registry);
+                    if (client != null) {
+                        client.ping();
+                        LOG.info("event=registry_warm registry={} ms={}", registry, (System.nanoTime() - start) / 1_000_000);
+                    }
+                } catch (Exception e) {
+                    LOG.info("event=registry_warm_failed registry={} reason=\"{}\"", registry, e.getMessage());
                 }
-                return CompletableFuture.completedFuture(t.layers());
-            }
+            });
         }
-        return load(image, registry, repository, ref.reference());
     }
 
     /** The registry host[:port] a reference names, {@value #DEFAULT_REGISTRY} when it names none. */
@@ -99,21 +97,19 @@ public final class RegistryLayerResolver implements LayerResolver {
         return ref.registry() == null && !ref.repository().contains("/") ? "library/" + ref.repository() : ref.repository();
     }
 
-    private CompletableFuture<ImageLayers> load(String image, String registry, String repository, String reference) {
-        return inFlight.computeIfAbsent(image, k -> {
-            CompletableFuture<ImageLayers> f = CompletableFuture.supplyAsync(() -> fetch(image, registry, repository, reference), executor);
-            f.whenComplete((v, e) -> {
-                inFlight.remove(image);
-                if (e != null) {
-                    LOG.info("event=image_unresolved image={} reason=\"{}\"", image, e.getMessage());
-                }
-            });
-            return f;
-        });
-    }
-
-    private ImageLayers fetch(String image, String registry, String repository, String reference) {
+    private ImageLayers fetch(String image) {
+        long start = System.nanoTime();
         try {
+            ImageReference ref = ImageReference.parse(image);
+            String registry = registryOf(ref);
+            String repository = repositoryOf(ref);
+            String reference = ref.reference();
+            if (ref.digest() != null) {
+                ImageLayers known = byDigest.get(digestKey(registry, repository, ref.digest().toString()));
+                if (known != null) {
+                    return rename(known, image);
+                }
+            }
             RegistryClient client = clients.apply(registry);
             if (client == null) {
                 throw new IllegalStateException("no registry configured for " + registry);
@@ -125,7 +121,6 @@ public final class RegistryLayerResolver implements LayerResolver {
                 if (head.isPresent()) {
                     ImageLayers known = byDigest.get(digestKey(registry, repository, head.get().digest().toString()));
                     if (known != null) {
-                        byTag.put(image, new Tagged(rename(known, image), clock.instant()));
                         return rename(known, image);
                     }
                 }
@@ -140,16 +135,12 @@ public final class RegistryLayerResolver implements LayerResolver {
             if (resolved.index() != null) {
                 byDigest.put(digestKey(registry, repository, resolved.index().digest().toString()), out);
             }
-            if (byTagRef) {
-                if (byTag.size() >= MAX_ENTRIES) {
-                    byTag.clear(); // crude bound: tags re-resolve through the digest cache with one HEAD each
-                }
-                byTag.put(image, new Tagged(out, clock.instant()));
-            }
+            LOG.info("event=image_resolved image={} layers={} ms={}", image, layers.size(), (System.nanoTime() - start) / 1_000_000);
             return out;
         } catch (Exception e) {
-            throw new java.util.concurrent.CompletionException(
-                    new IllegalStateException("cannot resolve " + image + ": " + e.getMessage(), e));
+            LOG.info("event=image_unresolved image={} ms={} reason=\"{}\"", image, (System.nanoTime() - start) / 1_000_000,
+                    e.getMessage());
+            throw new IllegalStateException("cannot resolve " + image + ": " + e.getMessage(), e);
         }
     }
 

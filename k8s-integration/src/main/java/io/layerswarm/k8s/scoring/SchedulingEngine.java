@@ -2,8 +2,10 @@ package io.layerswarm.k8s.scoring;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.layerswarm.k8s.view.ClusterSnapshot;
 import io.layerswarm.k8s.view.ClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.k8s.view.QueuedPods;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +29,7 @@ public final class SchedulingEngine {
     private final NodeScorer scorer;
     private final CacheFitFilter filter = new CacheFitFilter();
     private final Duration resolveBudget;
+    private final QueuedPods queued;
 
     /**
      * @param view the cluster view
@@ -36,10 +39,24 @@ public final class SchedulingEngine {
      *     scheduler's 5 s extender timeout)
      */
     public SchedulingEngine(ClusterView view, LayerResolver resolver, NodeScorer scorer, Duration resolveBudget) {
+        this(view, resolver, scorer, resolveBudget, null);
+    }
+
+    /**
+     * @param view the cluster view
+     * @param resolver image to layers
+     * @param scorer the scoring policy
+     * @param resolveBudget how long one request may wait for image resolution in total
+     * @param queued pods bound but not started per node, or {@code null} to score without them: a node with
+     *     k of them gets its policy score divided by k + 1, since the pod would wait behind k pulls
+     */
+    public SchedulingEngine(ClusterView view, LayerResolver resolver, NodeScorer scorer, Duration resolveBudget,
+                            QueuedPods queued) {
         this.view = view;
         this.resolver = resolver;
         this.scorer = scorer;
         this.resolveBudget = resolveBudget;
+        this.queued = queued;
     }
 
     /** The scoring policy. */
@@ -107,8 +124,9 @@ public final class SchedulingEngine {
     public FilterOutcome filter(PodLayers pod, List<String> candidates) {
         List<String> passed = new ArrayList<>();
         Map<String, String> failed = new LinkedHashMap<>();
+        ClusterView snapshot = ClusterSnapshot.of(view);
         for (String node : candidates) {
-            Optional<NodeStatus> s = view.node(node);
+            Optional<NodeStatus> s = snapshot.node(node);
             Optional<String> reason = s.isEmpty() ? Optional.empty() : filter.check(pod, s.get());
             if (reason.isPresent()) {
                 failed.put(node, reason.get());
@@ -126,10 +144,11 @@ public final class SchedulingEngine {
             candidates.forEach(c -> zero.put(c, 0.0));
             return zero;
         }
-        Map<String, Double> raw = scorer.score(pod, candidates, view);
+        Map<String, Double> raw = scorer.score(pod, candidates, ClusterSnapshot.of(view));
+        Map<String, Integer> waiting = queued == null ? Map.of() : queued.byNode();
         Map<String, Double> out = new LinkedHashMap<>();
         for (String c : candidates) {
-            double v = raw.getOrDefault(c, 0.0);
+            double v = raw.getOrDefault(c, 0.0) / (1 + waiting.getOrDefault(c, 0));
             out.put(c, Double.isFinite(v) ? Math.max(0, Math.min(NodeScorer.MAX, v)) : 0.0);
         }
         return out;

@@ -1,6 +1,8 @@
 package io.layerswarm.k8s.view;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -15,14 +17,19 @@ public interface ClusterView {
     /** Every known, live node. */
     Collection<NodeStatus> nodes();
 
-    /** How many live nodes hold the layer. */
-    default int holders(String digest) {
-        int n = 0;
+    /** The live nodes that hold the layer. */
+    default List<NodeStatus> holding(String digest) {
+        List<NodeStatus> out = new ArrayList<>();
         for (NodeStatus s : nodes()) {
             if (s.holds(digest)) {
-                n++;
+                out.add(s);
             }
         }
-        return n;
+        return out;
+    }
+
+    /** How many live nodes hold the layer. */
+    default int holders(String digest) {
+        return holding(digest).size();
     }
 }

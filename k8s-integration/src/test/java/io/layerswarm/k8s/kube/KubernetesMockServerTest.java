@@ -13,12 +13,13 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.layerswarm.k8s.extender.ExtenderBindingArgs;
 import io.layerswarm.k8s.view.MutableClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.k8s.view.QueuedPods;
 import io.layerswarm.testing.Await;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /** fabric8's mock API server in CRUD mode stands in for Kubernetes. */
@@ -27,9 +28,7 @@ class KubernetesMockServerTest {
     static KubernetesClient client;
     static KubernetesMockServer server;
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        Await.until(Duration.ofSeconds(30), what, condition);
-    }
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
 
     @Test
     void bindCreatesTheBindingAndHandsTheDecisionOn() throws Exception {
@@ -63,34 +62,40 @@ class KubernetesMockServerTest {
             swarm.put(new NodeStatus(n, Map.of(), 100, 100, 0, Map.of(), Map.of()));
         }
         List<PodPlacement> placed = new CopyOnWriteArrayList<>();
-        try (KubernetesClusterWatch watch = new KubernetesClusterWatch(client, swarm, placed::add).start()) {
+        QueuedPods queued = new QueuedPods(Clock.systemUTC(), Duration.ofMinutes(5));
+        try (KubernetesClusterWatch watch = new KubernetesClusterWatch(client, swarm, placed::add, queued).start()) {
             assertTrue(watch.nodes().isEmpty(), "nodes the API server does not list are not scheduled onto");
             client.nodes().resource(new NodeBuilder().withNewMetadata().withName("edge-a").endMetadata()
                     .withNewStatus().addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus().build()).create();
             client.nodes().resource(new NodeBuilder().withNewMetadata().withName("edge-b").endMetadata()
                     .withNewStatus().addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus().build()).create();
-            await(() -> watch.nodes().size() == 2, "both nodes in the view");
+            Await.until(PATIENCE, "both nodes in the view", () -> watch.nodes().size() == 2);
 
             client.nodes().withName("edge-b").edit(n -> new NodeBuilder(n).editStatus().editFirstCondition()
                     .withStatus("False").endCondition().endStatus().build());
-            await(() -> watch.node("edge-b").isEmpty(), "NotReady edge-b hidden");
+            Await.until(PATIENCE, "NotReady edge-b hidden", () -> watch.node("edge-b").isEmpty());
             assertTrue(watch.node("edge-a").isPresent());
             client.nodes().withName("edge-a").delete();
-            await(() -> watch.nodes().isEmpty(), "deleted edge-a gone");
+            Await.until(PATIENCE, "deleted edge-a gone", () -> watch.nodes().isEmpty());
 
             client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName("api").withNamespace("shop")
                     .withUid("u2").endMetadata().withNewSpec().withNodeName("edge-b")
                     .addNewInitContainer().withName("i").withImage("r/init:1").endInitContainer()
                     .addNewContainer().withName("c").withImage("r/api:2").endContainer().endSpec().build()).create();
-            await(() -> !placed.isEmpty(), "pod placement reported");
+            Await.until(PATIENCE, "pod placement reported", () -> !placed.isEmpty());
             String uid = client.pods().inNamespace("shop").withName("api").get().getMetadata().getUid();
             assertEquals(new PodPlacement("shop", "api", uid, "edge-b", List.of("r/init:1", "r/api:2")), placed.get(0));
+            Await.until(PATIENCE, "the bound pod, not running yet, is queued on edge-b",
+                    () -> queued.byNode().equals(Map.of("edge-b", 1)));
+            client.pods().inNamespace("shop").withName("api").edit(p -> new PodBuilder(p).withNewStatus().withPhase("Running")
+                    .endStatus().build());
+            Await.until(PATIENCE, "the running pod is no longer queued", () -> queued.byNode().isEmpty());
             client.pods().inNamespace("shop").withName("api").edit(p -> new PodBuilder(p).editMetadata()
                     .addToLabels("touched", "yes").endMetadata().build());
             client.pods().inNamespace("shop").resource(new PodBuilder().withNewMetadata().withName("later").withNamespace("shop")
                     .endMetadata().withNewSpec().withNodeName("edge-a").addNewContainer().withName("c").withImage("r/x:1")
                     .endContainer().endSpec().build()).create();
-            await(() -> placed.size() == 2, "second pod reported");
+            Await.until(PATIENCE, "second pod reported", () -> placed.size() == 2);
             assertEquals("later", placed.get(1).name(), "an update of an already placed pod is not reported again");
         }
     }

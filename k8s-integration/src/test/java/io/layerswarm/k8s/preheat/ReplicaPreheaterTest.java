@@ -23,9 +23,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -103,5 +105,43 @@ class ReplicaPreheaterTest {
                 n -> Optional.empty(), new PlanRequests(n -> Optional.empty(), p -> List.of(), Platform.linuxAmd64()),
                 minus, timer, io));
         assertTrue(e.getMessage().contains("window"), e.getMessage());
+    }
+
+    /**
+     * Two batches of one image close one after the other while the first is still resolving the image
+     * (cold resolver cache): the second must plan with the first's node as an arriving holder, not fetch
+     * from the registry again. Before the fix the first batch claimed its nodes only after resolving, so
+     * both plans took every layer from the registry (BindPreheatIT saw the image sent twice).
+     */
+    @Test
+    void aBatchClosingWhileAnEarlierOneStillResolvesCopiesFromItsNodes() throws Exception {
+        view.put(new NodeStatus("r1", Map.of(), 1L << 30, 1L << 30, 0, Map.of(), Map.of()));
+        view.put(new NodeStatus("r2", Map.of(), 1L << 30, 1L << 30, 0, Map.of(), Map.of()));
+        ImageLayers web = new ImageLayers(WEB, "127.0.0.1:5000", "sha256:" + "ef".repeat(32),
+                List.of(new LayerInfo(LAYER, 1 << 20)));
+        CompletableFuture<ImageLayers> registryAnswer = new CompletableFuture<>();
+        Semaphore resolving = new Semaphore(0);
+        SchedulingEngine engine = new SchedulingEngine(view, image -> {
+            resolving.release(); // this batch has closed and waits on the registry
+            return registryAnswer;
+        }, ScoringPolicies.create("layer-network", DeploymentTimeModel.edgeDefaults()), Duration.ofSeconds(30));
+        // PlanRequests asks for the peer id of every source and co-fetcher a plan names; no target is sent anything
+        List<String> named = new CopyOnWriteArrayList<>();
+        PlanRequests requests = new PlanRequests(n -> {
+            named.add(n);
+            return Optional.empty();
+        }, p -> List.of(), Platform.linuxAmd64());
+        ReplicaPreheater p = new ReplicaPreheater(engine, new TransferPlanner(3, LinkEstimate.mbps(100, 2),
+                LinkEstimate.mbps(20, 50)), new PreheatClient(null, io), n -> Optional.empty(), requests, Duration.ZERO, timer, io);
+
+        CompletableFuture<List<PreheatReply>> first = p.preheat(List.of(WEB), "r1");
+        assertTrue(resolving.tryAcquire(30, TimeUnit.SECONDS), "r1's batch closed and resolves");
+        CompletableFuture<List<PreheatReply>> second = p.preheat(List.of(WEB), "r2");
+        assertTrue(resolving.tryAcquire(30, TimeUnit.SECONDS), "r2's batch closed too, while r1's still resolves");
+        registryAnswer.complete(web);
+        for (CompletableFuture<List<PreheatReply>> f : List.of(first, second)) {
+            assertTrue(f.get(30, TimeUnit.SECONDS).get(0).message().contains("no known peer id"));
+        }
+        assertEquals(List.of("r1", "r1"), named, "r2's plan names r1 as the source of the layer and as a co-fetcher");
     }
 }

@@ -8,11 +8,10 @@ import io.layerswarm.k8s.view.LinkEstimate;
 import io.layerswarm.k8s.view.NodeStatus;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.testing.MutableClock;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -23,42 +22,9 @@ class SwarmClusterViewTest {
     private final Ed25519PrivateKey nodeKey = Ed25519PrivateKey.generate();
     private final Ed25519PrivateKey otherKey = Ed25519PrivateKey.generate();
     private final StatusRecordCodec codec = new StatusRecordCodec();
-    private final MutableClock clock = new MutableClock(1_000_000);
+    private final MutableClock clock = new MutableClock(Instant.ofEpochMilli(1_000_000));
     private final SwarmClusterView view = new SwarmClusterView(codec,
             new StatusRecordVerifier(clock, Duration.ofMinutes(5), Duration.ofSeconds(5)), clock, Map.of());
-
-    /** A clock the test moves by hand. */
-    static final class MutableClock extends Clock {
-        private long millis;
-
-        MutableClock(long millis) {
-            this.millis = millis;
-        }
-
-        void advance(Duration d) {
-            millis += d.toMillis();
-        }
-
-        @Override
-        public long millis() {
-            return millis;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis);
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-    }
 
     private static NodeStatus status(String node, long free) {
         return new NodeStatus(node, Map.of("sha256:aa", 100L, "sha256:bb", 2000L), 10_000, free, 50,

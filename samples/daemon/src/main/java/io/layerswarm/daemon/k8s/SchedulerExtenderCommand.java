@@ -26,6 +26,7 @@ import io.layerswarm.k8s.status.StatusRecordVerifier;
 import io.layerswarm.k8s.status.SwarmClusterView;
 import io.layerswarm.k8s.view.ClusterView;
 import io.layerswarm.k8s.view.LinkEstimate;
+import io.layerswarm.k8s.view.QueuedPods;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.KeyFiles;
 import io.layerswarm.libp2p.crypto.PeerId;
@@ -35,6 +36,7 @@ import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.oci.Platform;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -62,6 +64,12 @@ import picocli.CommandLine.Spec;
         description = "Serve the kube-scheduler extender protocol (filter, prioritize, bind) with layer- and network-aware scoring.")
 public final class SchedulerExtenderCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(SchedulerExtenderCommand.class);
+    /**
+     * Default of {@code --resolve-budget-ms}: kube-scheduler calls filter and prioritize one after the
+     * other for every pod, so a pod whose image is new waits at most twice this; the resolution goes on
+     * in the background and later calls answer from memory.
+     */
+    public static final long DEFAULT_RESOLVE_BUDGET_MS = 300;
 
     @Spec
     private CommandSpec spec;
@@ -90,8 +98,9 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
     @Option(names = "--platform", defaultValue = "linux/amd64", description = "Node platform (default: ${DEFAULT-VALUE}).")
     private String platform;
 
-    @Option(names = "--resolve-budget-ms", defaultValue = "2000",
-            description = "Longest a request waits for image resolution; keep under the scheduler's 5 s timeout (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--resolve-budget-ms", defaultValue = "" + DEFAULT_RESOLVE_BUDGET_MS,
+            description = "Longest a filter or prioritize call waits for an image the extender has not resolved yet; it then"
+                    + " answers with what it knows (default: ${DEFAULT-VALUE}).")
     private long resolveBudgetMs;
 
     @Option(names = "--max-record-ttl", defaultValue = "PT5M", description = "Longest status record validity accepted (default: ${DEFAULT-VALUE}).")
@@ -101,7 +110,12 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
             description = "How long a bind waits for the binds of its sibling replicas, to preheat them with one plan (default: ${DEFAULT-VALUE}).")
     private Duration preheatWindow;
 
-    @Option(names = "--no-kubernetes", description = "Do not watch the API server or bind (standalone testing).")
+    @Option(names = "--queued-pod-max-age", defaultValue = "PT5M",
+            description = "Longest a bound pod counts as queued on its node when no start is seen (default: ${DEFAULT-VALUE}).")
+    private Duration queuedPodMaxAge;
+
+    @Option(names = "--no-kubernetes",
+            description = "Do not watch the API server; bind only records the decision for scoring (the caller binds).")
     private boolean noKubernetes;
 
     @Override
@@ -114,6 +128,9 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
             ScoringPolicies.create(scoring, DeploymentTimeModel.edgeDefaults());
             if (preheatWindow.isNegative() || preheatWindow.compareTo(Duration.ofMinutes(1)) > 0) {
                 throw new IllegalArgumentException("--preheat-window must be 0..PT1M");
+            }
+            if (queuedPodMaxAge.isNegative() || queuedPodMaxAge.isZero()) {
+                throw new IllegalArgumentException("--queued-pod-max-age must be positive");
             }
             if (resolveBudgetMs < 1 || resolveBudgetMs > 4500) {
                 throw new IllegalArgumentException("--resolve-budget-ms must be 1..4500 (the scheduler waits 5 s)");
@@ -147,17 +164,17 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
             spec.commandLine().getOut().println("listening " + host.listenAddrs().get(0) + "/p2p/" + host.peerId().toBase58());
             RegistryLayerResolver resolver = new RegistryLayerResolver(RegistryClients.byHost(upstreams), plat, io,
                     Duration.ofMinutes(5), clock);
+            resolver.warmUp(upstreams.stream().map(u -> URI.create(u).getAuthority()).toList());
             DeploymentTimeModel model = DeploymentTimeModel.edgeDefaults();
             ClusterView view = swarm;
-            PodBinder binder = a -> {
-                throw new IllegalStateException("binding is off (--no-kubernetes)");
-            };
+            QueuedPods queued = new QueuedPods(clock, queuedPodMaxAge);
+            PodBinder binder = a -> LOG.info("event=bind_recorded pod={}/{} node={}", a.podNamespace(), a.podName(), a.node());
             if (!noKubernetes) {
                 Config config = new ConfigBuilder().withRequestRetryBackoffLimit(1).withRequestTimeout(3000).build();
                 KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
                 closing.add(client);
                 KubernetesClusterWatch watch = new KubernetesClusterWatch(client, swarm,
-                        p -> LOG.info("event=pod_placed pod={}/{} node={}", p.namespace(), p.name(), p.node())).start();
+                        p -> LOG.info("event=pod_placed pod={}/{} node={}", p.namespace(), p.name(), p.node()), queued).start();
                 closing.add(watch);
                 view = watch;
                 ClusterView planningView = view;
@@ -170,8 +187,8 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
                 binder = new KubernetesPodBinder(client, new BindPreheatHook(client, preheater, io));
             }
             SchedulingEngine engine = new SchedulingEngine(view, resolver, ScoringPolicies.create(scoring, model),
-                    Duration.ofMillis(resolveBudgetMs));
-            ExtenderHttpServer server = ExtenderHttpServer.start(address, urlPrefix, new ExtenderService(engine, binder),
+                    Duration.ofMillis(resolveBudgetMs), queued);
+            ExtenderHttpServer server = ExtenderHttpServer.start(address, urlPrefix, new ExtenderService(engine, binder, queued),
                     ExtenderJson.MAX_REQUEST_BYTES, boss, workers, verbs);
             closing.add(server);
             spec.commandLine().getOut().println("extender " + server.url());

@@ -57,6 +57,15 @@ final class ExtenderClient {
         return a;
     }
 
+    /** {@code GET /healthz}: opens the connection (and loads this client's classes) before anything is timed. */
+    void ping() throws IOException, InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(base.resolve("/healthz")).timeout(TIMEOUT).GET().build();
+        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new IOException("extender healthz: HTTP " + r.statusCode());
+        }
+    }
+
     private JsonNode call(String verb, ObjectNode body) throws IOException, InterruptedException {
         HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/" + verb)).timeout(TIMEOUT)
                 .header("Content-Type", "application/json")

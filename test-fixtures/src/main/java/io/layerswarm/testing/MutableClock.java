@@ -1,4 +1,4 @@
-package io.layerswarm.libp2p.kad;
+package io.layerswarm.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -7,14 +7,16 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 
 /** A clock tests move by hand. */
-final class MutableClock extends Clock {
+public final class MutableClock extends Clock {
     private volatile Instant now;
 
-    MutableClock(Instant start) {
+    /** @param start the clock's first reading */
+    public MutableClock(Instant start) {
         this.now = start;
     }
 
-    void advance(Duration d) {
+    /** Moves the clock forward by {@code d}. */
+    public void advance(Duration d) {
         now = now.plus(d);
     }
 

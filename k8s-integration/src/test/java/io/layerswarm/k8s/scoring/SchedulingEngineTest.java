@@ -1,0 +1,95 @@
+package io.layerswarm.k8s.scoring;
+
+import static io.layerswarm.k8s.scoring.Fixtures.image;
+import static io.layerswarm.k8s.scoring.Fixtures.layer;
+import static io.layerswarm.k8s.scoring.Fixtures.node;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.layerswarm.k8s.view.MutableClusterView;
+import io.layerswarm.k8s.view.QueuedPods;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+class SchedulingEngineTest {
+    private final LayerInfo base = layer("base", 80);
+    private final LayerInfo app = layer("app", 40);
+    private final ImageLayers web = image("web", base, app);
+    private final ImageLayers sidecar = image("sidecar", base);
+
+    @Test
+    void aSlowImageIsLeftOutAfterTheBudgetAndCountsOnceItArrives() {
+        MutableClusterView view = new MutableClusterView();
+        view.put(node("holder", 1000, 500, 0, base, app));
+        view.put(node("empty", 1000, 500, 0));
+        CompletableFuture<ImageLayers> slowWeb = new CompletableFuture<>(); // the registry has not answered yet
+        LayerResolver resolver = i -> i.equals("web") ? slowWeb : CompletableFuture.completedFuture(sidecar);
+        SchedulingEngine engine = new SchedulingEngine(view, resolver, new LayerLocalityScorer(), Duration.ofMillis(50));
+
+        PodLayers pod = engine.resolve(List.of("sidecar", "web"));
+        assertEquals(List.of(sidecar), pod.images(), "answers with what it knows");
+        assertEquals(Map.of("web", "not resolved within 50 ms"), pod.unresolved());
+        assertEquals(2, pod.containers());
+
+        slowWeb.complete(web);
+        PodLayers later = engine.resolve(List.of("sidecar", "web"));
+        assertEquals(List.of(sidecar, web), later.images());
+        assertTrue(later.unresolved().isEmpty());
+        Map<String, Double> s = engine.score(later, List.of("empty", "holder"));
+        assertTrue(s.get("holder") > s.get("empty"), s.toString());
+    }
+
+    @Test
+    void aFailedImageIsReportedWithItsReason() {
+        MutableClusterView view = new MutableClusterView();
+        SchedulingEngine engine = new SchedulingEngine(view,
+                i -> CompletableFuture.failedFuture(new IllegalStateException("cannot resolve " + i + ": no such tag")),
+                new LayerLocalityScorer(), Duration.ofSeconds(1));
+        PodLayers pod = engine.resolve(List.of("web"));
+        assertTrue(pod.images().isEmpty());
+        assertEquals(Map.of("web", "cannot resolve web: no such tag"), pod.unresolved());
+        assertEquals(Map.of("a", 0.0), engine.score(pod, List.of("a")));
+    }
+
+    /**
+     * Two nodes hold the image equally; the status records cannot show what was bound since. Without the
+     * queued pods every pod of a burst lands on the first; with them the burst alternates.
+     */
+    @Test
+    void aBurstOfOneImageSpreadsOverEquallyGoodNodesOnceBoundPodsCount() {
+        MutableClusterView view = new MutableClusterView();
+        view.put(node("a", 1000, 500, 0, base, app));
+        view.put(node("b", 1000, 500, 0, base, app));
+        view.put(node("c", 1000, 500, 0));
+        QueuedPods queued = new QueuedPods(Clock.systemUTC(), Duration.ofMinutes(5));
+        LayerResolver resolver = i -> CompletableFuture.completedFuture(web);
+        SchedulingEngine stale = new SchedulingEngine(view, resolver, new LayerLocalityScorer(), Duration.ofSeconds(1));
+        SchedulingEngine counting = new SchedulingEngine(view, resolver, new LayerLocalityScorer(), Duration.ofSeconds(1), queued);
+        List<String> withoutQueue = new ArrayList<>();
+        List<String> withQueue = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            withoutQueue.add(best(stale.score(stale.resolve(List.of("web")), List.of("a", "b", "c"))));
+            String pick = best(counting.score(counting.resolve(List.of("web")), List.of("a", "b", "c")));
+            withQueue.add(pick);
+            queued.bound("shop/web-" + i, pick);
+        }
+        assertEquals(List.of("a", "a", "a", "a"), withoutQueue);
+        assertEquals(List.of("a", "b", "a", "b"), withQueue);
+    }
+
+    /** The highest score, the first candidate on a tie (kube-scheduler breaks ties at random). */
+    private static String best(Map<String, Double> scores) {
+        String best = null;
+        for (Map.Entry<String, Double> e : scores.entrySet()) {
+            if (best == null || e.getValue() > scores.get(best)) {
+                best = e.getKey();
+            }
+        }
+        return best;
+    }
+}
