@@ -125,6 +125,9 @@ public final class BlobDownload {
 
         /** Gives the request up: the source is asked to stop and may no longer write. */
         void cancel() {
+            // revoke first: once it returns no write of this request is in progress or to come, so the
+            // interrupt that cancelling sends cannot land in a FileChannel write (an interrupted NIO
+            // channel closes, for every writer of the partial blob)
             if (region != null) {
                 region.revoke();
             }
