@@ -78,6 +78,8 @@ public final class RegistryClient {
     private static final int MAX_LIST_BYTES = 4 * 1024 * 1024;
     private static final int MAX_PAGES = 1000;
     private static final int MAX_RANGE = 256 * 1024 * 1024;
+    /** Largest read of a streamed range: what a caller's buffer or file write gets at once. */
+    private static final int RANGE_SLICE = 64 * 1024;
     private static final int COPY_BUFFER = 256 * 1024;
 
     private final URI base;
@@ -362,6 +364,17 @@ public final class RegistryClient {
      * @throws RegistryException if the range lies beyond the blob or the registry answers inconsistently
      */
     public byte[] fetchRange(String repository, Digest digest, long offset, int length) throws IOException {
+        java.io.ByteArrayOutputStream data = new java.io.ByteArrayOutputStream(Math.max(length, 0));
+        fetchRange(repository, digest, offset, length, data);
+        return data.toByteArray();
+    }
+
+    /**
+     * Like {@link #fetchRange(String, Digest, long, int)}, but writes the bytes to {@code out} as they
+     * arrive, in slices of at most 64 KiB, so a large range is never held whole.
+     */
+    public void fetchRange(String repository, Digest digest, long offset, int length, java.io.OutputStream out)
+            throws IOException {
         checkRepository(repository);
         if (offset < 0 || length <= 0 || length > MAX_RANGE) {
             throw new IllegalArgumentException("invalid range offset=" + offset + " length=" + length
@@ -375,15 +388,18 @@ public final class RegistryClient {
             } else {
                 checkContentRange(r, offset, offset + length - 1);
             }
-            // one array of the right size (readNBytes(int) gathers 8 KiB chunks and copies them)
-            byte[] data = new byte[length];
-            int n = in.readNBytes(data, 0, length);
-            if (n != length) {
-                throw new RegistryException("blob " + repository + "@" + digest + ": range at " + offset
-                        + " ended after " + n + " of " + length + " bytes");
+            byte[] slice = new byte[Math.min(length, RANGE_SLICE)];
+            int copied = 0;
+            while (copied < length) {
+                int n = in.read(slice, 0, Math.min(slice.length, length - copied));
+                if (n < 0) {
+                    throw new RegistryException("blob " + repository + "@" + digest + ": range at " + offset
+                            + " ended after " + copied + " of " + length + " bytes");
+                }
+                out.write(slice, 0, n);
+                copied += n;
             }
             log.debug("registry.range repo={} digest={} offset={} length={}", repository, digest.shortHex(12), offset, length);
-            return data;
         }
     }
 

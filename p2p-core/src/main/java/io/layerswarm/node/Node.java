@@ -1010,7 +1010,8 @@ public final class Node implements AutoCloseable {
                 public void write(long offset, java.nio.ByteBuffer data) throws IOException {
                     int n = data.remaining();
                     w.write(offset, data);
-                    progress.on(digest, size, written.addAndGet(n));
+                    // streamed pieces are written before they verify, so a rewritten bad piece counts twice: capped
+                    progress.on(digest, size, Math.min(size, written.addAndGet(n)));
                 }
 
                 @Override

@@ -116,9 +116,23 @@ public final class BlobDownload {
      *     predicts: from then on it no longer counts toward the endgame copies (see {@link #candidatesFor})
      * @param deadlineNanos when it is given up on and counts as a failure (never before {@code minRequestTimeout})
      * @param unmeasured whether nothing had been measured of the source when it was asked (see {@link #deadlineOf})
+     * @param region where a streaming source writes the piece as it arrives; {@code null} if the bytes
+     *     come back on the heap (sources that do not stream, and endgame copies, which must not write
+     *     over the region another request is writing)
      */
     private record Request(SourceState source, int piece, long startNanos, long overdueNanos, long deadlineNanos,
-                           boolean unmeasured, CompletableFuture<ByteBuffer> future) {
+                           boolean unmeasured, PieceRegion region, CompletableFuture<?> future) {
+
+        /** Gives the request up: the source is asked to stop and may no longer write. */
+        void cancel() {
+            // revoke first: once it returns no write of this request is in progress or to come, so the
+            // interrupt that cancelling sends cannot land in a FileChannel write (an interrupted NIO
+            // channel closes, for every writer of the partial blob)
+            if (region != null) {
+                region.revoke();
+            }
+            future.cancel(true);
+        }
     }
 
     private BlobDownload(SwarmLoop loop, io.layerswarm.oci.Digest blob, PieceHashBook hashes, PieceSink sink,
@@ -258,13 +272,18 @@ public final class BlobDownload {
         }
     }
 
-    /** @param sha256 the hash of {@code data}, computed off the loop */
+    /**
+     * @param data the piece, or {@code null} if the source wrote it into {@code req}'s region
+     * @param sha256 the hash of the piece, computed off the loop
+     */
     private void onPieceArrived(Request req, ByteBuffer data, byte[] sha256) {
-        // a late answer to a request that timed out is still welcome if it verifies
+        // a late answer to a request that timed out is still welcome if it verifies, unless it was
+        // written into a region that has since been handed to another request
         removeRequest(req);
-        if (finished) {
+        if (finished || (req.region() != null && req.region().revoked())) {
             return;
         }
+        int length = data == null ? req.region().length() : data.remaining();
         String id = req.source().source.id();
         if (loop.blacklist().isBanned(id)) {
             return; // answers already in flight when the source was banned
@@ -272,8 +291,8 @@ public final class BlobDownload {
         boolean origin = req.source().source.isOrigin();
         byte[] hash;
         if (hashes.known(req.piece())) {
-            hash = hashes.matches(req.piece(), data.remaining(), sha256) ? hashes.hashOf(req.piece()) : null;
-        } else if (origin && data.remaining() == layout.length(req.piece())) {
+            hash = hashes.matches(req.piece(), length, sha256) ? hashes.hashOf(req.piece()) : null;
+        } else if (origin && length == layout.length(req.piece())) {
             // the registry is the root of trust; the blob digest checks these bytes at the end
             hash = sha256;
             hashes.settle(req.piece(), hash);
@@ -290,29 +309,37 @@ public final class BlobDownload {
         long now = loop.nanoTime();
         log.debug("event=piece_arrived blob={} piece={} source={} ms={}", blob.shortHex(12), req.piece(), id,
                 (now - req.startNanos()) / 1_000_000);
-        loop.stats(id).recordPiece(data.remaining(), now - req.startNanos());
+        loop.stats(id).recordPiece(length, now - req.startNanos());
         if (!req.source().source.isOrigin()) {
             lastPeerProgressNanos = now;
         }
         if (!have.get(req.piece())) {
-            try {
-                sink.write(layout.offset(req.piece()), data.duplicate());
-            } catch (IOException e) {
-                fail(e);
-                return;
+            if (data != null) {
+                // a copy from the heap: no streaming request of this piece may write after it
+                for (Request r : inflight.getOrDefault(req.piece(), List.of())) {
+                    if (r.region() != null) {
+                        r.region().revoke();
+                    }
+                }
+                try {
+                    sink.write(layout.offset(req.piece()), data.duplicate());
+                } catch (IOException e) {
+                    fail(e);
+                    return;
+                }
             }
             have.set(req.piece());
-            bytesBySource.merge(id, (long) data.remaining(), Long::sum);
-            listener.pieceAccepted(req.piece(), id, origin, data.remaining());
+            bytesBySource.merge(id, (long) length, Long::sum);
+            listener.pieceAccepted(req.piece(), id, origin, length);
             if (req.source().source.isOrigin()) {
-                originBytes += data.remaining();
+                originBytes += length;
             }
             // endgame duplicates of this piece are now waste
             List<Request> dups = inflight.remove(req.piece());
             if (dups != null) {
                 for (Request r : dups) {
                     r.source().inflight--;
-                    r.future().cancel(true);
+                    r.cancel();
                 }
             }
             listener.pieceVerified(req.piece(), hash);
@@ -356,7 +383,7 @@ public final class BlobDownload {
             }
         }
         for (Request r : expired) {
-            r.future().cancel(true);
+            r.cancel();
             onPieceFailed(r, new java.util.concurrent.TimeoutException("piece " + r.piece() + " took longer than "
                     + Duration.ofNanos(deadlineOf(r) - r.startNanos()).toMillis() + " ms"));
         }
@@ -456,32 +483,52 @@ public final class BlobDownload {
         long expected = loop.stats(s.source.id()).expectedNanos(len, config.minRequestTimeout().toNanos());
         long slow = (long) (expected * config.slowFactor());
         long timeout = Math.max(config.minRequestTimeout().toNanos(), slow);
-        CompletableFuture<ByteBuffer> f;
+        List<Request> copies = inflight.get(piece);
+        // one writer per region: only a piece nobody else is fetching is streamed into the sink
+        PieceRegion region = s.source instanceof StreamingPieceSource && copies == null
+                ? new PieceRegion(sink, layout.offset(piece), len) : null;
+        CompletableFuture<?> f;
         try {
-            f = s.source.fetch(layout.offset(piece), len);
+            f = region != null ? ((StreamingPieceSource) s.source).fetchInto(layout.offset(piece), region)
+                    : s.source.fetch(layout.offset(piece), len);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
-        List<Request> copies = inflight.get(piece);
         if (copies != null && copies.size() >= config.endgameCopies()) {
             log.debug("event=overdue_request_copied blob={} piece={} source={} copies={}", blob.shortHex(12), piece,
                     s.source.id(), copies.size());
         }
         Request r = new Request(s, piece, now, now + Math.min(slow, timeout), now + timeout,
-                loop.stats(s.source.id()).bytesPerSecond() <= 0, f);
+                loop.stats(s.source.id()).bytesPerSecond() <= 0, region, f);
         if (s.source.isOrigin()) {
             listener.originRequested(piece);
         }
         inflight.computeIfAbsent(piece, k -> new ArrayList<>(2)).add(r);
         s.inflight++;
-        f.whenComplete((data, err) -> {
-            // hashing a piece takes milliseconds per MiB: done on the thread that received it, not on the loop
-            byte[] sha256 = err == null && data != null ? PieceHashBook.sha256(data) : null;
+        f.whenComplete((result, failure) -> {
+            // hashing a piece takes milliseconds per MiB: done on the thread that received it (a streamed
+            // piece was hashed as it was written), not on the loop
+            Throwable err = failure;
+            ByteBuffer data = result instanceof ByteBuffer b ? b : null;
+            byte[] sha256 = null;
+            if (err == null && region != null) {
+                try {
+                    sha256 = region.finish();
+                } catch (IOException e) {
+                    err = e;
+                }
+            } else if (err == null && data != null) {
+                sha256 = PieceHashBook.sha256(data);
+            } else if (region != null) {
+                region.revoke(); // failed: whatever it wrote is left for the next request to overwrite
+            }
+            Throwable error = err;
+            byte[] hash = sha256;
             loop.post(() -> {
-                if (err != null) {
-                    onPieceFailed(r, err instanceof CompletionException && err.getCause() != null ? err.getCause() : err);
+                if (error != null) {
+                    onPieceFailed(r, error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
                 } else {
-                    onPieceArrived(r, data, sha256);
+                    onPieceArrived(r, data, hash);
                 }
             });
         });
@@ -531,7 +578,7 @@ public final class BlobDownload {
             for (Request r : new ArrayList<>(rs)) {
                 if (r.source() == s) {
                     removeRequest(r);
-                    r.future().cancel(true);
+                    r.cancel();
                 }
             }
         }
@@ -603,7 +650,7 @@ public final class BlobDownload {
         }
         for (List<Request> rs : inflight.values()) {
             for (Request r : rs) {
-                r.future().cancel(true);
+                r.cancel(); // revoked before the commit reads the blob
             }
         }
         inflight.clear();

@@ -7,7 +7,12 @@ import java.nio.ByteBuffer;
 /** Where verified pieces go: normally a partial blob of the content store. */
 public interface PieceSink {
 
-    /** Writes a verified piece. */
+    /**
+     * Writes bytes at {@code offset}. Called with verified pieces from the download's loop, and from
+     * {@link PieceRegion}s with a streaming source's bytes as they arrive (not yet verified: the download
+     * counts the piece only once its hash matched, and a region that did not match is written again).
+     * Must be safe to call from several threads for distinct ranges.
+     */
     void write(long offset, ByteBuffer data) throws IOException;
 
     /**

@@ -4,6 +4,7 @@ import io.layerswarm.oci.Digest;
 import io.layerswarm.swarm.Bitfield;
 import io.layerswarm.swarm.PieceHashes;
 import io.layerswarm.swarm.PieceLayout;
+import io.layerswarm.swarm.PieceRegion;
 import io.layerswarm.swarm.pb.LayerExchangeProtos.HashesQuery;
 import io.layerswarm.swarm.pb.LayerExchangeProtos.HaveQuery;
 import io.layerswarm.swarm.pb.LayerExchangeProtos.LayerRequest;
@@ -81,13 +82,8 @@ public final class LayerExchangeClient {
 
     /** Bytes {@code [offset, offset + length)} of the blob, unverified. */
     public ByteBuffer piece(Digest digest, long blobSize, long offset, int length) throws IOException {
-        LayerRequest req = LayerRequest.newBuilder().setDigest(digest.toString())
-                .setPiece(PieceQuery.newBuilder().setOffset(offset).setLength(length)).build();
         ByteBuffer[] data = new ByteBuffer[1];
-        ask(req, blobSize, (r, in) -> {
-            if (r.getDataLength() != length) {
-                throw new ProtocolException("asked for " + length + " bytes, peer announced " + r.getDataLength());
-            }
+        askPiece(digest, blobSize, offset, length, in -> {
             // read into one array of the right size (readNBytes(int) gathers 8 KiB chunks, then copies)
             byte[] b = new byte[length];
             int n = in.readNBytes(b, 0, length);
@@ -97,6 +93,26 @@ public final class LayerExchangeClient {
             data[0] = ByteBuffer.wrap(b);
         });
         return data[0];
+    }
+
+    /** The piece at {@code offset}, unverified, written into {@code region} as it arrives. */
+    public void pieceInto(Digest digest, long blobSize, long offset, PieceRegion region) throws IOException {
+        askPiece(digest, blobSize, offset, region.length(), region::copyFrom);
+    }
+
+    private interface PieceBody {
+        void read(java.io.InputStream in) throws IOException;
+    }
+
+    private void askPiece(Digest digest, long blobSize, long offset, int length, PieceBody body) throws IOException {
+        LayerRequest req = LayerRequest.newBuilder().setDigest(digest.toString())
+                .setPiece(PieceQuery.newBuilder().setOffset(offset).setLength(length)).build();
+        ask(req, blobSize, (r, in) -> {
+            if (r.getDataLength() != length) {
+                throw new ProtocolException("asked for " + length + " bytes, peer announced " + r.getDataLength());
+            }
+            body.read(in);
+        });
     }
 
     private interface Body {

@@ -1,7 +1,8 @@
 package io.layerswarm.transfer;
 
 import io.layerswarm.oci.Digest;
-import io.layerswarm.swarm.PieceSource;
+import io.layerswarm.swarm.PieceRegion;
+import io.layerswarm.swarm.StreamingPieceSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -10,7 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
 /** A peer as a {@link PieceSource} for one blob, over the layer exchange protocol. */
-public final class PeerPieceSource implements PieceSource {
+public final class PeerPieceSource implements StreamingPieceSource {
     private final String peerId;
     private final LayerExchangeClient client;
     private final Digest digest;
@@ -44,10 +45,26 @@ public final class PeerPieceSource implements PieceSource {
 
     @Override
     public CompletableFuture<ByteBuffer> fetch(long offset, int length) {
-        CompletableFuture<ByteBuffer> result = new CompletableFuture<>();
+        return run(() -> client.piece(digest, blobSize, offset, length));
+    }
+
+    @Override
+    public CompletableFuture<Void> fetchInto(long offset, PieceRegion region) {
+        return run(() -> {
+            client.pieceInto(digest, blobSize, offset, region);
+            return null;
+        });
+    }
+
+    private interface Request<T> {
+        T call() throws IOException;
+    }
+
+    private <T> CompletableFuture<T> run(Request<T> request) {
+        CompletableFuture<T> result = new CompletableFuture<>();
         Future<?> task = executor.submit(() -> {
             try {
-                result.complete(client.piece(digest, blobSize, offset, length));
+                result.complete(request.call());
             } catch (IOException | RuntimeException e) {
                 result.completeExceptionally(e instanceof IOException io ? new UncheckedIOException(io) : e);
             }

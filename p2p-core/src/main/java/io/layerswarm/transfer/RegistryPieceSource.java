@@ -2,7 +2,8 @@ package io.layerswarm.transfer;
 
 import io.layerswarm.oci.Digest;
 import io.layerswarm.registry.RegistryClient;
-import io.layerswarm.swarm.PieceSource;
+import io.layerswarm.swarm.PieceRegion;
+import io.layerswarm.swarm.StreamingPieceSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -11,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /** The registry as the origin {@link PieceSource} of one blob, using {@code Range} requests. */
-public final class RegistryPieceSource implements PieceSource {
+public final class RegistryPieceSource implements StreamingPieceSource {
     private final RegistryClient client;
     private final String repository;
     private final Digest digest;
@@ -52,6 +53,17 @@ public final class RegistryPieceSource implements PieceSource {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return ByteBuffer.wrap(client.fetchRange(repository, digest, offset, length));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, executor);
+    }
+
+    @Override
+    public CompletableFuture<Void> fetchInto(long offset, PieceRegion region) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                client.fetchRange(repository, digest, offset, region.length(), region);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
