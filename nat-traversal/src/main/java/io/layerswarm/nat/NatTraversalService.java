@@ -9,6 +9,7 @@ import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.nat.autonat.AutoNatService;
 import io.layerswarm.nat.autonat.Reachability;
 import io.layerswarm.nat.ice.HolePuncher;
+import io.layerswarm.nat.ice.TurnServer;
 import io.layerswarm.nat.path.BlobPaths;
 import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.relay.RelayClient;
@@ -30,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * through the relays) and advertises only addresses that work; optionally it relays for others. With STUN
  * servers configured it also punches holes: each relayed connection this node dials is followed by an ICE
  * session over it ({@link HolePuncher}) whose direct QUIC connection, where the NATs let it through, replaces
- * the relayed one.
+ * the relayed one; with TURN servers configured, where they do not (symmetric NATs), a QUIC connection through
+ * the TURN relay does.
  */
 public final class NatTraversalService implements NodeService {
     private static final Logger LOG = LoggerFactory.getLogger(NatTraversalService.class);
@@ -42,21 +44,29 @@ public final class NatTraversalService implements NodeService {
      * @param relayService relay circuits for other peers and answer their AutoNAT probes
      * @param stunServers STUN servers to learn the public IP from
      * @param relays relays to keep reservations on, each with a trailing {@code /p2p/<id>}
+     * @param turnServers TURN servers for relayed ICE candidates, the path where hole punching fails
      */
-    public record Config(boolean relayService, List<InetSocketAddress> stunServers, List<Multiaddr> relays) {
+    public record Config(boolean relayService, List<InetSocketAddress> stunServers, List<Multiaddr> relays,
+                         List<TurnServer> turnServers) {
         /** Checks the lists: bounded, relays name their peer. */
         public Config {
             stunServers = List.copyOf(stunServers);
             relays = List.copyOf(relays);
-            if (stunServers.size() > MAX_ENTRIES || relays.size() > MAX_ENTRIES) {
-                throw new IllegalArgumentException("at most " + MAX_ENTRIES + " STUN servers and " + MAX_ENTRIES
-                        + " relays");
+            turnServers = List.copyOf(turnServers);
+            if (stunServers.size() > MAX_ENTRIES || relays.size() > MAX_ENTRIES || turnServers.size() > MAX_ENTRIES) {
+                throw new IllegalArgumentException("at most " + MAX_ENTRIES + " STUN servers, " + MAX_ENTRIES
+                        + " relays and " + MAX_ENTRIES + " TURN servers");
             }
             for (Multiaddr r : relays) {
                 if (r.valueOf(MultiaddrProtocol.P2P).isEmpty()) {
                     throw new IllegalArgumentException("relay " + r + ": needs a trailing /p2p/<peer id>");
                 }
             }
+        }
+
+        /** Without TURN servers. */
+        public Config(boolean relayService, List<InetSocketAddress> stunServers, List<Multiaddr> relays) {
+            this(relayService, stunServers, relays, List.of());
         }
     }
 
@@ -89,10 +99,11 @@ public final class NatTraversalService implements NodeService {
             open.add(AutoNatService.attach(host, context.eventLoopGroup()));
         }
         reachability = new Reachability(host, c, config.stunServers(), context.executor()).install();
-        HolePuncher p = HolePuncher.attach(host, config.stunServers(), context.executor());
+        HolePuncher p = HolePuncher.attach(host, config.stunServers(), config.turnServers(), context.executor());
         puncher = p;
-        if (!config.stunServers().isEmpty()) {
-            // Punching needs server-reflexive candidates; the dialler of the relayed connection controls it.
+        if (!config.stunServers().isEmpty() || !config.turnServers().isEmpty()) {
+            // Punching needs server-reflexive (STUN, TURN) or relayed (TURN) candidates; the dialler of the relayed
+            // connection controls it.
             host.addConnectionListener(new ConnectionListener() {
                 @Override
                 public void connected(Connection conn) {

@@ -24,11 +24,13 @@ public final class Coturn implements AutoCloseable {
     private final Process process;
     private final InetSocketAddress address;
     private final Path log;
+    private final Path pid;
 
-    private Coturn(Process process, InetSocketAddress address, Path log) {
+    private Coturn(Process process, InetSocketAddress address, Path log, Path pid) {
         this.process = process;
         this.address = address;
         this.log = log;
+        this.pid = pid;
     }
 
     /**
@@ -47,10 +49,13 @@ public final class Coturn implements AutoCloseable {
             }
         }
         Path log = Files.createTempFile("coturn-", ".log");
+        // its own pid file: the default (/var/run/turnserver.pid) is shared by every coturn on the machine
+        Path pid = Files.createTempFile("coturn-", ".pid");
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(BINARY.toString(), "-n", "--no-cli", "--no-tls", "--no-dtls", "--listening-ip", ip,
                 "--listening-port", Integer.toString(p), "--relay-ip", ip, "--min-port", "49152", "--max-port", "49400",
-                "--log-file", log.toString(), "--simple-log", "--allow-loopback-peers", "--no-software-attribute"));
+                "--log-file", log.toString(), "--pidfile", pid.toString(), "--simple-log", "--allow-loopback-peers",
+                "--no-software-attribute"));
         if (user == null) {
             cmd.add("--stun-only");
         } else {
@@ -58,7 +63,7 @@ public final class Coturn implements AutoCloseable {
         }
         Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
-        return new Coturn(proc, new InetSocketAddress(ip, p), log);
+        return new Coturn(proc, new InetSocketAddress(ip, p), log, pid);
     }
 
     /** The STUN/TURN address. */
@@ -88,5 +93,6 @@ public final class Coturn implements AutoCloseable {
             process.waitFor(5, TimeUnit.SECONDS);
         }
         Files.deleteIfExists(log);
+        Files.deleteIfExists(pid);
     }
 }

@@ -7,6 +7,7 @@ import io.layerswarm.libp2p.host.P2pStream;
 import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.quic.QuicTransport;
+import io.layerswarm.nat.path.ConnectionPaths;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -23,11 +24,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Hole punching with ICE over an existing (typically relayed) connection: the dialler of
  * {@value #PROTOCOL} sends an OFFER (ICE credentials and candidates gathered by ice4j: host and
- * server-reflexive from STUN), the peer answers, both run the connectivity checks and the dialler
- * (controlling) nominates a pair and says READY. Then both release ice4j's socket and reuse its port for
- * QUIC: the listener accepts on its nominated port and says READY, the dialler dials the peer's nominated
- * address from its own (the NAT mappings the checks opened stay for tens of seconds). The direct connection joins
- * the host, which prefers it to the relayed one and drops that when idle.
+ * server-reflexive from STUN, relayed from TURN), the peer answers, both run the connectivity checks and the
+ * dialler (controlling) nominates a pair and says READY. For a direct pair both then release ice4j's socket and
+ * reuse its port for QUIC: the listener accepts on its nominated port and says READY, the dialler dials the
+ * peer's nominated address from its own (the NAT mappings the checks opened stay for tens of seconds). For a
+ * pair through a TURN relay (no direct pair works, e.g. symmetric NATs) ice4j keeps the allocation and QUIC
+ * runs through a {@link TurnBridge} over it, the connection marked {@link ConnectionPaths#markTurn as TURN}.
+ * The new connection joins the host, which prefers it to the relayed circuit and drops that when idle.
  *
  * <p>Bounds: candidates per side ({@link IceMessage#MAX_CANDIDATES}), so checks go only to that many
  * addresses, each received from an authenticated peer in the session that ice4j authenticates with the
@@ -48,23 +51,39 @@ public final class HolePuncher {
 
     private final Host host;
     private final List<InetSocketAddress> stunServers;
+    private final List<TurnServer> turnServers;
     private final Executor executor;
     private final SessionGate gate = new SessionGate(MAX_SESSIONS, MIN_INTERVAL.toNanos());
 
-    private HolePuncher(Host host, List<InetSocketAddress> stunServers, Executor executor) {
+    private HolePuncher(Host host, List<InetSocketAddress> stunServers, List<TurnServer> turnServers,
+            Executor executor) {
         this.host = host;
         this.stunServers = List.copyOf(stunServers);
+        this.turnServers = List.copyOf(turnServers);
         this.executor = executor;
     }
 
     /**
-     * Serves {@value #PROTOCOL} on {@code host}.
+     * Serves {@value #PROTOCOL} on {@code host}, without TURN.
      *
      * @param stunServers where server-reflexive candidates come from
      * @param executor runs the dialling side's sessions (they block on gathering and checks)
      */
     public static HolePuncher attach(Host host, List<InetSocketAddress> stunServers, Executor executor) {
-        HolePuncher p = new HolePuncher(host, stunServers, executor);
+        return attach(host, stunServers, List.of(), executor);
+    }
+
+    /**
+     * Serves {@value #PROTOCOL} on {@code host}; with TURN servers, relayed candidates join the exchange and a
+     * pair through a TURN relay carries the QUIC connection where no direct pair works.
+     *
+     * @param stunServers where server-reflexive candidates come from
+     * @param turnServers where relayed (and server-reflexive) candidates come from
+     * @param executor runs the dialling side's sessions (they block on gathering and checks)
+     */
+    public static HolePuncher attach(Host host, List<InetSocketAddress> stunServers, List<TurnServer> turnServers,
+            Executor executor) {
+        HolePuncher p = new HolePuncher(host, stunServers, turnServers, executor);
         host.setBlockingHandler(PROTOCOL, p::serve);
         return p;
     }
@@ -100,7 +119,10 @@ public final class HolePuncher {
             gate.done(peer);
             throw e;
         }
-        try (IceAgent agent = new IceAgent(true, stunServers)) {
+        IceAgent agent = null;
+        TurnBridge bridge = null;
+        try {
+            agent = new IceAgent(true, stunServers, turnServers);
             deadline(s);
             send(s, agent.offer(IceMessage.Type.OFFER));
             IceMessage answer = receive(s, IceMessage.Type.ANSWER);
@@ -108,20 +130,45 @@ public final class HolePuncher {
             // The peer must not release its ICE socket before the nominating check's response reached us.
             send(s, IceMessage.ready());
             receive(s, IceMessage.Type.READY);
-            agent.close();
             Multiaddr remote = QuicTransport.toMultiaddr(n.remote())
                     .encapsulate(Multiaddr.parse("/p2p/" + peer.toBase58()));
-            Connection direct = await(host.quicTransport().dial(remote, n.local()), "the QUIC dial");
-            LOG.info("event=ice_direct peer={} role=controlling local={} remote={} ms={}", peer, n.local(),
-                    n.remote(), (System.nanoTime() - t0) / 1_000_000);
-            return direct;
+            Connection c;
+            if (n.relayed()) {
+                bridge = new TurnBridge(agent.dataSocket(), n.remote()).start();
+                c = await(host.quicTransport().dial(remote, bridge.quicSide(), bridge.forwarder())
+                        .thenApply(ConnectionPaths::markTurn), "the QUIC dial through TURN");
+                closeWith(c, bridge, agent);
+            } else {
+                agent.close();
+                c = await(host.quicTransport().dial(remote, n.local()), "the QUIC dial");
+            }
+            agent = null;
+            bridge = null;
+            LOG.info("event=ice_{} peer={} role=controlling local={} remote={} ms={}", n.relayed() ? "turn" : "direct",
+                    peer, n.local(), n.remote(), (System.nanoTime() - t0) / 1_000_000);
+            return c;
         } catch (IOException e) {
             LOG.info("event=ice_failed peer={} role=controlling reason=\"{}\"", peer, e.getMessage());
             trySend(s, IceMessage.fail(e.getMessage()));
             throw e;
         } finally {
+            closeQuietly(bridge, agent);
             gate.done(peer);
             s.close();
+        }
+    }
+
+    /** The TURN path's bridge and ICE agent live as long as the connection over them. */
+    private static void closeWith(Connection c, TurnBridge bridge, IceAgent agent) {
+        c.channel().closeFuture().addListener(x -> closeQuietly(bridge, agent));
+    }
+
+    private static void closeQuietly(TurnBridge bridge, IceAgent agent) {
+        if (bridge != null) {
+            bridge.close();
+        }
+        if (agent != null) {
+            agent.close();
         }
     }
 
@@ -143,19 +190,35 @@ public final class HolePuncher {
         long t0 = System.nanoTime();
         try {
             IceMessage offer = receive(s, IceMessage.Type.OFFER);
-            try (IceAgent agent = new IceAgent(false, stunServers)) {
+            IceAgent agent = new IceAgent(false, stunServers, turnServers);
+            TurnBridge bridge = null;
+            try {
                 send(s, agent.offer(IceMessage.Type.ANSWER));
                 IceAgent.Nominated n = await(agent.connect(offer), "the ICE checks");
                 receive(s, IceMessage.Type.READY);
-                agent.close();
-                CompletableFuture<Connection> accepted = host.quicTransport().accept(n.local(), peer);
+                CompletableFuture<Connection> accepted;
+                if (n.relayed()) {
+                    bridge = new TurnBridge(agent.dataSocket(), n.remote()).start();
+                    accepted = host.quicTransport().accept(bridge.quicSide(), peer,
+                            QuicTransport.toMultiaddr(n.remote())).thenApply(ConnectionPaths::markTurn);
+                } else {
+                    agent.close();
+                    accepted = host.quicTransport().accept(n.local(), peer);
+                }
                 send(s, IceMessage.ready());
-                await(accepted, "the QUIC connection on the punched port");
-                LOG.info("event=ice_direct peer={} role=controlled local={} remote={} ms={}", peer, n.local(),
-                        n.remote(), (System.nanoTime() - t0) / 1_000_000);
+                Connection c = await(accepted, "the QUIC connection on the nominated path");
+                if (n.relayed()) {
+                    closeWith(c, bridge, agent);
+                }
+                agent = null;
+                bridge = null;
+                LOG.info("event=ice_{} peer={} role=controlled local={} remote={} ms={}",
+                        n.relayed() ? "turn" : "direct", peer, n.local(), n.remote(), (System.nanoTime() - t0) / 1_000_000);
+            } finally {
+                closeQuietly(bridge, agent);
             }
-        } catch (IOException e) {
-            LOG.info("event=ice_failed peer={} role=controlled reason=\"{}\"", peer, e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            LOG.info("event=ice_failed peer={} role=controlled reason=\"{}\"", peer, e.toString());
             trySend(s, IceMessage.fail(e.getMessage()));
         } finally {
             gate.done(peer);

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Says which path the layer data of each fetched blob took: per peer source one log line,
- * {@code event=blob_path blob=DIGEST peer=ID path=direct|relayed|gone transport=quic|tcp|none bytes=N}, the path
+ * {@code event=blob_path blob=DIGEST peer=ID path=direct|relayed|gone transport=quic|tcp|none bytes=N[ relay=circuit|turn]}, the path
  * being that of the connection kept to the peer when the blob completed (the swarm opens its piece streams on
  * that connection); and {@code event=blob_path blob=DIGEST peer=registry bytes=N} for bytes from the registry.
  */
@@ -34,9 +34,10 @@ public final class BlobPaths implements NodeListener {
                 continue;
             }
             Optional<Connection> c = host.connection(peer.get());
-            LOG.info("event=blob_path blob={} peer={} path={} transport={} bytes={}", e.blob(), peer.get(),
+            String relay = c.map(ConnectionPaths::relay).map(r -> " relay=" + r).orElse("");
+            LOG.info("event=blob_path blob={} peer={} path={} transport={} bytes={}{}", e.blob(), peer.get(),
                     c.map(ConnectionPaths::path).orElse("gone"), c.map(ConnectionPaths::transport).orElse("none"),
-                    source.getValue());
+                    source.getValue(), relay);
         }
         if (e.registryBytes() > 0) {
             LOG.info("event=blob_path blob={} peer=registry bytes={}", e.blob(), e.registryBytes());

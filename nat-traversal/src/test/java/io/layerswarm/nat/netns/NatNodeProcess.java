@@ -18,6 +18,7 @@ import io.layerswarm.nat.ice.IceCandidate;
 import io.layerswarm.nat.ice.IceCodec;
 import io.layerswarm.nat.ice.IceMessage;
 import io.layerswarm.nat.ice.IceProtocolException;
+import io.layerswarm.nat.ice.TurnServer;
 import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.relay.RelayClient;
 import io.layerswarm.nat.relay.RelayConfig;
@@ -52,6 +53,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Role {@code relay}: relay service + AutoNAT server. Role {@code node}: relay client, reachability,
  * serves {@link #BLOB} (a deterministic byte stream of the asked length). Role {@code service}: as
  * {@code node}, with {@link NatTraversalService} started (it punches after each relayed connection it dials).
+ * Role {@code turn} ({@code turn IP STUN-IP:PORT TURN-IP:PORT USER PASSWORD-FILE}): as {@code node}, its ICE
+ * sessions also gathering relayed candidates from that TURN server.
  * Role {@code mirror} ({@code mirror IP STUN-IP:PORT UPSTREAM-URL STORE-DIR [RELAY-ADDR]}): a whole {@link Node}
  * with that service (keeping a reservation on RELAY-ADDR by itself, if given), a pull-through mirror on
  * {@code IP:5000} for the upstream registry and its store (and identity) in STORE-DIR, so a restarted process is
@@ -113,7 +116,11 @@ public final class NatNodeProcess {
         } else {
             ConnectionPaths.attach(host);
             relays = RelayClient.attach(host);
-            puncher = HolePuncher.attach(host, iceStun, Executors.newCachedThreadPool());
+            // role turn: TURN-IP:PORT USER PASSWORD-FILE after the STUN server
+            List<TurnServer> turn = role.equals("turn")
+                    ? List.of(TurnServer.withPasswordFile(socketAddress(args[3]), args[4], Path.of(args[5])))
+                    : List.of();
+            puncher = HolePuncher.attach(host, iceStun, turn, Executors.newCachedThreadPool());
         }
         RelayService relayService = null;
         if (role.equals("relay")) {

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 final class NatTopology implements AutoCloseable {
     static final String WAN_IP = "10.214.0.1";
 
-    private final String prefix = "lsn" + ProcessHandle.current().pid() % 100000;
+    private final String prefix;
     private final List<String> namespaces = new ArrayList<>();
     final String wan;
 
@@ -29,7 +29,8 @@ final class NatTopology implements AutoCloseable {
         }
     }
 
-    private NatTopology() throws IOException {
+    private NatTopology(String prefix) throws IOException {
+        this.prefix = prefix;
         wan = ns("wan");
         sh("ip", "netns", "exec", wan, "ip", "link", "add", "br0", "type", "bridge");
         sh("ip", "netns", "exec", wan, "ip", "addr", "add", WAN_IP + "/24", "dev", "br0");
@@ -41,7 +42,16 @@ final class NatTopology implements AutoCloseable {
      * CI (env CI=true), where a missing prerequisite fails it.
      */
     static NatTopology create() throws IOException {
-        String probe = "lsn" + ProcessHandle.current().pid() % 100000 + "probe";
+        return create("lsn");
+    }
+
+    /**
+     * {@link #create()} with namespace and interface names starting with {@code tag} (3 letters) and this
+     * JVM's pid, so a test class using a topology of its own never meets another one's names.
+     */
+    static NatTopology create(String tag) throws IOException {
+        String prefix = tag + ProcessHandle.current().pid() % 100000;
+        String probe = prefix + "probe";
         Result r = run(List.of("ip", "netns", "add", probe));
         boolean tools = run(List.of("sh", "-c", "command -v tc && command -v iptables")).ok();
         String why = !r.ok() ? "'ip netns add' failed (needs root/CAP_SYS_ADMIN): " + r.out().trim()
@@ -55,7 +65,7 @@ final class NatTopology implements AutoCloseable {
             }
             Assumptions.abort("skipped: " + why);
         }
-        return new NatTopology();
+        return new NatTopology(prefix);
     }
 
     /**

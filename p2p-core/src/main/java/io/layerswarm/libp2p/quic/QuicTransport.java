@@ -144,7 +144,7 @@ public final class QuicTransport implements Transport, AutoCloseable {
                 .handler(new ChannelInitializer<QuicChannel>() {
                     @Override
                     protected void initChannel(QuicChannel ch) {
-                        ch.pipeline().addLast(new Adopter(false, null, new CompletableFuture<>()));
+                        ch.pipeline().addLast(new Adopter(false, null, new CompletableFuture<>(), null));
                     }
                 })
                 .streamHandler(InboundStreams.INSTANCE)
@@ -161,6 +161,15 @@ public final class QuicTransport implements Transport, AutoCloseable {
      * refused and fails the accept.
      */
     public CompletableFuture<Connection> accept(InetSocketAddress local, PeerId expected) {
+        return accept(local, expected, null);
+    }
+
+    /**
+     * {@link #accept(InetSocketAddress, PeerId)} where the datagrams reach this socket through a local forwarder
+     * (e.g. a TURN relay's client on loopback): the connection shows {@code shownRemote} as its remote address
+     * instead of the forwarder's loopback address (null: the socket's peer address).
+     */
+    public CompletableFuture<Connection> accept(InetSocketAddress local, PeerId expected, Multiaddr shownRemote) {
         Objects.requireNonNull(expected, "expected");
         CompletableFuture<Connection> result = new CompletableFuture<>();
         ChannelHandler codec = configure(new QuicServerCodecBuilder())
@@ -172,7 +181,7 @@ public final class QuicTransport implements Transport, AutoCloseable {
                             ch.close();
                             return;
                         }
-                        ch.pipeline().addLast(new Adopter(false, expected, result));
+                        ch.pipeline().addLast(new Adopter(false, expected, result, shownRemote));
                     }
                 })
                 .streamHandler(InboundStreams.INSTANCE)
@@ -246,17 +255,33 @@ public final class QuicTransport implements Transport, AutoCloseable {
      * with the connection.
      */
     public CompletableFuture<Connection> dial(Multiaddr addr, InetSocketAddress local) {
-        CompletableFuture<Connection> result = new CompletableFuture<>();
-        PeerId expected;
         InetSocketAddress target;
         try {
-            String id = addr.valueOf(MultiaddrProtocol.P2P)
-                    .orElseThrow(() -> new IllegalArgumentException("QUIC dial needs /p2p/<peer id>: " + addr));
-            expected = PeerId.parse(id);
             target = toSocketAddress(addr);
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return dial(addr, local, target);
+    }
+
+    /**
+     * {@link #dial(Multiaddr, InetSocketAddress)} whose datagrams go to {@code target}, a local forwarder of the
+     * path to {@code addr} (e.g. a TURN relay's client on loopback) rather than to {@code addr} itself; the
+     * connection shows {@code addr} (without its peer id) as its remote address.
+     */
+    public CompletableFuture<Connection> dial(Multiaddr addr, InetSocketAddress local, InetSocketAddress target) {
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        PeerId expected;
+        InetSocketAddress peerAddr;
+        try {
+            String id = addr.valueOf(MultiaddrProtocol.P2P)
+                    .orElseThrow(() -> new IllegalArgumentException("QUIC dial needs /p2p/<peer id>: " + addr));
+            expected = PeerId.parse(id);
+            peerAddr = toSocketAddress(addr);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Multiaddr shownRemote = target.equals(peerAddr) ? null : toMultiaddr(peerAddr);
         Channel socket;
         try {
             socket = bind(local, configure(new QuicClientCodecBuilder()).build());
@@ -274,7 +299,7 @@ public final class QuicTransport implements Transport, AutoCloseable {
             }
         });
         QuicChannel.newBootstrap(socket)
-                .handler(new Adopter(true, expected, result))
+                .handler(new Adopter(true, expected, result, shownRemote))
                 .streamHandler(InboundStreams.INSTANCE)
                 .remoteAddress(target)
                 .connect().addListener(f -> {
@@ -314,11 +339,13 @@ public final class QuicTransport implements Transport, AutoCloseable {
         private final boolean initiator;
         private final PeerId expected;
         private final CompletableFuture<Connection> result;
+        private final Multiaddr shownRemote;
 
-        Adopter(boolean initiator, PeerId expected, CompletableFuture<Connection> result) {
+        Adopter(boolean initiator, PeerId expected, CompletableFuture<Connection> result, Multiaddr shownRemote) {
             this.initiator = initiator;
             this.expected = expected;
             this.result = result;
+            this.shownRemote = shownRemote;
         }
 
         @Override
@@ -330,7 +357,7 @@ public final class QuicTransport implements Transport, AutoCloseable {
                         new SecureSession(TlsSecurity.PROTOCOL_ID, tls.remotePeerId(), tls.remoteIdentityKey(),
                                 List.of()),
                         toMultiaddr((InetSocketAddress) ch.localSocketAddress()),
-                        toMultiaddr((InetSocketAddress) ch.remoteSocketAddress()));
+                        shownRemote != null ? shownRemote : toMultiaddr((InetSocketAddress) ch.remoteSocketAddress()));
                 result.complete(c);
             } catch (RuntimeException | IOException e) {
                 LOG.debug("event=quic_connection_refused remote={} reason=\"{}\"", ch.remoteSocketAddress(),

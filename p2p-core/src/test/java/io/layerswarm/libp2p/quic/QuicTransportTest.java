@@ -323,6 +323,31 @@ class QuicTransportTest {
         Await.until(AWAIT, "the accepted connection's end freed the port", () -> portFree(port));
     }
 
+    @Test
+    void aPathThroughAForwarderShowsThePeersAddressOnBothEnds() throws Exception {
+        Host a = quicHost();
+        Host b = quicHost();
+        b.setBlockingHandler(ECHO, s -> s.inputStream().transferTo(s.outputStream()));
+        int port;
+        try (DatagramSocket probe = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        // The datagrams go to b's socket itself (standing in for a relay's local forwarder); each end shows the
+        // address its caller names instead of the loopback one its socket talks to.
+        Multiaddr shownB = Multiaddr.parse("/ip4/203.0.113.9/udp/4001/quic-v1");
+        Multiaddr shownA = Multiaddr.parse("/ip4/198.51.100.7/udp/5001/quic-v1");
+        InetSocketAddress bSocket = new InetSocketAddress("127.0.0.1", port);
+        CompletableFuture<Connection> accepted = b.quicTransport().accept(bSocket, a.peerId(), shownA);
+        Connection c = a.quicTransport().dial(shownB.encapsulate(Multiaddr.parse("/p2p/" + b.peerId().toBase58())),
+                new InetSocketAddress("127.0.0.1", 0), bSocket).get(30, TimeUnit.SECONDS);
+        assertEquals(shownB, c.remoteAddr());
+        assertEquals(shownA, accepted.get(30, TimeUnit.SECONDS).remoteAddr());
+        P2pStream s = c.newStream(List.of(ECHO)).get(30, TimeUnit.SECONDS);
+        s.outputStream().write(9);
+        s.outputStream().close();
+        assertEquals(9, s.inputStream().read());
+    }
+
     private static boolean portFree(int port) {
         try (DatagramSocket again = new DatagramSocket(port, java.net.InetAddress.getLoopbackAddress())) {
             return true;

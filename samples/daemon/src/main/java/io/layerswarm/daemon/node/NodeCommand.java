@@ -112,6 +112,9 @@ public final class NodeCommand implements Callable<Integer> {
             + " repeatable.")
     List<String> stun = new ArrayList<>();
 
+    @picocli.CommandLine.Mixin
+    TurnOptions turn = new TurnOptions();
+
     @Option(names = "--mirror-listen", paramLabel = "HOST:PORT", description = "mirror address"
             + " (default 127.0.0.1:5000).")
     String mirrorListen;
@@ -234,6 +237,7 @@ public final class NodeCommand implements Callable<Integer> {
         if (!stun.isEmpty()) {
             c.stun = new ArrayList<>(stun);
         }
+        turn.applyTo(c);
         if (nodeName != null) {
             c.nodeName = nodeName;
         }
@@ -352,7 +356,7 @@ public final class NodeCommand implements Callable<Integer> {
         }
         // a relay node needs no reservation; others keep one on each bootstrap peer (a public relay)
         b.service(new NatTraversalService(new NatTraversalService.Config(s.relayService(), s.stun(),
-                s.relayService() ? List.of() : s.bootstrap())));
+                s.relayService() ? List.of() : s.bootstrap(), s.turn())));
         return b;
     }
 

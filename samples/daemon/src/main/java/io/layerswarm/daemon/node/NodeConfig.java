@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import io.layerswarm.cache.ByteSize;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
+import io.layerswarm.nat.ice.TurnServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -79,6 +80,12 @@ public final class NodeConfig {
     @JsonProperty public Boolean relayService;
     /** STUN servers, HOST:PORT, to learn the public IP from (e.g. coturn on 3478). */
     @JsonProperty public List<String> stun = new ArrayList<>();
+    /** TURN server, HOST:PORT, for relayed ICE candidates where hole punching fails (needs turnUser and turnPasswordFile). */
+    @JsonProperty public String turn;
+    /** User name on the TURN server. */
+    @JsonProperty public String turnUser;
+    /** File holding the TURN user's password (one line), so it stays out of the config and the command line. */
+    @JsonProperty public Path turnPasswordFile;
     /** Kubernetes node name in the published status record; default: this host's name, lower-cased (as kubelet does). */
     @JsonProperty public String nodeName;
     /** Push a signed status record to peers serving the status protocol (the scheduler); default true. */
@@ -90,8 +97,8 @@ public final class NodeConfig {
                            InetSocketAddress mirrorListen, int maxUploads, int pieceSize, boolean connectAll,
                            boolean dhtClient, long maxUploadRate, long maxDownloadRate,
                            InetSocketAddress metricsListen, boolean relayService, List<InetSocketAddress> stun,
-                           boolean publishStatus, String nodeName, java.time.Duration claimWait,
-                           java.time.Duration originStall) {
+                           List<TurnServer> turn, boolean publishStatus, String nodeName,
+                           java.time.Duration claimWait, java.time.Duration originStall) {
         /** The default upstream (the first). */
         public io.layerswarm.mirror.Upstream upstream() {
             return upstreams.get(0);
@@ -220,14 +227,47 @@ public final class NodeConfig {
             }
             stunServers.add(a);
         }
+        List<TurnServer> turnServers = turnServer();
         return new Settings(List.copyOf(ls), List.copyOf(bs), keyFile, swarmKey, dir, capacity, List.copyOf(ups),
                 hostPort("mirrorListen", mirrorListen == null ? "127.0.0.1:5000" : mirrorListen),
                 uploads, (int) piece, connectAll, dhtClient, rate("maxUploadRate", maxUploadRate),
                 rate("maxDownloadRate", maxDownloadRate),
                 metricsListen == null ? null : hostPort("metricsListen", metricsListen),
-                Boolean.TRUE.equals(relayService), List.copyOf(stunServers), !Boolean.FALSE.equals(publishStatus),
+                Boolean.TRUE.equals(relayService), List.copyOf(stunServers), turnServers,
+                !Boolean.FALSE.equals(publishStatus),
                 // the host name is looked up (and checked) only when something will carry it
                 Boolean.FALSE.equals(publishStatus) ? nodeName : nodeName(nodeName), claim, stall);
+    }
+
+    /** The TURN server of {@code turn}, {@code turnUser} and {@code turnPasswordFile} (all or none), as a list. */
+    private List<TurnServer> turnServer() {
+        return turnServer(turn, turnUser, turnPasswordFile);
+    }
+
+    /**
+     * The TURN server of a {@code HOST:PORT}, a user and a password file, all three or none (an empty list).
+     *
+     * @throws IllegalArgumentException if one is missing or bad, or the file cannot be used (the file named)
+     */
+    public static List<TurnServer> turnServer(String turn, String turnUser, Path turnPasswordFile) {
+        if (turn == null) {
+            if (turnUser != null || turnPasswordFile != null) {
+                throw new IllegalArgumentException("turnUser and turnPasswordFile need a TURN server: set turn"
+                        + " (--turn HOST:PORT)");
+            }
+            return List.of();
+        }
+        InetSocketAddress a = hostPort("turn", turn);
+        if (a.getPort() == 0) {
+            throw new IllegalArgumentException("turn " + turn + ": needs a port (3478 is TURN's)");
+        }
+        if (turnUser == null) {
+            throw new IllegalArgumentException("turn " + turn + ": needs turnUser (--turn-user)");
+        }
+        if (turnPasswordFile == null) {
+            throw new IllegalArgumentException("turn " + turn + ": needs turnPasswordFile (--turn-password-file)");
+        }
+        return List.of(TurnServer.withPasswordFile(a, turnUser, turnPasswordFile));
     }
 
     /** A bound in milliseconds, 0..1 hour. */

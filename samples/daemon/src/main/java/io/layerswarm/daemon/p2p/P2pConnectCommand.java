@@ -8,7 +8,9 @@ import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.daemon.node.NodeConfig;
+import io.layerswarm.daemon.node.TurnOptions;
 import io.layerswarm.nat.ice.HolePuncher;
+import io.layerswarm.nat.ice.TurnServer;
 import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.relay.RelayClient;
 import java.net.InetSocketAddress;
@@ -30,8 +32,9 @@ import picocli.CommandLine.Spec;
 /** {@code layerswarm p2p connect PEER}: dials a peer, directly or through a relay circuit, and says how. */
 @Command(name = "connect", mixinStandardHelpOptions = true,
         description = "Connect to a peer (direct, or /p2p/RELAY/p2p-circuit/p2p/ID through a relay; with --stun a"
-                + " relayed connection is followed by ICE hole punching to a direct QUIC path); prints JSON"
-                + " {peer, path, transport, rttMs, connectMs[, holePunch]}.")
+                + " relayed connection is followed by ICE hole punching to a direct QUIC path, with --turn by a QUIC"
+                + " path through the TURN relay where punching fails); prints JSON"
+                + " {peer, path, transport, [relay,] rttMs, connectMs[, holePunch]}.")
 public final class P2pConnectCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -48,6 +51,9 @@ public final class P2pConnectCommand implements Callable<Integer> {
     List<String> stun = new ArrayList<>();
 
     @Mixin
+    TurnOptions turn = new TurnOptions();
+
+    @Mixin
     P2pCommand.Common common = new P2pCommand.Common();
 
     @Override
@@ -55,10 +61,12 @@ public final class P2pConnectCommand implements Callable<Integer> {
         Multiaddr peer;
         List<Multiaddr> first = new ArrayList<>();
         List<InetSocketAddress> stunServers = new ArrayList<>();
+        List<TurnServer> turnServers;
         try {
             for (String st : stun) {
                 stunServers.add(NodeConfig.hostPort("stun", st));
             }
+            turnServers = turn.servers();
             peer = peerAddr("peer", target);
             for (String b : bootstrap) {
                 first.add(peerAddr("bootstrap", b));
@@ -70,17 +78,17 @@ public final class P2pConnectCommand implements Callable<Integer> {
         ExecutorService punching = Executors.newSingleThreadExecutor();
         try (Host host = common.builder(Ed25519PrivateKey.generate()).build().start();
              RelayClient relays = RelayClient.attach(host)) {
-            HolePuncher puncher = HolePuncher.attach(host, stunServers, punching);
+            HolePuncher puncher = HolePuncher.attach(host, stunServers, turnServers, punching);
             for (Multiaddr b : first) {
                 host.connect(b).get(common.timeoutSeconds, TimeUnit.SECONDS);
             }
             long start = System.nanoTime();
             Connection c = host.connect(peer).get(common.timeoutSeconds, TimeUnit.SECONDS);
             String punch = null;
-            if (c.isRelayed() && !stunServers.isEmpty()) {
+            if (c.isRelayed() && (!stunServers.isEmpty() || !turnServers.isEmpty())) {
                 try {
                     c = puncher.punch(c.remotePeer()).get(common.timeoutSeconds, TimeUnit.SECONDS);
-                    punch = "direct";
+                    punch = ConnectionPaths.relay(c) == null ? "direct" : ConnectionPaths.relay(c);
                 } catch (ExecutionException e) {
                     punch = "failed: " + e.getCause().getMessage();
                 }
@@ -92,6 +100,9 @@ public final class P2pConnectCommand implements Callable<Integer> {
             n.put("peer", c.remotePeer().toBase58());
             n.put("path", ConnectionPaths.path(c));
             n.put("transport", ConnectionPaths.transport(c));
+            if (ConnectionPaths.relay(c) != null) {
+                n.put("relay", ConnectionPaths.relay(c));
+            }
             n.put("rttMs", rtt.toNanos() / 1e6);
             n.put("connectMs", connectNanos / 1e6);
             if (punch != null) {

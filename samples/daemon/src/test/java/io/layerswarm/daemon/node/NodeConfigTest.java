@@ -146,6 +146,27 @@ class NodeConfigTest {
     }
 
     @Test
+    void turnSettingsComeTogetherAndThePasswordFromItsFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path pw = java.nio.file.Files.writeString(dir.resolve("turn.pw"), "s3cret\n");
+        NodeConfig.Settings s = NodeConfig.parse("upstreams: [{url: https://a}]\nturn: \"127.0.0.1:3478\"\n"
+                + "turnUser: edge\nturnPasswordFile: " + pw + "\n", "t").validate();
+        assertEquals(List.of(new io.layerswarm.nat.ice.TurnServer(new java.net.InetSocketAddress("127.0.0.1", 3478),
+                "edge", "s3cret")), s.turn());
+        assertEquals(List.of(), NodeConfig.parse("upstreams: [{url: https://a}]", "t").validate().turn());
+        String base = "upstreams: [{url: https://a}]\n";
+        assertMessage(base + "turn: coturn", "turn coturn: expected HOST:PORT");
+        assertMessage(base + "turn: \"127.0.0.1:0\"\nturnUser: u\nturnPasswordFile: " + pw, "needs a port");
+        assertMessage(base + "turn: \"127.0.0.1:3478\"\nturnPasswordFile: " + pw, "needs turnUser (--turn-user)");
+        assertMessage(base + "turn: \"127.0.0.1:3478\"\nturnUser: u", "needs turnPasswordFile (--turn-password-file)");
+        assertMessage(base + "turnUser: u", "need a TURN server");
+        assertMessage(base + "turn: \"127.0.0.1:3478\"\nturnUser: u\nturnPasswordFile: " + dir.resolve("nope"),
+                "turn password file " + dir.resolve("nope") + ": not found");
+        java.nio.file.Path empty = java.nio.file.Files.writeString(dir.resolve("empty"), "");
+        assertMessage(base + "turn: \"127.0.0.1:3478\"\nturnUser: u\nturnPasswordFile: " + empty, ": is empty");
+    }
+
+    @Test
     void natTraversalSettings() {
         NodeConfig.Settings s = NodeConfig.parse("""
                 upstreams: [{url: https://a}]

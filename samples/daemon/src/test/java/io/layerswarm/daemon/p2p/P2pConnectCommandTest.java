@@ -98,6 +98,11 @@ class P2pConnectCommandTest {
         CliRun badStun = CliRun.of("p2p", "connect", addr(peer), "--stun", "nohostport");
         assertEquals(2, badStun.status());
         assertTrue(badStun.err().contains("stun nohostport: expected HOST:PORT"), badStun.err());
+        CliRun noUser = CliRun.of("p2p", "connect", addr(peer), "--turn", "127.0.0.1:3478");
+        assertTrue(noUser.err().contains("needs turnUser (--turn-user)"), noUser.err());
+        CliRun noFile = CliRun.of("p2p", "connect", addr(peer), "--turn", "127.0.0.1:3478", "--turn-user", "u",
+                "--turn-password-file", "/nonexistent/turn.pw");
+        assertTrue(noFile.err().contains("turn password file /nonexistent/turn.pw: not found"), noFile.err());
         // nothing listens on the peer's port any more: a clear failure, not a hang
         String gone = addr(peer);
         peer.close();
