@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Runs {@code java -jar layerswarm.jar pull} against the real registry and checks the layout with skopeo and umoci. */
 class PullCliIT {
     static final ObjectMapper JSON = new ObjectMapper();
-    static final Path JAR = Path.of("target/layerswarm.jar");
+    static final Path JAR = DaemonJar.JAR;
 
     @TempDir
     Path tmp;
@@ -68,10 +68,9 @@ class PullCliIT {
         if (!Files.isRegularFile(JAR)) {
             fail(JAR.toAbsolutePath() + " is missing: run the package phase first (mvn verify does)");
         }
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString(), "pull"));
+        List<String> cmd = new ArrayList<>(List.of("pull"));
         cmd.addAll(List.of(args));
-        return exec(cmd, stdin);
+        return exec(DaemonJar.command(cmd), stdin);
     }
 
     static Result tool(String... cmd) throws Exception {

@@ -85,6 +85,28 @@ class NetnsFanOutIT {
             nodes.add(n);
         }
 
+        // our delaying relay on the registry host's link address: +50 ms round trip (tc does the rate);
+        // it and the nodes (which reach the registry only on "go") start up while the registry is filled
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("java.class.path");
+        Process relay = start(new ProcessBuilder("ip", "netns", "exec", reg, java, "-cp", cp,
+                UplinkEmulator.class.getName(), NET + "1", "5001", "127.0.0.1", "5000", "100000", "50")
+                .redirectError(tmp.resolve("relay.err").toFile()));
+
+        List<Process> nodeProcs = new ArrayList<>();
+        List<String> addrs = new ArrayList<>();
+        // Cold JVMs in separate processes start their downloads up to ~1 s apart on a small machine; a
+        // later node learns of the earlier ones from their claims and waits for their registry pieces.
+        // The claim wait is 30 s, not 3, and a silent fetcher's pieces go to the registry after 60 s, not 10:
+        // on a CPU-starved CI machine a fresh JVM may take seconds to answer or to show progress.
+        // The JVMs start side by side (start-up is most of their time); each prints its address when up.
+        for (int i = 0; i < NODES; i++) {
+            nodeProcs.add(start(new ProcessBuilder("ip", "netns", "exec", nodes.get(i), java, "-cp", cp,
+                    NodeProcess.class.getName(), NET + (10 + i), tmp.resolve("node" + i).toString(),
+                    "http://" + NET + "1:5001", image.name(), image.tag(), "256", "30000", "60000")
+                    .redirectError(tmp.resolve("node" + i + ".err").toFile())));
+        }
+
         // the real registry, listening on the registry namespace's loopback only
         Path storage = Files.createDirectories(tmp.resolve("registry"));
         Path config = Files.writeString(tmp.resolve("registry.yml"), "version: 0.1\n"
@@ -100,27 +122,9 @@ class NetnsFanOutIT {
                 "oci:" + image.layoutDir() + ":" + image.tag(), "docker://127.0.0.1:5000/" + image.name() + ":" + image.tag());
         long logLinesAfterPush = lines(accessLog);
 
-        // our delaying relay on the registry host's link address: +50 ms round trip (tc does the rate)
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("java.class.path");
-        Process relay = start(new ProcessBuilder("ip", "netns", "exec", reg, java, "-cp", cp,
-                UplinkEmulator.class.getName(), NET + "1", "5001", "127.0.0.1", "5000", "100000", "50")
-                .redirectError(tmp.resolve("relay.err").toFile()));
         expectLine(relay, "listening", "relay");
-
-        List<Process> nodeProcs = new ArrayList<>();
-        List<String> addrs = new ArrayList<>();
-        // Cold JVMs in separate processes start their downloads up to ~1 s apart on a small machine; a
-        // later node learns of the earlier ones from their claims and waits for their registry pieces.
-        // The claim wait is 30 s, not 3, and a silent fetcher's pieces go to the registry after 60 s, not 10:
-        // on a CPU-starved CI machine a fresh JVM may take seconds to answer or to show progress.
         for (int i = 0; i < NODES; i++) {
-            Process p = start(new ProcessBuilder("ip", "netns", "exec", nodes.get(i), java, "-cp", cp,
-                    NodeProcess.class.getName(), NET + (10 + i), tmp.resolve("node" + i).toString(),
-                    "http://" + NET + "1:5001", image.name(), image.tag(), "256", "30000", "60000")
-                    .redirectError(tmp.resolve("node" + i + ".err").toFile()));
-            nodeProcs.add(p);
-            addrs.add(expectLine(p, "addr ", "node" + i).substring(5));
+            addrs.add(expectLine(nodeProcs.get(i), "addr ", "node" + i).substring(5));
         }
         for (int i = 0; i < NODES; i++) {
             PrintWriter w = writer(nodeProcs.get(i));

@@ -95,8 +95,7 @@ class ContainerdMirrorIT {
         String out = c1.run(ref, Duration.ofMinutes(1), "/bin/sh", "-c",
                 "cat /etc/timezone; ls /usr/share/zoneinfo/Europe/Berlin; echo sum=$((6*7))");
         assertEquals("Europe/Berlin\n/usr/share/zoneinfo/Europe/Berlin\nsum=42\n", out.replace("\r\n", "\n"));
-        assertEquals(143, n1.stop(), "node 1 exits on SIGTERM");
-        assertEquals(143, n0.stop(), "node 0 exits on SIGTERM");
+        assertEquals(List.of(143, 143), NodeProcess.stopAll(List.of(n1, n0)), "both nodes exit on SIGTERM");
     }
 
     private static long field(Pattern p, String line) {

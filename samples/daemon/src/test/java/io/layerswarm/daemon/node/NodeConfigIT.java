@@ -9,7 +9,11 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -124,16 +128,40 @@ class NodeConfigIT {
                 List.of("node", "--upstream", "http://127.0.0.1:5000", "--publish-status", "maybe"),
                 List.of("node", "unexpected-argument"),
                 List.of("no-such-command"));
-        for (List<String> args : cases) {
-            Process p = new ProcessBuilder(NodeProcess.command(args.toArray(String[]::new))).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-            assertEquals(2, p.exitValue(), args + ": " + err);
-            assertEquals("", out, args.toString());
-            List<String> lines = err.lines().toList();
-            assertEquals(1, lines.size(), args + " prints one line: " + err);
-            assertTrue(lines.get(0).startsWith("error: "), lines.get(0));
+        // each case is a JVM start-up, mostly idle waits on a loaded machine: four at a time, checked in order
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Exit>> runs = new ArrayList<>();
+            for (List<String> args : cases) {
+                runs.add(pool.submit(() -> exit(args)));
+            }
+            for (int i = 0; i < cases.size(); i++) {
+                List<String> args = cases.get(i);
+                Exit e = runs.get(i).get(2, TimeUnit.MINUTES);
+                assertTrue(e.exited(), args + " exits");
+                assertEquals(2, e.status(), args + ": " + e.err());
+                assertEquals("", e.out(), args.toString());
+                List<String> lines = e.err().lines().toList();
+                assertEquals(1, lines.size(), args + " prints one line: " + e.err());
+                assertTrue(lines.get(0).startsWith("error: "), lines.get(0));
+            }
+        } finally {
+            pool.shutdownNow();
         }
+    }
+
+    private record Exit(boolean exited, int status, String out, String err) { }
+
+    /** Runs {@code layerswarm args} to its end (30 s at most). */
+    private static Exit exit(List<String> args) throws Exception {
+        Process p = new ProcessBuilder(NodeProcess.command(args.toArray(String[]::new))).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        boolean exited = p.waitFor(30, TimeUnit.SECONDS);
+        if (!exited) {
+            p.destroyForcibly();
+            return new Exit(false, -1, out, err);
+        }
+        return new Exit(true, p.exitValue(), out, err);
     }
 }

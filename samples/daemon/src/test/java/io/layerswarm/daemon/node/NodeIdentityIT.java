@@ -50,18 +50,16 @@ class NodeIdentityIT {
         long pushLogBytes = registry.totalBlobBytesServed();
 
         Path state = tmp.resolve("x");
-        List<NodeProcess> nodes = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            List<String> args = new ArrayList<>(List.of("--cache-dir", state.resolve("n" + i).toString(),
-                    "--upstream", registry.baseUri().toString()));
-            args.addAll(NodeProcess.PATIENT);
-            if (i > 0) {
-                args.addAll(List.of("--bootstrap", nodes.get(0).listen));
-            }
-            NodeProcess n = NodeProcess.startWith("id" + i, tmp.resolve("logs" + i), args, "INFO");
-            open.add(n);
-            nodes.add(n);
+        List<NodeProcess> nodes = new ArrayList<>(List.of(open.add(NodeProcess.startWith("id0", tmp.resolve("logs0"),
+                args(state.resolve("n0"), registry, List.of()), "INFO"))));
+        List<NodeProcess.Start> joiners = new ArrayList<>();
+        for (int i = 1; i < 4; i++) {
+            List<String> args = args(state.resolve("n" + i), registry, List.of("--bootstrap", nodes.get(0).listen));
+            Path logs = tmp.resolve("logs" + i);
+            String name = "id" + i;
+            joiners.add(() -> NodeProcess.startWith(name, logs, args, "INFO"));
         }
+        nodes.addAll(NodeProcess.startAll(open, joiners));
         Set<String> ids = new HashSet<>();
         for (int i = 0; i < 4; i++) {
             ids.add(nodes.get(i).listen.substring(nodes.get(i).listen.lastIndexOf("/p2p/") + 5));
@@ -106,9 +104,16 @@ class NodeIdentityIT {
                 imageBytes, served, (double) served / imageBytes);
         assertTrue(served <= imageBytes * 1.05, "registry sent " + served + " blob bytes to 4 nodes for an image of "
                 + imageBytes + " layer bytes");
-        for (NodeProcess n : nodes) {
-            assertEquals(143, n.stop(), n.name + " exits on SIGTERM");
-        }
+        assertEquals(List.of(143, 143, 143, 143), NodeProcess.stopAll(nodes), "every node exits on SIGTERM");
+    }
+
+    /** A node on {@code dir} without key flags, patient, plus {@code extra}. */
+    private static List<String> args(Path dir, RegistryFixture registry, List<String> extra) {
+        List<String> args = new ArrayList<>(List.of("--cache-dir", dir.toString(), "--upstream",
+                registry.baseUri().toString()));
+        args.addAll(NodeProcess.PATIENT);
+        args.addAll(extra);
+        return args;
     }
 
     private CompletableFuture<Void> pull(NodeProcess node, Corpus.Image image, Path layout) {

@@ -40,8 +40,11 @@ class NodePreheatIT {
         RegistryFixture registry = open.add(RegistryFixture.start(RegistryFixture.Mode.PLAIN));
         corpus.pushTo(registry.baseUri().toString());
         String upstream = registry.baseUri().toString();
-        NodeProcess a = open.add(NodeProcess.start("a", tmp.resolve("a"), upstream, List.of("--node-name", "a")));
-        NodeProcess c = open.add(NodeProcess.start("c", tmp.resolve("c"), upstream, List.of("--node-name", "c")));
+        List<NodeProcess> ac = NodeProcess.startAll(open, List.of(
+                () -> NodeProcess.start("a", tmp.resolve("a"), upstream, List.of("--node-name", "a")),
+                () -> NodeProcess.start("c", tmp.resolve("c"), upstream, List.of("--node-name", "c"))));
+        NodeProcess a = ac.get(0);
+        NodeProcess c = ac.get(1);
         List<String> blobs = new ArrayList<>(List.of(image.configDigest()));
         image.layers().forEach(l -> blobs.add(l.digest()));
         a.mirrorGet("/v2/" + image.name() + "/manifests/" + image.tag());

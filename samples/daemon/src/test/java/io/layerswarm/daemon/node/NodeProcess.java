@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.layerswarm.daemon.DaemonJar;
 import io.layerswarm.testing.Await;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -30,7 +31,7 @@ import java.util.function.Predicate;
  * listen address, then the mirror), stdout kept line by line, stderr in a file.
  */
 final class NodeProcess implements AutoCloseable {
-    static final Path JAR = Path.of("target/layerswarm.jar").toAbsolutePath();
+    static final Path JAR = DaemonJar.JAR;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     final String name;
@@ -60,10 +61,7 @@ final class NodeProcess implements AutoCloseable {
     static final List<String> PATIENT = List.of("--claim-wait-ms", "30000", "--origin-stall-ms", "60000");
 
     static List<String> command(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
-        cmd.addAll(List.of(args));
-        return cmd;
+        return DaemonJar.command(args);
     }
 
     /** Starts a node in {@code dir} (cache and key under it) with the given extra flags. */
@@ -118,6 +116,52 @@ final class NodeProcess implements AutoCloseable {
         t.setDaemon(true);
         t.start();
         return n;
+    }
+
+    /** One node start, for {@link #startAll}. */
+    @FunctionalInterface
+    interface Start {
+        NodeProcess start() throws IOException;
+    }
+
+    /**
+     * Starts the nodes side by side (JVM start-up is most of a start) and returns them in the given order,
+     * each added to {@code open} as soon as it is up; if one fails, the others are still waited for (and
+     * so closed with {@code open}) before the failure is thrown.
+     */
+    static List<NodeProcess> startAll(io.layerswarm.testing.Closer open, List<Start> starts) throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(starts.size());
+        try {
+            List<java.util.concurrent.Future<NodeProcess>> started = new ArrayList<>();
+            for (Start s : starts) {
+                started.add(pool.submit(() -> open.add(s.start())));
+            }
+            List<NodeProcess> nodes = new ArrayList<>();
+            Exception failure = null;
+            for (java.util.concurrent.Future<NodeProcess> f : started) {
+                try {
+                    nodes.add(f.get(5, TimeUnit.MINUTES));
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    failure = failure == null ? e : failure;
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+            return nodes;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** SIGTERMs every node first, then waits for each ({@link #stop}); their exit statuses in order. */
+    static List<Integer> stopAll(List<NodeProcess> nodes) throws InterruptedException {
+        nodes.forEach(n -> n.process.destroy());
+        List<Integer> statuses = new ArrayList<>();
+        for (NodeProcess n : nodes) {
+            statuses.add(n.stop());
+        }
+        return statuses;
     }
 
     /** GETs {@code path} from the node's registry mirror (manifests in OCI or Docker v2); asserts 200. */

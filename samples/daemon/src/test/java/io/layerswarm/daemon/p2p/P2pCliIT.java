@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerswarm.daemon.DaemonJar;
 import io.layerswarm.libp2p.pnet.SwarmKey;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code layerswarm p2p listen|ping|identify} as separate processes, and against a js-libp2p peer. */
 class P2pCliIT {
-    private static final Path JAR = Path.of("target/layerswarm.jar").toAbsolutePath();
+    private static final Path JAR = DaemonJar.JAR;
     private static final Path JS = Path.of("../../p2p-core/src/test/js").toAbsolutePath().normalize();
 
     @TempDir
@@ -30,14 +31,30 @@ class P2pCliIT {
     record Result(int exit, List<String> out) { }
 
     private static List<String> java(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString()));
-        cmd.addAll(List.of(args));
-        return cmd;
+        return DaemonJar.command(args);
     }
 
     private static Result run(List<String> cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return runAll(List.of(cmd)).get(0);
+    }
+
+    /**
+     * Runs the commands side by side (each a JVM start-up, which is most of their time) and returns their
+     * results in order; their output is small enough to wait in the pipe until read.
+     */
+    private static List<Result> runAll(List<List<String>> cmds) throws Exception {
+        List<Process> started = new ArrayList<>();
+        for (List<String> cmd : cmds) {
+            started.add(new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+        }
+        List<Result> results = new ArrayList<>();
+        for (int i = 0; i < cmds.size(); i++) {
+            results.add(collect(started.get(i), cmds.get(i)));
+        }
+        return results;
+    }
+
+    private static Result collect(Process p, List<String> cmd) throws Exception {
         List<String> lines = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String l;
@@ -89,8 +106,10 @@ class P2pCliIT {
         try {
             assertTrue(Files.exists(keyFile), "identity key file created");
             assertTrue(addr[0].matches("/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/12D3Koo\\w+"), addr[0]);
-            assertPings(run(java("p2p", "ping", addr[0], "--count", "3")), 3);
-            Result id = run(java("p2p", "identify", addr[0]));
+            List<Result> both = runAll(List.of(java("p2p", "ping", addr[0], "--count", "3"),
+                    java("p2p", "identify", addr[0])));
+            assertPings(both.get(0), 3);
+            Result id = both.get(1);
             assertEquals(0, id.exit());
             JsonNode j = new ObjectMapper().readTree(String.join("", id.out()));
             assertEquals(addr[0].substring(addr[0].indexOf("/p2p/") + 5), j.get("peerId").asText());
@@ -119,9 +138,12 @@ class P2pCliIT {
         String[] addr = new String[1];
         Process listener = start(java("p2p", "listen", "--swarm-key", key.toString()), "listening ", addr, null);
         try {
-            assertPings(run(java("p2p", "ping", addr[0], "--swarm-key", key.toString())), 1);
-            assertNotEquals(0, run(java("p2p", "ping", addr[0], "--swarm-key", other.toString(), "--timeout", "5")).exit());
-            assertNotEquals(0, run(java("p2p", "ping", addr[0], "--timeout", "5")).exit());
+            List<Result> pings = runAll(List.of(java("p2p", "ping", addr[0], "--swarm-key", key.toString()),
+                    java("p2p", "ping", addr[0], "--swarm-key", other.toString(), "--timeout", "5"),
+                    java("p2p", "ping", addr[0], "--timeout", "5")));
+            assertPings(pings.get(0), 1);
+            assertNotEquals(0, pings.get(1).exit(), "ping with another swarm key");
+            assertNotEquals(0, pings.get(2).exit(), "ping without the swarm key");
         } finally {
             stop(listener);
         }
@@ -136,8 +158,10 @@ class P2pCliIT {
         String[] addr = new String[1];
         Process js = start(List.of("node", JS.resolve("peer.mjs").toString(), "listen"), "LISTEN ", addr, JS);
         try {
-            assertPings(run(java("p2p", "ping", addr[0], "--count", "2")), 2);
-            Result id = run(java("p2p", "identify", addr[0]));
+            List<Result> both = runAll(List.of(java("p2p", "ping", addr[0], "--count", "2"),
+                    java("p2p", "identify", addr[0])));
+            assertPings(both.get(0), 2);
+            Result id = both.get(1);
             assertEquals(0, id.exit());
             JsonNode j = new ObjectMapper().readTree(String.join("", id.out()));
             assertTrue(j.get("agentVersion").asText().startsWith("js-libp2p/"), j.toString());

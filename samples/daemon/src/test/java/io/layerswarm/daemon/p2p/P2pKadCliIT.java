@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.layerswarm.daemon.DaemonJar;
 import io.layerswarm.oci.Digest;
 import io.layerswarm.swarm.OciCids;
 import java.io.BufferedReader;
@@ -26,7 +27,6 @@ import org.junit.jupiter.api.Test;
  * {@code @libp2p/kad-dht} peer (p2p-core/src/test/js/kad-peer.mjs) in the same DHT.
  */
 class P2pKadCliIT {
-    private static final Path JAR = Path.of("target/layerswarm.jar").toAbsolutePath();
     private static final Path JS = Path.of("../../p2p-core/src/test/js").toAbsolutePath().normalize();
 
     private final List<Process> processes = new ArrayList<>();
@@ -42,10 +42,7 @@ class P2pKadCliIT {
     }
 
     private static List<String> java(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", JAR.toString()));
-        cmd.addAll(List.of(args));
-        return cmd;
+        return DaemonJar.command(args);
     }
 
     /** A running process whose stdout lines are queued. */
@@ -113,13 +110,15 @@ class P2pKadCliIT {
 
     @Test
     void provideAndFindAcrossProcessesAndJs() throws Exception {
-        assertTrue(Files.isRegularFile(JAR), "build the shaded jar first (mvn package): " + JAR);
+        assertTrue(Files.isRegularFile(DaemonJar.JAR), "build the shaded jar first (mvn package): " + DaemonJar.JAR);
         if (!Files.isDirectory(JS.resolve("node_modules/@libp2p/kad-dht"))) {
             Result npm = run(List.of("npm", "--prefix", JS.toString(), "install", "--no-audit", "--no-fund"));
             assertEquals(0, npm.exit(), "npm install in " + JS + " (node/npm from scripts/install-system-packages.sh)");
         }
         Digest layer = Digest.sha256("cli layer".getBytes(StandardCharsets.UTF_8));
         Running provider = new Running(java("p2p", "provide", layer.toString(), "--listen", "/ip4/127.0.0.1/tcp/0"), null);
+        // the js peer starts up meanwhile; it dials the provider only when told
+        Running js = new Running(List.of("node", "kad-peer.mjs"), JS);
         String addr = provider.expect("listening ", 60);
         assertEquals(OciCids.toCid(layer).toString(), provider.expect("provided ", 60));
         String providerId = addr.substring(addr.lastIndexOf('/') + 1);
@@ -128,7 +127,6 @@ class P2pKadCliIT {
         assertEquals(0, found.exit());
         assertEquals(List.of(providerId), found.out());
 
-        Running js = new Running(List.of("node", "kad-peer.mjs"), JS);
         String jsId = js.expect("peer ", 60);
         js.send("dial " + addr);
         js.expect("dialed ", 30);
