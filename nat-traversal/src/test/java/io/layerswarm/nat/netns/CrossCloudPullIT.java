@@ -156,9 +156,9 @@ class CrossCloudPullIT extends NatWanPerClass {
     }
 
     @Test
-    @Disabled("p2p-core swarm race, not NAT: when the second cloud's claim meets a fetch about to complete, the second"
-            + " node waits out originStall and its mirror stream never completes (1 of 3 runs green; see the"
-            + " nat-scenarios report); re-tried after RegistrySplit: see the ci-nat report")
+    @Disabled("swarm race (p2p-core), not NAT: re-tried on the head with RegistrySplit, 3 of 5 runs alone met 1.05x"
+            + " (1.000x), the others 1.188x and 1.375x: a node asked the registry for pieces the other also took;"
+            + " see BENCHMARKS 'NAT traversal (cross-cloud pulls)'")
     void bothCloudsPullingAtOnceCostTheRegistryAboutOneImage(@TempDir Path tmp) throws Exception {
         Edge e = edge(Nat.CONE, Nat.CONE, tmp);
         connectThroughRelay(e);
@@ -178,7 +178,7 @@ class CrossCloudPullIT extends NatWanPerClass {
         assertEquals(e.imageBytes(), fetchedB[1] + fetchedB[2], "B has the image");
         assertTrue(served >= e.imageBytes(), "the registry sent the image at least once: " + served);
         assertTrue(served <= e.imageBytes() * 1.05, "registry sent " + served + " for two clouds; image is "
-                + e.imageBytes());
+                + e.imageBytes() + "; node logs in " + dir);
     }
 
     @Test

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -23,7 +24,7 @@ abstract class NatWanPerClass {
     final Closer closer = new Closer();
 
     @BeforeAll
-    void startWan(@TempDir Path dir) throws Exception {
+    void startWan(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) throws Exception { // logs kept on failure
         this.dir = dir;
         net = NatClouds.start(dir);
         wanStarted();
