@@ -20,11 +20,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class NatTraversalServiceTest {
+    /** Deadline of an awaited condition: it only bounds a hang. */
+    private static final Duration AWAIT = Duration.ofSeconds(30);
     private final List<AutoCloseable> open = new ArrayList<>();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private final ExecutorService executor = Executors.newCachedThreadPool();
@@ -67,11 +68,13 @@ class NatTraversalServiceTest {
         Host dialer = host(true);
         start(dialer, new NatTraversalService.Config(false, List.of(), List.of()));
 
-        await(() -> natedService.relayClient().reservedRelays().contains(relay.peerId()), "the reservation");
+        Await.until(AWAIT, "the reservation",
+                () -> natedService.relayClient().reservedRelays().contains(relay.peerId()));
         Multiaddr circuit = addr(relay).encapsulate(Multiaddr.parse("/p2p-circuit/p2p/" + nated.peerId().toBase58()));
         // it advertises the circuit, as nothing about it is confirmed reachable
-        await(() -> natedService.reachability().advertisedAddrs().contains(
-                addr(relay).encapsulate(Multiaddr.parse("/p2p-circuit"))), "the circuit address to be advertised");
+        Await.until(AWAIT, "the circuit address to be advertised",
+                () -> natedService.reachability().advertisedAddrs().contains(
+                        addr(relay).encapsulate(Multiaddr.parse("/p2p-circuit"))));
 
         Connection c = dialer.connect(circuit).get(10, TimeUnit.SECONDS);
         assertEquals(nated.peerId(), c.remotePeer());
@@ -92,9 +95,6 @@ class NatTraversalServiceTest {
         assertThrows(IllegalArgumentException.class, () -> new NatTraversalService.Config(false, many, List.of()));
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        Await.until(Duration.ofSeconds(30), what, condition);
-    }
 
     private NodeContext context(Host h) {
         return HostContext.of(h, scheduler, executor, group);

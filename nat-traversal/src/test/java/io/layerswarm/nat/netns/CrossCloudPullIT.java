@@ -5,18 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.nat.netns.NatClouds.Nat;
 import io.layerswarm.testing.Await;
-import io.layerswarm.testing.Closer;
 import io.layerswarm.testing.RegistryFixture;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Disabled;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,30 +21,30 @@ import org.junit.jupiter.api.io.TempDir;
  * The issue's cross-cloud scenarios with real parts ({@link NatClouds}): the docker-registry in the wan
  * namespace, in each edge cloud a whole node (pull-through mirror, swarm, NAT traversal service keeping a
  * reservation on the public relay) as its own JVM, and skopeo pulling through a cloud's mirror. Bytes the
- * registry sent come from its access log, bytes the relay forwarded from the relay node.
+ * registry sent come from its access log, bytes the relay forwarded from the relay node. The wan side (registry
+ * with the image, coturn, relay) is started once for the class; each test gets two new edge clouds and new nodes.
  */
-@Tag("root")
 @Timeout(value = 8, unit = TimeUnit.MINUTES) // several JVMs start and pull in each test; slow on a loaded machine
-class CrossCloudPullIT {
+class CrossCloudPullIT extends NatWanPerClass {
     private static final String REPO = "edge/app";
     private static final String TAG = "1";
     private static final int LAYERS = 4;
     private static final int LAYER_BYTES = 1 << 20;
     private static final Duration PULL_TIMEOUT = Duration.ofMinutes(3);
 
-    @TempDir
-    Path tmp;
+    private RegistryFixture registry;
+    private long imageBytes;
 
-    private final Closer closer = new Closer();
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        closer.close();
+    /** The registry with the image, once for the class: no test alters them (pulls only read). */
+    @Override
+    void wanStarted() throws Exception {
+        registry = net.registry();
+        imageBytes = net.pushImage(REPO, TAG, LAYERS, LAYER_BYTES);
     }
 
-    /** The running network with the image pushed and a mirror node in each cloud, both reserved on the relay. */
-    private record Edge(NatClouds clouds, RegistryFixture registry, long imageBytes, NatNode a, NatNode b,
-                        String viaRelayA) {
+    /** The test's clouds with a mirror node in each, both reserved on the relay. */
+    private record Edge(NatClouds net, NatClouds.Pair clouds, Path dir, RegistryFixture registry, long imageBytes,
+                        NatNode a, NatNode b, String viaRelayA) {
         /** Registry blob bytes sent so far. */
         long served() {
             return registry.totalBlobBytesServed();
@@ -56,19 +52,17 @@ class CrossCloudPullIT {
 
         /** Bytes the relay forwarded over circuits so far. */
         long relayed() throws Exception {
-            return Long.parseLong(clouds.relay.ask("relayed", "relayed ", Duration.ofSeconds(30)));
+            return Long.parseLong(net.relay.ask("relayed", "relayed ", Duration.ofSeconds(30)));
         }
     }
 
-    private Edge edge(Nat natA, Nat natB) throws Exception {
-        NatClouds c = closer.add(NatClouds.start(tmp, natA, natB));
-        RegistryFixture registry = c.registry();
-        long imageBytes = c.pushImage(REPO, TAG, LAYERS, LAYER_BYTES);
-        NatNode a = c.mirrorNode(1, tmp.resolve("store-a"));
-        NatNode b = c.mirrorNode(2, tmp.resolve("store-b"));
-        String viaRelayA = c.circuit(a);
-        c.circuit(b);
-        return new Edge(c, registry, imageBytes, a, b, viaRelayA);
+    private Edge edge(Nat natA, Nat natB, Path test) throws Exception {
+        NatClouds.Pair c = closer.add(net.pair(dir, natA, natB));
+        NatNode[] n = c.both(() -> c.mirrorNode(1, test.resolve("store-a")),
+                () -> c.mirrorNode(2, test.resolve("store-b")));
+        String viaRelayA = net.circuit(n[0]);
+        net.circuit(n[1]);
+        return new Edge(net, c, test, registry, imageBytes, n[0], n[1], viaRelayA);
     }
 
     /** B dials A through the relay, as a node does for a peer behind NAT. */
@@ -95,7 +89,7 @@ class CrossCloudPullIT {
     }
 
     private void pull(Edge e, int n) throws Exception {
-        awaitPull(startPull(e, n, tmp.resolve("layout-" + n)), n == 1 ? e.a() : e.b());
+        awaitPull(startPull(e, n, e.dir().resolve("layout-" + n)), n == 1 ? e.a() : e.b());
     }
 
     /** "COUNT PEER-BYTES REGISTRY-BYTES" of the blobs the node fetched. */
@@ -133,8 +127,8 @@ class CrossCloudPullIT {
     }
 
     @Test
-    void cloudBPullsEveryLayerFromCloudAOverThePunchedPath() throws Exception {
-        Edge e = edge(Nat.CONE, Nat.CONE);
+    void cloudBPullsEveryLayerFromCloudAOverThePunchedPath(@TempDir Path tmp) throws Exception {
+        Edge e = edge(Nat.CONE, Nat.CONE, tmp);
         pull(e, 1);
         assertEquals(e.imageBytes(), blobs(e.a())[2], "A, alone, got the image from the registry");
         connectThroughRelay(e);
@@ -146,8 +140,8 @@ class CrossCloudPullIT {
     }
 
     @Test
-    void behindASymmetricNatCloudBGetsEveryLayerFromCloudAOverTheRelayAndSaysSo() throws Exception {
-        Edge e = edge(Nat.CONE, Nat.SYMMETRIC);
+    void behindASymmetricNatCloudBGetsEveryLayerFromCloudAOverTheRelayAndSaysSo(@TempDir Path tmp) throws Exception {
+        Edge e = edge(Nat.CONE, Nat.SYMMETRIC, tmp);
         pull(e, 1);
         connectThroughRelay(e);
         Await.until(Duration.ofSeconds(90), "B's punch to A failed",
@@ -162,16 +156,16 @@ class CrossCloudPullIT {
     }
 
     @Test
-    @Disabled("p2p-core swarm race, not NAT: when the second cloud's claim meets a fetch about to complete, the second"
-            + " node waits out originStall and its mirror stream never completes (1 of 3 runs green; see the"
-            + " nat-scenarios report)")
-    void bothCloudsPullingAtOnceCostTheRegistryAboutOneImage() throws Exception {
-        Edge e = edge(Nat.CONE, Nat.CONE);
+    @Disabled("swarm race (p2p-core), not NAT: re-tried on the head with RegistrySplit, 3 of 5 runs alone met 1.05x"
+            + " (1.000x), the others 1.188x and 1.375x: a node asked the registry for pieces the other also took;"
+            + " see BENCHMARKS 'NAT traversal (cross-cloud pulls)'")
+    void bothCloudsPullingAtOnceCostTheRegistryAboutOneImage(@TempDir Path tmp) throws Exception {
+        Edge e = edge(Nat.CONE, Nat.CONE, tmp);
         connectThroughRelay(e);
         awaitDirect(e);
         long servedBefore = e.served();
-        Process pullA = startPull(e, 1, tmp.resolve("layout-1"));
-        Process pullB = startPull(e, 2, tmp.resolve("layout-2"));
+        Process pullA = startPull(e, 1, e.dir().resolve("layout-1"));
+        Process pullB = startPull(e, 2, e.dir().resolve("layout-2"));
         awaitPull(pullA, e.a());
         awaitPull(pullB, e.b());
         long served = e.served() - servedBefore;
@@ -184,16 +178,17 @@ class CrossCloudPullIT {
         assertEquals(e.imageBytes(), fetchedB[1] + fetchedB[2], "B has the image");
         assertTrue(served >= e.imageBytes(), "the registry sent the image at least once: " + served);
         assertTrue(served <= e.imageBytes() * 1.05, "registry sent " + served + " for two clouds; image is "
-                + e.imageBytes());
+                + e.imageBytes() + "; node logs in " + dir);
     }
 
     @Test
-    void aRestartedNodeIsDialableAgainThroughItsRelayReservation() throws Exception {
-        NatClouds c = closer.add(NatClouds.start(tmp, Nat.CONE, Nat.SYMMETRIC));
+    void aRestartedNodeIsDialableAgainThroughItsRelayReservation(@TempDir Path tmp) throws Exception {
+        NatClouds.Pair c = closer.add(net.pair(dir, Nat.CONE, Nat.SYMMETRIC));
         Path store = tmp.resolve("store-a");
-        NatNode a = c.mirrorNode(1, store);
-        String viaRelay = c.circuit(a);
-        NatNode b = c.node(2, "node");
+        NatNode[] n = c.both(() -> c.mirrorNode(1, store), () -> c.node(2, "node"));
+        NatNode a = n[0];
+        NatNode b = n[1];
+        String viaRelay = net.circuit(a);
         long size = 1 << 20;
         String sha = HexFormat.of().formatHex(NatNodeProcess.expectedSha(size));
         String before = b.ask("fetch " + a.peerId() + " " + size + " " + viaRelay, "fetched ", Duration.ofSeconds(90));
@@ -204,7 +199,7 @@ class CrossCloudPullIT {
                 () -> b.query("connections " + a.peerId()).equals("connections "));
         NatNode restarted = c.mirrorNode(1, store);
         assertEquals(a.peerId(), restarted.peerId(), "same identity from the store");
-        assertEquals(viaRelay, c.circuit(restarted), "the same address through the relay");
+        assertEquals(viaRelay, net.circuit(restarted), "the same address through the relay");
         String after = b.ask("fetch " + a.peerId() + " " + size + " " + viaRelay, "fetched ", Duration.ofSeconds(90));
         assertTrue(after.startsWith("relayed tcp " + size + " " + sha), after + "\n" + restarted.tail());
     }

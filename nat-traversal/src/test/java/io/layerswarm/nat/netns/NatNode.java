@@ -43,7 +43,12 @@ final class NatNode implements AutoCloseable {
         });
         t.setDaemon(true);
         t.start();
-        addr = expect("addr ", Duration.ofSeconds(180));
+        try {
+            addr = expect("addr ", Duration.ofSeconds(180));
+        } catch (Exception | Error e) {
+            process.destroyForcibly(); // not started in time: nothing else would stop it
+            throw e;
+        }
     }
 
     String peerId() {

@@ -6,52 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerswarm.nat.ice.IceMessage;
 import io.layerswarm.testing.Await;
 import io.layerswarm.testing.Coturn;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * NAT scenarios over real kernel NAT ({@link NatTopology}): nodes as separate JVMs in their namespaces,
- * a public relay + AutoNAT node and coturn (STUN) in the wan namespace.
+ * a public relay + AutoNAT node and coturn (STUN) in the wan namespace. The wan side is started once for the
+ * class ({@link NatWanPerClass}); each test gets two new edge clouds and new nodes ({@link NatClouds#pair}).
  */
-@Tag("root")
-class NatScenarioIT {
-    @TempDir
-    Path tmp;
-
-    private final List<AutoCloseable> open = new ArrayList<>();
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (int i = open.size() - 1; i >= 0; i--) {
-            open.get(i).close();
-        }
-    }
-
-    /** Starts the NAT network with clouds 1 and 2 behind NATs of kinds {@code a} and {@code b}. */
-    private NatClouds clouds(NatClouds.Nat a, NatClouds.Nat b) throws Exception {
-        NatClouds c = NatClouds.start(tmp, a, b);
-        open.add(c);
-        return c;
-    }
-
-    /** The relay, the two cloud nodes, A's address through the relay and coturn. */
-    private record Clouds(NatNode relay, NatNode a, NatNode b, String viaRelay, Coturn stun) {
+class NatScenarioIT extends NatWanPerClass {
+    /** The test's clouds, the relay, the two cloud nodes, A's address through the relay and coturn. */
+    private record Clouds(NatClouds.Pair clouds, NatNode relay, NatNode a, NatNode b, String viaRelay, Coturn stun) {
         /** A's relay circuit address, without A's peer id. */
         String circuitA() {
             return viaRelay.substring(0, viaRelay.lastIndexOf("/p2p/"));
@@ -64,12 +31,11 @@ class NatScenarioIT {
     }
 
     private Clouds twoClouds(boolean symmetricB, String roleB) throws Exception {
-        NatClouds c = clouds(NatClouds.Nat.CONE, symmetricB ? NatClouds.Nat.SYMMETRIC : NatClouds.Nat.CONE);
-        NatNode a = c.node(1, "node");
-        NatNode b = c.node(2, roleB);
-        String viaA = c.reserve(a);
-        c.reserve(b);
-        return new Clouds(c.relay, a, b, viaA, c.stun);
+        NatClouds.Pair c = closer.add(net.pair(dir, NatClouds.Nat.CONE,
+                symmetricB ? NatClouds.Nat.SYMMETRIC : NatClouds.Nat.CONE));
+        NatNode[] n = c.both(() -> c.node(1, "node"), () -> c.node(2, roleB));
+        String viaA = net.reserve(n[0], n[1])[0];
+        return new Clouds(c, net.relay, n[0], n[1], viaA, net.stun);
     }
 
     @Test
@@ -183,16 +149,17 @@ class NatScenarioIT {
         String circuitA = n.circuitA();
         assertTrue(circuitA.startsWith(relay.addr + "/p2p-circuit"), circuitA);
 
-        // Behind NAT with inbound connections dropped: AutoNAT cannot dial A back (STUN says 10.214.0.2),
-        // so A advertises its relay circuit only.
+        // Behind NAT with inbound connections dropped: AutoNAT cannot dial A back at the address STUN reports (its
+        // router's), so A advertises its relay circuit only.
         String reach = a.ask("reachability " + relay.peerId() + " " + NatTopology.WAN_IP + ":3478", "reachability ",
                 Duration.ofSeconds(150));
         assertEquals("PRIVATE [" + circuitA + "]", reach, a.tail());
 
         // B tries A's NAT address first (the router drops it), then the relay.
         long size = 32L << 20;
-        String fetched = b.ask("fetch " + a.peerId() + " " + size + " /ip4/10.214.0.2/tcp/4001/p2p/" + a.peerId() + " "
-                + circuitA + "/p2p/" + a.peerId(), "fetched ", Duration.ofSeconds(240));
+        String natAddrA = "/ip4/" + n.clouds().routerIp(1) + "/tcp/4001/p2p/" + a.peerId();
+        String fetched = b.ask("fetch " + a.peerId() + " " + size + " " + natAddrA + " " + circuitA + "/p2p/"
+                + a.peerId(), "fetched ", Duration.ofSeconds(240));
         String[] f = fetched.split(" ");
         assertEquals("relayed", f[0]);
         assertEquals("tcp", f[1]);
@@ -201,6 +168,7 @@ class NatScenarioIT {
         System.out.printf("nat scenario 2: %d MiB over the relay in %s ms (%.1f Mbit/s), connect %s ms%n", size >> 20,
                 f[5], size * 8 / 1e3 / Long.parseLong(f[5]), f[4]);
         String log = Files.readString(b.log);
+        assertTrue(log.contains("event=dial_failed addr=" + natAddrA), b.tail());
         assertTrue(log.contains("event=peer_connected peer=" + a.peerId() + " path=relayed transport=tcp rtt_ms="),
                 b.tail());
         assertTrue(n.stun().isAlive());

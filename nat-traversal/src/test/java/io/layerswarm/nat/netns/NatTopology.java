@@ -68,13 +68,28 @@ final class NatTopology implements AutoCloseable {
         return new NatTopology(prefix);
     }
 
+    /** The namespaces of edge cloud {@code n}: its router and the node behind it. */
+    record Cloud(int n, String router, String node) {
+    }
+
+    /** The node address of cloud {@code n}. */
+    static String nodeIp(int n) {
+        return "10.214." + n + ".10";
+    }
+
+    /** Cloud {@code n}'s router address on the wan bridge (its NAT's public address). */
+    static String routerIp(int n) {
+        return "10.214.0." + (n + 1);
+    }
+
     /**
-     * An edge cloud {@code n} (1..9): router namespace with WAN address {@code 10.214.0.(n+1)} and LAN
-     * {@code 10.214.n.1/24}, node namespace {@code 10.214.n.10}; both router legs shaped to {@code rate}.
-     *
-     * @return the node namespace
+     * An edge cloud {@code n} (1..99): router namespace with WAN address {@link #routerIp} and LAN
+     * {@code 10.214.n.1/24}, node namespace {@link #nodeIp}; both router legs shaped to {@code rate}.
      */
-    String cloud(int n, boolean symmetric, String rate) throws IOException {
+    Cloud cloud(int n, boolean symmetric, String rate) throws IOException {
+        if (n < 1 || n > 99) {
+            throw new IllegalArgumentException("cloud number 1..99 (interface names, addresses): " + n);
+        }
         String router = ns("r" + n);
         String node = ns("n" + n);
         String w = prefix + "w" + n;
@@ -82,14 +97,14 @@ final class NatTopology implements AutoCloseable {
         sh("ip", "link", "add", "name", w, "netns", router, "type", "veth", "peer", "name", wb, "netns", wan);
         sh("ip", "netns", "exec", wan, "ip", "link", "set", wb, "master", "br0");
         sh("ip", "netns", "exec", wan, "ip", "link", "set", wb, "up");
-        sh("ip", "netns", "exec", router, "ip", "addr", "add", "10.214.0." + (n + 1) + "/24", "dev", w);
+        sh("ip", "netns", "exec", router, "ip", "addr", "add", routerIp(n) + "/24", "dev", w);
         sh("ip", "netns", "exec", router, "ip", "link", "set", w, "up");
         String l = prefix + "l" + n;
         String e = prefix + "e" + n;
         sh("ip", "link", "add", "name", l, "netns", router, "type", "veth", "peer", "name", e, "netns", node);
         sh("ip", "netns", "exec", router, "ip", "addr", "add", "10.214." + n + ".1/24", "dev", l);
         sh("ip", "netns", "exec", router, "ip", "link", "set", l, "up");
-        sh("ip", "netns", "exec", node, "ip", "addr", "add", "10.214." + n + ".10/24", "dev", e);
+        sh("ip", "netns", "exec", node, "ip", "addr", "add", nodeIp(n) + "/24", "dev", e);
         sh("ip", "netns", "exec", node, "ip", "link", "set", e, "up");
         sh("ip", "netns", "exec", node, "ip", "route", "add", "default", "via", "10.214." + n + ".1");
         sh("ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.ip_forward=1");
@@ -105,7 +120,23 @@ final class NatTopology implements AutoCloseable {
             sh("ip", "netns", "exec", dev[0], "tc", "qdisc", "add", "dev", dev[1], "root", "tbf", "rate", rate, "burst",
                     "256kb", "latency", "200ms");
         }
-        return node;
+        return new Cloud(n, router, node);
+    }
+
+    /** Deletes cloud {@code c}'s namespaces (with them its links, NAT state and shaping). */
+    void remove(Cloud c) {
+        for (String ns : List.of(c.node(), c.router())) {
+            delete(ns);
+        }
+    }
+
+    private void delete(String ns) {
+        try {
+            sh("ip", "netns", "del", ns);
+            namespaces.remove(ns);
+        } catch (IOException e) {
+            System.err.println("cleanup: " + e.getMessage());
+        }
     }
 
     private String ns(String name) throws IOException {
@@ -141,11 +172,7 @@ final class NatTopology implements AutoCloseable {
     @Override
     public void close() {
         for (int i = namespaces.size() - 1; i >= 0; i--) {
-            try {
-                sh("ip", "netns", "del", namespaces.get(i));
-            } catch (IOException e) {
-                System.err.println("cleanup: " + e.getMessage());
-            }
+            delete(namespaces.get(i));
         }
     }
 }

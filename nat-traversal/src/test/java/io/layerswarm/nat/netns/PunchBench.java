@@ -28,10 +28,11 @@ public final class PunchBench {
         for (boolean[] combo : new boolean[][] {{false, false}, {false, true}, {true, true}}) {
             String name = (combo[0] ? "symmetric" : "cone") + " / " + (combo[1] ? "symmetric" : "cone");
             List<Long> ms = new ArrayList<>();
-            try (NatClouds clouds = NatClouds.start(dir, combo[0] ? NatClouds.Nat.SYMMETRIC : NatClouds.Nat.CONE,
-                    combo[1] ? NatClouds.Nat.SYMMETRIC : NatClouds.Nat.CONE)) {
-                NatNode a = clouds.node(1, "node");
-                NatNode b = clouds.node(2, "node");
+            try (NatClouds clouds = NatClouds.start(dir);
+                    NatClouds.Pair pair = clouds.pair(dir, combo[0] ? NatClouds.Nat.SYMMETRIC : NatClouds.Nat.CONE,
+                            combo[1] ? NatClouds.Nat.SYMMETRIC : NatClouds.Nat.CONE)) {
+                NatNode a = pair.node(1, "node");
+                NatNode b = pair.node(2, "node");
                 String viaRelay = clouds.reserve(a);
                 clouds.reserve(b);
                 long lastEnd = 0;

@@ -25,11 +25,12 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class RelayTest {
+    /** Deadline of an awaited condition: it only bounds a hang. */
+    private static final Duration AWAIT = Duration.ofSeconds(30);
     static final String ECHO = "/layerswarm/test/echo/1.0.0";
     private final List<AutoCloseable> open = new ArrayList<>();
 
@@ -78,9 +79,6 @@ class RelayTest {
         return back;
     }
 
-    static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        Await.until(Duration.ofSeconds(30), what, condition);
-    }
 
     @Test
     void reservedPeerIsDialableThroughTheRelay() throws Exception {
@@ -105,13 +103,13 @@ class RelayTest {
         new Random(1).nextBytes(data);
         assertArrayEquals(MessageDigest.getInstance("SHA-256").digest(data),
                 MessageDigest.getInstance("SHA-256").digest(echo(c, data)));
-        await(() -> a.connection(b.peerId()).map(Connection::isRelayed).orElse(false),
-                "a to see the relayed connection from b");
+        Await.until(AWAIT, "a to see the relayed connection from b",
+                () -> a.connection(b.peerId()).map(Connection::isRelayed).orElse(false));
         assertEquals(1, service.openCircuits());
         // The relayed connection also works from the other side: a opens a stream to b.
         assertArrayEquals("hi".getBytes(), echo(a.connection(b.peerId()).orElseThrow(), "hi".getBytes()));
         c.close().get(5, TimeUnit.SECONDS);
-        await(() -> service.openCircuits() == 0, "the circuit to be released");
+        Await.until(AWAIT, "the circuit to be released", () -> service.openCircuits() == 0);
     }
 
     @Test
@@ -163,8 +161,8 @@ class RelayTest {
         Connection c = b.connect(circuit(relay, a)).get(10, TimeUnit.SECONDS);
         assertArrayEquals(new byte[1000], echo(c, new byte[1000]));
         assertThrows(Exception.class, () -> echo(c, new byte[1 << 20]));
-        await(() -> !c.isOpen(), "the relayed connection to close at the data limit");
-        await(() -> service.openCircuits() == 0, "the circuit to be released");
+        Await.until(AWAIT, "the relayed connection to close at the data limit", () -> !c.isOpen());
+        Await.until(AWAIT, "the circuit to be released", () -> service.openCircuits() == 0);
         assertTrue(relay.connection(a.peerId()).isPresent(), "the relay keeps its connection to a");
     }
 
@@ -178,7 +176,7 @@ class RelayTest {
         client(b);
         Connection c = b.connect(circuit(relay, a)).get(10, TimeUnit.SECONDS);
         assertTrue(c.isOpen());
-        await(() -> !c.isOpen(), "the relayed connection to close after its 1 s limit");
+        Await.until(AWAIT, "the relayed connection to close after its 1 s limit", () -> !c.isOpen());
     }
 
     @Test
@@ -222,7 +220,7 @@ class RelayTest {
         client(a).reserve(addr(relay)).get(10, TimeUnit.SECONDS);
         assertEquals(1, service.reservedPeers().size());
         a.connection(relay.peerId()).orElseThrow().close().get(5, TimeUnit.SECONDS);
-        await(() -> service.reservedPeers().isEmpty(), "the reservation to be dropped");
+        Await.until(AWAIT, "the reservation to be dropped", () -> service.reservedPeers().isEmpty());
     }
 
     @Test
@@ -234,8 +232,8 @@ class RelayTest {
         open.add(ca);
         ca.keepReservation(addr(relay)).get(10, TimeUnit.SECONDS);
         relay.connection(a.peerId()).orElseThrow().close().get(5, TimeUnit.SECONDS);
-        await(() -> relay.connection(a.peerId()).isPresent() && service.reservedPeers().contains(a.peerId()),
-                "a to reserve again");
+        Await.until(AWAIT, "a to reserve again",
+                () -> relay.connection(a.peerId()).isPresent() && service.reservedPeers().contains(a.peerId()));
         Host b = host();
         client(b);
         assertEquals(a.peerId(), b.connect(circuit(relay, a)).get(10, TimeUnit.SECONDS).remotePeer());
