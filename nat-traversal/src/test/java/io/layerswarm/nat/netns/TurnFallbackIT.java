@@ -42,8 +42,8 @@ class TurnFallbackIT {
     @Test
     void symmetricNatsOnBothSidesConnectThroughTurnAndALayerCrossesIt() throws Exception {
         NatTopology net = closer.add(NatTopology.create("lst"));
-        String cloudA = net.cloud(1, true, "200mbit");
-        String cloudB = net.cloud(2, true, "200mbit");
+        String cloudA = net.cloud(1, true, "200mbit").node();
+        String cloudB = net.cloud(2, true, "200mbit").node();
         // As on the internet, the wan routes everywhere: coturn closes an allocation whose relay socket gets a send
         // error (ENETUNREACH for the peers' private host candidates without a route), a lost datagram does not.
         NatTopology.sh("ip", "netns", "exec", net.wan, "ip", "route", "add", "default", "dev", "br0");
