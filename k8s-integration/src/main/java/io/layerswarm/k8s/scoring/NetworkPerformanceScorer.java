@@ -11,12 +11,16 @@ import java.util.Set;
 
 /**
  * NetworkPerformance: how fast the node can fetch, independent of what it holds. Its throughput for a
- * reference transfer of 16 MiB ({@code 16 MiB / (rtt + 16 MiB / bandwidth)}, which charges latency the
- * way a layer fetch feels it) over its best measured path: to the pod's registry or to any peer that
- * holds one of the pod's layers. The best candidate gets 10, others proportionally less.
+ * reference transfer of 16 MiB ({@link LinkEstimate#referenceThroughput()}: {@code 16 MiB / (rtt + 16 MiB /
+ * bandwidth)}, which charges latency the way a layer fetch feels it) over its best measured path: to the
+ * pod's registry or to any peer that holds one of the pod's layers. The best candidate gets 10, others
+ * proportionally less.
+ *
+ * <p>A node's peer links come ranked by that same throughput ({@link NodeStatus#peers()} iterates best
+ * first), so the best peer path is the first holder in the ranking: each candidate walks its ranking and
+ * stops there, or as soon as peers get no faster than its registry path.
  */
 public final class NetworkPerformanceScorer implements NodeScorer {
-    static final long REFERENCE_BYTES = 16L << 20;
 
     @Override
     public String name() {
@@ -53,16 +57,22 @@ public final class NetworkPerformanceScorer implements NodeScorer {
         for (ImageLayers image : pod.images()) {
             best = Math.max(best, of(s.registryLink(image.registry())));
         }
-        for (String holder : holdersOfAny) {
-            LinkEstimate link = s.peers().get(holder);
-            if (link != null) {
-                best = Math.max(best, of(link));
+        if (holdersOfAny.isEmpty()) {
+            return best;
+        }
+        for (Map.Entry<String, LinkEstimate> peer : s.peers().entrySet()) {
+            double t = of(peer.getValue());
+            if (t <= best) {
+                return best; // the rest of the ranking is no faster
+            }
+            if (holdersOfAny.contains(peer.getKey())) {
+                return t;
             }
         }
         return best;
     }
 
     private static double of(LinkEstimate link) {
-        return link == null ? 0 : REFERENCE_BYTES / link.seconds(REFERENCE_BYTES);
+        return link == null ? 0 : link.referenceThroughput();
     }
 }

@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param freeBytes bytes the cache can take without evicting
  * @param evictableBytes bytes of unpinned layers the cache could evict
  * @param registries registry host[:port] to measured link; key {@code *} is the fallback for any registry
- * @param peers node name of a peer to measured link from this node to it
+ * @param peers node name of a peer to measured link from this node to it; iterates best link first
+ *     ({@link LinkEstimate#referenceThroughput()}, ties by name), so a walk can stop at the first peer it wants
  */
 public record NodeStatus(String nodeName, Map<String, Long> layers, long capacityBytes, long freeBytes,
                          long evictableBytes, Map<String, LinkEstimate> registries, Map<String, LinkEstimate> peers) {
@@ -30,7 +31,7 @@ public record NodeStatus(String nodeName, Map<String, Long> layers, long capacit
         }
         layers = Collections.unmodifiableMap(new LinkedHashMap<>(layers));
         registries = Map.copyOf(registries);
-        peers = Map.copyOf(peers);
+        peers = PeerRanking.bestFirst(peers);
     }
 
     /** Whether the node holds the layer. */
