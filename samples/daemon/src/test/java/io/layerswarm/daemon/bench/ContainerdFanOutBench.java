@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -49,11 +50,8 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
     @Option(names = "--instances", defaultValue = "4", description = "containerd instances / nodes (default: ${DEFAULT-VALUE}).")
     int instances;
 
-    @Option(names = "--uplink-mbps", defaultValue = "100", description = "Registry uplink, Mbit/s (default: ${DEFAULT-VALUE}).")
-    double mbps;
-
-    @Option(names = "--uplink-latency-ms", defaultValue = "50", description = "Added round trip (default: ${DEFAULT-VALUE}).")
-    long rttMs;
+    @Mixin
+    UplinkOptions uplink = new UplinkOptions();
 
     @Option(names = "--warmup", description = "Before the measured pull, every containerd pulls the small corpus's"
             + " largest image the same way (not timed), so the nodes' JVMs are warm, as on a long-running node.")
@@ -77,14 +75,8 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
     @Option(names = "--nmt", description = "Also print node 0's native memory by category at its peak (JVM Native Memory Tracking).")
     boolean nmt;
 
-    @Option(names = "--launcher", required = true, description = "The layerswarm launcher script.")
-    Path launcher;
-
-    @Option(names = "--work", required = true, description = "Work directory (emptied and deleted at the end).")
-    Path work;
-
-    @Option(names = "--logs", description = "Keep node logs here (<round>-<node>.stderr.log / .stdout.log).")
-    Path logs;
+    @Mixin
+    LauncherRunOptions launch = new LauncherRunOptions();
 
     /** What this run started; set by {@link #call()}. */
     private BenchResources res;
@@ -103,13 +95,13 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (instances < 1 || instances > 16 || mbps <= 0 || rttMs < 0 || rounds < 1
+        if (instances < 1 || instances > 16 || uplink.mbps <= 0 || uplink.latencyMs < 0 || rounds < 1
                 || !modes.stream().allMatch(m -> m.equals("direct") || m.equals("swarm"))) {
             System.err.println("error: --instances in 1..16, --uplink-mbps > 0, --uplink-latency-ms >= 0, --rounds >= 1,"
                     + " --modes of direct,swarm");
             return 2;
         }
-        res = new BenchResources(work, "bench");
+        res = new BenchResources(launch.work, "bench");
         return res.run(this::bench);
     }
 
@@ -118,9 +110,9 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
                 .orElseThrow(() -> new IllegalArgumentException("no image " + imageRef + " in " + corpusDir));
         long size = image.layers().stream().mapToLong(Corpus.Layer::size).sum()
                 + Files.size(image.blob(image.configDigest()));
-        Files.createDirectories(work);
+        Files.createDirectories(launch.work);
 
-        registry = UplinkedRegistry.start(mbps, Duration.ofMillis(rttMs));
+        registry = UplinkedRegistry.start(uplink.mbps, Duration.ofMillis(uplink.latencyMs));
         res.add(registry);
         run(Duration.ofMinutes(5), "skopeo", "copy", "-q", "--dest-tls-verify=false", image.ociReference(),
                 "docker://" + URI.create(registry.directUrl()).getAuthority() + "/" + image.ref());
@@ -131,11 +123,11 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
             Corpus.small().pushTo(registry.directUrl());
             warmRef = upstreamHost + "/" + warm.ref();
         }
-        double bound = size * 8 / (mbps * 1e6);
+        double bound = size * 8 / (uplink.mbps * 1e6);
 
         System.out.printf(Locale.ROOT, "image %s, S = %d bytes (%.1f MiB), uplink B = %.0f Mbit/s +%d ms RTT, S/B = %.2f s,"
                 + " %d containerd instances, launcher %s, warm-up pull: %s, LAYERSWARM_JAVA_OPTS=%s%n%n", image.ref(), size,
-                size / MIB, mbps, rttMs, bound, instances, launcher, warmRef == null ? "none" : warmRef, System.getenv().getOrDefault("LAYERSWARM_JAVA_OPTS", "(unset)"));
+                size / MIB, uplink.mbps, uplink.latencyMs, bound, instances, launch.launcher, warmRef == null ? "none" : warmRef, System.getenv().getOrDefault("LAYERSWARM_JAVA_OPTS", "(unset)"));
         List<String> summary = new ArrayList<>();
         summary.add("| mode | all fetched (s) | x S/B | all pulled+unpacked (s) | x S/B | registry blob bytes | x S"
                 + " | node RSS idle min-max (MiB) | node RSS peak min-max (MiB) |");
@@ -144,7 +136,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
         System.out.println("| ---: | --- | ---: | ---: | ---: |");
         for (int round = 1; round <= rounds; round++) {
             for (String mode : modes) {
-                Path dir = Files.createDirectories(work.resolve("r" + round + "-" + mode));
+                Path dir = Files.createDirectories(launch.work.resolve("r" + round + "-" + mode));
                 List<Memory> memory = new ArrayList<>();
                 List<InstanceResult> results = mode.equals("swarm")
                         ? throughSwarm(dir, ref, "http://" + upstreamHost, memory)
@@ -191,7 +183,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
             if (i > 0) {
                 extra.addAll(List.of("--bootstrap", nodes.get(0).listen));
             }
-            LauncherNode n = LauncherNode.start(launcher, "node" + i, dir.resolve("node" + i), upstream, extra,
+            LauncherNode n = LauncherNode.start(launch.launcher, "node" + i, dir.resolve("node" + i), upstream, extra,
                     nmt ? Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-XX:NativeMemoryTracking=summary") : Map.of(), res.pool());
             res.add(n);
             nodes.add(n);
@@ -225,12 +217,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
         }
         for (LauncherNode n : nodes) {
             n.close();
-            if (logs != null) {
-                Files.createDirectories(logs);
-                String prefix = dir.getFileName() + "-" + n.name;
-                Files.copy(n.stderr, logs.resolve(prefix + ".stderr.log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                Files.write(logs.resolve(prefix + ".stdout.log"), n.out);
-            }
+            launch.keepLogs(dir, n);
         }
         return results;
     }

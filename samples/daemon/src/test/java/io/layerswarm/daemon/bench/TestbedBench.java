@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -93,14 +92,8 @@ public final class TestbedBench implements Callable<Integer> {
             + " deployments (LeastAllocated input; default: ${DEFAULT-VALUE}).")
     int podWindow;
 
-    @Option(names = "--launcher", required = true, description = "The layerswarm launcher script.")
-    Path launcher;
-
-    @Option(names = "--work", required = true, description = "Work directory (emptied and deleted at the end).")
-    Path work;
-
-    @Option(names = "--logs", description = "Keep node and extender logs here.")
-    Path logs;
+    @Mixin
+    LauncherRunOptions launch = new LauncherRunOptions();
 
     @Option(names = "--results", description = "Also write the rows as tab-separated values here (for the plot).")
     Path results;
@@ -131,7 +124,7 @@ public final class TestbedBench implements Callable<Integer> {
                     + " --slots >= 1, --pod-window >= 0, --requests >= 0, --modes of baseline,swarm,full");
             return 2;
         }
-        res = new BenchResources(work, "testbed");
+        res = new BenchResources(launch.work, "testbed");
         return res.run(this::bench);
     }
 
@@ -148,7 +141,7 @@ public final class TestbedBench implements Callable<Integer> {
                         + " cluster beyond --clusters");
             }
         }
-        Files.createDirectories(work);
+        Files.createDirectories(launch.work);
         registry = UplinkedRegistry.start(uplink.mbps, Duration.ofMillis(uplink.latencyMs));
         res.add(registry);
         registry.push(corpus);
@@ -187,7 +180,7 @@ public final class TestbedBench implements Callable<Integer> {
     }
 
     private TestbedRun row(String mode, long capacity, List<TraceEvent> trace) throws Exception {
-        Path dir = Files.createDirectories(work.resolve(mode + "-" + capacity));
+        Path dir = Files.createDirectories(launch.work.resolve(mode + "-" + capacity));
         boolean swarm = !mode.equals("baseline");
         List<Worker> workers = new ArrayList<>();
         List<AutoCloseable> rowOpen = new ArrayList<>();
@@ -204,7 +197,7 @@ public final class TestbedBench implements Callable<Integer> {
                         if (!workers.isEmpty()) {
                             extra.addAll(List.of("--bootstrap", workers.get(0).node().listen));
                         }
-                        node = LauncherNode.start(launcher, name, dir.resolve(name), registry.url(), extra, Map.of(), res.pool());
+                        node = LauncherNode.start(launch.launcher, name, dir.resolve(name), registry.url(), extra, Map.of(), res.pool());
                         res.add(node);
                         rowOpen.add(node);
                     }
@@ -238,11 +231,8 @@ public final class TestbedBench implements Callable<Integer> {
             for (int i = rowOpen.size() - 1; i >= 0; i--) {
                 AutoCloseable a = rowOpen.get(i);
                 res.close(a);
-                if (a instanceof LauncherNode n && logs != null) {
-                    Files.createDirectories(logs);
-                    Files.copy(n.stderr, logs.resolve(dir.getFileName() + "-" + n.name + ".stderr.log"),
-                            StandardCopyOption.REPLACE_EXISTING);
-                    Files.write(logs.resolve(dir.getFileName() + "-" + n.name + ".stdout.log"), n.out);
+                if (a instanceof LauncherNode n) {
+                    launch.keepLogs(dir, n);
                 }
             }
             Containerd.deleteTree(dir);
@@ -252,7 +242,7 @@ public final class TestbedBench implements Callable<Integer> {
     /** {@code layerswarm scheduler-extender --no-kubernetes}, joined to every node; its URL is in {@code mirror}. */
     private LauncherNode startExtender(Path dir, List<Worker> workers) throws IOException {
         Path d = Files.createDirectories(dir.resolve("extender"));
-        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "scheduler-extender", "--no-kubernetes",
+        List<String> cmd = new ArrayList<>(List.of(launch.launcher.toString(), "scheduler-extender", "--no-kubernetes",
                 "--listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0", "--upstream", registry.url()));
         for (Worker w : workers) {
             cmd.addAll(List.of("--bootstrap", w.node().listen));
