@@ -6,7 +6,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * A node's measured peer links ranked best first by {@link LinkEstimate#referenceThroughput()}, ties by
