@@ -60,6 +60,8 @@ public final class Dcutr {
     public static final int MAX_SESSIONS = 4;
     /** Least time between two sessions with one peer. */
     public static final Duration MIN_INTERVAL = Duration.ofSeconds(2);
+    /** How long one round waits for a direct connection after the dials started (js-libp2p's and go's 5 s). */
+    public static final Duration ROUND_DEADLINE = Duration.ofSeconds(5);
     /** Default deadline of a whole session, all rounds. */
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(20);
 
@@ -363,47 +365,39 @@ public final class Dcutr {
         }
 
         /**
-         * Dials {@code targets} at once; the first direct connection to the peer (from these dials or from the
-         * peer's dial to us) wins. The round ends when all dials failed and none came in, or at the deadline.
+         * Dials {@code targets} at once; the first direct connection to the peer, from these dials or from the
+         * peer's dial to us (which may get through where ours do not), ends the round. Without one the round
+         * ends after {@link #ROUND_DEADLINE} (or at the session's deadline).
          */
         Connection dial(List<Multiaddr> targets) throws IOException {
-            if (targets.isEmpty() && directConnection(peer).isEmpty()) {
-                throw new IOException("no address of " + peer + " to dial (TCP or QUIC over an IP literal)");
-            }
             CompletableFuture<Connection> direct = new CompletableFuture<>();
             awaitingDirect.put(peer, direct);
+            List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
             try {
-                return dial(targets, direct);
+                directConnection(peer).ifPresent(direct::complete);
+                for (Multiaddr t : targets) {
+                    host.connect(t).whenComplete((c, e) -> {
+                        if (c != null && !c.isRelayed()) {
+                            direct.complete(c);
+                        } else if (e != null) {
+                            failures.add(t + ": " + (e instanceof CompletionException && e.getCause() != null
+                                    ? e.getCause() : e).getMessage());
+                        }
+                    });
+                }
+                Duration wait = left().compareTo(ROUND_DEADLINE) < 0 ? left() : ROUND_DEADLINE;
+                Connection c;
+                try {
+                    c = Deadlines.await(direct, "a direct connection", wait);
+                } catch (IOException e) {
+                    throw new IOException("no direct connection to " + peer + " within " + wait + (targets.isEmpty()
+                            ? " (it sent no address we dial: TCP or QUIC at an IP literal)" : "; our dials: "
+                            + failures), e);
+                }
+                return directConnection(peer).orElse(c);
             } finally {
                 awaitingDirect.remove(peer, direct);
             }
-        }
-
-        private Connection dial(List<Multiaddr> targets, CompletableFuture<Connection> direct) throws IOException {
-            directConnection(peer).ifPresent(direct::complete);
-            List<CompletableFuture<Connection>> dials = new ArrayList<>();
-            for (Multiaddr t : targets) {
-                dials.add(host.connect(t).whenComplete((c, e) -> {
-                    if (c != null && !c.isRelayed()) {
-                        direct.complete(c);
-                    }
-                }));
-            }
-            CompletableFuture.allOf(dials.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
-                if (e != null && !direct.isDone()) {
-                    // the peer's dial may have got in while ours failed
-                    Optional<Connection> in = directConnection(peer);
-                    if (in.isPresent()) {
-                        direct.complete(in.get());
-                    } else {
-                        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                        direct.completeExceptionally(new IOException("no dial to " + targets + " got through: "
-                                + cause.getMessage(), cause));
-                    }
-                }
-            });
-            Connection c = Deadlines.await(direct, "the direct dial", left());
-            return directConnection(peer).orElse(c);
         }
 
         void end() {
