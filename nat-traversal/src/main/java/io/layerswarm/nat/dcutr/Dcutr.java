@@ -104,10 +104,13 @@ public final class Dcutr {
         host.addConnectionListener(new ConnectionListener() {
             @Override
             public void connected(Connection c) {
-                CompletableFuture<Connection> waiting = c.isRelayed() ? null : d.awaitingDirect.get(c.remotePeer());
+                if (c.isRelayed() || !d.gate.isRunning(c.remotePeer())) {
+                    return;
+                }
+                // before the path log's ping returns: the line then says how the connection came about
+                ConnectionPaths.markMethod(c, "dcutr");
+                CompletableFuture<Connection> waiting = d.awaitingDirect.get(c.remotePeer());
                 if (waiting != null) {
-                    // before the path log's ping returns: the line then says how the connection came about
-                    ConnectionPaths.markMethod(c, "dcutr");
                     waiting.complete(c);
                 }
             }
