@@ -21,7 +21,7 @@ const { ping } = await import('@libp2p/ping')
 const { dcutr } = await import('@libp2p/dcutr')
 const { circuitRelayTransport } = await import('@libp2p/circuit-relay-v2')
 const { multiaddr } = await import('@multiformats/multiaddr')
-const readline = await import('node:readline')
+const { announce, out, reserve, runCommands, sleep } = await import('./peer-driver.mjs')
 
 const node = await createLibp2p({
   addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
@@ -33,27 +33,7 @@ const node = await createLibp2p({
 })
 await node.start()
 
-const out = (line) => process.stdout.write(line + '\n')
-out(`peer ${node.peerId.toString()}`)
-for (const ma of node.getMultiaddrs()) {
-  out(`listening ${ma.toString()}`)
-}
-
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms))
-
-async function reserve (text) {
-  await node.components.transportManager.listen([multiaddr(text).encapsulate('/p2p-circuit')])
-  const deadline = Date.now() + 15000
-  while (Date.now() < deadline) {
-    const circuit = node.getMultiaddrs().find(a => a.toString().includes('/p2p-circuit'))
-    if (circuit != null) {
-      out(`reserved ${circuit.toString()}`)
-      return
-    }
-    await sleep(100)
-  }
-  throw new Error('no relayed address after listening on ' + text)
-}
+announce(node)
 
 async function dial (text) {
   const conn = await node.dial(multiaddr(text), { signal: AbortSignal.timeout(15000) })
@@ -76,18 +56,8 @@ async function direct (peer) {
   throw new Error('no direct-only connection to ' + peer + ' within 20 s; connections: ' + now.join(', '))
 }
 
-const rl = readline.createInterface({ input: process.stdin })
-for await (const line of rl) {
-  const [cmd, ...args] = line.trim().split(/\s+/)
-  try {
-    if (cmd === 'reserve') await reserve(args[0])
-    else if (cmd === 'dial') await dial(args[0])
-    else if (cmd === 'direct') await direct(args[0])
-    else if (cmd !== '') throw new Error('unknown command')
-  } catch (e) {
-    process.stderr.write(`error ${cmd} ${e?.stack ?? e}\n`)
-    out(`error ${cmd} ${String(e?.message ?? e).replace(/\n/g, ' ')}`)
-  }
-}
-await node.stop()
-process.exit(0)
+await runCommands(node, {
+  reserve: (addr) => reserve(node, addr),
+  dial,
+  direct
+})
