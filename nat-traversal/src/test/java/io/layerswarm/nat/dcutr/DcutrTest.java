@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
@@ -14,6 +15,7 @@ import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.ping.Ping;
 import io.layerswarm.nat.LoopbackHosts;
+import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.relay.RelayClient;
 import io.layerswarm.nat.relay.RelayConfig;
 import io.layerswarm.nat.relay.RelayService;
@@ -125,6 +127,27 @@ class DcutrTest {
     @Test
     void theRespondersDialOnSyncAloneMakesTheDirectConnection() throws Exception {
         upgradesToDirect(true, false);
+    }
+
+    @Test
+    void quicAddressesAreDialledOverQuic() throws Exception {
+        startRelay();
+        // both listen on QUIC only (the relay is reached over TCP): the CONNECTs carry /udp/N/quic-v1 addresses
+        Host starter = closer.add(Host.builder(Ed25519PrivateKey.generate())
+                .listen(Multiaddr.parse("/ip4/127.0.0.1/udp/0/quic-v1")).ioThreads(1).build().start());
+        closer.add(RelayClient.attach(starter)).keepReservation(addr(relay)).get(30, TimeUnit.SECONDS);
+        Host responder = closer.add(Host.builder(Ed25519PrivateKey.generate())
+                .listen(Multiaddr.parse("/ip4/127.0.0.1/udp/0/quic-v1")).ioThreads(1).build().start());
+        closer.add(RelayClient.attach(responder));
+        Dcutr starting = dcutr(starter, Dcutr.DEFAULT_DEADLINE);
+        dcutr(responder, Dcutr.DEFAULT_DEADLINE);
+        relayed(responder, starter);
+
+        Connection direct = starting.upgrade(responder.peerId()).get(30, TimeUnit.SECONDS);
+        assertEquals("quic", ConnectionPaths.transport(direct));
+        assertEquals("direct", ConnectionPaths.path(direct));
+        assertOnlyDirect(starter, responder.peerId());
+        assertOnlyDirect(responder, starter.peerId());
     }
 
     @Test
