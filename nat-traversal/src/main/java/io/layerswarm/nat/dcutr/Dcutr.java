@@ -12,7 +12,14 @@ import io.layerswarm.nat.path.ConnectionPaths;
 import io.layerswarm.nat.punch.Deadlines;
 import io.layerswarm.nat.punch.SessionGate;
 import java.io.IOException;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -145,7 +152,7 @@ public final class Dcutr {
         if (refused != null) {
             throw new IOException("DCUtR with " + peer + " refused: " + refused);
         }
-        Session session = new Session(peer);
+        Session session = new Session(peer, true, via.channel().eventLoop());
         P2pStream s = null;
         try {
             s = Deadlines.await(via.newStream(List.of(PROTOCOL)), "the DCUtR stream", deadline);
@@ -153,7 +160,7 @@ public final class Dcutr {
             IOException last = null;
             for (int round = 1; round <= MAX_ROUNDS; round++) {
                 long sent = System.nanoTime();
-                send(s, HolePunch.connect(advertised()));
+                send(s, HolePunch.connect(session.advertised()));
                 HolePunch answer = session.receive(s, HolePunch.Type.CONNECT, "the CONNECT answer");
                 long rttNanos = System.nanoTime() - sent;
                 List<Multiaddr> targets = dialable(answer.addrs(), peer);
@@ -202,7 +209,7 @@ public final class Dcutr {
             s.reset();
             return;
         }
-        Session session = new Session(peer);
+        Session session = new Session(peer, false, s.channel().eventLoop());
         Deadlines.resetAfter(s, session.left());
         try {
             for (int round = 1; round <= MAX_ROUNDS; round++) {
@@ -211,7 +218,7 @@ public final class Dcutr {
                     return; // the starter is done (direct, or given up)
                 }
                 List<Multiaddr> targets = dialable(connect.addrs(), peer);
-                send(s, HolePunch.connect(advertised()));
+                send(s, HolePunch.connect(session.advertised()));
                 session.receive(s, HolePunch.Type.SYNC, "the SYNC");
                 try {
                     Connection c = session.dial(targets);
@@ -229,20 +236,6 @@ public final class Dcutr {
         } finally {
             session.end();
         }
-    }
-
-    /** Our addresses for CONNECT: no relay circuits (the point is to get off them), no peer id, bounded. */
-    private List<Multiaddr> advertised() {
-        Set<Multiaddr> out = new LinkedHashSet<>();
-        for (Multiaddr a : ownAddrs.get()) {
-            if (a.valueOf(MultiaddrProtocol.P2P_CIRCUIT).isEmpty()) {
-                out.add(a.withoutPeerId());
-            }
-            if (out.size() == DcutrCodec.MAX_ADDRS) {
-                break;
-            }
-        }
-        return List.copyOf(out);
     }
 
     /** The peer's addresses this node dials, each with the peer's id (so the handshake checks who answers). */
@@ -301,6 +294,18 @@ public final class Dcutr {
         return host.connection(peer).filter(c -> !c.isRelayed());
     }
 
+    /** A TCP port free right now (bound and released, never listened on), or 0. */
+    private static int freePort() {
+        try (java.net.Socket probe = new java.net.Socket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(0));
+            return probe.getLocalPort();
+        } catch (IOException e) {
+            LOG.debug("event=dcutr_no_punch_port reason=\"{}\"", e.toString());
+            return 0;
+        }
+    }
+
     private static void sleep(long nanos) throws IOException {
         try {
             TimeUnit.NANOSECONDS.sleep(nanos);
@@ -319,10 +324,44 @@ public final class Dcutr {
     /** One session with a peer: its deadline, and the direct connection awaited from either side's dial. */
     private final class Session {
         private final PeerId peer;
+        private final boolean starter;
         private final long startNanos = System.nanoTime();
+        /** The local TCP port of this session's punch dials, named in our CONNECT (0: none free). */
+        private final int punchPort = freePort();
 
-        Session(PeerId peer) {
+        /** Runs the punch dials: the relayed connection's event loop (a few short-lived channels). */
+        private final EventLoop loop;
+
+        Session(PeerId peer, boolean starter, EventLoop loop) {
             this.peer = peer;
+            this.starter = starter;
+            this.loop = loop;
+        }
+
+        /**
+         * Our addresses for CONNECT: first each of our IPs with this session's punch port (a port-preserving NAT
+         * maps it to the same public port, where the peer's dial meets ours), then the given ones; no relay
+         * circuits (the point is to get off them), no peer id, bounded.
+         */
+        List<Multiaddr> advertised() {
+            List<Multiaddr> own = new ArrayList<>();
+            for (Multiaddr a : ownAddrs.get()) {
+                if (a.valueOf(MultiaddrProtocol.P2P_CIRCUIT).isEmpty()) {
+                    own.add(a.withoutPeerId());
+                }
+            }
+            Set<Multiaddr> out = new LinkedHashSet<>();
+            if (punchPort > 0) {
+                for (Multiaddr a : own) {
+                    Multiaddr.Component ip = a.components().get(0);
+                    if (ip.protocol() == MultiaddrProtocol.IP4 || ip.protocol() == MultiaddrProtocol.IP6) {
+                        out.add(Multiaddr.of(List.of(ip, new Multiaddr.Component(MultiaddrProtocol.TCP,
+                                new byte[] {(byte) (punchPort >> 8), (byte) punchPort}))));
+                    }
+                }
+            }
+            out.addAll(own);
+            return out.stream().limit(DcutrCodec.MAX_ADDRS).toList();
         }
 
         Duration left() {
@@ -379,6 +418,7 @@ public final class Dcutr {
             try {
                 directConnection(peer).ifPresent(direct::complete);
                 for (Multiaddr t : targets) {
+                    punchDial(t, direct, failures);
                     host.connect(t).whenComplete((c, e) -> {
                         if (c != null && !c.isRelayed()) {
                             direct.complete(c);
@@ -401,6 +441,44 @@ public final class Dcutr {
             } finally {
                 awaitingDirect.remove(peer, direct);
             }
+        }
+
+        /**
+         * A TCP dial from this session's punch port: through two NATs it meets the peer's dial from its punch port
+         * in a simultaneous open, one connection where both sides dialled, so the roles of its handshake are
+         * agreed: the responder's side proposes (initiator), the starter's answers (js-libp2p's choice too). The
+         * starter leaves out the peer's advertised (listen) addresses: a listener there answers, as we would.
+         */
+        private void punchDial(Multiaddr target, CompletableFuture<Connection> direct, List<String> failures) {
+            Multiaddr plain = target.withoutPeerId();
+            if (punchPort == 0 || plain.valueOf(MultiaddrProtocol.TCP).isEmpty()
+                    || starter && host.peerStore().addrs(peer).contains(plain)) {
+                return;
+            }
+            Multiaddr local = Multiaddr.parse("/ip4/0.0.0.0/tcp/" + punchPort);
+            new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) ROUND_DEADLINE.toMillis())
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            host.upgrade(ch, !starter, peer, local, plain).whenComplete((c, e) -> {
+                                if (c != null && c.remotePeer().equals(peer)) {
+                                    direct.complete(c);
+                                } else if (c != null) {
+                                    c.close();
+                                } else {
+                                    failures.add("punch " + plain + ": " + e.getMessage());
+                                }
+                            });
+                        }
+                    }).connect(plain.socketAddress(MultiaddrProtocol.TCP), new InetSocketAddress(punchPort))
+                    .addListener(f -> {
+                        if (!f.isSuccess()) {
+                            failures.add("punch " + plain + ": " + f.cause().getMessage());
+                        }
+                    });
         }
 
         void end() {
