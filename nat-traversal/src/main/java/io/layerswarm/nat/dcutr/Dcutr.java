@@ -46,9 +46,11 @@ import org.slf4j.LoggerFactory;
  * arrives, so both dials cross. Up to {@value #MAX_ROUNDS} rounds on one stream. Whichever dial gets through, the
  * direct connection joins the host, which prefers it to the relayed one and drops that when idle (as after ICE).
  *
- * <p>Dials are the host's ordinary dials (TCP, or QUIC where the host has QUIC), from ephemeral ports: they get
- * through where one side's NAT admits the other's dial, or where there is none; a TCP simultaneous open through
- * two filtering NATs would need dials from the listen port, which the host's listener does not share.
+ * <p>Each side dials every address of the peer twice: the host's ordinary dial (TCP, or QUIC where the host has
+ * QUIC), which gets through where there is no NAT in the way or it admits the dial, and a TCP dial from the
+ * session's own punch port, which CONNECT names with each of our IPs (a port-preserving NAT keeps it as the public
+ * port). Through two NATs that drop unsolicited SYNs, the two punch dials meet in a TCP simultaneous open: one
+ * connection that both sides dialled, whose handshake the responder leads (as js-libp2p's starter answers).
  *
  * <p>Bounds: messages ({@link DcutrCodec}), addresses dialled per round ({@value #MAX_DIALS}, IP literals of the
  * peer only, so a CONNECT cannot make this node resolve names), sessions per node and per peer
