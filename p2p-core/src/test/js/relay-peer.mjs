@@ -18,7 +18,7 @@ const { ping } = await import('@libp2p/ping')
 const { circuitRelayServer, circuitRelayTransport } = await import('@libp2p/circuit-relay-v2')
 const { multiaddr } = await import('@multiformats/multiaddr')
 const { randomBytes } = await import('node:crypto')
-const readline = await import('node:readline')
+const { announce, out, reserve, runCommands } = await import('./peer-driver.mjs')
 
 const ECHO = '/layerswarm/test/echo/1.0.0'
 
@@ -46,28 +46,7 @@ await node.handle(ECHO, async (stream) => {
 }, { runOnLimitedConnection: true })
 await node.start()
 
-const out = (line) => process.stdout.write(line + '\n')
-out(`peer ${node.peerId.toString()}`)
-for (const ma of node.getMultiaddrs()) {
-  out(`listening ${ma.toString()}`)
-}
-
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms))
-
-async function reserve (text) {
-  const relay = multiaddr(text)
-  await node.components.transportManager.listen([relay.encapsulate('/p2p-circuit')])
-  const deadline = Date.now() + 15000
-  while (Date.now() < deadline) {
-    const circuit = node.getMultiaddrs().find(a => a.toString().includes('/p2p-circuit'))
-    if (circuit != null) {
-      out(`reserved ${circuit.toString()}`)
-      return
-    }
-    await sleep(100)
-  }
-  throw new Error('no relayed address after listening on ' + text)
-}
+announce(node)
 
 async function echo (text, n) {
   const msg = randomBytes(Number(n))
@@ -89,17 +68,7 @@ async function echo (text, n) {
   out(`echo-ok ${n} ${conn?.limits != null ? 'limited' : 'direct'}`)
 }
 
-const rl = readline.createInterface({ input: process.stdin })
-for await (const line of rl) {
-  const [cmd, ...args] = line.trim().split(/\s+/)
-  try {
-    if (cmd === 'reserve') await reserve(args[0])
-    else if (cmd === 'echo') await echo(args[0], args[1])
-    else if (cmd !== '') throw new Error('unknown command')
-  } catch (e) {
-    process.stderr.write(`error ${cmd} ${e?.stack ?? e}\n`)
-    out(`error ${cmd} ${String(e?.message ?? e).replace(/\n/g, ' ')}`)
-  }
-}
-await node.stop()
-process.exit(0)
+await runCommands(node, {
+  reserve: (addr) => reserve(node, addr),
+  echo
+})

@@ -8,6 +8,7 @@ import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.nat.autonat.AutoNatService;
 import io.layerswarm.nat.autonat.Reachability;
+import io.layerswarm.nat.dcutr.Dcutr;
 import io.layerswarm.nat.ice.HolePuncher;
 import io.layerswarm.nat.ice.TurnServer;
 import io.layerswarm.nat.path.BlobPaths;
@@ -19,9 +20,14 @@ import io.layerswarm.node.Node;
 import io.layerswarm.node.NodeContext;
 import io.layerswarm.node.NodeService;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,13 +38,17 @@ import org.slf4j.LoggerFactory;
  * servers configured it also punches holes: each relayed connection this node dials is followed by an ICE
  * session over it ({@link HolePuncher}) whose direct QUIC connection, where the NATs let it through, replaces
  * the relayed one; with TURN servers configured, where they do not (symmetric NATs), a QUIC connection through
- * the TURN relay does.
+ * the TURN relay does. Peers that speak libp2p's DCUtR but not our ICE protocol (js-libp2p, go-libp2p) get a
+ * DCUtR upgrade instead ({@link Dcutr}), started by this node when it accepted the relayed connection.
  */
 public final class NatTraversalService implements NodeService {
     private static final Logger LOG = LoggerFactory.getLogger(NatTraversalService.class);
 
     /** Most relays / STUN servers accepted (each costs a reservation or a query). */
     public static final int MAX_ENTRIES = 16;
+    /** How long a relayed peer's identify answer is waited for before DCUtR is ruled out for it. */
+    static final Duration IDENTIFY_WAIT = Duration.ofSeconds(10);
+    private static final long IDENTIFY_POLL_MS = 100;
 
     /**
      * @param relayService relay circuits for other peers and answer their AutoNAT probes
@@ -75,6 +85,7 @@ public final class NatTraversalService implements NodeService {
     private volatile RelayClient client;
     private volatile Reachability reachability;
     private volatile HolePuncher puncher;
+    private volatile Dcutr dcutr;
 
     /** A service with {@code config}; started by the node. */
     public NatTraversalService(Config config) {
@@ -118,6 +129,19 @@ public final class NatTraversalService implements NodeService {
                 }
             });
         }
+        Reachability reach = reachability;
+        Dcutr d = Dcutr.attach(host, () -> dcutrAddrs(host, reach), context.executor());
+        dcutr = d;
+        host.addConnectionListener(new ConnectionListener() {
+            @Override
+            public void connected(Connection conn) {
+                // the spec's starter: the side that accepted the relayed connection
+                if (conn.isRelayed() && !conn.isInitiator()) {
+                    whenIdentified(host, conn, context.scheduler(), System.nanoTime() + IDENTIFY_WAIT.toNanos(),
+                            () -> upgradeIfOnlyDcutr(host, d, conn));
+                }
+            }
+        });
         List<CompletableFuture<?>> reservations = new ArrayList<>();
         List<PeerId> servers = new ArrayList<>();
         for (Multiaddr relay : config.relays()) {
@@ -134,6 +158,53 @@ public final class NatTraversalService implements NodeService {
             CompletableFuture.allOf(reservations.toArray(CompletableFuture[]::new))
                     .thenRunAsync(() -> reachability.check(servers), context.executor());
         }
+    }
+
+    /**
+     * Our addresses for DCUtR's CONNECT: those AutoNAT confirmed, those peers observed (behind a NAT, the
+     * mapping a dial may find open), then the listen addresses.
+     */
+    private static List<Multiaddr> dcutrAddrs(Host host, Reachability r) {
+        Set<Multiaddr> out = new LinkedHashSet<>(r.confirmedAddrs());
+        out.addAll(host.observedAddrs());
+        out.addAll(host.listenAddrs());
+        return List.copyOf(out);
+    }
+
+    /**
+     * Runs {@code then} once identify recorded the peer's protocols (our identify asks on every new connection),
+     * polling the peer store; also at {@code deadlineNanos} or when the connection closed, {@code then} decides.
+     */
+    private static void whenIdentified(Host host, Connection conn, ScheduledExecutorService scheduler,
+            long deadlineNanos, Runnable then) {
+        scheduler.schedule(() -> {
+            boolean identified = host.peerStore().get(conn.remotePeer()).map(p -> !p.protocols().isEmpty()).orElse(false);
+            if (identified || !conn.isOpen() || System.nanoTime() - deadlineNanos > 0) {
+                then.run();
+            } else {
+                whenIdentified(host, conn, scheduler, deadlineNanos, then);
+            }
+        }, IDENTIFY_POLL_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** DCUtR for a peer still only relayed that speaks it and not our ICE protocol (ICE is the dialler's part). */
+    private static void upgradeIfOnlyDcutr(Host host, Dcutr d, Connection conn) {
+        List<String> protocols = host.peerStore().get(conn.remotePeer()).map(p -> p.protocols()).orElse(List.of());
+        boolean onlyRelayed = host.connection(conn.remotePeer()).map(Connection::isRelayed).orElse(false);
+        if (!onlyRelayed || !protocols.contains(Dcutr.PROTOCOL) || protocols.contains(HolePuncher.PROTOCOL)) {
+            return;
+        }
+        d.upgrade(conn.remotePeer()).whenComplete((direct, e) -> {
+            if (e != null) {
+                LOG.info("event=hole_punch_failed peer={} method=dcutr reason=\"{}\" path=relayed", conn.remotePeer(),
+                        e.getCause() == null ? e : e.getCause().getMessage());
+            }
+        });
+    }
+
+    /** The node's DCUtR service (after {@link #start}). */
+    public Dcutr dcutr() {
+        return dcutr;
     }
 
     /** The node's relay client (after {@link #start}). */

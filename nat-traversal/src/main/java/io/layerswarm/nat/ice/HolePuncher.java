@@ -8,16 +8,15 @@ import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.quic.QuicTransport;
 import io.layerswarm.nat.path.ConnectionPaths;
+import io.layerswarm.nat.punch.Deadlines;
+import io.layerswarm.nat.punch.SessionGate;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +52,7 @@ public final class HolePuncher {
     private final List<InetSocketAddress> stunServers;
     private final List<TurnServer> turnServers;
     private final Executor executor;
-    private final SessionGate gate = new SessionGate(MAX_SESSIONS, MIN_INTERVAL.toNanos());
+    private final SessionGate gate = new SessionGate("ICE", MAX_SESSIONS, MIN_INTERVAL.toNanos());
 
     private HolePuncher(Host host, List<InetSocketAddress> stunServers, List<TurnServer> turnServers,
             Executor executor) {
@@ -227,22 +226,11 @@ public final class HolePuncher {
 
     /** Resets the stream when the session's deadline passes, which ends any blocked read. */
     private static void deadline(P2pStream s) {
-        s.channel().eventLoop().schedule(s::reset, DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+        Deadlines.resetAfter(s, DEADLINE);
     }
 
     private static <T> T await(CompletableFuture<T> f, String what) throws IOException {
-        try {
-            return f.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            throw c instanceof IOException io ? io : new IOException(what + " failed: " + c, c);
-        } catch (TimeoutException e) {
-            f.cancel(true);
-            throw new IOException(what + " timed out after " + DEADLINE);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted waiting for " + what, e);
-        }
+        return Deadlines.await(f, what, DEADLINE);
     }
 
     private static void send(P2pStream s, IceMessage m) throws IOException {

@@ -10,12 +10,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Says which path each connection of a host takes: one log line per connection,
- * {@code event=peer_connected peer=ID path=direct|relayed transport=quic|tcp rtt_ms=N[ relay=circuit|turn]}, after
- * a muxer ping measured the round trip (over a relay that is the whole path's).
+ * {@code event=peer_connected peer=ID path=direct|relayed transport=quic|tcp rtt_ms=N[ relay=circuit|turn][ method=dcutr]},
+ * after a muxer ping measured the round trip (over a relay that is the whole path's).
  */
 public final class ConnectionPaths implements ConnectionListener {
     /** Set on the channel of a connection through a TURN relay. */
     private static final AttributeKey<Boolean> TURN = AttributeKey.valueOf("layerswarm.nat.turn");
+    /** Set on the channel of a connection a hole-punching protocol other than ICE made (e.g. DCUtR). */
+    private static final AttributeKey<String> METHOD = AttributeKey.valueOf("layerswarm.nat.method");
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionPaths.class);
 
     private ConnectionPaths() {
@@ -35,6 +37,17 @@ public final class ConnectionPaths implements ConnectionListener {
      */
     public static Connection markTurn(Connection c) {
         c.channel().attr(TURN).set(Boolean.TRUE);
+        return c;
+    }
+
+    /**
+     * Marks {@code c} as made by {@code method} (e.g. {@code dcutr}), named in its log line. Call while the
+     * connection is announced to listeners: the line follows its ping's answer.
+     *
+     * @return {@code c}
+     */
+    public static Connection markMethod(Connection c, String method) {
+        c.channel().attr(METHOD).set(method);
         return c;
     }
 
@@ -63,8 +76,10 @@ public final class ConnectionPaths implements ConnectionListener {
         // it in the same task that adopted it (QUIC's ping may answer at once, from the transport's RTT estimate).
         c.ping().whenComplete((rtt, e) -> c.channel().eventLoop().execute(() -> {
             String relay = relay(c);
-            LOG.info("event=peer_connected peer={} path={} transport={} rtt_ms={}{}", c.remotePeer(), path(c),
-                    transport(c), e == null ? rtt.toMillis() : -1, relay == null ? "" : " relay=" + relay);
+            String method = c.channel().attr(METHOD).get();
+            LOG.info("event=peer_connected peer={} path={} transport={} rtt_ms={}{}{}", c.remotePeer(), path(c),
+                    transport(c), e == null ? rtt.toMillis() : -1, relay == null ? "" : " relay=" + relay,
+                    method == null ? "" : " method=" + method);
         }));
     }
 }

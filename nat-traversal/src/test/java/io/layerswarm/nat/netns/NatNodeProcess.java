@@ -13,6 +13,7 @@ import io.layerswarm.nat.NatTraversalService;
 import io.layerswarm.nat.autonat.AutoNatService;
 import io.layerswarm.nat.autonat.Reachability;
 import io.layerswarm.libp2p.multiformats.LengthPrefixed;
+import io.layerswarm.nat.dcutr.Dcutr;
 import io.layerswarm.nat.ice.HolePuncher;
 import io.layerswarm.nat.ice.IceCandidate;
 import io.layerswarm.nat.ice.IceCodec;
@@ -43,6 +44,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -64,6 +66,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * reachability RELAY-ID [STUN-IP:PORT] -> reachability STATUS ADVERTISED-ADDRS
  * fetch PEER-ID BYTES ADDR...         -> fetched PATH TRANSPORT BYTES SHA256 CONNECT-MS TRANSFER-MS
  * punch PEER-ID                       -> punched PATH TRANSPORT MS | punch_failed REASON
+ * dcutr PEER-ID                       -> dcutr PATH TRANSPORT MS | dcutr_failed REASON (DCUtR, this side starting)
  * connections PEER-ID                 -> connections PATH:TRANSPORT... (open connections to the peer)
  * disconnect PEER-ID                  -> disconnected N (closes every connection to the peer)
  * offer PEER-ID IP PORT               -> answered CANDIDATES (an OFFER naming a third party's ports 8x)
@@ -103,7 +106,7 @@ public final class NatNodeProcess {
                     .listen(Multiaddr.parse("/ip4/" + ip + "/tcp/4001"))
                     .mirrorListen(new InetSocketAddress(ip, 5000)).host(b -> b.handshakeTimeout(Duration.ofSeconds(20)))
                     .service(service).listener(totals).start();
-            serve(node.host(), ip, service.relayClient(), service.holePuncher(), null, node, totals);
+            serve(node.host(), ip, service.relayClient(), service.holePuncher(), service.dcutr(), null, node, totals);
             return;
         }
         Host host = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/" + ip + "/tcp/4001"))
@@ -112,6 +115,7 @@ public final class NatNodeProcess {
         Ping.attach(host);
         RelayClient relays;
         HolePuncher puncher;
+        Dcutr dcutr;
         if (role.equals("service")) {
             // the embeddable service (path log, relay client, punching after each relayed connection it dials)
             NatTraversalService service = new NatTraversalService(new NatTraversalService.Config(false, iceStun,
@@ -120,6 +124,7 @@ public final class NatNodeProcess {
                     Executors.newCachedThreadPool(), new NioEventLoopGroup(1)));
             relays = service.relayClient();
             puncher = service.holePuncher();
+            dcutr = service.dcutr();
         } else {
             ConnectionPaths.attach(host);
             relays = RelayClient.attach(host);
@@ -128,6 +133,12 @@ public final class NatNodeProcess {
                     ? List.of(TurnServer.withPasswordFile(socketAddress(args[3]), args[4], Path.of(args[5])))
                     : List.of();
             puncher = HolePuncher.attach(host, iceStun, turn, Executors.newCachedThreadPool());
+            // DCUtR's CONNECT: the address the relay observed (the router's public IP), then the listen address
+            dcutr = Dcutr.attach(host, () -> {
+                List<Multiaddr> own = new ArrayList<>(host.observedAddrs());
+                own.addAll(host.listenAddrs());
+                return own;
+            }, Executors.newCachedThreadPool());
         }
         RelayService relayService = null;
         if (role.equals("relay")) {
@@ -135,11 +146,11 @@ public final class NatNodeProcess {
                     new io.layerswarm.nat.relay.RelayLimit(600, 1L << 30)));
             AutoNatService.attach(host, new NioEventLoopGroup(1), DIAL_BACK_TIMEOUT, 8);
         }
-        serve(host, ip, relays, puncher, relayService, null, null);
+        serve(host, ip, relays, puncher, dcutr, relayService, null, null);
     }
 
     /** Answers commands from stdin until it closes (the parts the role lacks are null). */
-    private static void serve(Host host, String ip, RelayClient relays, HolePuncher puncher,
+    private static void serve(Host host, String ip, RelayClient relays, HolePuncher puncher, Dcutr dcutr,
             RelayService relayService, Node node, FetchTotals totals) throws Exception {
         host.setBlockingHandler(BLOB, NatNodeProcess::serveBlob);
         System.out.println("addr " + host.listenAddrs().get(0) + "/p2p/" + host.peerId().toBase58());
@@ -163,16 +174,8 @@ public final class NatNodeProcess {
                         Reachability.Status s = r.check(List.of(PeerId.parse(w[1]))).get(60, TimeUnit.SECONDS);
                         System.out.println("reachability " + s + " " + host.advertisedAddrs());
                     }
-                    case "punch" -> {
-                        long t0 = System.nanoTime();
-                        try {
-                            Connection c = puncher.punch(PeerId.parse(w[1])).get(60, TimeUnit.SECONDS);
-                            System.out.println("punched " + ConnectionPaths.path(c) + " " + ConnectionPaths.transport(c)
-                                    + " " + (System.nanoTime() - t0) / 1_000_000);
-                        } catch (java.util.concurrent.ExecutionException e) {
-                            System.out.println("punch_failed " + e.getCause().toString().replace('\n', ' '));
-                        }
-                    }
+                    case "dcutr" -> upgrade("dcutr", "dcutr_failed", dcutr.upgrade(PeerId.parse(w[1])));
+                    case "punch" -> upgrade("punched", "punch_failed", puncher.punch(PeerId.parse(w[1])));
                     case "connections" -> {
                         PeerId p = PeerId.parse(w[1]);
                         List<String> open = new ArrayList<>();
@@ -321,6 +324,21 @@ public final class NatNodeProcess {
             md.update(buf, 0, (int) Math.min(buf.length, left));
         }
         return md.digest();
+    }
+
+    /**
+     * Prints {@code WORD PATH TRANSPORT MS} once {@code direct} (an ICE or DCUtR upgrade started just now) gives
+     * its connection, or {@code FAILED REASON}.
+     */
+    private static void upgrade(String word, String failed, CompletableFuture<Connection> direct) throws Exception {
+        long t0 = System.nanoTime();
+        try {
+            Connection c = direct.get(60, TimeUnit.SECONDS);
+            System.out.println(word + " " + ConnectionPaths.path(c) + " " + ConnectionPaths.transport(c) + " "
+                    + (System.nanoTime() - t0) / 1_000_000);
+        } catch (java.util.concurrent.ExecutionException e) {
+            System.out.println(failed + " " + e.getCause().toString().replace('\n', ' '));
+        }
     }
 
     private static void serveBlob(P2pStream s) throws Exception {

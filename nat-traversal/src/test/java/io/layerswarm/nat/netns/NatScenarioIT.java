@@ -3,6 +3,7 @@ package io.layerswarm.nat.netns;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.layerswarm.nat.dcutr.Dcutr;
 import io.layerswarm.nat.ice.IceMessage;
 import io.layerswarm.testing.Await;
 import io.layerswarm.testing.Coturn;
@@ -72,6 +73,59 @@ class NatScenarioIT extends NatWanPerClass {
                 b.tail());
         assertTrue(log.contains("event=peer_connected peer=" + a.peerId() + " path=relayed transport=tcp rtt_ms="),
                 b.tail());
+    }
+
+    /** B fetches a little from A through the relay, so A holds the inbound relayed connection. */
+    private static void relayedFirst(Clouds n) throws Exception {
+        String first = n.b().ask("fetch " + n.a().peerId() + " 1024 " + n.viaRelay(), "fetched ", Duration.ofSeconds(120));
+        assertTrue(first.startsWith("relayed tcp 1024 "), first);
+    }
+
+    /** B fetches {@code size} bytes from A (dialling its relay address, which an existing connection stands in for). */
+    private static String[] fetchChecked(Clouds n, long size) throws Exception {
+        String[] f = n.b().ask("fetch " + n.a().peerId() + " " + size + " " + n.viaRelay(), "fetched ",
+                Duration.ofSeconds(120)).split(" ");
+        assertEquals(Long.toString(size), f[2]);
+        assertEquals(HexFormat.of().formatHex(NatNodeProcess.expectedSha(size)), f[3]);
+        return f;
+    }
+
+    @Test
+    void conesGoDirectOverTcpWithDcutr() throws Exception {
+        Clouds n = twoClouds(false);
+        NatNode a = n.a();
+        NatNode b = n.b();
+        // B reaches A through the relay, so A holds the inbound relayed connection and starts DCUtR (the spec's B):
+        // both dial from their session's punch port, the routers' conntrack pairs the crossing SYNs (each router
+        // drops the other's SYN that comes before its own node's), one TCP connection where both dialled
+        relayedFirst(n);
+        String upgraded = a.ask("dcutr " + b.peerId(), "dcutr", Duration.ofSeconds(90));
+        assertTrue(upgraded.startsWith(" direct tcp "), upgraded + "\n" + a.tail() + "\n--- B:\n" + b.tail());
+        System.out.printf("nat scenario dcutr: cone/cone direct over TCP in %s ms%n",
+                upgraded.substring(" direct tcp ".length()));
+        for (NatNode[] pair : new NatNode[][] {{a, b}, {b, a}}) {
+            Await.until(Duration.ofSeconds(60), pair[0].peerId() + " keeps only the direct connection",
+                    () -> pair[0].query("connections " + pair[1].peerId()).equals("connections direct:tcp"));
+        }
+        String[] f = fetchChecked(n, 8L << 20);
+        assertEquals("direct", f[0]);
+        assertEquals("tcp", f[1]);
+        // over the punch ports: B's listen port is behind its NAT, which admits no dial there
+        String log = Files.readString(a.log);
+        String direct = log.substring(log.indexOf("event=dcutr_direct peer=" + b.peerId() + " role=initiator"));
+        String remote = direct.substring(direct.indexOf("remote=") + 7).split("\\s")[0];
+        assertTrue(remote.startsWith("/ip4/") && !remote.endsWith("/tcp/4001"), direct.split("\n")[0]);
+    }
+
+    @Test
+    void dcutrFailsAgainstASymmetricNatAndTheTransferStaysOnTheRelay() throws Exception {
+        Clouds n = twoClouds(true);
+        NatNode a = n.a();
+        NatNode b = n.b();
+        relayedFirst(n);
+        String upgraded = a.ask("dcutr " + b.peerId(), "dcutr", Duration.ofSeconds(90));
+        assertTrue(upgraded.startsWith("_failed ") && upgraded.contains(Dcutr.MAX_ROUNDS + " DCUtR rounds"), upgraded);
+        assertEquals("relayed", fetchChecked(n, 1L << 20)[0]);
     }
 
     @Test

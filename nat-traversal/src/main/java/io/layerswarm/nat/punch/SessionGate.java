@@ -1,24 +1,31 @@
-package io.layerswarm.nat.ice;
+package io.layerswarm.nat.punch;
 
 import io.layerswarm.libp2p.crypto.PeerId;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Bounds ICE sessions, so a peer cannot make this node run checks (and send them) at will: at most
- * {@code maxSessions} at once, one per peer at a time, and a new one with the same peer only
+ * Bounds hole-punching sessions (ICE, DCUtR), so a peer cannot make this node send probes or dials at will: at
+ * most {@code maxSessions} at once, one per peer at a time, and a new one with the same peer only
  * {@code minIntervalNanos} after the last one started.
  */
-final class SessionGate {
+public final class SessionGate {
     /** Peers remembered for the interval; beyond this the map is cleared of expired entries. */
     private static final int MAX_REMEMBERED = 1024;
 
+    private final String kind;
     private final int maxSessions;
     private final long minIntervalNanos;
     private final Map<PeerId, Long> lastStart = new ConcurrentHashMap<>();
     private final Map<PeerId, Boolean> running = new ConcurrentHashMap<>();
 
-    SessionGate(int maxSessions, long minIntervalNanos) {
+    /**
+     * @param kind the sessions' name in refusals ("ICE", "DCUtR")
+     * @param maxSessions most sessions at once
+     * @param minIntervalNanos least time between the starts of two sessions with one peer
+     */
+    public SessionGate(String kind, int maxSessions, long minIntervalNanos) {
+        this.kind = kind;
         this.maxSessions = maxSessions;
         this.minIntervalNanos = minIntervalNanos;
     }
@@ -28,16 +35,16 @@ final class SessionGate {
      *
      * @return null if admitted (call {@link #done} at its end), else why not
      */
-    synchronized String admit(PeerId peer, long nowNanos) {
+    public synchronized String admit(PeerId peer, long nowNanos) {
         if (running.size() >= maxSessions) {
-            return "busy: " + maxSessions + " ICE sessions running";
+            return "busy: " + maxSessions + " " + kind + " sessions running";
         }
         if (running.containsKey(peer)) {
-            return "an ICE session with this peer is running";
+            return "an " + kind + " session with this peer is running";
         }
         Long last = lastStart.get(peer);
         if (last != null && nowNanos - last < minIntervalNanos) {
-            return "ICE sessions with one peer at most every " + minIntervalNanos / 1_000_000 + " ms";
+            return kind + " sessions with one peer at most every " + minIntervalNanos / 1_000_000 + " ms";
         }
         if (lastStart.size() >= MAX_REMEMBERED) {
             lastStart.values().removeIf(t -> nowNanos - t >= minIntervalNanos);
@@ -47,8 +54,13 @@ final class SessionGate {
         return null;
     }
 
+    /** Whether a session with {@code peer} is running. */
+    public boolean isRunning(PeerId peer) {
+        return running.containsKey(peer);
+    }
+
     /** Ends an admitted session. */
-    synchronized void done(PeerId peer) {
+    public synchronized void done(PeerId peer) {
         running.remove(peer);
     }
 }
