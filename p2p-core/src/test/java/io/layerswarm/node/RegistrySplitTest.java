@@ -57,6 +57,39 @@ class RegistrySplitTest {
         assertTrue(atB.mayFetch(p, t + STALL), "a hash that never comes costs the stall, not the blob");
     }
 
+    /**
+     * The early start: quiet nodes ask the registry before their claim rounds end for the pieces they win
+     * among all connected peers. Each piece is won by exactly one node of the group, and that node is the
+     * piece's assignee whichever of the peers turn out to fetch, so nobody else takes it later.
+     */
+    @Test
+    void aPieceWonAmongAllPeersIsWonByOneAndStaysItsWhicheverOfThemFetch() {
+        List<PeerId> group = IntStream.range(0, 5).mapToObj(i -> peer()).toList();
+        Random r = new Random(11);
+        for (int piece = 0; piece < PIECES; piece++) {
+            List<PeerId> winners = new ArrayList<>();
+            for (PeerId self : group) {
+                if (split(self).assignedToMeAmong(group.stream().filter(p -> !p.equals(self)).toList(), piece)) {
+                    winners.add(self);
+                }
+            }
+            assertEquals(1, winners.size(), "piece " + piece + " won by " + winners);
+            PeerId winner = winners.get(0);
+            for (PeerId other : group) {
+                if (other.equals(winner)) {
+                    continue;
+                }
+                // the fetchers other knows of: the winner and some of the rest
+                RegistrySplit atOther = split(other);
+                atOther.fetcherSeen(winner, 0);
+                group.stream().filter(p -> !p.equals(winner) && !p.equals(other) && r.nextBoolean())
+                        .forEach(p -> atOther.fetcherSeen(p, 0));
+                assertEquals(winner, atOther.assignee(piece));
+                assertFalse(atOther.mayFetch(piece, 1), "left to the early fetcher");
+            }
+        }
+    }
+
     @Test
     void aPieceAnotherFetcherAskedTheRegistryForIsLeftToItUntilItLeaves() {
         PeerId a = peer();
