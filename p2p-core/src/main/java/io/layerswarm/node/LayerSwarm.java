@@ -919,8 +919,17 @@ public final class LayerSwarm implements AutoCloseable {
         link(peer).send(unsequenced.toBuilder().setSeq(++seq).build());
     }
 
-    /** Loop thread: the peer's announce link, made (not opened yet) if there is none. */
+    /**
+     * Loop thread: the peer's announce link, made (not opened yet) if there is none. A peer that is not
+     * connected (it left after the message was decided) gets a closed link, which sends per message and
+     * is not kept, so a link never outlives the {@link #onDisconnected} that would have closed it.
+     */
     private AnnounceLink link(PeerId peer) {
+        if (host.connection(peer).isEmpty()) {
+            AnnounceLink gone = new AnnounceLink(peer.toBase58(), new LinkOwner(peer), io);
+            gone.close();
+            return gone;
+        }
         return links.computeIfAbsent(peer, p -> new AnnounceLink(p.toBase58(), new LinkOwner(p), io));
     }
 
@@ -1311,9 +1320,7 @@ public final class LayerSwarm implements AutoCloseable {
                             store.size(d).ifPresent(size -> send(peer, Announce.newBuilder().setDigest(d.toString())
                                     .setSize(size).setComplete(true).build()));
                         }
-                        if (host.connection(peer).isPresent()) {
-                            link(peer).send(SYNCED);
-                        }
+                        link(peer).send(SYNCED);
                     });
                 } catch (IOException e) {
                     log.warn("event=list_failed error={}", e.toString());
