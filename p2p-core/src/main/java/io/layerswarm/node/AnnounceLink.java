@@ -117,6 +117,31 @@ final class AnnounceLink implements AutoCloseable {
         }
     }
 
+    /**
+     * Moves the link off a connection that lost to a duplicate (both peers dialled each other): the host
+     * closes such a connection only once it carries no stream, and this stream would keep it forever.
+     * The stream is closed (what was written still arrives), its unanswered claims go first again, and
+     * the next message opens a stream on {@code kept}. Not a failure: the reopen is not used up.
+     */
+    void moveTo(io.layerswarm.libp2p.host.Connection kept) {
+        P2pStream s;
+        synchronized (this) {
+            s = stream;
+            if (s == null || s.connection() == kept || closed) {
+                return;
+            }
+            stream = null;
+            reader = null;
+            requeueUnanswered();
+            if (!queue.isEmpty() && !draining) {
+                draining = true;
+                executor.execute(this::drain);
+            }
+        }
+        log.debug("event=announce_link_moved peer={}", peer);
+        s.close(); // its reader ends quietly: the stream is no longer the link's
+    }
+
     /** Streams opened for this link so far (both versions). */
     synchronized int streamsOpened() {
         return opened;
@@ -297,13 +322,9 @@ final class AnnounceLink implements AutoCloseable {
             }
             stream = null;
             reader = null;
-            List<Pending> back = new ArrayList<>(awaitingReply);
-            awaitingReply.clear();
-            for (int i = back.size() - 1; i >= 0; i--) {
-                queue.addFirst(back.get(i));
-            }
+            int resent = requeueUnanswered();
             boolean reopen = !closed && reopens < MAX_REOPENS && owner.connected();
-            log.debug("event=announce_link_failed peer={} reopen={} resent={} error=\"{}\"", peer, reopen, back.size(),
+            log.debug("event=announce_link_failed peer={} reopen={} resent={} error=\"{}\"", peer, reopen, resent,
                     e.toString());
             if (reopen) {
                 reopens++;
@@ -332,6 +353,16 @@ final class AnnounceLink implements AutoCloseable {
         }
         s.reset();
         handOver.forEach(p -> owner.perMessage(p.message));
+    }
+
+    /** Puts the claims written and not answered back at the head of the queue, in order; how many. Holds the lock. */
+    private synchronized int requeueUnanswered() {
+        List<Pending> back = new ArrayList<>(awaitingReply);
+        awaitingReply.clear();
+        for (int i = back.size() - 1; i >= 0; i--) {
+            queue.addFirst(back.get(i));
+        }
+        return back.size();
     }
 
     /** Whether the link may be opened once more (uses the one reopen); if not, it goes per message. */

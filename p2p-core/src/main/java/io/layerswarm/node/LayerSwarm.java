@@ -1300,6 +1300,11 @@ public final class LayerSwarm implements AutoCloseable {
     }
 
     private void onConnected(PeerId peer) {
+        AnnounceLink link = links.get(peer);
+        if (link != null) {
+            // a second connection to the peer: if it won, the link leaves the losing one, which closes when idle
+            host.connection(peer).ifPresent(link::moveTo);
+        }
         announceEverythingTo(peer);
     }
 

@@ -245,6 +245,41 @@ class AnnounceLinkTest {
         assertEquals(2, link.streamsOpened());
     }
 
+    /**
+     * Both peers dialled each other: the newer connection won, and the host closes the losing one only
+     * once it carries no stream. The link moves to the winner (without using up its reopen), so the
+     * loser closes.
+     */
+    @Test
+    void aLinkMovesOffAConnectionThatLostToADuplicateSoItCloses() throws Exception {
+        Host x = host();
+        Host y = host();
+        // the connection dialled by the smaller peer id wins: the larger dials first, the smaller second
+        Host small = x.peerId().compareTo(y.peerId()) < 0 ? x : y;
+        Host large = small == x ? y : x;
+        b = small;
+        serveLinks(AnnounceLinkTest::answerHolding);
+        owner.host = large;
+        owner.peer = small;
+        TestCluster.connectAll(List.of(large, small));
+        AnnounceLink link = new AnnounceLink(small.peerId().toBase58(), owner, io);
+        link.claim(claim(1));
+        Await.until(AWAIT, "the claim answered", () -> owner.answered.size() == 1);
+        var first = large.connection(small.peerId()).orElseThrow();
+        small.connect(large.listenAddrs().get(0)).get(10, TimeUnit.SECONDS);
+        var kept = Await.until(AWAIT, "the duplicate won", () -> large.connection(small.peerId()).orElseThrow(),
+                c -> c != first);
+        link.moveTo(kept);
+        link.send(announce(2));
+        Await.until(AWAIT, "the announce on a second stream", () -> received.size() == 2
+                && received.get(1).stream().anyMatch(m -> m.getSeq() == 2));
+        Await.until(AWAIT, "the losing connection closed", () -> large.connections().size() == 1);
+        assertEquals(2, link.streamsOpened());
+        assertEquals(0, owner.reopened.get(), "a move is not a failure");
+        assertFalse(link.isPerMessage());
+        assertEquals(List.of(), owner.perMessage);
+    }
+
     /** The node's side: a garbage frame on a peer's link resets that stream; the next link is read as before. */
     @Test
     void aNodeResetsALinkCarryingGarbageAndReadsTheNextOne() throws Exception {
