@@ -75,10 +75,13 @@ import org.slf4j.LoggerFactory;
  * progress for {@link SwarmConfig#originStall()} may come from the registry anyway.
  */
 public final class LayerSwarm implements AutoCloseable {
-    /** The in-cluster announcement protocol. */
+    /** The in-cluster announcement protocol, one message per stream (peers without {@link #ANNOUNCE_LINK_PROTOCOL}). */
     public static final String ANNOUNCE_PROTOCOL = "/layerswarm/announce/1.0.0";
+    /** The in-cluster announcement protocol, one long-lived stream per peer (see {@link AnnounceLink}). */
+    public static final String ANNOUNCE_LINK_PROTOCOL = AnnounceLink.PROTOCOL;
+    private static final Announce SYNCED = Announce.newBuilder().setSynced(true).build();
     private static final Logger log = LoggerFactory.getLogger(LayerSwarm.class);
-    private static final int MAX_ANNOUNCE = 1024 * 1024;
+    static final int MAX_ANNOUNCE = 1024 * 1024;
     private static final int MIN_SMALL_PIECE = 256 * 1024;
     private static final long PING_PERIOD_MILLIS = 10_000;
     /** Tries per announce or claim while the peer stays connected. */
@@ -112,6 +115,15 @@ public final class LayerSwarm implements AutoCloseable {
     private final Map<PeerId, Long> uploadBans = new java.util.concurrent.ConcurrentHashMap<>();
     /** Layer-exchange streams being served, per peer, so a ban can end the ones already waiting. */
     private final Map<PeerId, Set<P2pStream>> serving = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Announce links to peers, opened on the first message, closed when the peer disconnects. */
+    private final Map<PeerId, AnnounceLink> links = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Peers' announce links to this node being read, reset when this node closes. */
+    private final Set<P2pStream> inboundLinks = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Set by {@link #close()}: what links hand back then is dropped, not sent per message. */
+    private volatile boolean closing;
+    /** Announce streams opened per peer for one message each (1.0.0), for {@link #announceStreamsOpened}. */
+    private final Map<PeerId, java.util.concurrent.atomic.AtomicInteger> perMessageStreams =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     // ---- loop-owned state
     private final Map<Digest, Map<PeerId, Holding>> directory = new HashMap<>();
@@ -119,6 +131,8 @@ public final class LayerSwarm implements AutoCloseable {
     private final Map<Digest, Integer> announcedPieceSize = new HashMap<>();
     private final Map<Digest, Active> active = new HashMap<>();
     private final Map<PeerId, Map<Digest, Long>> lastSeq = new HashMap<>();
+    /** Connected peers that said they have announced all they hold and fetch (a {@code synced} frame). */
+    private final Set<PeerId> synced = new HashSet<>();
     private long seq;
     private int storedHashes;
     private long announcesIgnored;
@@ -144,6 +158,12 @@ public final class LayerSwarm implements AutoCloseable {
         /** Whether the claim round is over, so the registry may be asked. */
         boolean claimed;
         final long claimStart = System.nanoTime();
+        /**
+         * The peers connected when the fetch started, if every one was synced and none held or fetched
+         * the blob: before the claim round ends, the registry may be asked for the pieces that are this
+         * node's among all of them (see {@link RegistrySplit#assignedToMeAmong}); null otherwise.
+         */
+        Set<PeerId> earlyAmong;
         PieceSource origin;
         BlobDownload download;
         boolean hashesRequested;
@@ -211,6 +231,7 @@ public final class LayerSwarm implements AutoCloseable {
         LayerSwarm s = new LayerSwarm(host, store, config, io);
         host.setBlockingHandler(LayerExchangeServer.PROTOCOL, s::serveLayer);
         host.setBlockingHandler(ANNOUNCE_PROTOCOL, s::onAnnounceStream);
+        host.setBlockingHandler(ANNOUNCE_LINK_PROTOCOL, s::onAnnounceLink);
         host.addConnectionListener(s.connectionListener);
         for (Connection c : host.connections()) {
             s.loop.post(() -> s.onConnected(c.remotePeer()));
@@ -417,9 +438,14 @@ public final class LayerSwarm implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         host.removeHandler(LayerExchangeServer.PROTOCOL);
         host.removeHandler(ANNOUNCE_PROTOCOL);
+        host.removeHandler(ANNOUNCE_LINK_PROTOCOL);
         loop.close();
+        links.values().forEach(AnnounceLink::close);
+        links.clear();
+        inboundLinks.forEach(P2pStream::reset);
         if (ownIo) {
             io.shutdownNow();
         }
@@ -447,12 +473,13 @@ public final class LayerSwarm implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         Active a = new Active(digest, layout, blob);
+        a.earlyAmong = quietPeers(digest);
         active.put(digest, a);
         activeCount = active.size();
         a.download = BlobDownload.start(loop, digest, new PieceHashBook(layout), blob, PiecePicker.rarestFirst(),
                 // a piece this node asked the registry for stays its own if the request failed: the others
                 // were told and leave it to this node
-                (piece, holders, sinceStart, stalled) -> a.claimed && holders == 0 && !awaitingHashes(a)
+                (piece, holders, sinceStart, stalled) -> mayAskRegistry(a, piece) && holders == 0 && !awaitingHashes(a)
                         && (a.originPending.get(piece) || a.split.mayFetch(piece, System.nanoTime())),
                 config.download(), new Accounting(digest) {
                     @Override
@@ -486,9 +513,33 @@ public final class LayerSwarm implements AutoCloseable {
         }
         claim(a);
         a.download.completion().whenComplete((r, err) -> loop.post(() -> onDownloadDone(a, r, err)));
-        log.info("event=fetch_started blob={} bytes={} pieces={} known_holders={}", digest, size, layout.count(),
-                directory.getOrDefault(digest, Map.of()).size());
+        log.info("event=fetch_started blob={} bytes={} pieces={} known_holders={} early={}", digest, size,
+                layout.count(), directory.getOrDefault(digest, Map.of()).size(), a.earlyAmong != null);
         return a.result;
+    }
+
+    /**
+     * The connected peers, if each one is synced (has announced everything it holds and fetches) and
+     * none holds or fetches {@code digest}; null otherwise (or with no peer: the claim round ends at once).
+     */
+    private Set<PeerId> quietPeers(Digest digest) {
+        Set<PeerId> connected = new HashSet<>();
+        host.connections().forEach(c -> connected.add(c.remotePeer()));
+        if (connected.isEmpty() || !synced.containsAll(connected) || directory.containsKey(digest)) {
+            return null;
+        }
+        return connected;
+    }
+
+    /**
+     * Whether the registry may be asked for {@code piece} as far as the claim round goes: once it is
+     * over, or before, if the fetch started quiet ({@link Active#earlyAmong}) and the piece is this
+     * node's among all peers then connected. Rendezvous hashing keeps that safe: a node that wins the
+     * piece among all of them wins it among whichever of them turn out to fetch, so every fetcher that
+     * knows the same peers leaves it to this node.
+     */
+    private boolean mayAskRegistry(Active a, int piece) {
+        return a.claimed || a.earlyAmong != null && a.split.assignedToMeAmong(a.earlyAmong, piece);
     }
 
     /** Passes a download's piece and ban events on to this swarm's {@link SwarmListener}s. */
@@ -865,11 +916,109 @@ public final class LayerSwarm implements AutoCloseable {
         if ((unsequenced.getComplete() || unsequenced.getFetching()) && withheld(unsequenced.getDigest())) {
             return;
         }
-        sendNumbered(peer, unsequenced.toBuilder().setSeq(++seq).build(), 1);
+        link(peer).send(unsequenced.toBuilder().setSeq(++seq).build());
     }
 
-    private void sendNumbered(PeerId peer, Announce message, int attempt) {
+    /**
+     * Loop thread: the peer's announce link, made (not opened yet) if there is none. A peer that is not
+     * connected (it left after the message was decided) gets a closed link, which sends per message and
+     * is not kept, so a link never outlives the {@link #onDisconnected} that would have closed it.
+     */
+    private AnnounceLink link(PeerId peer) {
+        if (host.connection(peer).isEmpty()) {
+            AnnounceLink gone = new AnnounceLink(peer.toBase58(), new LinkOwner(peer), io);
+            gone.close();
+            return gone;
+        }
+        return links.computeIfAbsent(peer, p -> new AnnounceLink(p.toBase58(), new LinkOwner(p), io));
+    }
+
+    /**
+     * Announce and claim streams this node has opened to {@code peer} while connected: its link's (one,
+     * plus a reopen) and one per message for a peer without {@link #ANNOUNCE_LINK_PROTOCOL}.
+     */
+    public CompletableFuture<Integer> announceStreamsOpened(PeerId peer) {
+        return loop.call(() -> {
+            AnnounceLink l = links.get(peer);
+            return (l == null ? 0 : l.streamsOpened())
+                    + perMessageStreams.getOrDefault(peer, new java.util.concurrent.atomic.AtomicInteger()).get();
+        });
+    }
+
+    private void countPerMessageStream(PeerId peer) {
+        perMessageStreams.computeIfAbsent(peer, p -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+    }
+
+    /** What an {@link AnnounceLink} needs of this node, for one peer. */
+    private final class LinkOwner implements AnnounceLink.Owner {
+        private final PeerId peer;
+
+        LinkOwner(PeerId peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public P2pStream open(List<String> protocols) throws IOException {
+            return awaitStream(host.newStream(peer, protocols));
+        }
+
+        @Override
+        public boolean connected() {
+            return host.connection(peer).isPresent();
+        }
+
+        @Override
+        public void answered(Announce claim, Announce reply) throws io.layerswarm.transfer.ProtocolException {
+            Digest digest = Digest.parse(claim.getDigest());
+            Runnable apply = null;
+            try {
+                if (reply.getComplete() || reply.getSize() > 0) {
+                    apply = announceAction(peer, reply);
+                }
+            } finally {
+                Runnable then = apply;
+                loop.post(() -> {
+                    if (then != null) {
+                        then.run();
+                    }
+                    Active a = active.get(digest);
+                    if (a != null) {
+                        claimAnswered(a, peer);
+                    }
+                });
+            }
+        }
+
+        @Override
+        public void perMessage(Announce message) {
+            if (message.getSynced() || closing) {
+                return; // 1.0.0 has no such frame (its peers get no early start); or this node is closing
+            }
+            if (!message.getAckRequested()) {
+                sendPerMessage(peer, message, 1);
+                return;
+            }
+            loop.post(() -> {
+                Active a = active.get(Digest.parse(message.getDigest()));
+                if (a != null) {
+                    sendClaimPerMessage(peer, message, a, 1);
+                }
+            });
+        }
+
+        @Override
+        public void reopened() {
+            loop.post(() -> {
+                if (links.get(peer) != null && host.connection(peer).isPresent()) {
+                    announceEverythingTo(peer);
+                }
+            });
+        }
+    }
+
+    private void sendPerMessage(PeerId peer, Announce message, int attempt) {
         io.execute(() -> {
+            countPerMessageStream(peer);
             try (Duplex d = opener(peer, ANNOUNCE_PROTOCOL).open()) {
                 Frames.write(d.out(), message);
                 d.out().flush();
@@ -877,7 +1026,7 @@ public final class LayerSwarm implements AutoCloseable {
                 log.debug("event=announce_failed peer={} attempt={} error={}", peer, attempt, e.toString());
                 if (resendable(peer, e, attempt)) {
                     // same seq: a copy that did arrive makes the resent one stale, which is harmless
-                    sendNumbered(peer, message, attempt + 1);
+                    sendPerMessage(peer, message, attempt + 1);
                 }
             }
         });
@@ -894,12 +1043,16 @@ public final class LayerSwarm implements AutoCloseable {
 
     /** Like {@link #send}, and reads the peer's answer: its state for the blob, after it took ours into account. */
     private void sendClaim(PeerId peer, Announce unsequenced, Active a) {
-        sendClaimNumbered(peer, unsequenced.toBuilder().setSeq(++seq).build(), a, 1);
+        Announce claim = unsequenced.toBuilder().setSeq(++seq).build();
+        AnnounceLink link = link(peer);
+        link.claim(claim);
+        loop.after(config.peerTimeout().toMillis(), () -> link.expire(claim));
     }
 
-    private void sendClaimNumbered(PeerId peer, Announce message, Active a, int attempt) {
+    private void sendClaimPerMessage(PeerId peer, Announce message, Active a, int attempt) {
         io.execute(() -> {
             Runnable apply = null;
+            countPerMessageStream(peer);
             try (Duplex d = opener(peer, ANNOUNCE_PROTOCOL).open()) {
                 // a peer that never answers must not hold this thread: the claim itself is bounded by claimWait
                 loop.after(config.peerTimeout().toMillis(), () -> closeQuietly(d));
@@ -918,7 +1071,7 @@ public final class LayerSwarm implements AutoCloseable {
                 log.debug("event=claim_failed peer={} attempt={} error={}", peer, attempt, e.toString());
                 if (resendable(peer, e, attempt)) {
                     // unanswered is not "not fetching": a fetcher we miss would take registry pieces twice
-                    sendClaimNumbered(peer, message, a, attempt + 1);
+                    sendClaimPerMessage(peer, message, a, attempt + 1);
                     return;
                 }
             }
@@ -941,8 +1094,41 @@ public final class LayerSwarm implements AutoCloseable {
     }
 
     private void onAnnounceStream(P2pStream stream) throws IOException {
-        Announce a = Frames.read(stream.inputStream(), Announce.parser(), MAX_ANNOUNCE);
+        onAnnounceFrame(stream, Frames.read(stream.inputStream(), Announce.parser(), MAX_ANNOUNCE));
+    }
+
+    /**
+     * Reads a peer's announce link to its end, taking in each frame as {@link #onAnnounceStream} takes
+     * a stream's one; a bad frame throws, so the host resets the stream and the peer opens it again.
+     */
+    private void onAnnounceLink(P2pStream stream) throws IOException {
+        inboundLinks.add(stream);
+        try {
+            while (true) {
+                Announce a;
+                try {
+                    a = Frames.read(stream.inputStream(), Announce.parser(), MAX_ANNOUNCE);
+                } catch (java.io.EOFException end) {
+                    return;
+                }
+                onAnnounceFrame(stream, a);
+            }
+        } finally {
+            inboundLinks.remove(stream);
+        }
+    }
+
+    /** Takes in one announce from a peer and answers it on {@code stream} if it is a claim. */
+    private void onAnnounceFrame(P2pStream stream, Announce a) throws IOException {
         PeerId from = stream.remotePeer();
+        if (a.getSynced()) {
+            loop.post(() -> {
+                if (host.connection(from).isPresent()) {
+                    synced.add(from);
+                }
+            });
+            return;
+        }
         loop.post(announceAction(from, a));
         log.debug("event=announce_received peer={} ack={}", from, a.getAckRequested());
         if (a.getAckRequested()) {
@@ -1114,21 +1300,39 @@ public final class LayerSwarm implements AutoCloseable {
     }
 
     private void onConnected(PeerId peer) {
-        io.execute(() -> {
-            try {
-                List<Digest> held = store.list();
-                loop.post(() -> {
-                    for (Digest d : held) {
-                        store.size(d).ifPresent(size -> send(peer, Announce.newBuilder().setDigest(d.toString())
-                                .setSize(size).setComplete(true).build()));
-                    }
-                });
-            } catch (IOException e) {
-                log.warn("event=list_failed error={}", e.toString());
-            }
-        });
+        AnnounceLink link = links.get(peer);
+        if (link != null) {
+            // a second connection to the peer: if it won, the link leaves the losing one, which closes when idle
+            host.connection(peer).ifPresent(link::moveTo);
+        }
+        announceEverythingTo(peer);
+    }
+
+    /**
+     * Sends {@code peer} what this node fetches and holds, then a {@code synced} frame: from then on the
+     * peer knows everything this node has (later changes follow in order on the same link).
+     */
+    private void announceEverythingTo(PeerId peer) {
         for (Active a : active.values()) {
             send(peer, snapshotOf(a).build());
+        }
+        try {
+            io.execute(() -> {
+                try {
+                    List<Digest> held = store.list();
+                    loop.post(() -> {
+                        for (Digest d : held) {
+                            store.size(d).ifPresent(size -> send(peer, Announce.newBuilder().setDigest(d.toString())
+                                    .setSize(size).setComplete(true).build()));
+                        }
+                        link(peer).send(SYNCED);
+                    });
+                } catch (IOException e) {
+                    log.warn("event=list_failed error={}", e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("event=announce_skipped reason=closing peer={}", peer);
         }
     }
 
@@ -1137,6 +1341,12 @@ public final class LayerSwarm implements AutoCloseable {
             // a duplicate connection closed (both sides dialled at once); the peer is still here
             return;
         }
+        AnnounceLink link = links.remove(peer);
+        if (link != null) {
+            link.close();
+        }
+        synced.remove(peer);
+        perMessageStreams.remove(peer);
         Map<Digest, Long> announced = lastSeq.remove(peer);
         if (announced != null) {
             for (Digest d : announced.keySet()) {

@@ -108,6 +108,21 @@ final class RegistrySplit {
         return assignee(piece).equals(self);
     }
 
+    /**
+     * Whether this node wins {@code piece} among itself and {@code peers}, whether or not they fetch:
+     * then it wins it among any of them that do, so it may ask the registry before it knows which.
+     */
+    boolean assignedToMeAmong(java.util.Collection<PeerId> peers, int piece) {
+        long mine = score(selfKey, piece);
+        for (PeerId p : peers) {
+            long sc = score(peerKey(p), piece);
+            if (Long.compareUnsigned(sc, mine) > 0 || sc == mine && p.compareTo(self) > 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private boolean takenElsewhere(int piece, long now) {
         boolean taken = false;
         for (Map.Entry<PeerId, Fetcher> e : fetchers.entrySet()) {

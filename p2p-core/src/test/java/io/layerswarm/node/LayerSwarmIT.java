@@ -44,6 +44,16 @@ class LayerSwarmIT {
         return cluster.node(name, TestCluster.patient(SwarmConfig.defaults().withPieceSize(256 * 1024)));
     }
 
+    /** {@code n} nodes named {@code prefix0...}, connected to each other. */
+    List<TestCluster.Node> connectedNodes(String prefix, int n) throws Exception {
+        List<TestCluster.Node> nodes = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            nodes.add(node(prefix + i));
+        }
+        connectAll(nodes);
+        return nodes;
+    }
+
     static void connectAll(List<TestCluster.Node> nodes) throws Exception {
         TestCluster.connectAll(nodes.stream().map(TestCluster.Node::host).toList());
     }
@@ -339,16 +349,37 @@ class LayerSwarmIT {
     @Test
     void fourNodesPullingAtOnceGetEachRegistryByteAboutOnce() throws Exception {
         byte[] blob = realBlob();
-        List<TestCluster.Node> nodes = new ArrayList<>();
-        for (int i = 0; i < 4; i++) {
-            nodes.add(node("n" + i));
-        }
-        connectAll(nodes);
+        List<TestCluster.Node> nodes = connectedNodes("n", 4);
         long[] bytes = fetchAllAtOnce(nodes, blob);
         // requests cancelled in endgame still cost the registry bytes the nodes never use
         assertTrue(bytes[0] >= bytes[1], "registry log " + bytes[0] + " < bytes the nodes used " + bytes[1]);
         assertTrue(bytes[0] <= blob.length * 1.05, "registry sent " + bytes[0] + " bytes for a " + blob.length
                 + "-byte blob fanned out to 4 nodes");
+    }
+
+    /**
+     * Announces and claims travel on one stream per peer: a fan-out of a blob of many pieces (each
+     * verified piece announced, each fetch claimed) opens a handful of announce streams per peer, not
+     * one per message.
+     */
+    @Test
+    void announcesAndClaimsOpenOneStreamPerPeerNotOnePerPiece() throws Exception {
+        byte[] blob = realBlob();
+        List<TestCluster.Node> nodes = connectedNodes("s", 3);
+        int pieces = nodes.get(0).swarm().layoutFor(blob.length).count();
+        assertTrue(pieces >= 32, "a blob of " + pieces + " pieces");
+        long served = fetchAllAtOnce(nodes, blob)[0];
+        assertTrue(served <= blob.length * 1.05, "registry sent " + served + " bytes for " + blob.length);
+        for (TestCluster.Node from : nodes) {
+            for (TestCluster.Node to : nodes) {
+                if (from != to) {
+                    int streams = await(from.swarm().announceStreamsOpened(to.host().peerId()));
+                    // the link, and at most its one reopen
+                    assertTrue(streams >= 1 && streams <= AnnounceLink.MAX_REOPENS + 1, streams
+                            + " announce streams opened for " + pieces + " pieces");
+                }
+            }
+        }
     }
 
     @Test

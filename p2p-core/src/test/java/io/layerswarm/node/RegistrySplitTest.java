@@ -57,6 +57,39 @@ class RegistrySplitTest {
         assertTrue(atB.mayFetch(p, t + STALL), "a hash that never comes costs the stall, not the blob");
     }
 
+    /**
+     * The early start: quiet nodes ask the registry before their claim rounds end for the pieces they win
+     * among all connected peers. Each piece is won by exactly one node of the group, and that node is the
+     * piece's assignee whichever of the peers turn out to fetch, so nobody else takes it later.
+     */
+    @Test
+    void aPieceWonAmongAllPeersIsWonByOneAndStaysItsWhicheverOfThemFetch() {
+        List<PeerId> group = IntStream.range(0, 5).mapToObj(i -> peer()).toList();
+        Random r = new Random(11);
+        for (int piece = 0; piece < PIECES; piece++) {
+            List<PeerId> winners = new ArrayList<>();
+            for (PeerId self : group) {
+                if (split(self).assignedToMeAmong(group.stream().filter(p -> !p.equals(self)).toList(), piece)) {
+                    winners.add(self);
+                }
+            }
+            assertEquals(1, winners.size(), "piece " + piece + " won by " + winners);
+            PeerId winner = winners.get(0);
+            for (PeerId other : group) {
+                if (other.equals(winner)) {
+                    continue;
+                }
+                // the fetchers other knows of: the winner and some of the rest
+                RegistrySplit atOther = split(other);
+                atOther.fetcherSeen(winner, 0);
+                group.stream().filter(p -> !p.equals(winner) && !p.equals(other) && r.nextBoolean())
+                        .forEach(p -> atOther.fetcherSeen(p, 0));
+                assertEquals(winner, atOther.assignee(piece));
+                assertFalse(atOther.mayFetch(piece, 1), "left to the early fetcher");
+            }
+        }
+    }
+
     @Test
     void aPieceAnotherFetcherAskedTheRegistryForIsLeftToItUntilItLeaves() {
         PeerId a = peer();
@@ -96,6 +129,20 @@ class RegistrySplitTest {
      */
     @Test
     void theRegistryIsAskedForEachPieceOnceWhateverOrderFetchersJoinAndHearOfIt() {
+        simulate(false);
+    }
+
+    /**
+     * The same with claim rounds that take time (each claim and each answer an event delivered in random
+     * order) and quiet starts: a node that has heard nothing of the blob asks the registry at once for
+     * the pieces it wins among all its peers. Still each piece exactly once.
+     */
+    @Test
+    void quietStartsBeforeTheClaimAnswersStillAskTheRegistryForEachPieceOnce() {
+        simulate(true);
+    }
+
+    private static void simulate(boolean claimRoundsInFlight) {
         for (int seed = 0; seed < 300; seed++) {
             Random random = new Random(seed);
             int pieces = 5 + random.nextInt(8);
@@ -111,7 +158,12 @@ class RegistrySplitTest {
                 now++;
                 int choice = random.nextInt(3);
                 if (choice == 0 && !waiting.isEmpty()) {
-                    waiting.remove(random.nextInt(waiting.size())).start(nodes, now);
+                    SimNode starter = waiting.remove(random.nextInt(waiting.size()));
+                    if (claimRoundsInFlight) {
+                        starter.startAsync(nodes, inFlight, now);
+                    } else {
+                        starter.start(nodes, now);
+                    }
                 } else if (choice == 1 && !inFlight.isEmpty()) {
                     inFlight.remove(random.nextInt(inFlight.size())).run();
                 } else {
@@ -149,6 +201,11 @@ class RegistrySplitTest {
         final BitSet requested;
         final Set<PeerId> claimsHeard = new HashSet<>();
         boolean active;
+        /** Whether the claim round is over. */
+        boolean claimed;
+        /** Set for a quiet start (nothing heard of the blob): the peers it may win pieces among before its claim round ends. */
+        List<PeerId> earlyAmong;
+        int answersPending;
 
         SimNode(PeerId id, int pieces) {
             this.id = id;
@@ -159,6 +216,7 @@ class RegistrySplitTest {
         /** Starts: claims to every other node, each applies it and answers with a snapshot of its state. */
         void start(List<SimNode> all, long now) {
             active = true;
+            claimed = true;
             for (PeerId p : claimsHeard) {
                 split.fetcherSeen(p, now);
             }
@@ -172,6 +230,36 @@ class RegistrySplitTest {
                     // requested and verified are one set here: the registry answers every request at once
                     other.requested.stream().forEach(p -> split.verifiedElsewhere(other.id, p, now));
                 }
+            }
+        }
+
+        /**
+         * Starts with the claim round in flight: each claim reaches its peer, and the peer's answer comes
+         * back, as separate events in {@code inFlight}. A node that has heard nothing of the blob starts quiet.
+         */
+        void startAsync(List<SimNode> all, List<Runnable> inFlight, long now) {
+            active = true;
+            for (PeerId p : claimsHeard) {
+                split.fetcherSeen(p, now);
+            }
+            List<SimNode> others = all.stream().filter(o -> o != this).toList();
+            if (claimsHeard.isEmpty()) {
+                earlyAmong = others.stream().map(o -> o.id).toList();
+            }
+            answersPending = others.size();
+            for (SimNode other : others) {
+                inFlight.add(() -> {
+                    other.heardClaim(id, now);
+                    boolean fetching = other.active;
+                    BitSet taken = (BitSet) other.requested.clone();
+                    inFlight.add(() -> {
+                        if (fetching) {
+                            split.fetcherSeen(other.id, now);
+                            taken.stream().forEach(p -> split.verifiedElsewhere(other.id, p, now));
+                        }
+                        claimed = --answersPending == 0;
+                    });
+                });
             }
         }
 
@@ -213,7 +301,8 @@ class RegistrySplitTest {
         private int next(int pieces, long now) {
             for (int p = requested.nextClearBit(0); p < pieces; p = requested.nextClearBit(p + 1)) {
                 // the simulated clock stays far below the stall: no quiet assignee, no expired entry
-                if (split.mayFetch(p, now)) {
+                boolean roundOver = claimed || earlyAmong != null && split.assignedToMeAmong(earlyAmong, p);
+                if (roundOver && split.mayFetch(p, now)) {
                     return p;
                 }
             }

@@ -19,42 +19,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class BlobDownloadTest {
-    static final int PIECE = 64 * 1024;
-
-    byte[] blob;
-    Digest digest;
-    PieceLayout layout;
-    PieceHashes hashes;
-    SwarmLoop loop;
-    MemorySink sink;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        blob = TestSources.realBlob();
-        digest = Digest.sha256(blob);
-        layout = new PieceLayout(blob.length, PIECE);
-        hashes = PieceHashes.compute(digest, layout, new ByteArrayInputStream(blob));
-        loop = new SwarmLoop();
-        sink = new MemorySink(digest, blob.length);
-    }
-
-    @AfterEach
-    void tearDown() {
-        loop.close();
-    }
-
-    BlobDownload start(OriginGate gate, DownloadConfig cfg, BlobDownload.Listener listener) {
-        return BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(), gate, cfg, listener, null);
-    }
-
-    DownloadResult await(BlobDownload d) throws Exception {
-        return d.completion().get(30, TimeUnit.SECONDS);
-    }
+class BlobDownloadTest extends DownloadFixture {
 
     @Test
     void piecesComeFromEveryPeerAndAssembleTheBlob() throws Exception {

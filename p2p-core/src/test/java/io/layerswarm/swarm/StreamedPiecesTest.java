@@ -17,19 +17,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Pieces written into the sink as they arrive ({@link StreamingPieceSource}), verified before they count. */
-class StreamedPiecesTest {
-    static final int PIECE = 64 * 1024;
-
-    byte[] blob;
-    PieceLayout layout;
-    PieceHashes hashes;
-    SwarmLoop loop;
-    MemorySink sink;
+class StreamedPiecesTest extends DownloadFixture {
 
     /** Streams a {@link TestSources.Source}'s answer into the region in two halves. */
     static final class Streaming implements StreamingPieceSource {
@@ -70,30 +61,14 @@ class StreamedPiecesTest {
         }
     }
 
-    @BeforeEach
-    void setUp() throws Exception {
-        blob = TestSources.realBlob();
-        Digest digest = Digest.sha256(blob);
-        layout = new PieceLayout(blob.length, PIECE);
-        hashes = PieceHashes.compute(digest, layout, new ByteArrayInputStream(blob));
-        loop = new SwarmLoop();
-        sink = new MemorySink(digest, blob.length);
-    }
-
-    @AfterEach
-    void tearDown() {
-        loop.close();
-    }
-
     @Test
     void aLyingStreamedPieceIsRewrittenByAnHonestSource() throws Exception {
-        BlobDownload d = BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(), OriginGate.whenNoPeerHolds(),
-                DownloadConfig.defaults(), null, null);
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null);
         Streaming liar = new Streaming(new TestSources.Source("liar", blob, false, 1, CORRUPT));
         Streaming honest = new Streaming(new TestSources.Source("honest", blob, false, 5, GOOD));
         d.addSource(liar, Bitfield.full(layout.count()));
         d.addSource(honest, Bitfield.full(layout.count()));
-        DownloadResult r = d.completion().get(30, TimeUnit.SECONDS);
+        DownloadResult r = await(d);
         assertTrue(sink.committed);
         assertArrayEquals(blob, sink.data);
         assertTrue(r.badPieces() >= 1, "the liar's streamed piece was rejected");
@@ -106,11 +81,10 @@ class StreamedPiecesTest {
     void aStreamingPeerAndAHeapCopyOfTheSamePieceLeaveOneWriter() throws Exception {
         // endgame: the slow streaming peer holds every piece's first request, the fast heap-only peer
         // copies them; whichever wins, the region holds one source's bytes
-        BlobDownload d = BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(), OriginGate.whenNoPeerHolds(),
-                DownloadConfig.defaults(), null, null);
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null);
         d.addSource(new Streaming(new TestSources.Source("slow", blob, false, 40, GOOD)), Bitfield.full(layout.count()));
         d.addSource(new TestSources.Source("fast", blob, false, 1, GOOD), Bitfield.full(layout.count()));
-        d.completion().get(30, TimeUnit.SECONDS);
+        await(d);
         assertTrue(sink.committed);
         assertArrayEquals(blob, sink.data);
     }
