@@ -109,4 +109,46 @@ class FrozenEndgameTest {
         d.completion().get(30, TimeUnit.SECONDS);
         assertArrayEquals(blob, sink.data);
     }
+
+    /**
+     * A peer asked before anything was measured of it (a pull's first requests) that then froze: once
+     * another peer has been measured, the frozen peer's request is overdue by that peer's time per
+     * piece, so the live peer copies it; before, the request kept its unmeasured allowance (4 x the
+     * timeout floor) and the live peer sat idle until the timeout.
+     */
+    @Test
+    void aRequestSentBeforeItsPeerWasMeasuredIsCopiedOnceAnotherPeerIsMeasured() throws Exception {
+        byte[] blob = new byte[2 * PIECE];
+        new Random(8).nextBytes(blob);
+        Digest digest = Digest.sha256(blob);
+        PieceLayout layout = new PieceLayout(blob.length, PIECE);
+        PieceHashes hashes = PieceHashes.compute(digest, layout, new ByteArrayInputStream(blob));
+        MemorySink sink = new MemorySink(digest, blob.length);
+        // one request per peer, one copy in endgame (so the frozen request alone blocks a copy); the
+        // timeout floor far beyond anything the clock reaches
+        DownloadConfig cfg = new DownloadConfig(1, 1, Duration.ofMinutes(10), 4.0, 3, Duration.ofMinutes(5), 1,
+                Duration.ofMillis(10));
+        BlobDownload d = BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(), OriginGate.whenNoPeerHolds(), cfg,
+                null, null);
+        ManualSource a = new ManualSource("a", blob);
+        ManualSource b = new ManualSource("b", blob);
+        d.addSource(a, Bitfield.full(layout.count()));
+        d.addSource(b, Bitfield.full(layout.count()));
+        Await.until(Duration.ofSeconds(30), "a and b asked once each, neither measured",
+                () -> a.requests.size() == 1 && b.requests.size() == 1);
+
+        // a answers in 10 ms; b froze. A second passes: 100x what a took per piece
+        clock.addAndGet(10_000_000L);
+        a.answer(0);
+        // the loop records a's time when it handles the answer: only then may the clock move on
+        Await.until(Duration.ofSeconds(30), "a measured at 10 ms per piece",
+                () -> loop.call(() -> loop.stats("a").bytesPerSecond() > 0).join());
+        assertEquals(1, a.requests.size(), "b's request is not overdue yet, nothing to copy");
+        clock.addAndGet(1_000_000_000L);
+        Await.until(Duration.ofSeconds(30), "a asked for the piece b holds up", () -> a.requests.size() == 2);
+        assertEquals(b.requests.get(0).offset(), a.requests.get(1).offset());
+        a.answer(1);
+        d.completion().get(30, TimeUnit.SECONDS);
+        assertArrayEquals(blob, sink.data);
+    }
 }
