@@ -70,17 +70,23 @@ class FrozenEndgameTest {
         }
     }
 
-    @Test
-    void theLastPieceHeldOnlyByFrozenPeersGoesToALivePeerBeforeTheTimeout() throws Exception {
-        byte[] blob = new byte[3 * PIECE];
-        new Random(7).nextBytes(blob);
+    private record Started(byte[] blob, PieceLayout layout, MemorySink sink, BlobDownload download, ManualSource a,
+                           ManualSource b) {
+    }
+
+    /**
+     * A download of a random blob of {@code pieces} pieces from peers a and b, one request per peer,
+     * the timeout floor far beyond anything the clock reaches; returns once each was asked once.
+     */
+    private Started start(int pieces, int seed, int endgameCopies) throws Exception {
+        byte[] blob = new byte[pieces * PIECE];
+        new Random(seed).nextBytes(blob);
         Digest digest = Digest.sha256(blob);
         PieceLayout layout = new PieceLayout(blob.length, PIECE);
         PieceHashes hashes = PieceHashes.compute(digest, layout, new ByteArrayInputStream(blob));
         MemorySink sink = new MemorySink(digest, blob.length);
-        // one request per peer and two copies in endgame; the timeout floor far beyond anything the clock reaches
-        DownloadConfig cfg = new DownloadConfig(1, 1, Duration.ofMinutes(10), 4.0, 3, Duration.ofMinutes(5), 2,
-                Duration.ofMillis(10));
+        DownloadConfig cfg = new DownloadConfig(1, 1, Duration.ofMinutes(10), 4.0, 3, Duration.ofMinutes(5),
+                endgameCopies, Duration.ofMillis(10));
         BlobDownload d = BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(), OriginGate.whenNoPeerHolds(), cfg,
                 null, null);
         ManualSource a = new ManualSource("a", blob);
@@ -89,6 +95,18 @@ class FrozenEndgameTest {
         d.addSource(b, Bitfield.full(layout.count()));
         Await.until(Duration.ofSeconds(30), "a and b asked once each",
                 () -> a.requests.size() == 1 && b.requests.size() == 1);
+        return new Started(blob, layout, sink, d, a, b);
+    }
+
+    @Test
+    void theLastPieceHeldOnlyByFrozenPeersGoesToALivePeerBeforeTheTimeout() throws Exception {
+        // two copies in endgame
+        Started t = start(3, 7, 2);
+        byte[] blob = t.blob();
+        MemorySink sink = t.sink();
+        BlobDownload d = t.download();
+        ManualSource a = t.a();
+        ManualSource b = t.b();
 
         // a answers in 10 ms and is asked for the third piece; b answers in 20 ms and, in endgame, copies it
         clock.addAndGet(10_000_000L);
@@ -101,7 +119,7 @@ class FrozenEndgameTest {
 
         // both freeze; a live peer arrives; a second passes: 25-50x what a and b took per piece
         ManualSource c = new ManualSource("c", blob);
-        d.addSource(c, Bitfield.full(layout.count()));
+        d.addSource(c, Bitfield.full(t.layout().count()));
         clock.addAndGet(1_000_000_000L);
         Await.until(Duration.ofSeconds(30), "c asked for the piece a and b hold up", () -> c.requests.size() == 1);
         assertEquals(a.requests.get(1).offset(), c.requests.get(0).offset());
@@ -118,24 +136,10 @@ class FrozenEndgameTest {
      */
     @Test
     void aRequestSentBeforeItsPeerWasMeasuredIsCopiedOnceAnotherPeerIsMeasured() throws Exception {
-        byte[] blob = new byte[2 * PIECE];
-        new Random(8).nextBytes(blob);
-        Digest digest = Digest.sha256(blob);
-        PieceLayout layout = new PieceLayout(blob.length, PIECE);
-        PieceHashes hashes = PieceHashes.compute(digest, layout, new ByteArrayInputStream(blob));
-        MemorySink sink = new MemorySink(digest, blob.length);
-        // one request per peer, one copy in endgame (so the frozen request alone blocks a copy); the
-        // timeout floor far beyond anything the clock reaches
-        DownloadConfig cfg = new DownloadConfig(1, 1, Duration.ofMinutes(10), 4.0, 3, Duration.ofMinutes(5), 1,
-                Duration.ofMillis(10));
-        BlobDownload d = BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(), OriginGate.whenNoPeerHolds(), cfg,
-                null, null);
-        ManualSource a = new ManualSource("a", blob);
-        ManualSource b = new ManualSource("b", blob);
-        d.addSource(a, Bitfield.full(layout.count()));
-        d.addSource(b, Bitfield.full(layout.count()));
-        Await.until(Duration.ofSeconds(30), "a and b asked once each, neither measured",
-                () -> a.requests.size() == 1 && b.requests.size() == 1);
+        // one copy in endgame, so the frozen request alone blocks a copy; neither peer measured yet
+        Started t = start(2, 8, 1);
+        ManualSource a = t.a();
+        ManualSource b = t.b();
 
         // a answers in 10 ms; b froze. A second passes: 100x what a took per piece
         clock.addAndGet(10_000_000L);
@@ -148,7 +152,7 @@ class FrozenEndgameTest {
         Await.until(Duration.ofSeconds(30), "a asked for the piece b holds up", () -> a.requests.size() == 2);
         assertEquals(b.requests.get(0).offset(), a.requests.get(1).offset());
         a.answer(1);
-        d.completion().get(30, TimeUnit.SECONDS);
-        assertArrayEquals(blob, sink.data);
+        t.download().completion().get(30, TimeUnit.SECONDS);
+        assertArrayEquals(t.blob(), t.sink().data);
     }
 }
