@@ -470,7 +470,7 @@ public final class BlobDownload {
         BitSet endgame = new BitSet(layout.count());
         for (int i = c.nextSetBit(0); i >= 0; i = c.nextSetBit(i + 1)) {
             List<Request> rs = inflight.get(i);
-            if (rs != null && rs.stream().filter(r -> now - r.overdueNanos() < 0).count() < config.endgameCopies()
+            if (rs != null && rs.stream().filter(r -> now - overdueOf(r) < 0).count() < config.endgameCopies()
                     && rs.stream().noneMatch(r -> r.source() == s)) {
                 endgame.set(i);
             }
@@ -542,9 +542,44 @@ public final class BlobDownload {
      * rather than after the longest allowance. The registry keeps its allowance.
      */
     private long deadlineOf(Request r) {
+        long judged = judgedExpectation(r);
+        if (judged == 0) {
+            return r.deadlineNanos();
+        }
+        long timeout = Math.max(config.minRequestTimeout().toNanos(), (long) (judged * config.slowFactor()));
+        return Math.min(r.deadlineNanos(), r.startNanos() + timeout);
+    }
+
+    /**
+     * When a request stops counting toward the endgame copies. A request sent before anything was
+     * measured of its source got the floor-based allowance (20 s by default); once the source, or the
+     * download's other peers, have been measured it is overdue like any other: {@code slowFactor} times
+     * the source's own time per piece, or the slowest measured peer's. Without this, a peer that froze
+     * right after the pull started (its first requests unmeasured) held the last pieces until the
+     * request timeout (5 s) while live peers sat idle, seen as +1.9 s and +5.3 s in bench-deadpeers.
+     */
+    private long overdueOf(Request r) {
+        if (!r.unmeasured() || r.source().source.isOrigin()) {
+            return r.overdueNanos();
+        }
+        SourceStats own = loop.stats(r.source().source.id());
+        long expected = own.bytesPerSecond() > 0 ? own.expectedNanos(layout.length(r.piece()), 0)
+                : judgedExpectation(r);
+        if (expected == 0) {
+            return r.overdueNanos();
+        }
+        return Math.min(r.overdueNanos(), r.startNanos() + (long) (expected * config.slowFactor()));
+    }
+
+    /**
+     * For a request to a peer nothing had been measured of when it was asked, and still nothing now:
+     * the slowest measured other peer's expected time for the piece; 0 when that does not apply (the
+     * request's own allowance stands).
+     */
+    private long judgedExpectation(Request r) {
         if (!r.unmeasured() || r.source().source.isOrigin()
                 || loop.stats(r.source().source.id()).bytesPerSecond() > 0) {
-            return r.deadlineNanos();
+            return 0;
         }
         int len = layout.length(r.piece());
         long slowest = 0;
@@ -554,11 +589,7 @@ public final class BlobDownload {
                 slowest = Math.max(slowest, st.expectedNanos(len, 0));
             }
         }
-        if (slowest == 0) {
-            return r.deadlineNanos();
-        }
-        long timeout = Math.max(config.minRequestTimeout().toNanos(), (long) (slowest * config.slowFactor()));
-        return Math.min(r.deadlineNanos(), r.startNanos() + timeout);
+        return slowest;
     }
 
     private boolean removeRequest(Request req) {

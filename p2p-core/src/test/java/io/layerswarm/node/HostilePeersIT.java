@@ -250,7 +250,8 @@ class HostilePeersIT {
      * a's DHT with 60 000 ADD_PROVIDER records (more than the store's 50 000 keys) and 200 PUT_VALUE
      * records of 64 KiB. b remembers at most {@link LayerSwarm#MAX_BLOBS_PER_PEER} blobs for it and
      * forgets them when it leaves; a keeps at most {@code maxKeysPerProvider} records for it and an
-     * honest provider's record survives.
+     * honest provider's record survives. Then three fresh identities from the same address send 10 000
+     * records each: a keeps at most {@code maxRecordsPerAddress} from 127.0.0.1 in all.
      */
     @Test
     @ResourceLock(CPU)
@@ -296,13 +297,35 @@ class HostilePeersIT {
             int records = dhtA.dht().providerRecordCount();
             assertTrue(records <= limit + 1, "records held: " + records);
 
+            // Sybils: fresh identities from the same address (127.0.0.1, like b and h) are not bound by
+            // the per-provider cap; the per-address cap binds them together.
+            int perAddress = KadConfig.defaults().maxRecordsPerAddress();
+            long refusedBefore = dhtA.dht().providerRecordsRefused();
+            long s0 = System.nanoTime();
+            for (int i = 0; i < 3; i++) {
+                HostilePeer sybil = cluster.add(HostilePeer.start(HostilePeer.Serving.SILENT));
+                sybil.connect(a.host());
+                sybil.floodProviders(a.host().peerId(), limit, 2_000);
+            }
+            long sybilMs = (System.nanoTime() - s0) / 1_000_000;
+            // 30,000 sent: 20,000 - 10,001 (h's and b's) stored, the rest refused
+            int sybilStored = perAddress - (limit + 1);
+            Await.until(AWAIT, "a handled the sybils' records",
+                    () -> dhtA.dht().providerRecordsRefused() - refusedBefore >= 3L * limit - sybilStored);
+            assertEquals(perAddress, dhtA.dht().providerRecordsFrom("127.0.0.1"), "127.0.0.1 is at its cap");
+            assertEquals(1, dhtA.dht().localProviders(honestKey).size(), "the honest record survived the sybils");
+            int recordsAfterSybils = dhtA.dht().providerRecordCount();
+            assertTrue(recordsAfterSybils <= perAddress, "records held: " + recordsAfterSybils);
+
             h.close();
             Await.until(AWAIT, "b forgets what the bad peer announced once it left",
                     () -> LayerSwarmIT.await(b.swarm().announceState()).announcedBlobs() <= 1);
             figure("floods", baselineMs, ms, sampler, "announces_delivered=" + delivered + " announce_flood_ms=" + floodMs
                     + " announce_state=" + state + " provider_records_sent=60000 provider_records_held=" + records
                     + " provider_records_refused=" + dhtA.dht().providerRecordsRefused() + " put_value_sent=200"
-                    + " kad_flood_ms=" + kadMs);
+                    + " kad_flood_ms=" + kadMs + " sybil_records_sent=" + 3 * limit + " provider_records_held_after_sybils="
+                    + recordsAfterSybils + " from_127.0.0.1=" + dhtA.dht().providerRecordsFrom("127.0.0.1")
+                    + " sybil_flood_ms=" + sybilMs);
         }
     }
 }

@@ -70,17 +70,23 @@ class FrozenEndgameTest {
         }
     }
 
-    @Test
-    void theLastPieceHeldOnlyByFrozenPeersGoesToALivePeerBeforeTheTimeout() throws Exception {
-        byte[] blob = new byte[3 * PIECE];
-        new Random(7).nextBytes(blob);
+    private record Started(byte[] blob, PieceLayout layout, MemorySink sink, BlobDownload download, ManualSource a,
+                           ManualSource b) {
+    }
+
+    /**
+     * A download of a random blob of {@code pieces} pieces from peers a and b, one request per peer,
+     * the timeout floor far beyond anything the clock reaches; returns once each was asked once.
+     */
+    private Started start(int pieces, int seed, int endgameCopies) throws Exception {
+        byte[] blob = new byte[pieces * PIECE];
+        new Random(seed).nextBytes(blob);
         Digest digest = Digest.sha256(blob);
         PieceLayout layout = new PieceLayout(blob.length, PIECE);
         PieceHashes hashes = PieceHashes.compute(digest, layout, new ByteArrayInputStream(blob));
         MemorySink sink = new MemorySink(digest, blob.length);
-        // one request per peer and two copies in endgame; the timeout floor far beyond anything the clock reaches
-        DownloadConfig cfg = new DownloadConfig(1, 1, Duration.ofMinutes(10), 4.0, 3, Duration.ofMinutes(5), 2,
-                Duration.ofMillis(10));
+        DownloadConfig cfg = new DownloadConfig(1, 1, Duration.ofMinutes(10), 4.0, 3, Duration.ofMinutes(5),
+                endgameCopies, Duration.ofMillis(10));
         BlobDownload d = BlobDownload.start(loop, hashes, sink, PiecePicker.rarestFirst(), OriginGate.whenNoPeerHolds(), cfg,
                 null, null);
         ManualSource a = new ManualSource("a", blob);
@@ -89,6 +95,18 @@ class FrozenEndgameTest {
         d.addSource(b, Bitfield.full(layout.count()));
         Await.until(Duration.ofSeconds(30), "a and b asked once each",
                 () -> a.requests.size() == 1 && b.requests.size() == 1);
+        return new Started(blob, layout, sink, d, a, b);
+    }
+
+    @Test
+    void theLastPieceHeldOnlyByFrozenPeersGoesToALivePeerBeforeTheTimeout() throws Exception {
+        // two copies in endgame
+        Started t = start(3, 7, 2);
+        byte[] blob = t.blob();
+        MemorySink sink = t.sink();
+        BlobDownload d = t.download();
+        ManualSource a = t.a();
+        ManualSource b = t.b();
 
         // a answers in 10 ms and is asked for the third piece; b answers in 20 ms and, in endgame, copies it
         clock.addAndGet(10_000_000L);
@@ -101,12 +119,40 @@ class FrozenEndgameTest {
 
         // both freeze; a live peer arrives; a second passes: 25-50x what a and b took per piece
         ManualSource c = new ManualSource("c", blob);
-        d.addSource(c, Bitfield.full(layout.count()));
+        d.addSource(c, Bitfield.full(t.layout().count()));
         clock.addAndGet(1_000_000_000L);
         Await.until(Duration.ofSeconds(30), "c asked for the piece a and b hold up", () -> c.requests.size() == 1);
         assertEquals(a.requests.get(1).offset(), c.requests.get(0).offset());
         c.answer(0);
         d.completion().get(30, TimeUnit.SECONDS);
         assertArrayEquals(blob, sink.data);
+    }
+
+    /**
+     * A peer asked before anything was measured of it (a pull's first requests) that then froze: once
+     * another peer has been measured, the frozen peer's request is overdue by that peer's time per
+     * piece, so the live peer copies it; before, the request kept its unmeasured allowance (4 x the
+     * timeout floor) and the live peer sat idle until the timeout.
+     */
+    @Test
+    void aRequestSentBeforeItsPeerWasMeasuredIsCopiedOnceAnotherPeerIsMeasured() throws Exception {
+        // one copy in endgame, so the frozen request alone blocks a copy; neither peer measured yet
+        Started t = start(2, 8, 1);
+        ManualSource a = t.a();
+        ManualSource b = t.b();
+
+        // a answers in 10 ms; b froze. A second passes: 100x what a took per piece
+        clock.addAndGet(10_000_000L);
+        a.answer(0);
+        // the loop records a's time when it handles the answer: only then may the clock move on
+        Await.until(Duration.ofSeconds(30), "a measured at 10 ms per piece",
+                () -> loop.call(() -> loop.stats("a").bytesPerSecond() > 0).join());
+        assertEquals(1, a.requests.size(), "b's request is not overdue yet, nothing to copy");
+        clock.addAndGet(1_000_000_000L);
+        Await.until(Duration.ofSeconds(30), "a asked for the piece b holds up", () -> a.requests.size() == 2);
+        assertEquals(b.requests.get(0).offset(), a.requests.get(1).offset());
+        a.answer(1);
+        t.download().completion().get(30, TimeUnit.SECONDS);
+        assertArrayEquals(t.blob(), t.sink().data);
     }
 }

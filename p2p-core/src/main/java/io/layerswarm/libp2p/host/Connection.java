@@ -71,6 +71,17 @@ public final class Connection {
         return remoteAddr.valueOf(MultiaddrProtocol.P2P_CIRCUIT).isPresent();
     }
 
+    /**
+     * The peer's IP address as this side sees it, for caps per remote machine; empty for a relayed
+     * connection (its address is the relay's, shared by every peer behind it).
+     */
+    public java.util.Optional<String> remoteIp() {
+        if (isRelayed()) {
+            return java.util.Optional.empty();
+        }
+        return remoteAddr.valueOf(MultiaddrProtocol.IP4).or(() -> remoteAddr.valueOf(MultiaddrProtocol.IP6));
+    }
+
     /** Local address (TCP, or what the transport that made the connection says). */
     public Multiaddr localAddr() {
         return localAddr;

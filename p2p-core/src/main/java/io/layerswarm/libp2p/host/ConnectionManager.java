@@ -1,7 +1,6 @@
 package io.layerswarm.libp2p.host;
 
 import io.layerswarm.libp2p.crypto.PeerId;
-import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -92,10 +91,7 @@ final class ConnectionManager {
 
     /** The remote IP address of an inbound direct connection; empty for dialled or relayed ones. */
     private static Optional<String> inboundAddress(Connection c) {
-        if (c.isInitiator() || c.isRelayed()) {
-            return Optional.empty();
-        }
-        return c.remoteAddr().valueOf(MultiaddrProtocol.IP4).or(() -> c.remoteAddr().valueOf(MultiaddrProtocol.IP6));
+        return c.isInitiator() ? Optional.empty() : c.remoteIp();
     }
 
     private int inboundFrom(String address) {

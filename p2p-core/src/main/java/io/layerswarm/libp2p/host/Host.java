@@ -86,6 +86,7 @@ public final class Host implements AutoCloseable {
     private final boolean ownGroup;
     private final ExecutorService blockingPool;
     private final ConnectionManager connections;
+    private final HandshakeLimiter handshakes;
     private final PeerStore peerStore = new PeerStore();
     private final Map<String, Object> handlers = new ConcurrentHashMap<>();
     private final List<Runnable> protocolObservers = new CopyOnWriteArrayList<>();
@@ -124,6 +125,7 @@ public final class Host implements AutoCloseable {
                 });
         this.connections = new ConnectionManager(peerId, b.maxConnections, b.maxConnectionsPerPeer,
                 b.maxInboundConnectionsPerAddress, b.idleTimeout, b.keepAlive);
+        this.handshakes = new HandshakeLimiter(b.maxInboundHandshakesPerAddress, b.maxInboundHandshakes);
     }
 
     /** Starts building a host with the given identity key. */
@@ -155,7 +157,7 @@ public final class Host implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            upgrade(ch, false, null);
+                            acceptInbound(ch);
                         }
                     }).bind(sa).awaitUninterruptibly();
             if (!f.isSuccess()) {
@@ -551,6 +553,34 @@ public final class Host implements AutoCloseable {
 
     // ---- upgrade -------------------------------------------------------------------------------
 
+    /**
+     * Upgrades an accepted TCP connection if the handshake caps allow it, or closes it at once: a peer
+     * opening connections that never finish their handshake would otherwise hold each for the whole
+     * handshake timeout.
+     */
+    private void acceptInbound(SocketChannel ch) {
+        String ip = ch.remoteAddress().getAddress().getHostAddress();
+        HandshakeLimiter.Admission a = handshakes.admit(ip);
+        if (a != HandshakeLimiter.Admission.ADMITTED) {
+            LOG.info("event=handshake_refused ip={} reason={} limit={}", ip,
+                    a == HandshakeLimiter.Admission.ADDRESS_LIMIT ? "address_limit" : "limit", handshakes.limitOf(a));
+            ch.close();
+            return;
+        }
+        // the upgrade's future completes exactly once: upgraded, failed, timed out or closed
+        upgrade(ch, false, null).whenComplete((c, e) -> handshakes.release(ip));
+    }
+
+    /** Inbound TCP connections whose security handshake and muxer negotiation are still in progress. */
+    public int handshakesInProgress() {
+        return handshakes.inProgress();
+    }
+
+    /** Inbound TCP connections closed unanswered because a handshake cap was reached. */
+    public long handshakesRefused() {
+        return handshakes.refused();
+    }
+
     private CompletableFuture<Connection> upgrade(Channel ch, boolean initiator, PeerId expected) {
         return upgrade(ch, initiator, expected, null);
     }
@@ -796,6 +826,8 @@ public final class Host implements AutoCloseable {
         private int maxBlockingStreamsPerPeer = 64;
         private int maxConnectionsPerPeer = 4;
         private int maxInboundConnectionsPerAddress = 32;
+        private int maxInboundHandshakesPerAddress = 16;
+        private int maxInboundHandshakes = 256;
         private Duration idleTimeout = Duration.ofMinutes(5);
         private Duration keepAlive = Duration.ofSeconds(30);
         private Duration tick = Duration.ofSeconds(5);
@@ -895,6 +927,33 @@ public final class Host implements AutoCloseable {
                 throw new IllegalArgumentException("maxInboundConnectionsPerAddress must be positive: " + n);
             }
             maxInboundConnectionsPerAddress = n;
+            return this;
+        }
+
+        /**
+         * Cap on inbound TCP connections from one remote IP address whose upgrade (security handshake
+         * and muxer negotiation) is in progress (default 16, half of
+         * {@link #maxInboundConnectionsPerAddress}: a handshake takes milliseconds, a connection lasts);
+         * further ones are closed at once ({@code event=handshake_refused}), so connections that never
+         * speak cannot pile up for the handshake timeout each.
+         */
+        public Builder maxInboundHandshakesPerAddress(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("maxInboundHandshakesPerAddress must be positive: " + n);
+            }
+            maxInboundHandshakesPerAddress = n;
+            return this;
+        }
+
+        /**
+         * Cap on inbound TCP connections whose upgrade is in progress, from all addresses together
+         * (default 256, half of {@link #maxConnections}); further ones are closed at once.
+         */
+        public Builder maxInboundHandshakes(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("maxInboundHandshakes must be positive: " + n);
+            }
+            maxInboundHandshakes = n;
             return this;
         }
 

@@ -66,7 +66,8 @@ public final class KadDht implements AutoCloseable {
         this.config = config;
         this.table = new RoutingTable(KadId.of(selfId), config.k(), config.clock().instant());
         this.providers = new ProviderStore(config.clock(), config.providerValidity(),
-                config.maxProviderKeys(), config.maxProvidersPerKey(), config.maxKeysPerProvider());
+                config.maxProviderKeys(), config.maxProvidersPerKey(), config.maxKeysPerProvider(),
+                config.maxRecordsPerAddress(), config.maxProviderRecords());
         this.random = new Random(Arrays.hashCode(selfId));
     }
 
@@ -95,6 +96,17 @@ public final class KadDht implements AutoCloseable {
      * @throws KadProtocolException for requests this node does not serve (client mode, values)
      */
     public Optional<KadMessage> handleRequest(KadPeer from, KadMessage request) throws KadProtocolException {
+        return handleRequest(from, null, request);
+    }
+
+    /**
+     * Answers one inbound request that came from a known IP address; ADD_PROVIDER records are then
+     * capped per address too ({@link KadConfig#maxRecordsPerAddress()}).
+     *
+     * @param fromAddress the remote IP address of the connection, or null if unknown (relayed)
+     */
+    public Optional<KadMessage> handleRequest(KadPeer from, String fromAddress, KadMessage request)
+            throws KadProtocolException {
         if (config.clientMode()) {
             throw new KadProtocolException("kad node is in client mode and serves no requests");
         }
@@ -122,10 +134,12 @@ public final class KadDht implements AutoCloseable {
                         continue;
                     }
                     KadPeer rec = p.addrs().isEmpty() ? from : p;
-                    if (!providers.add(key, rec.withConnection(KadPeer.Connection.NOT_CONNECTED))) {
+                    ProviderStore.Outcome o = providers.add(key, rec.withConnection(KadPeer.Connection.NOT_CONNECTED),
+                            fromAddress);
+                    if (o != ProviderStore.Outcome.STORED) {
                         providerRecordsRefused.incrementAndGet();
-                        log.debug("event=kad_add_provider_rejected reason=provider_limit limit={}",
-                                config.maxKeysPerProvider());
+                        log.debug("event=kad_add_provider_rejected reason={} address={}",
+                                o.name().toLowerCase(java.util.Locale.ROOT), fromAddress);
                         continue;
                     }
                     log.debug("event=kad_add_provider key={} addrs={}", shortHex(key), rec.addrs().size());
@@ -199,7 +213,16 @@ public final class KadDht implements AutoCloseable {
         return providers.recordsOf(providerId);
     }
 
-    /** ADD_PROVIDER records not stored because their provider was at {@link KadConfig#maxKeysPerProvider()}. */
+    /** Provider records held that came from one remote IP address. */
+    public int providerRecordsFrom(String address) {
+        return providers.recordsFrom(address);
+    }
+
+    /**
+     * ADD_PROVIDER records not stored because their provider, their address or the store was at its
+     * limit ({@link KadConfig#maxKeysPerProvider()}, {@link KadConfig#maxRecordsPerAddress()},
+     * {@link KadConfig#maxProviderRecords()}, {@link KadConfig#maxProviderKeys()}).
+     */
     public long providerRecordsRefused() {
         return providerRecordsRefused.get();
     }

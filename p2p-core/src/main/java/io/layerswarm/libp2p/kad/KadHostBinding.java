@@ -111,7 +111,7 @@ public final class KadHostBinding implements KadTransport, AutoCloseable {
         stream.channel().pipeline().addLast(
                 new ReadTimeoutHandler(requestTimeout.toMillis(), TimeUnit.MILLISECONDS),
                 new KadFrameCodec(),
-                new KadServerHandler(dht, remote));
+                new KadServerHandler(dht, remote, stream.connection().remoteIp().orElse(null)));
     }
 
     private KadPeer peerOf(PeerId id) {

@@ -19,19 +19,30 @@ public final class KadServerHandler extends SimpleChannelInboundHandler<KadMessa
 
     private final KadDht dht;
     private final KadPeer remote;
+    private final String remoteIp;
 
     /**
      * @param dht the DHT answering
      * @param remote the remote peer of the stream, with the addresses known for it
      */
     public KadServerHandler(KadDht dht, KadPeer remote) {
+        this(dht, remote, null);
+    }
+
+    /**
+     * @param dht the DHT answering
+     * @param remote the remote peer of the stream, with the addresses known for it
+     * @param remoteIp the IP address the stream's connection comes from (null: unknown or relayed)
+     */
+    public KadServerHandler(KadDht dht, KadPeer remote, String remoteIp) {
         this.dht = dht;
         this.remote = remote;
+        this.remoteIp = remoteIp;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, KadMessage request) throws Exception {
-        Optional<KadMessage> response = dht.handleRequest(remote, request);
+        Optional<KadMessage> response = dht.handleRequest(remote, remoteIp, request);
         if (response.isPresent()) {
             ctx.writeAndFlush(response.get()).addListener(ChannelFutureListener.FIRE_EXCEPTION_ON_FAILURE);
         }

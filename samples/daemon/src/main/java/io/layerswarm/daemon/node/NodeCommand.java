@@ -140,6 +140,14 @@ public final class NodeCommand implements Callable<Integer> {
             + " from the registry once that fetcher announced no progress for this long (default 10000).")
     Long originStallMs;
 
+    @Option(names = "--max-connections-per-ip", paramLabel = "N", description = "inbound connections kept from one"
+            + " remote IP address, whatever peer ids they show (default 32; nodes behind one NAT share it).")
+    Integer maxConnectionsPerIp;
+
+    @Option(names = "--max-handshakes-per-ip", paramLabel = "N", description = "inbound connections from one remote"
+            + " IP address still in their security handshake (default 16); more are closed at once.")
+    Integer maxHandshakesPerIp;
+
     @Option(names = "--containerd-socket", paramLabel = "PATH", description = "containerd's gRPC socket: enables"
             + " service handoff (this node moves its containers to peers and receives theirs).")
     Path containerdSocket;
@@ -265,6 +273,12 @@ public final class NodeCommand implements Callable<Integer> {
         if (originStallMs != null) {
             c.originStallMs = originStallMs;
         }
+        if (maxConnectionsPerIp != null) {
+            c.maxConnectionsPerIp = maxConnectionsPerIp;
+        }
+        if (maxHandshakesPerIp != null) {
+            c.maxHandshakesPerIp = maxHandshakesPerIp;
+        }
         return c.validate();
     }
 
@@ -353,6 +367,12 @@ public final class NodeCommand implements Callable<Integer> {
         BandwidthLimiter down = s.maxDownloadRate() > 0 ? BandwidthLimiter.of(s.maxDownloadRate()) : null;
         if (up != null || down != null) {
             b.host(h -> h.bandwidth(up, down));
+        }
+        if (s.maxConnectionsPerIp() != null) {
+            b.host(h -> h.maxInboundConnectionsPerAddress(s.maxConnectionsPerIp()));
+        }
+        if (s.maxHandshakesPerIp() != null) {
+            b.host(h -> h.maxInboundHandshakesPerAddress(s.maxHandshakesPerIp()));
         }
         // a relay node needs no reservation; others keep one on each bootstrap peer (a public relay)
         b.service(new NatTraversalService(new NatTraversalService.Config(s.relayService(), s.stun(),

@@ -90,15 +90,23 @@ public final class NodeConfig {
     @JsonProperty public String nodeName;
     /** Push a signed status record to peers serving the status protocol (the scheduler); default true. */
     @JsonProperty public Boolean publishStatus;
+    /** Inbound connections kept from one remote IP address, whatever peer ids they show (unset: the host's 32). */
+    @JsonProperty public Integer maxConnectionsPerIp;
+    /** Inbound connections from one remote IP address still in their handshake (unset: the host's 16); more are closed at once. */
+    @JsonProperty public Integer maxHandshakesPerIp;
 
-    /** Checked settings, ready to start a node. */
+    /**
+     * Checked settings, ready to start a node; {@code maxConnectionsPerIp} and {@code maxHandshakesPerIp}
+     * are null where the host's defaults apply.
+     */
     public record Settings(List<Multiaddr> listen, List<Multiaddr> bootstrap, Path key, Path swarmKey, Path cacheDir,
                            long cacheCapacity, List<io.layerswarm.mirror.Upstream> upstreams,
                            InetSocketAddress mirrorListen, int maxUploads, int pieceSize, boolean connectAll,
                            boolean dhtClient, long maxUploadRate, long maxDownloadRate,
                            InetSocketAddress metricsListen, boolean relayService, List<InetSocketAddress> stun,
                            List<TurnServer> turn, boolean publishStatus, String nodeName,
-                           java.time.Duration claimWait, java.time.Duration originStall) {
+                           java.time.Duration claimWait, java.time.Duration originStall,
+                           Integer maxConnectionsPerIp, Integer maxHandshakesPerIp) {
         /** The default upstream (the first). */
         public io.layerswarm.mirror.Upstream upstream() {
             return upstreams.get(0);
@@ -228,6 +236,8 @@ public final class NodeConfig {
             stunServers.add(a);
         }
         List<TurnServer> turnServers = turnServer();
+        perIpCap("maxConnectionsPerIp", maxConnectionsPerIp);
+        perIpCap("maxHandshakesPerIp", maxHandshakesPerIp);
         return new Settings(List.copyOf(ls), List.copyOf(bs), keyFile, swarmKey, dir, capacity, List.copyOf(ups),
                 hostPort("mirrorListen", mirrorListen == null ? "127.0.0.1:5000" : mirrorListen),
                 uploads, (int) piece, connectAll, dhtClient, rate("maxUploadRate", maxUploadRate),
@@ -236,7 +246,18 @@ public final class NodeConfig {
                 Boolean.TRUE.equals(relayService), List.copyOf(stunServers), turnServers,
                 !Boolean.FALSE.equals(publishStatus),
                 // the host name is looked up (and checked) only when something will carry it
-                Boolean.FALSE.equals(publishStatus) ? nodeName : nodeName(nodeName), claim, stall);
+                Boolean.FALSE.equals(publishStatus) ? nodeName : nodeName(nodeName), claim, stall,
+                maxConnectionsPerIp, maxHandshakesPerIp);
+    }
+
+    /** Above the host's 512 connections a per-IP cap binds nothing. */
+    static final int MAX_PER_IP = 512;
+
+    /** Checks a per-remote-IP cap: unset (the host's default) or 1..512. */
+    private static void perIpCap(String what, Integer value) {
+        if (value != null && (value < 1 || value > MAX_PER_IP)) {
+            throw new IllegalArgumentException(what + " must be in 1.." + MAX_PER_IP + ", got " + value);
+        }
     }
 
     /** The TURN server of {@code turn}, {@code turnUser} and {@code turnPasswordFile} (all or none), as a list. */

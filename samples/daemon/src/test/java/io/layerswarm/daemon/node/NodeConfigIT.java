@@ -74,6 +74,41 @@ class NodeConfigIT {
         terminate(second.process());
     }
 
+    /**
+     * The per-IP handshake cap of the config file, overridden by the flag, reaches the node's host: with
+     * 1 allowed, the second of two connections that never speak is closed at once and logged.
+     */
+    @Test
+    void handshakeCapFromFileAndFlagReachesTheHost() throws Exception {
+        Path config = tmp.resolve("caps.yaml");
+        Files.writeString(config, "maxHandshakesPerIp: 5\nmaxConnectionsPerIp: 8\n");
+        try (NodeProcess node = NodeProcess.startWith("caps", tmp.resolve("caps"), List.of("--config",
+                config.toString(), "--upstream", "http://127.0.0.1:1", "--cache-dir", tmp.resolve("caps-cache").toString(),
+                "--max-handshakes-per-ip", "1"), "INFO");
+             java.net.Socket first = new java.net.Socket("127.0.0.1", Integer.parseInt(node.listen.split("/")[4]));
+             java.net.Socket second = new java.net.Socket("127.0.0.1", first.getPort())) {
+            io.layerswarm.testing.Await.until(java.time.Duration.ofSeconds(30), "the node refuses the second",
+                    () -> readOrEmpty(node.stderr).contains("event=handshake_refused ip=127.0.0.1"
+                            + " reason=address_limit limit=1"));
+            second.setSoTimeout(30_000);
+            try {
+                while (second.getInputStream().read() >= 0) {
+                    // its multistream header, if any, then the close
+                }
+            } catch (java.net.SocketException reset) {
+                // closed with unread data
+            }
+        }
+    }
+
+    private static String readOrEmpty(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Test
     void cacheCapacityEvictsWhatDoesNotFit() throws Exception {
         Path cacheDir = tmp.resolve("cache");
@@ -126,6 +161,8 @@ class NodeConfigIT {
                 List.of("node", "--insecure-upstream", "ftp://10.0.0.1"),
                 List.of("node", "--upstream", "http://127.0.0.1:5000", "--node-name", "Edge_A"),
                 List.of("node", "--upstream", "http://127.0.0.1:5000", "--publish-status", "maybe"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--max-handshakes-per-ip", "0"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--max-connections-per-ip", "many"),
                 List.of("node", "unexpected-argument"),
                 List.of("no-such-command"));
         // each case is a JVM start-up, mostly idle waits on a loaded machine: four at a time, checked in order

@@ -196,6 +196,32 @@ class NodeConfigTest {
         assertMessage("upstreams: [{url: https://a}]\npublishStatus: maybe", "config t");
     }
 
+    @Test
+    void perIpCapsFromTheFileOrTheFlags() {
+        NodeConfig.Settings s = NodeConfig.parse("upstreams: [{url: https://a}]\nmaxConnectionsPerIp: 8\n"
+                + "maxHandshakesPerIp: 4", "t").validate();
+        assertEquals(8, s.maxConnectionsPerIp());
+        assertEquals(4, s.maxHandshakesPerIp());
+        NodeConfig.Settings defaults = NodeConfig.parse("upstreams: [{url: https://a}]", "t").validate();
+        assertNull(defaults.maxConnectionsPerIp(), "unset: the host's default");
+        assertNull(defaults.maxHandshakesPerIp(), "unset: the host's default");
+        assertMessage("upstreams: [{url: https://a}]\nmaxConnectionsPerIp: 0", "maxConnectionsPerIp must be in 1..512, got 0");
+        assertMessage("upstreams: [{url: https://a}]\nmaxHandshakesPerIp: 513", "maxHandshakesPerIp must be in 1..512, got 513");
+        assertMessage("upstreams: [{url: https://a}]\nmaxHandshakesPerIp: -1", "maxHandshakesPerIp");
+        assertMessage("upstreams: [{url: https://a}]\nmaxHandshakesPerIp: many", "config t");
+
+        NodeCommand cmd = new NodeCommand();
+        new picocli.CommandLine(cmd).parseArgs("--upstream", "https://a", "--max-connections-per-ip", "3",
+                "--max-handshakes-per-ip", "2");
+        NodeConfig.Settings flags = cmd.settings();
+        assertEquals(3, flags.maxConnectionsPerIp());
+        assertEquals(2, flags.maxHandshakesPerIp());
+        NodeCommand zero = new NodeCommand();
+        new picocli.CommandLine(zero).parseArgs("--upstream", "https://a", "--max-handshakes-per-ip", "0");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, zero::settings);
+        assertTrue(e.getMessage().contains("maxHandshakesPerIp must be in 1..512, got 0"), e.getMessage());
+    }
+
     private static void assertMessage(String yaml, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> NodeConfig.parse(yaml, "t").validate());
