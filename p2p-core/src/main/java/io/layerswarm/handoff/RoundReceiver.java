@@ -81,6 +81,9 @@ public final class RoundReceiver {
     private Manifest manifest;
     private long generation;
     private long lastRound;
+    /** What {@link #installInto} last left in {@link #installedAt} (null: nothing installed). */
+    private Manifest installed = Manifest.empty();
+    private Path installedAt;
 
     private RoundReceiver(Path base, ContentSource extra, Limits limits, Manifest manifest, long generation) {
         this.base = base;
@@ -222,15 +225,31 @@ public final class RoundReceiver {
     }
 
     /**
-     * Copies the committed tree into {@code dest} (an existing directory, e.g. a new container's
-     * writable layer) with modes, owners, times, links and xattrs; entries in the way are replaced,
-     * directories kept. The receiver's own files are never shared with {@code dest}: the container
-     * will write to them.
+     * Brings {@code dest} (an existing directory, e.g. a new container's writable layer) to the committed
+     * tree with modes, owners, times, links and xattrs. Only what changed since the last install into
+     * the same {@code dest} is copied (its removed entries deleted, its changed ones replaced), so a
+     * target can install each running round as it commits and leave the restore only the final diff;
+     * a first install, or one into another directory, copies everything. Entries in the way are
+     * replaced, directories kept. The receiver's own files are never shared with {@code dest}: the
+     * container will write to them.
      */
     public synchronized void installInto(Path dest) throws IOException {
-        RootGuard guard = new RootGuard(dest.toRealPath());
+        Path real = dest.toRealPath();
+        Manifest before = real.equals(installedAt) ? installed : Manifest.empty();
+        // every content counts as held: changed files are copied from the committed tree, never referenced
+        RoundPlan diff = RoundPlanner.plan(0, before, manifest, manifest.digests());
+        installedAt = null; // a failure below leaves dest unknown: the next install starts over
+        RootGuard guard = new RootGuard(real);
         Path cur = current();
-        for (TreeEntry e : manifest.entries().values()) {
+        for (String d : diff.deletions()) {
+            int i = d.lastIndexOf('/');
+            Path parent = guard.resolveDir(i < 0 ? "" : d.substring(0, i), false, "remove " + d, p -> { });
+            if (parent != null) {
+                RootGuard.deleteTree(parent.resolve(d.substring(i + 1)));
+            }
+        }
+        for (RoundPlan.Change c : diff.changes()) {
+            TreeEntry e = c.entry();
             Path parent = guard.resolveDir(e.parent(), true, "install " + e.path(), p -> { });
             Path to = parent.resolve(e.name());
             BasicFileAttributes a = RootGuard.lstat(to);
@@ -252,7 +271,7 @@ public final class RoundReceiver {
                     setXattrs(to, e.xattrs());
                     setTimes(to, e.mtimeNanos());
                 }
-                case HARDLINK -> Files.createLink(to, dest.toRealPath().resolve(e.linkTarget()));
+                case HARDLINK -> Files.createLink(to, real.resolve(e.linkTarget()));
                 case SYMLINK -> {
                     Files.createSymbolicLink(to, Files.readSymbolicLink(cur.resolve(e.path())));
                     setOwner(to, e.uid(), e.gid());
@@ -260,9 +279,11 @@ public final class RoundReceiver {
                 }
             }
         }
-        finishDirectories(dest.toRealPath(), manifest);
-        LOG.info("event=handoff.installed generation={} entries={} dest={}", generation, manifest.entries().size(),
-                dest);
+        finishDirectories(real, manifest);
+        installed = manifest;
+        installedAt = real;
+        LOG.info("event=handoff.installed generation={} entries={} changed={} removed={} dest={}", generation,
+                manifest.entries().size(), diff.changes().size(), diff.deletions().size(), dest);
     }
 
     /** Modes and times of directories last: creating children changes a directory's mtime. */

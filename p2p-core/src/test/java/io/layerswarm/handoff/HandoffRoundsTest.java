@@ -219,6 +219,68 @@ class HandoffRoundsTest {
     }
 
     @Test
+    void installAfterEachRoundCopiesOnlyWhatChangedSinceTheLastInstall() throws IOException {
+        write("a/keep", random(30_000, 21));
+        write("a/change", random(5_000, 22));
+        write("d/x/y", random(100, 23));
+        write("f", random(100, 24));
+        Files.createSymbolicLink(src.resolve("a/link"), Path.of("keep"));
+        round();
+        Path dest = Files.createDirectories(tmp.resolve("upper"));
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+        Object keepInode = Files.readAttributes(dest.resolve("a/keep"), "unix:ino", NOFOLLOW).get("ino");
+
+        Files.write(src.resolve("a/change"), random(5_000, 25));
+        io.layerswarm.cache.layer.RootGuard.deleteTree(src.resolve("d"));
+        write("d", random(10, 26)); // a directory replaced by a file
+        Files.delete(src.resolve("f"));
+        write("f/inside", random(10, 27)); // a file replaced by a directory
+        Files.createLink(src.resolve("a/keep-alias"), src.resolve("a/keep"));
+        Files.delete(src.resolve("a/link"));
+        round();
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+        assertEquals(keepInode, Files.readAttributes(dest.resolve("a/keep"), "unix:ino", NOFOLLOW).get("ino"),
+                "an unchanged file is not copied again");
+        assertTrue(Files.isSameFile(dest.resolve("a/keep"), dest.resolve("a/keep-alias")));
+
+        // another directory gets everything again
+        Path other = Files.createDirectories(tmp.resolve("other"));
+        receiver.installInto(other);
+        assertSameTree(src, other);
+    }
+
+    @Test
+    void largeLayerAcrossManyDirectoriesMovesInRoundsAndInstallsIncrementally() throws IOException {
+        int dirs = 256;
+        int perDir = 4;
+        int size = 64 * 1024; // 256 x 4 x 64 KiB = 64 MiB
+        Random r = new Random(31);
+        byte[] b = new byte[size];
+        for (int d = 0; d < dirs; d++) {
+            for (int f = 0; f < perDir; f++) {
+                r.nextBytes(b);
+                write("data/" + (d % 16) + "/" + d + "/f" + f, b);
+            }
+        }
+        RoundStats first = round();
+        assertEquals((long) dirs * perDir * size, first.contentBytes());
+        Path dest = Files.createDirectories(tmp.resolve("upper"));
+        receiver.installInto(dest);
+
+        for (int d = 0; d < dirs; d += 64) {
+            write("data/" + (d % 16) + "/" + d + "/f0", random(size, d));
+        }
+        io.layerswarm.cache.layer.RootGuard.deleteTree(src.resolve("data/3"));
+        RoundStats second = round();
+        assertEquals(4L * size, second.contentBytes(), "only the 4 rewritten files travel");
+        assertTrue(second.wireBytes() < 4L * size + 64 * 1024, "plus little metadata: " + second.wireBytes());
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+    }
+
+    @Test
     void hotFilesAreHeldBackAsLastSentWithTheirHardLinks() throws IOException {
         write("log", "one\n".getBytes(StandardCharsets.UTF_8));
         write("calm", "calm\n".getBytes(StandardCharsets.UTF_8));

@@ -91,8 +91,7 @@ class HandoffIT {
             c1.mirror(registry.hostPort(), registry.baseUri(), List.of(URI.create("http://" + target.mirror)));
             ref = registry.hostPort() + "/" + image.ref();
             c0.pull(ref, Duration.ofMinutes(2));
-            ctr(c0, "run", "-d", "--snapshotter", c0.snapshotter(), ref, CONTAINER, "/bin/sh", "-c",
-                    String.format(SCRIPT, sleep));
+            runSource(c0, ref, String.format(SCRIPT, sleep));
             Await.until(Duration.ofSeconds(30), "the container wrote its state", () -> exec(c0, "cat /state/counter"),
                     s -> s.startsWith("OK "));
         }
@@ -114,6 +113,19 @@ class HandoffIT {
         List<String> cmd = new ArrayList<>(List.of("ctr", "-a", c.socket().toString()));
         cmd.addAll(List.of(args));
         return Processes.run(60, cmd.toArray(String[]::new));
+    }
+
+    /**
+     * Starts the source container from {@code ref} running {@code sh -c script}. Its runc state and its
+     * cgroup are its own: runc's default root and cgroup path ({@code /default/svc}) are one per host, and
+     * the source task, frozen until the target runs, still holds both when the target (same id, other
+     * containerd, same host here; another host in use) starts its task. One cgroup path component: runc
+     * removes it with the task.
+     */
+    static void runSource(Containerd c0, String ref, String script) throws Exception {
+        String own = "ls-handoff-src-" + ProcessHandle.current().pid() + "-" + Integer.toHexString(c0.dir().hashCode());
+        ctr(c0, "run", "-d", "--snapshotter", c0.snapshotter(), "--runc-root", c0.dir().resolve("runc").toString(),
+                "--cgroup", "/" + own, ref, CONTAINER, "/bin/sh", "-c", script);
     }
 
     /** {@code sh -c CMD} in the container's task: "OK output", or "FAILED message" while it is not there. */
