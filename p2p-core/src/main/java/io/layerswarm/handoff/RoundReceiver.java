@@ -214,7 +214,8 @@ public final class RoundReceiver {
                     setOwner(to, e.uid(), e.gid());
                     setXattrs(to, e.xattrs());
                 }
-                case FILE, HARDLINK -> Files.createLink(to, from);
+                // a whiteout is never written either: the staging tree shares its node
+                case FILE, HARDLINK, WHITEOUT -> Files.createLink(to, from);
                 case SYMLINK -> {
                     Files.createSymbolicLink(to, Files.readSymbolicLink(from));
                     setOwner(to, e.uid(), e.gid());
@@ -222,6 +223,11 @@ public final class RoundReceiver {
                 }
             }
         }
+    }
+
+    /** Makes {@code p} an overlay whiteout with the entry's mode, owner and time. */
+    private static void whiteoutNode(Path p, TreeEntry e) throws IOException {
+        Whiteouts.make(p, e.mode(), e.uid(), e.gid(), e.mtimeNanos());
     }
 
     /**
@@ -277,6 +283,7 @@ public final class RoundReceiver {
                     setOwner(to, e.uid(), e.gid());
                     setTimes(to, e.mtimeNanos());
                 }
+                case WHITEOUT -> whiteoutNode(to, e);
             }
         }
         finishDirectories(real, manifest);
@@ -405,6 +412,7 @@ public final class RoundReceiver {
                 case FILE -> file(t, e.getInlineContent());
                 case SYMLINK -> symlink(t);
                 case HARDLINK -> hardlink(t);
+                case LOWER_WHITEOUT -> whiteoutNode(prepare(t), t);
                 default -> throw new RoundRejectedException(Reason.CORRUPT, "entry " + path + " of kind "
                         + e.getKind());
             }
@@ -600,6 +608,7 @@ public final class RoundReceiver {
             case DIRECTORY -> EntryType.DIRECTORY;
             case SYMLINK -> EntryType.SYMLINK;
             case HARDLINK -> EntryType.HARDLINK;
+            case LOWER_WHITEOUT -> EntryType.WHITEOUT;
             default -> EntryType.FILE;
         };
         return new TreeEntry(path, type, e.getMode(), e.getUid(), e.getGid(), e.getMtimeNanos(), e.getSize(),

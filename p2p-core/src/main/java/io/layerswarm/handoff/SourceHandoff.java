@@ -85,7 +85,7 @@ final class SourceHandoff {
         List<HandoffReport.Stage> stages = new ArrayList<>();
         stages.add(prepared.getOrDefault(key(container, target), new HandoffReport.Stage("pre-sync", 0, 0)));
         client.begin(target, session, config);
-        boolean stopped = false;
+        boolean frozen = false;
         try {
             Set<String> have = client.have(target, session);
             Manifest sent = Manifest.empty();
@@ -121,7 +121,7 @@ final class SourceHandoff {
             }
             // frozen, not killed: the files are final from here, and a rollback thaws the same processes
             runtime.pause(container);
-            stopped = true;
+            frozen = true;
             long t0 = System.nanoTime();
             Manifest last = TreeScanner.scan(root);
             RoundStats fin = client.sendRound(target, session, RoundPlanner.plan(++round, sent, last, have), root);
@@ -132,7 +132,7 @@ final class SourceHandoff {
             // downtime spans the freeze, the final transfer and the restore; its bytes are counted there
             stages.add(new HandoffReport.Stage("downtime", seconds(down), 0));
         } catch (IOException | RuntimeException e) {
-            rollBack(container, target, session, stopped, e);
+            rollBack(container, target, session, frozen, e);
             throw e;
         } finally {
             io.layerswarm.cache.layer.RootGuard.deleteTree(workDir.resolve(session));
@@ -181,15 +181,15 @@ final class SourceHandoff {
         }
     }
 
-    private void rollBack(String container, PeerId target, String session, boolean stopped, Exception cause) {
-        LOG.warn("event=handoff.rollback container={} target={} stopped={} error=\"{}\"", container,
-                target.toBase58(), stopped, cause.getMessage());
+    private void rollBack(String container, PeerId target, String session, boolean frozen, Exception cause) {
+        LOG.warn("event=handoff.rollback container={} target={} frozen={} error=\"{}\"", container,
+                target.toBase58(), frozen, cause.getMessage());
         try {
             client.abort(target, session);
         } catch (IOException | RuntimeException e) {
             LOG.warn("event=handoff.abortFailed target={} error=\"{}\"", target.toBase58(), e.getMessage());
         }
-        if (stopped) {
+        if (frozen) {
             try {
                 runtime.resume(container);
             } catch (IOException | RuntimeException e) {

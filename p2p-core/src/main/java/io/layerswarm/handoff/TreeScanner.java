@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Scans a directory tree (e.g. a container's upper directory) into a {@link Manifest}. Symlinks are
  * never followed; regular files are hashed; names of one inode after the first (in path order)
  * become {@link EntryType#HARDLINK}s. Only {@code user.*} extended attributes are visible to the JDK
- * and kept. Device nodes, fifos and sockets are skipped with a warning.
+ * and kept. Character devices 0/0 are overlay whiteouts ({@link EntryType#WHITEOUT}); other device
+ * nodes, fifos and sockets are skipped with a warning.
  */
 public final class TreeScanner {
     private static final Logger LOG = LoggerFactory.getLogger(TreeScanner.class);
@@ -85,6 +86,14 @@ public final class TreeScanner {
                         long size = (Long) a.get("size");
                         out.put(path, new TreeEntry(path, EntryType.FILE, perm, uid, gid, mtime, size,
                                 sha256(child), "", xattrs(child)));
+                    }
+                }
+                case 0020000 -> {
+                    if (((Long) a.get("rdev")) == 0) {
+                        out.put(path, new TreeEntry(path, EntryType.WHITEOUT, perm, uid, gid, mtime, 0, "", "",
+                                new TreeMap<>()));
+                    } else {
+                        LOG.warn("handoff.scanSkipped path={} reason=\"device node\" rdev={}", path, a.get("rdev"));
                     }
                 }
                 default -> LOG.warn("handoff.scanSkipped path={} reason=\"special file\" mode={}", path,

@@ -252,6 +252,33 @@ class HandoffRoundsTest {
     }
 
     @Test
+    void overlayWhiteoutsAreReproducedInTheTreeAndTheContainerLayer() throws IOException {
+        // overlay whiteouts are 0/0 character devices: making them needs CAP_MKNOD (root here and in CI)
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
+        Files.createDirectories(src.resolve("etc"));
+        Whiteouts.make(src.resolve("etc/deleted-from-image"), 0, 0, 0, 1_700_000_000_123_456_789L);
+        write("usr/share/was-a-directory", "flat\n".getBytes(StandardCharsets.UTF_8));
+        write("kept", random(100, 41));
+        Manifest scanned = TreeScanner.scan(src);
+        assertEquals(EntryType.WHITEOUT, scanned.entries().get("etc/deleted-from-image").type());
+        round();
+        Path dest = Files.createDirectories(tmp.resolve("upper"));
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+        assertEquals(0L, Files.getAttribute(dest.resolve("etc/deleted-from-image"), "unix:rdev", NOFOLLOW));
+
+        // the container recreates the deleted file, deletes another: the whiteouts follow
+        Files.delete(src.resolve("etc/deleted-from-image"));
+        write("etc/deleted-from-image", "back\n".getBytes(StandardCharsets.UTF_8));
+        Files.delete(src.resolve("kept"));
+        Whiteouts.make(src.resolve("kept"), 0640, 1000, 1000, 1_700_000_001_000_000_000L);
+        round();
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+        assertEquals(EntryType.WHITEOUT, TreeScanner.scan(dest).entries().get("kept").type());
+    }
+
+    @Test
     void largeLayerAcrossManyDirectoriesMovesInRoundsAndInstallsIncrementally() throws IOException {
         int dirs = 256;
         int perDir = 4;
