@@ -461,6 +461,21 @@ class HandoffRoundsTest {
     }
 
     @Test
+    void whiteoutsOutsideTheRootOrThroughASymlinkAreRefused() throws IOException {
+        refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> Entry.newBuilder().setKind(Entry.Kind.LOWER_WHITEOUT)
+                .setPath("../planted").build()), Reason.UNSAFE);
+        setUp();
+        round = 0;
+        Path outside = Files.createDirectories(tmp.resolve("outside-whiteout"));
+        Files.createSymbolicLink(src.resolve("escape"), outside);
+        refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> Entry.newBuilder().setKind(Entry.Kind.LOWER_WHITEOUT)
+                .setPath("escape/planted").build()), Reason.UNSAFE);
+        try (var s = Files.list(outside)) {
+            assertEquals(0, s.count(), "no device node made outside the root");
+        }
+    }
+
+    @Test
     void symlinkClimbingOutOrWrittenThroughIsRefused() throws IOException {
         refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> Entry.newBuilder().setKind(Entry.Kind.SYMLINK)
                 .setPath("z-added.bin").setLinkTarget("../../../etc").setMode(0777).build()), Reason.UNSAFE);
