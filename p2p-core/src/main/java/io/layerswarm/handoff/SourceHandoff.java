@@ -90,11 +90,15 @@ final class SourceHandoff {
             Set<String> have = client.have(target, session);
             Manifest sent = Manifest.empty();
             Set<String> hot = new HashSet<>();
+            // digests of files untouched since well before the previous scan are not read again
+            TreeScanner.Stamps stamps = TreeScanner.Stamps.none();
             long round = 0;
             for (int i = 0; i < rounds.maxRounds(); i++) {
                 awaitInterval(i);
                 long t0 = System.nanoTime();
-                Manifest now = holdBack(TreeScanner.scan(root), sent, hot);
+                TreeScanner.Scan scan = TreeScanner.scan(root, stamps);
+                stamps = scan.stamps();
+                Manifest now = holdBack(scan.manifest(), sent, hot);
                 RoundPlan plan = RoundPlanner.plan(++round, sent, now, have);
                 RoundStats st;
                 try {
@@ -123,7 +127,7 @@ final class SourceHandoff {
             runtime.pause(container);
             frozen = true;
             long t0 = System.nanoTime();
-            Manifest last = TreeScanner.scan(root);
+            Manifest last = TreeScanner.scan(root, stamps).manifest();
             RoundStats fin = client.sendRound(target, session, RoundPlanner.plan(++round, sent, last, have), root);
             stages.add(new HandoffReport.Stage("final-transfer", seconds(t0), fin.wireBytes()));
             t0 = System.nanoTime();

@@ -308,6 +308,28 @@ class HandoffRoundsTest {
     }
 
     @Test
+    void rescanTakesDigestsOnlyOfFilesUntouchedSinceWellBeforeTheEarlierScan() throws IOException {
+        Path old = write("old", random(1_000, 51));
+        TreeScanner.Scan first = TreeScanner.scan(src, TreeScanner.Stamps.none());
+        assertEquals(TreeScanner.sha256(old), first.manifest().entries().get("old").sha256());
+        // the stamps' digests faked, to see when they are taken
+        Map<String, TreeScanner.Stamp> faked = new java.util.HashMap<>();
+        first.stamps().files().forEach((p, st) -> faked.put(p, new TreeScanner.Stamp(st.inode(), st.size(),
+                st.mtimeNanos(), st.ctimeNanos(), "f".repeat(64))));
+        long start = first.stamps().scanStartNanos();
+        long wellAfter = start + 2 * TreeScanner.RACY_MARGIN_NANOS; // as if the earlier scan ran 2 s later
+        assertEquals("f".repeat(64), TreeScanner.scan(src, new TreeScanner.Stamps(wellAfter, faked)).manifest()
+                .entries().get("old").sha256(), "untouched since well before: taken from the stamp");
+        assertEquals(TreeScanner.sha256(old), TreeScanner.scan(src, new TreeScanner.Stamps(start, faked)).manifest()
+                .entries().get("old").sha256(), "changed just before the earlier scan: read again");
+        FileTime mtime = Files.getLastModifiedTime(old);
+        Files.write(old, random(1_000, 52));
+        Files.setLastModifiedTime(old, mtime); // same size and mtime: only ctime tells
+        assertEquals(TreeScanner.sha256(old), TreeScanner.scan(src, new TreeScanner.Stamps(wellAfter, faked))
+                .manifest().entries().get("old").sha256(), "rewritten with its mtime put back: read again");
+    }
+
+    @Test
     void hotFilesAreHeldBackAsLastSentWithTheirHardLinks() throws IOException {
         write("log", "one\n".getBytes(StandardCharsets.UTF_8));
         write("calm", "calm\n".getBytes(StandardCharsets.UTF_8));
