@@ -9,5 +9,10 @@ public enum EntryType {
     /** A symbolic link. */
     SYMLINK,
     /** Another name of a regular file listed earlier in path order ({@link TreeEntry#linkTarget()}). */
-    HARDLINK
+    HARDLINK,
+    /**
+     * An overlay whiteout: hides the image's file or directory at this path (a character device 0/0 in
+     * an overlay upper directory, as overlayfs writes it when the container deletes an image file).
+     */
+    WHITEOUT
 }

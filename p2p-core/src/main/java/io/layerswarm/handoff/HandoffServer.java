@@ -169,16 +169,22 @@ public final class HandoffServer {
         out.flush();
     }
 
-    private static void receiveRound(PeerId peer, String session, RoundReceiver receiver, InputStream in,
-                                     OutputStream out) throws IOException {
+    private void receiveRound(PeerId peer, String session, RoundReceiver receiver, InputStream in,
+                              OutputStream out) throws IOException {
         RoundResult result;
         try {
             RoundStats stats = receiver.receive(in);
+            target.committed(peer, session);
             result = RoundResult.newBuilder().setCommitted(true).setRound(stats.round())
                     .setContentBytes(stats.contentBytes()).build();
         } catch (RoundRejectedException e) {
             LOG.warn("event=handoff.roundRefused peer={} session={} reason={}", peer.toBase58(), session, e.reason());
             result = RoundResult.newBuilder().setReason(e.reason().name()).setMessage(e.getMessage()).build();
+        } catch (IOException e) {
+            // committed here but not applied to the container: the source rolls back
+            LOG.warn("event=handoff.applyFailed peer={} session={} error=\"{}\"", peer.toBase58(), session,
+                    e.getMessage());
+            result = RoundResult.newBuilder().setReason("ERROR").setMessage(String.valueOf(e.getMessage())).build();
         }
         answer(out, null, result);
     }

@@ -18,6 +18,13 @@ public interface HandoffTarget {
     /** Opens a session: creates the container, not started, whose writable layer the rounds fill. */
     void begin(PeerId peer, String session, ContainerConfig config) throws IOException;
 
+    /**
+     * A round of the session was committed: the target may apply it to the container ahead of the
+     * restore (so the downtime only applies the final diff). A failure fails the round.
+     */
+    default void committed(PeerId peer, String session) throws IOException {
+    }
+
     /** Installs the received tree into the container's writable layer and starts it; ends the session. */
     void restore(PeerId peer, String session) throws IOException;
 

@@ -81,6 +81,9 @@ public final class RoundReceiver {
     private Manifest manifest;
     private long generation;
     private long lastRound;
+    /** What {@link #installInto} last left in {@link #installedAt} (null: nothing installed). */
+    private Manifest installed = Manifest.empty();
+    private Path installedAt;
 
     private RoundReceiver(Path base, ContentSource extra, Limits limits, Manifest manifest, long generation) {
         this.base = base;
@@ -211,7 +214,8 @@ public final class RoundReceiver {
                     setOwner(to, e.uid(), e.gid());
                     setXattrs(to, e.xattrs());
                 }
-                case FILE, HARDLINK -> Files.createLink(to, from);
+                // a whiteout is never written either: the staging tree shares its node
+                case FILE, HARDLINK, WHITEOUT -> Files.createLink(to, from);
                 case SYMLINK -> {
                     Files.createSymbolicLink(to, Files.readSymbolicLink(from));
                     setOwner(to, e.uid(), e.gid());
@@ -221,16 +225,37 @@ public final class RoundReceiver {
         }
     }
 
+    /** Makes {@code p} an overlay whiteout with the entry's mode, owner and time. */
+    private static void whiteoutNode(Path p, TreeEntry e) throws IOException {
+        Whiteouts.make(p, e.mode(), e.uid(), e.gid(), e.mtimeNanos());
+    }
+
     /**
-     * Copies the committed tree into {@code dest} (an existing directory, e.g. a new container's
-     * writable layer) with modes, owners, times, links and xattrs; entries in the way are replaced,
-     * directories kept. The receiver's own files are never shared with {@code dest}: the container
-     * will write to them.
+     * Brings {@code dest} (an existing directory, e.g. a new container's writable layer) to the committed
+     * tree with modes, owners, times, links and xattrs. Only what changed since the last install into
+     * the same {@code dest} is copied (its removed entries deleted, its changed ones replaced), so a
+     * target can install each running round as it commits and leave the restore only the final diff;
+     * a first install, or one into another directory, copies everything. Entries in the way are
+     * replaced, directories kept. The receiver's own files are never shared with {@code dest}: the
+     * container will write to them.
      */
     public synchronized void installInto(Path dest) throws IOException {
-        RootGuard guard = new RootGuard(dest.toRealPath());
+        Path real = dest.toRealPath();
+        Manifest before = real.equals(installedAt) ? installed : Manifest.empty();
+        // every content counts as held: changed files are copied from the committed tree, never referenced
+        RoundPlan diff = RoundPlanner.plan(0, before, manifest, manifest.digests());
+        installedAt = null; // a failure below leaves dest unknown: the next install starts over
+        RootGuard guard = new RootGuard(real);
         Path cur = current();
-        for (TreeEntry e : manifest.entries().values()) {
+        for (String d : diff.deletions()) {
+            int i = d.lastIndexOf('/');
+            Path parent = guard.resolveDir(i < 0 ? "" : d.substring(0, i), false, "remove " + d, p -> { });
+            if (parent != null) {
+                RootGuard.deleteTree(parent.resolve(d.substring(i + 1)));
+            }
+        }
+        for (RoundPlan.Change c : diff.changes()) {
+            TreeEntry e = c.entry();
             Path parent = guard.resolveDir(e.parent(), true, "install " + e.path(), p -> { });
             Path to = parent.resolve(e.name());
             BasicFileAttributes a = RootGuard.lstat(to);
@@ -252,17 +277,20 @@ public final class RoundReceiver {
                     setXattrs(to, e.xattrs());
                     setTimes(to, e.mtimeNanos());
                 }
-                case HARDLINK -> Files.createLink(to, dest.toRealPath().resolve(e.linkTarget()));
+                case HARDLINK -> Files.createLink(to, real.resolve(e.linkTarget()));
                 case SYMLINK -> {
                     Files.createSymbolicLink(to, Files.readSymbolicLink(cur.resolve(e.path())));
                     setOwner(to, e.uid(), e.gid());
                     setTimes(to, e.mtimeNanos());
                 }
+                case WHITEOUT -> whiteoutNode(to, e);
             }
         }
-        finishDirectories(dest.toRealPath(), manifest);
-        LOG.info("event=handoff.installed generation={} entries={} dest={}", generation, manifest.entries().size(),
-                dest);
+        finishDirectories(real, manifest);
+        installed = manifest;
+        installedAt = real;
+        LOG.info("event=handoff.installed generation={} entries={} changed={} removed={} dest={}", generation,
+                manifest.entries().size(), diff.changes().size(), diff.deletions().size(), dest);
     }
 
     /** Modes and times of directories last: creating children changes a directory's mtime. */
@@ -384,6 +412,7 @@ public final class RoundReceiver {
                 case FILE -> file(t, e.getInlineContent());
                 case SYMLINK -> symlink(t);
                 case HARDLINK -> hardlink(t);
+                case LOWER_WHITEOUT -> whiteoutNode(prepare(t), t);
                 default -> throw new RoundRejectedException(Reason.CORRUPT, "entry " + path + " of kind "
                         + e.getKind());
             }
@@ -579,6 +608,7 @@ public final class RoundReceiver {
             case DIRECTORY -> EntryType.DIRECTORY;
             case SYMLINK -> EntryType.SYMLINK;
             case HARDLINK -> EntryType.HARDLINK;
+            case LOWER_WHITEOUT -> EntryType.WHITEOUT;
             default -> EntryType.FILE;
         };
         return new TreeEntry(path, type, e.getMode(), e.getUid(), e.getGid(), e.getMtimeNanos(), e.getSize(),

@@ -115,6 +115,7 @@ public final class RoundWriter {
             case FILE -> Entry.Kind.FILE;
             case SYMLINK -> Entry.Kind.SYMLINK;
             case HARDLINK -> Entry.Kind.HARDLINK;
+            case WHITEOUT -> Entry.Kind.LOWER_WHITEOUT;
         }).setPath(e.path()).setMode(e.mode()).setUid(e.uid()).setGid(e.gid()).setMtimeNanos(e.mtimeNanos())
                 .setSize(e.size()).setSha256(e.sha256()).setLinkTarget(e.linkTarget()).setInlineContent(inline);
         for (Map.Entry<String, String> x : e.xattrs().entrySet()) {

@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The source side of handoffs: pre-sync on request, then writable-layer rounds while the container
- * runs, stop (with a checkpoint where the {@link CheckpointSource} can make one), the final diff,
- * restore on the target. Any failure rolls back: the target's session is aborted and the source
- * container keeps (or is given back) a running task.
+ * runs, freeze (with a checkpoint where the {@link CheckpointSource} can make one), the final diff,
+ * restore on the target, then the source task is stopped. Any failure rolls back: the target's session
+ * is aborted and the source container keeps (or is thawed back to) a running task.
  */
 final class SourceHandoff {
     private static final Logger LOG = LoggerFactory.getLogger(SourceHandoff.class);
@@ -85,16 +85,20 @@ final class SourceHandoff {
         List<HandoffReport.Stage> stages = new ArrayList<>();
         stages.add(prepared.getOrDefault(key(container, target), new HandoffReport.Stage("pre-sync", 0, 0)));
         client.begin(target, session, config);
-        boolean stopped = false;
+        boolean frozen = false;
         try {
             Set<String> have = client.have(target, session);
             Manifest sent = Manifest.empty();
             Set<String> hot = new HashSet<>();
+            // digests of files untouched since well before the previous scan are not read again
+            TreeScanner.Stamps stamps = TreeScanner.Stamps.none();
             long round = 0;
             for (int i = 0; i < rounds.maxRounds(); i++) {
                 awaitInterval(i);
                 long t0 = System.nanoTime();
-                Manifest now = holdBack(TreeScanner.scan(root), sent, hot);
+                TreeScanner.Scan scan = TreeScanner.scan(root, stamps);
+                stamps = scan.stamps();
+                Manifest now = holdBack(scan.manifest(), sent, hot);
                 RoundPlan plan = RoundPlanner.plan(++round, sent, now, have);
                 RoundStats st;
                 try {
@@ -119,23 +123,25 @@ final class SourceHandoff {
                 // the memory path: images would travel with the final diff; not reachable where criu check fails
                 throw new IOException("checkpoint source " + checkpoint.name() + " is not wired into the transfer");
             }
-            runtime.stop(container);
-            stopped = true;
+            // frozen, not killed: the files are final from here, and a rollback thaws the same processes
+            runtime.pause(container);
+            frozen = true;
             long t0 = System.nanoTime();
-            Manifest last = TreeScanner.scan(root);
+            Manifest last = TreeScanner.scan(root, stamps).manifest();
             RoundStats fin = client.sendRound(target, session, RoundPlanner.plan(++round, sent, last, have), root);
             stages.add(new HandoffReport.Stage("final-transfer", seconds(t0), fin.wireBytes()));
             t0 = System.nanoTime();
             client.restore(target, session);
             stages.add(new HandoffReport.Stage("restore", seconds(t0), 0));
-            // downtime spans the final transfer and the restore; its bytes are counted there
+            // downtime spans the freeze, the final transfer and the restore; its bytes are counted there
             stages.add(new HandoffReport.Stage("downtime", seconds(down), 0));
         } catch (IOException | RuntimeException e) {
-            rollBack(container, target, session, stopped, e);
+            rollBack(container, target, session, frozen, e);
             throw e;
         } finally {
             io.layerswarm.cache.layer.RootGuard.deleteTree(workDir.resolve(session));
         }
+        stopSource(container);
         stages.add(new HandoffReport.Stage("total", seconds(start), 0));
         HandoffReport report = new HandoffReport(container, self.toBase58(), target.toBase58(), stages);
         LOG.info("event=handoff.done container={} target={} report={}", container, target.toBase58(), report.toJson());
@@ -179,21 +185,38 @@ final class SourceHandoff {
         }
     }
 
-    private void rollBack(String container, PeerId target, String session, boolean stopped, Exception cause) {
-        LOG.warn("event=handoff.rollback container={} target={} stopped={} error=\"{}\"", container,
-                target.toBase58(), stopped, cause.getMessage());
+    private void rollBack(String container, PeerId target, String session, boolean frozen, Exception cause) {
+        LOG.warn("event=handoff.rollback container={} target={} frozen={} error=\"{}\"", container,
+                target.toBase58(), frozen, cause.getMessage());
         try {
             client.abort(target, session);
         } catch (IOException | RuntimeException e) {
             LOG.warn("event=handoff.abortFailed target={} error=\"{}\"", target.toBase58(), e.getMessage());
         }
-        if (stopped) {
+        if (frozen) {
             try {
-                runtime.start(container);
+                runtime.resume(container);
             } catch (IOException | RuntimeException e) {
-                cause.addSuppressed(e);
-                LOG.error("event=handoff.restartFailed container={} error=\"{}\"", container, e.getMessage());
+                LOG.warn("event=handoff.resumeFailed container={} error=\"{}\"", container, e.getMessage());
+                try {
+                    runtime.stop(container);
+                    runtime.start(container); // the process afresh on its files, as without a freezer
+                } catch (IOException | RuntimeException e2) {
+                    cause.addSuppressed(e);
+                    cause.addSuppressed(e2);
+                    LOG.error("event=handoff.restartFailed container={} error=\"{}\"", container, e2.getMessage());
+                }
             }
+        }
+    }
+
+    /** Ends the frozen source task once the target runs the container (outside the downtime). */
+    private void stopSource(String container) {
+        try {
+            runtime.stop(container);
+        } catch (IOException | RuntimeException e) {
+            // it stays frozen: it serves nothing and writes nothing, but holds its memory until removed
+            LOG.error("event=handoff.sourceStopFailed container={} error=\"{}\"", container, e.getMessage());
         }
     }
 

@@ -105,6 +105,13 @@ final class TargetSessions implements HandoffTarget {
         LOG.info("event=handoff.begun source={} session={} container={}", peer.toBase58(), session, config.id());
     }
 
+    /** Applies the committed round to the (not yet started) container, so the restore has only the rest. */
+    @Override
+    public void committed(PeerId peer, String session) throws IOException {
+        Session s = owned(peer, session);
+        s.receiver().installInto(s.layer().dir());
+    }
+
     @Override
     public void restore(PeerId peer, String session) throws IOException {
         Session s = owned(peer, session);

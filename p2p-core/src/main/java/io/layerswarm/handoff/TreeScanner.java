@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Scans a directory tree (e.g. a container's upper directory) into a {@link Manifest}. Symlinks are
  * never followed; regular files are hashed; names of one inode after the first (in path order)
  * become {@link EntryType#HARDLINK}s. Only {@code user.*} extended attributes are visible to the JDK
- * and kept. Device nodes, fifos and sockets are skipped with a warning.
+ * and kept. Character devices 0/0 are overlay whiteouts ({@link EntryType#WHITEOUT}); other device
+ * nodes, fifos and sockets are skipped with a warning.
  */
 public final class TreeScanner {
     private static final Logger LOG = LoggerFactory.getLogger(TreeScanner.class);
@@ -39,18 +40,60 @@ public final class TreeScanner {
 
     /** Scans everything below {@code root} (an existing directory). */
     public static Manifest scan(Path root) throws IOException {
+        return scan(root, Stamps.none()).manifest();
+    }
+
+    /**
+     * Scans like {@link #scan(Path)}, but takes a regular file's digest from {@code earlier} instead of
+     * reading it when its inode, size, mtime and ctime are unchanged and its ctime lies more than
+     * {@link #RACY_MARGIN_NANOS} before the earlier scan began: any write since would have moved its
+     * ctime past that (a write during the earlier scan too, timestamps being coarse by milliseconds;
+     * setting mtime back moves ctime as well).
+     */
+    public static Scan scan(Path root, Stamps earlier) throws IOException {
         if (!Files.isDirectory(root, NOFOLLOW)) {
             throw new IOException("not a directory: " + root);
         }
+        long start = System.currentTimeMillis() * 1_000_000L;
         TreeMap<String, TreeEntry> out = new TreeMap<>();
         Map<String, String> firstNameOfInode = new HashMap<>();
-        walk(root, "", out, firstNameOfInode);
+        Map<String, Stamp> stamps = new HashMap<>();
+        walk(root, "", out, firstNameOfInode, earlier, stamps);
         // Path order decides which name of an inode carries the content; the walk order may differ.
-        return new Manifest(fixHardlinkOrder(out));
+        return new Scan(new Manifest(fixHardlinkOrder(out)), new Stamps(start, stamps));
     }
 
-    private static void walk(Path dir, String rel, TreeMap<String, TreeEntry> out, Map<String, String> inodes)
-            throws IOException {
+    /** Files whose ctime is this close to (or after) the earlier scan's start are read again. */
+    static final long RACY_MARGIN_NANOS = 1_000_000_000L;
+
+    /** A scan's manifest and the stamps a later scan may reuse digests by. */
+    public record Scan(Manifest manifest, Stamps stamps) {
+    }
+
+    /**
+     * What one scan saw of the regular files (by path) and when it began (epoch nanoseconds).
+     *
+     * @param scanStartNanos wall-clock start of the scan
+     * @param files stamp by path
+     */
+    public record Stamps(long scanStartNanos, Map<String, Stamp> files) {
+        /** Copies. */
+        public Stamps {
+            files = Map.copyOf(files);
+        }
+
+        /** No earlier scan: every file is read. */
+        public static Stamps none() {
+            return new Stamps(0, Map.of());
+        }
+    }
+
+    /** A regular file as one scan saw it. */
+    record Stamp(String inode, long size, long mtimeNanos, long ctimeNanos, String sha256) {
+    }
+
+    private static void walk(Path dir, String rel, TreeMap<String, TreeEntry> out, Map<String, String> inodes,
+                             Stamps earlier, Map<String, Stamp> stamps) throws IOException {
         List<Path> children = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             ds.forEach(children::add);
@@ -68,7 +111,7 @@ public final class TreeScanner {
                 case 0040000 -> {
                     out.put(path, new TreeEntry(path, EntryType.DIRECTORY, perm, uid, gid, mtime, 0, "", "",
                             xattrs(child)));
-                    walk(child, path, out, inodes);
+                    walk(child, path, out, inodes, earlier, stamps);
                 }
                 // The JDK sets a symlink's own times through lutimes: microseconds.
                 case 0120000 -> out.put(path, new TreeEntry(path, EntryType.SYMLINK, perm, uid, gid,
@@ -83,8 +126,22 @@ public final class TreeScanner {
                                 new TreeMap<>()));
                     } else {
                         long size = (Long) a.get("size");
-                        out.put(path, new TreeEntry(path, EntryType.FILE, perm, uid, gid, mtime, size,
-                                sha256(child), "", xattrs(child)));
+                        long ctime = toNanos((FileTime) a.get("ctime"));
+                        Stamp was = earlier.files().get(path);
+                        String digest = was != null && was.inode().equals(inode) && was.size() == size
+                                && was.mtimeNanos() == mtime && was.ctimeNanos() == ctime
+                                && ctime < earlier.scanStartNanos() - RACY_MARGIN_NANOS ? was.sha256() : sha256(child);
+                        stamps.put(path, new Stamp(inode, size, mtime, ctime, digest));
+                        out.put(path, new TreeEntry(path, EntryType.FILE, perm, uid, gid, mtime, size, digest, "",
+                                xattrs(child)));
+                    }
+                }
+                case 0020000 -> {
+                    if (((Long) a.get("rdev")) == 0) {
+                        out.put(path, new TreeEntry(path, EntryType.WHITEOUT, perm, uid, gid, mtime, 0, "", "",
+                                new TreeMap<>()));
+                    } else {
+                        LOG.warn("handoff.scanSkipped path={} reason=\"device node\" rdev={}", path, a.get("rdev"));
                     }
                 }
                 default -> LOG.warn("handoff.scanSkipped path={} reason=\"special file\" mode={}", path,

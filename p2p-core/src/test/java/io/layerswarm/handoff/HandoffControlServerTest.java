@@ -108,6 +108,16 @@ class HandoffControlServerTest {
         }
 
         @Override
+        public void pause(String id) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
+        public void resume(String id) {
+            throw new AssertionError("not reached");
+        }
+
+        @Override
         public void stop(String id) {
             throw new AssertionError("not reached");
         }

@@ -219,6 +219,117 @@ class HandoffRoundsTest {
     }
 
     @Test
+    void installAfterEachRoundCopiesOnlyWhatChangedSinceTheLastInstall() throws IOException {
+        write("a/keep", random(30_000, 21));
+        write("a/change", random(5_000, 22));
+        write("d/x/y", random(100, 23));
+        write("f", random(100, 24));
+        Files.createSymbolicLink(src.resolve("a/link"), Path.of("keep"));
+        round();
+        Path dest = Files.createDirectories(tmp.resolve("upper"));
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+        Object keepInode = Files.readAttributes(dest.resolve("a/keep"), "unix:ino", NOFOLLOW).get("ino");
+
+        Files.write(src.resolve("a/change"), random(5_000, 25));
+        io.layerswarm.cache.layer.RootGuard.deleteTree(src.resolve("d"));
+        write("d", random(10, 26)); // a directory replaced by a file
+        Files.delete(src.resolve("f"));
+        write("f/inside", random(10, 27)); // a file replaced by a directory
+        Files.createLink(src.resolve("a/keep-alias"), src.resolve("a/keep"));
+        Files.delete(src.resolve("a/link"));
+        round();
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+        assertEquals(keepInode, Files.readAttributes(dest.resolve("a/keep"), "unix:ino", NOFOLLOW).get("ino"),
+                "an unchanged file is not copied again");
+        assertTrue(Files.isSameFile(dest.resolve("a/keep"), dest.resolve("a/keep-alias")));
+
+        // another directory gets everything again
+        Path other = Files.createDirectories(tmp.resolve("other"));
+        receiver.installInto(other);
+        assertSameTree(src, other);
+    }
+
+    @Test
+    void overlayWhiteoutsAreReproducedInTheTreeAndTheContainerLayer() throws IOException {
+        // overlay whiteouts are 0/0 character devices: making them needs CAP_MKNOD (root here and in CI)
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
+        Files.createDirectories(src.resolve("etc"));
+        Whiteouts.make(src.resolve("etc/deleted-from-image"), 0, 0, 0, 1_700_000_000_123_456_789L);
+        write("usr/share/was-a-directory", "flat\n".getBytes(StandardCharsets.UTF_8));
+        write("kept", random(100, 41));
+        Manifest scanned = TreeScanner.scan(src);
+        assertEquals(EntryType.WHITEOUT, scanned.entries().get("etc/deleted-from-image").type());
+        round();
+        Path dest = Files.createDirectories(tmp.resolve("upper"));
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+        assertEquals(0L, Files.getAttribute(dest.resolve("etc/deleted-from-image"), "unix:rdev", NOFOLLOW));
+
+        // the container recreates the deleted file, deletes another: the whiteouts follow
+        Files.delete(src.resolve("etc/deleted-from-image"));
+        write("etc/deleted-from-image", "back\n".getBytes(StandardCharsets.UTF_8));
+        Files.delete(src.resolve("kept"));
+        Whiteouts.make(src.resolve("kept"), 0640, 1000, 1000, 1_700_000_001_000_000_000L);
+        round();
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+        assertEquals(EntryType.WHITEOUT, TreeScanner.scan(dest).entries().get("kept").type());
+    }
+
+    @Test
+    void largeLayerAcrossManyDirectoriesMovesInRoundsAndInstallsIncrementally() throws IOException {
+        int dirs = 256;
+        int perDir = 4;
+        int size = 64 * 1024; // 256 x 4 x 64 KiB = 64 MiB
+        Random r = new Random(31);
+        byte[] b = new byte[size];
+        for (int d = 0; d < dirs; d++) {
+            for (int f = 0; f < perDir; f++) {
+                r.nextBytes(b);
+                write("data/" + (d % 16) + "/" + d + "/f" + f, b);
+            }
+        }
+        RoundStats first = round();
+        assertEquals((long) dirs * perDir * size, first.contentBytes());
+        Path dest = Files.createDirectories(tmp.resolve("upper"));
+        receiver.installInto(dest);
+
+        for (int d = 0; d < dirs; d += 64) {
+            write("data/" + (d % 16) + "/" + d + "/f0", random(size, d));
+        }
+        io.layerswarm.cache.layer.RootGuard.deleteTree(src.resolve("data/3"));
+        RoundStats second = round();
+        assertEquals(4L * size, second.contentBytes(), "only the 4 rewritten files travel");
+        assertTrue(second.wireBytes() < 4L * size + 64 * 1024, "plus little metadata: " + second.wireBytes());
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+    }
+
+    @Test
+    void rescanTakesDigestsOnlyOfFilesUntouchedSinceWellBeforeTheEarlierScan() throws IOException {
+        Path old = write("old", random(1_000, 51));
+        TreeScanner.Scan first = TreeScanner.scan(src, TreeScanner.Stamps.none());
+        assertEquals(TreeScanner.sha256(old), first.manifest().entries().get("old").sha256());
+        // the stamps' digests faked, to see when they are taken
+        Map<String, TreeScanner.Stamp> faked = new java.util.HashMap<>();
+        first.stamps().files().forEach((p, st) -> faked.put(p, new TreeScanner.Stamp(st.inode(), st.size(),
+                st.mtimeNanos(), st.ctimeNanos(), "f".repeat(64))));
+        long start = first.stamps().scanStartNanos();
+        long wellAfter = start + 2 * TreeScanner.RACY_MARGIN_NANOS; // as if the earlier scan ran 2 s later
+        assertEquals("f".repeat(64), TreeScanner.scan(src, new TreeScanner.Stamps(wellAfter, faked)).manifest()
+                .entries().get("old").sha256(), "untouched since well before: taken from the stamp");
+        assertEquals(TreeScanner.sha256(old), TreeScanner.scan(src, new TreeScanner.Stamps(start, faked)).manifest()
+                .entries().get("old").sha256(), "changed just before the earlier scan: read again");
+        FileTime mtime = Files.getLastModifiedTime(old);
+        Files.write(old, random(1_000, 52));
+        Files.setLastModifiedTime(old, mtime); // same size and mtime: only ctime tells
+        assertEquals(TreeScanner.sha256(old), TreeScanner.scan(src, new TreeScanner.Stamps(wellAfter, faked))
+                .manifest().entries().get("old").sha256(), "rewritten with its mtime put back: read again");
+    }
+
+    @Test
     void hotFilesAreHeldBackAsLastSentWithTheirHardLinks() throws IOException {
         write("log", "one\n".getBytes(StandardCharsets.UTF_8));
         write("calm", "calm\n".getBytes(StandardCharsets.UTF_8));
@@ -369,6 +480,21 @@ class HandoffRoundsTest {
         assertFalse(Files.exists(tmp.resolve("evil")));
         assertFalse(Files.exists(target.resolve("evil")));
         assertFalse(Files.exists(Path.of("/abs/evil")));
+    }
+
+    @Test
+    void whiteoutsOutsideTheRootOrThroughASymlinkAreRefused() throws IOException {
+        refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> Entry.newBuilder().setKind(Entry.Kind.LOWER_WHITEOUT)
+                .setPath("../planted").build()), Reason.UNSAFE);
+        setUp();
+        round = 0;
+        Path outside = Files.createDirectories(tmp.resolve("outside-whiteout"));
+        Files.createSymbolicLink(src.resolve("escape"), outside);
+        refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> Entry.newBuilder().setKind(Entry.Kind.LOWER_WHITEOUT)
+                .setPath("escape/planted").build()), Reason.UNSAFE);
+        try (var s = Files.list(outside)) {
+            assertEquals(0, s.count(), "no device node made outside the root");
+        }
     }
 
     @Test

@@ -77,13 +77,22 @@ public final class CtrRuntime implements ContainerRuntime {
 
     @Override
     public boolean running(String id) throws IOException {
+        return status(id).equals("RUNNING");
+    }
+
+    private boolean paused(String id) throws IOException {
+        return status(id).equals("PAUSED");
+    }
+
+    /** The task's status as {@code ctr tasks ls} lists it, "" without a task. */
+    private String status(String id) throws IOException {
         for (String line : ctr.run("tasks", "ls").lines().skip(1).toList()) {
             String[] f = line.trim().split("\\s+");
             if (f.length >= 3 && f[0].equals(id)) {
-                return f[2].equals("RUNNING");
+                return f[2];
             }
         }
-        return false;
+        return "";
     }
 
     @Override
@@ -129,7 +138,25 @@ public final class CtrRuntime implements ContainerRuntime {
     }
 
     @Override
+    public void pause(String id) throws IOException {
+        ctr.run("tasks", "pause", id);
+        LOG.info("event=handoff.taskPaused container={}", id);
+    }
+
+    @Override
+    public void resume(String id) throws IOException {
+        ctr.run("tasks", "resume", id);
+        LOG.info("event=handoff.taskResumed container={}", id);
+    }
+
+    @Override
     public void stop(String id) throws IOException {
+        if (paused(id)) {
+            // a frozen process (cgroup v1) takes SIGKILL only when thawed: kill first, so it dies on the thaw
+            // without running another instruction
+            ctr.run("tasks", "kill", "-s", "SIGKILL", "--all", id);
+            ctr.run("tasks", "resume", id);
+        }
         // force: SIGKILL, wait for the exit, delete the task; the snapshot stays with the container
         ctr.run("tasks", "rm", "-f", id);
         LOG.info("event=handoff.taskStopped container={}", id);

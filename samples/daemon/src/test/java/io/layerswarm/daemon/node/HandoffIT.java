@@ -27,9 +27,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,19 +43,39 @@ import org.junit.jupiter.api.io.TempDir;
  * target (its script resumes from the moved files); memory is not moved.
  */
 @Tag("root")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HandoffIT {
     private static final String CONTAINER = "svc";
-    /** First start: state files (one incompressible, one a copy of an image file); every start: a counter. */
+    /**
+     * First start: state files (one incompressible, one a copy of an image file), an image file deleted (an
+     * overlay whiteout) and an image directory replaced by a file; every start: a counter.
+     */
     private static final String SCRIPT = "if [ ! -f /state/ready ]; then mkdir -p /state/sub /state/gone;"
             + " echo hello > /state/greeting; head -c 300000 /dev/urandom > /state/sub/blob;"
             + " cp /bin/busybox /state/busybox-copy; ln -s greeting /state/link; ln /state/greeting /state/hard;"
-            + " chmod 0640 /state/greeting; echo x > /state/gone/f; rm -r /state/gone; touch /state/ready; fi;"
+            + " chmod 0640 /state/greeting; echo x > /state/gone/f; rm -r /state/gone;"
+            + " rm /etc/clock.conf; rm -r /usr/share/bug; echo flat > /usr/share/bug; touch /state/ready; fi;"
             + " i=$(cat /state/counter 2>/dev/null || echo 0);"
             + " while true; do i=$((i+1)); echo $i >> /state/log; echo $i > /state/counter; sleep %s; done";
 
     @TempDir
     Path tmp;
     private final Closer closer = new Closer();
+    /** The registry with the corpus, one per class: the tests only read it (and count its bytes as deltas). */
+    private final Closer classCloser = new Closer();
+    private RegistryFixture registry;
+
+    @BeforeAll
+    void startRegistry() throws Exception {
+        Containerd.requireAvailable();
+        registry = classCloser.add(RegistryFixture.start(RegistryFixture.Mode.PLAIN));
+        Corpus.small().pushTo(registry.baseUri().toString());
+    }
+
+    @AfterAll
+    void stopRegistry() throws Exception {
+        classCloser.close();
+    }
 
     @AfterEach
     void tearDown() throws Exception {
@@ -72,18 +95,18 @@ class HandoffIT {
         Corpus.Image image;
 
         Pair(List<String> sourceFlags, String sleep) throws Exception {
-            Containerd.requireAvailable();
             image = Corpus.small().image("clock:2");
-            registry = closer.add(RegistryFixture.start(RegistryFixture.Mode.PLAIN));
-            Corpus.small().pushTo(registry.baseUri().toString());
-            c0 = closer.add(Containerd.start(tmp.resolve("c0")));
-            c1 = closer.add(Containerd.start(tmp.resolve("c1")));
+            registry = HandoffIT.this.registry;
+            // a directory of its own: the temp directory may be the class's
+            Path dir = Files.createTempDirectory(tmp, "pair");
+            c0 = closer.add(Containerd.start(dir.resolve("c0")));
+            c1 = closer.add(Containerd.start(dir.resolve("c1")));
             List<String> f0 = new ArrayList<>(flags(c0));
             f0.addAll(sourceFlags);
-            source = closer.add(NodeProcess.start("handoff-src", tmp.resolve("n0"), registry.baseUri().toString(), f0));
+            source = closer.add(NodeProcess.start("handoff-src", dir.resolve("n0"), registry.baseUri().toString(), f0));
             List<String> f1 = new ArrayList<>(flags(c1));
             f1.addAll(List.of("--bootstrap", source.listen));
-            target = closer.add(NodeProcess.start("handoff-dst", tmp.resolve("n1"), registry.baseUri().toString(), f1));
+            target = closer.add(NodeProcess.start("handoff-dst", dir.resolve("n1"), registry.baseUri().toString(), f1));
             target.awaitEvent(l -> l.contains("event=kad_bootstrapped"), 60);
             control0 = source.awaitEvent(l -> l.startsWith("handoff-control "), 10).substring("handoff-control ".length());
             targetPeer = target.listen.substring(target.listen.lastIndexOf("/p2p/") + 5);
@@ -91,8 +114,7 @@ class HandoffIT {
             c1.mirror(registry.hostPort(), registry.baseUri(), List.of(URI.create("http://" + target.mirror)));
             ref = registry.hostPort() + "/" + image.ref();
             c0.pull(ref, Duration.ofMinutes(2));
-            ctr(c0, "run", "-d", "--snapshotter", c0.snapshotter(), ref, CONTAINER, "/bin/sh", "-c",
-                    String.format(SCRIPT, sleep));
+            runSource(c0, ref, String.format(SCRIPT, sleep));
             Await.until(Duration.ofSeconds(30), "the container wrote its state", () -> exec(c0, "cat /state/counter"),
                     s -> s.startsWith("OK "));
         }
@@ -114,6 +136,19 @@ class HandoffIT {
         List<String> cmd = new ArrayList<>(List.of("ctr", "-a", c.socket().toString()));
         cmd.addAll(List.of(args));
         return Processes.run(60, cmd.toArray(String[]::new));
+    }
+
+    /**
+     * Starts the source container from {@code ref} running {@code sh -c script}. Its runc state and its
+     * cgroup are its own: runc's default root and cgroup path ({@code /default/svc}) are one per host, and
+     * the source task, frozen until the target runs, still holds both when the target (same id, other
+     * containerd, same host here; another host in use) starts its task. One cgroup path component: runc
+     * removes it with the task.
+     */
+    static void runSource(Containerd c0, String ref, String script) throws Exception {
+        String own = "ls-handoff-src-" + ProcessHandle.current().pid() + "-" + Integer.toHexString(c0.dir().hashCode());
+        ctr(c0, "run", "-d", "--snapshotter", c0.snapshotter(), "--runc-root", c0.dir().resolve("runc").toString(),
+                "--cgroup", "/" + own, ref, CONTAINER, "/bin/sh", "-c", script);
     }
 
     /** {@code sh -c CMD} in the container's task: "OK output", or "FAILED message" while it is not there. */
@@ -211,6 +246,14 @@ class HandoffIT {
         assertEquals("OK greeting", exec(p.c1, "readlink /state/link").trim());
         assertEquals("OK 2", exec(p.c1, "stat -c %h /state/greeting").trim(), "hard link kept");
         assertFalse(exec(p.c1, "ls /state").contains("gone"), "deleted directory stays deleted");
+        // image entries the container deleted or replaced: an overlay whiteout, a file over a directory
+        Manifest upper = TreeScanner.scan(runtime(p.c0).writableLayer(CONTAINER).dir());
+        assertEquals(EntryType.WHITEOUT, upper.entries().get("etc/clock.conf").type(), "whiteout on the source");
+        assertEquals(EntryType.FILE, upper.entries().get("usr/share/bug").type());
+        assertEquals("OK absent", exec(p.c1, "[ -e /etc/clock.conf ] && echo present || echo absent").trim(),
+                "the image's deleted file stays deleted on the target");
+        assertEquals("OK flat", exec(p.c1, "[ -f /usr/share/bug ] && cat /usr/share/bug").trim(),
+                "the image's directory is a file on the target");
         String sourceLog = Files.readString(runtime(p.c0).writableLayer(CONTAINER).dir().resolve("state/log"));
         int last = Integer.parseInt(sourceLog.strip().lines().reduce((a, b) -> b).orElseThrow());
         Await.until(Duration.ofSeconds(30), "the target's counter passes the source's " + last,
@@ -238,9 +281,9 @@ class HandoffIT {
     }
 
     @Test
-    void failedRestoreAfterTheStopStartsTheSourceAgainAndNothingRunsOnTheTarget() throws Exception {
+    void failedRestoreAfterTheFreezeThawsTheSourceAndNothingRunsOnTheTarget() throws Exception {
         // paced rounds give time to take the target's containerd away after begin; the rounds still work
-        // (they land in the node), the restore cannot: the source, stopped by then, must run again
+        // (they land in the node), the restore cannot: the source, frozen by then, must run again
         Pair p = new Pair(List.of("--handoff-max-rounds", "10", "--handoff-small-diff", "0",
                 "--handoff-round-interval-ms", "300"), "0.05");
         CompletableFuture<CliRun> run = runUntilTargetLogs(p, "event=handoff.begun");
@@ -249,7 +292,7 @@ class HandoffIT {
         containerd.onExit().get(20, TimeUnit.SECONDS);
         CliRun r = run.get(90, TimeUnit.SECONDS);
         assertNotEquals(0, r.status(), "the handoff failed: " + r.out());
-        assertTrue(p.source.stderrText().contains("stopped=true"), "the failure came after the source stopped");
+        assertTrue(p.source.stderrText().contains("frozen=true"), "the failure came after the source froze");
         assertTrue(runtime(p.c0).running(CONTAINER), "source task running again");
         assertEquals("OK hello", Await.until(Duration.ofSeconds(20), "the source answers",
                 () -> exec(p.c0, "cat /state/greeting").trim(), x -> x.startsWith("OK ")));

@@ -166,8 +166,7 @@ class HandoffLinkBench {
             c1.mirror(registry.hostPort(), registry.baseUri(), List.of(URI.create("http://" + target.mirror)));
             String ref = registry.hostPort() + "/" + image.ref();
             c0.pull(ref, Duration.ofMinutes(2));
-            HandoffIT.ctr(c0, "run", "-d", "--snapshotter", c0.snapshotter(), ref, CONTAINER, "/bin/sh", "-c",
-                    String.format(SCRIPT, stateBytes));
+            HandoffIT.runSource(c0, ref, String.format(SCRIPT, stateBytes));
             Await.until(Duration.ofSeconds(60), "the container wrote its state", () -> HandoffIT.exec(c0, "cat /state/counter"),
                     x -> x.startsWith("OK "));
         }
