@@ -45,7 +45,11 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("root")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HandoffIT {
-    private static final String CONTAINER = "svc";
+    /**
+     * Per JVM: the target's task runs under runc's default root, one per host, so two runs of this class
+     * (or the bench) at once on one machine must not share a container id.
+     */
+    static final String CONTAINER = "svc-" + ProcessHandle.current().pid();
     /**
      * First start: state files (one incompressible, one a copy of an image file), an image file deleted (an
      * overlay whiteout) and an image directory replaced by a file; every start: a counter.

@@ -53,7 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("root")
 class HandoffLinkBench {
-    private static final String CONTAINER = "svc";
+    private static final String CONTAINER = HandoffIT.CONTAINER;
     /** First start: incompressible state, a copy of an image file; every start: a counter and a log line a second. */
     private static final String SCRIPT = "if [ ! -f /state/ready ]; then mkdir -p /state;"
             + " head -c %d /dev/urandom > /state/model.bin; cp /bin/busybox /state/busybox-copy;"
