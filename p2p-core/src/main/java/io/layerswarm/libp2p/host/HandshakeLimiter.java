@@ -31,6 +31,10 @@ final class HandshakeLimiter {
     private final Map<String, Integer> byAddress = new HashMap<>();
     private int total;
     private long refused;
+    /** When the last refusal was logged (nanoTime), and how many refusals were left out since. */
+    private long lastLoggedNanos;
+    private boolean loggedAny;
+    private long unlogged;
 
     HandshakeLimiter(int maxPerAddress, int maxTotal) {
         if (maxPerAddress < 1 || maxTotal < 1) {
@@ -72,6 +76,24 @@ final class HandshakeLimiter {
     /** Handshakes in progress from one address. */
     synchronized int inProgressFrom(String address) {
         return byAddress.getOrDefault(address, 0);
+    }
+
+    /**
+     * Whether the refusal just counted gets a log line: at most one line per {@code interval}, so a flood of
+     * connections cannot flood the log too.
+     *
+     * @return the refusals left out of the log since the last line (the line says so), or -1: stay silent
+     */
+    synchronized long logRefusal(long nowNanos, long intervalNanos) {
+        if (loggedAny && nowNanos - lastLoggedNanos < intervalNanos) {
+            unlogged++;
+            return -1;
+        }
+        long left = unlogged;
+        unlogged = 0;
+        loggedAny = true;
+        lastLoggedNanos = nowNanos;
+        return left;
     }
 
     /** Connections refused so far. */

@@ -87,6 +87,7 @@ public final class Host implements AutoCloseable {
     private final ExecutorService blockingPool;
     private final ConnectionManager connections;
     private final HandshakeLimiter handshakes;
+    private static final long REFUSAL_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private final PeerStore peerStore = new PeerStore();
     private final Map<String, Object> handlers = new ConcurrentHashMap<>();
     private final List<Runnable> protocolObservers = new CopyOnWriteArrayList<>();
@@ -560,23 +561,49 @@ public final class Host implements AutoCloseable {
      */
     private void acceptInbound(SocketChannel ch) {
         String ip = ch.remoteAddress().getAddress().getHostAddress();
-        HandshakeLimiter.Admission a = handshakes.admit(ip);
-        if (a != HandshakeLimiter.Admission.ADMITTED) {
-            LOG.info("event=handshake_refused ip={} reason={} limit={}", ip,
-                    a == HandshakeLimiter.Admission.ADDRESS_LIMIT ? "address_limit" : "limit", handshakes.limitOf(a));
+        if (!admitInboundHandshake(ip, "tcp")) {
             ch.close();
             return;
         }
         // the upgrade's future completes exactly once: upgraded, failed, timed out or closed
-        upgrade(ch, false, null).whenComplete((c, e) -> handshakes.release(ip));
+        upgrade(ch, false, null).whenComplete((c, e) -> releaseInboundHandshake(ip));
     }
 
-    /** Inbound TCP connections whose security handshake and muxer negotiation are still in progress. */
+    /**
+     * Counts an inbound handshake from {@code ip} against the host's caps ({@link
+     * Builder#maxInboundHandshakesPerAddress}, {@link Builder#maxInboundHandshakes}), for transports that
+     * secure connections themselves (QUIC) as for TCP; or refuses it, logged as {@code event=handshake_refused}
+     * at most once a second (the line counts the refusals left out since the last one).
+     *
+     * @param transport named in the log ({@code tcp}, {@code quic})
+     * @return true if admitted: the caller then calls {@link #releaseInboundHandshake} exactly once when the
+     *     handshake ends, whichever way; false: the caller closes the connection at once
+     */
+    public boolean admitInboundHandshake(String ip, String transport) {
+        HandshakeLimiter.Admission a = handshakes.admit(ip);
+        if (a == HandshakeLimiter.Admission.ADMITTED) {
+            return true;
+        }
+        long unlogged = handshakes.logRefusal(System.nanoTime(), REFUSAL_LOG_INTERVAL_NANOS);
+        if (unlogged >= 0) {
+            LOG.info("event=handshake_refused ip={} reason={} limit={} transport={} unlogged_refusals={}", ip,
+                    a == HandshakeLimiter.Admission.ADDRESS_LIMIT ? "address_limit" : "limit", handshakes.limitOf(a),
+                    transport, unlogged);
+        }
+        return false;
+    }
+
+    /** Ends a handshake that {@link #admitInboundHandshake} admitted. */
+    public void releaseInboundHandshake(String ip) {
+        handshakes.release(ip);
+    }
+
+    /** Inbound connections (TCP, QUIC) whose handshakes are still in progress. */
     public int handshakesInProgress() {
         return handshakes.inProgress();
     }
 
-    /** Inbound TCP connections closed unanswered because a handshake cap was reached. */
+    /** Inbound connections (TCP, QUIC) closed unanswered because a handshake cap was reached. */
     public long handshakesRefused() {
         return handshakes.refused();
     }

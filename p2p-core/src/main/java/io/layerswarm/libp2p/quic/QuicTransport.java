@@ -32,6 +32,7 @@ import io.netty.handler.codec.quic.QuicSslContextBuilder;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicTokenHandler;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
@@ -144,7 +145,13 @@ public final class QuicTransport implements Transport, AutoCloseable {
                 .handler(new ChannelInitializer<QuicChannel>() {
                     @Override
                     protected void initChannel(QuicChannel ch) {
-                        ch.pipeline().addLast(new Adopter(false, null, new CompletableFuture<>(), null));
+                        String ip = remoteIp(ch);
+                        if (!host.admitInboundHandshake(ip, "quic")) {
+                            ch.close();
+                            return;
+                        }
+                        ch.pipeline().addLast(new InboundHandshake(ip),
+                                new Adopter(false, null, new CompletableFuture<>(), null));
                     }
                 })
                 .streamHandler(InboundStreams.INSTANCE)
@@ -380,6 +387,52 @@ public final class QuicTransport implements Transport, AutoCloseable {
         public void channelInactive(ChannelHandlerContext ctx) throws Exception {
             result.completeExceptionally(new IOException("QUIC connection closed during the handshake"));
             super.channelInactive(ctx);
+        }
+    }
+
+    private static String remoteIp(QuicChannel ch) {
+        return ch.remoteSocketAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+    }
+
+    /**
+     * Holds an inbound connection's handshake slot (the host's caps, as for TCP) until the handshake completes
+     * or the connection closes, and closes a connection still handshaking at the deadline: quiche would keep a
+     * client that sent one Initial and went silent until its idle timeout.
+     */
+    private final class InboundHandshake extends ChannelInboundHandlerAdapter {
+        private final String ip;
+        private boolean released;
+        private ScheduledFuture<?> deadline;
+
+        InboundHandshake(String ip) {
+            this.ip = ip;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            deadline = ctx.executor().schedule(() -> {
+                if (!released) {
+                    LOG.debug("event=quic_handshake_timeout remote={} after={}", ip, handshakeTimeout);
+                    ctx.close();
+                }
+            }, handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            // not channelInactive: a connection closed before its handshake completed was never active
+            ctx.channel().closeFuture().addListener(f -> release());
+        }
+
+        private void release() {
+            if (!released) {
+                released = true;
+                deadline.cancel(false);
+                host.releaseInboundHandshake(ip);
+            }
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            release();
+            ctx.pipeline().remove(this);
+            super.channelActive(ctx);
         }
     }
 

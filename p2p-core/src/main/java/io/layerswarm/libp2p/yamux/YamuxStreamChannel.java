@@ -16,6 +16,7 @@ import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import java.net.SocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One Yamux stream as a Netty child {@link io.netty.channel.Channel} of the session's channel, on the
@@ -109,7 +110,12 @@ public final class YamuxStreamChannel extends AbstractChannel implements MuxedSt
         if (eventLoop().inEventLoop()) {
             resetNow(p);
         } else {
-            eventLoop().execute(() -> resetNow(p));
+            try {
+                eventLoop().execute(() -> resetNow(p));
+            } catch (RejectedExecutionException e) {
+                // the host closed (its event loops are gone, and the connection with them): nothing left to reset
+                p.tryFailure(e);
+            }
         }
         return p;
     }

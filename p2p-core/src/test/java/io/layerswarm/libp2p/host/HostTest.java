@@ -85,6 +85,29 @@ public class HostTest {
         assertEquals(a.peerId(), b.connection(a.peerId()).orElseThrow().remotePeer());
     }
 
+    /**
+     * A blocking handler still running when its host closes resets its stream on failure: the reset must not
+     * throw (seen in bench-deadpeers: RejectedExecutionException uncaught in p2p-stream threads of a closed host).
+     */
+    @Test
+    void aStreamOfAClosedHostCanStillBeReset() throws Exception {
+        a = newHost();
+        b = newHost();
+        CompletableFuture<P2pStream> served = new CompletableFuture<>();
+        CountDownLatch done = new CountDownLatch(1);
+        b.setBlockingHandler(ECHO, s -> {
+            served.complete(s);
+            done.await(30, TimeUnit.SECONDS);
+        });
+        a.newStream(fullAddr(b), List.of(ECHO)).get(10, TimeUnit.SECONDS).outputStream().write(1);
+        P2pStream stream = served.get(10, TimeUnit.SECONDS);
+        b.close(); // its event loops are shut down when close returns
+        b = null;
+        stream.reset();
+        stream.close();
+        done.countDown();
+    }
+
     @Test
     void tlsHostsCarryYamuxStreams() throws Exception {
         List<String> tlsFirst = List.of(TlsSecurity.PROTOCOL_ID, NoiseSecurity.PROTOCOL_ID);
