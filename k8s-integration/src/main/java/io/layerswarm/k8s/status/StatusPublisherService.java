@@ -46,12 +46,14 @@ public final class StatusPublisherService implements NodeService {
     private static final int TTL_PERIODS = 3;
     /** The swarm loop answers in microseconds; this only bounds a wedged loop. */
     private static final Duration LINKS_WAIT = Duration.ofSeconds(5);
+    /** The first bandwidth probe round starts within this much of the first record (at random). */
+    static final Duration FIRST_PROBE_SPREAD = Duration.ofMinutes(1);
 
     private final String nodeName;
     private final Duration period;
     private final Clock clock;
     private final BandwidthProbe probe;
-    /** {@link System#nanoTime()} of the last bandwidth probe round; guarded by {@link #lock}. */
+    /** {@link System#nanoTime()} of the last bandwidth probe round (or the spread first one's due time minus the interval); guarded by {@link #lock}. */
     private long lastProbeNanos;
     private boolean probed;
     private boolean probing;
@@ -152,14 +154,23 @@ public final class StatusPublisherService implements NodeService {
         }
         synchronized (lock) {
             long now = System.nanoTime();
-            if (probing || (probed && now - lastProbeNanos < probe.interval().toNanos())) {
+            if (!probed) {
+                // the first round waits a random part of a minute (or of the interval, if shorter), so a fleet
+                // started together does not read from its shared uplink all at once
+                probed = true;
+                lastProbeNanos = now - probe.interval().toNanos() + (long) (Math.random() * firstProbeSpread().toNanos());
+            }
+            if (probing || now - lastProbeNanos < probe.interval().toNanos()) {
                 return false;
             }
             probing = true;
-            probed = true;
             lastProbeNanos = now;
             return true;
         }
+    }
+
+    private Duration firstProbeSpread() {
+        return probe.interval().compareTo(FIRST_PROBE_SPREAD) < 0 ? probe.interval() : FIRST_PROBE_SPREAD;
     }
 
     private void bandwidthProbeDone(Integer measured, Throwable failure) {
