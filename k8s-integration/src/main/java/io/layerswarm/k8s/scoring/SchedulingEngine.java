@@ -125,9 +125,12 @@ public final class SchedulingEngine {
         List<String> passed = new ArrayList<>();
         Map<String, String> failed = new LinkedHashMap<>();
         ClusterView snapshot = ClusterSnapshot.of(view);
+        // missing bytes from each layer's holders, not from every candidate asked about every layer
+        HeldLayers held = HeldLayers.of(pod.distinctLayers(), snapshot, 1);
         for (String node : candidates) {
             Optional<NodeStatus> s = snapshot.node(node);
-            Optional<String> reason = s.isEmpty() ? Optional.empty() : filter.check(pod, s.get());
+            Optional<String> reason = s.isEmpty() ? Optional.empty()
+                    : filter.check(held.totalBytes() - held.heldBytes(node), s.get());
             if (reason.isPresent()) {
                 failed.put(node, reason.get());
             } else {
