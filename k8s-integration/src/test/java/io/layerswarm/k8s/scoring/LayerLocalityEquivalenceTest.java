@@ -9,7 +9,6 @@ import io.layerswarm.k8s.view.MutableClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +37,8 @@ class LayerLocalityEquivalenceTest {
             Random r = new Random(seed);
             List<LayerInfo> layers = layers(r);
             MutableClusterView live = cluster(r, layers);
-            PodLayers pod = pod(r, layers);
-            List<String> candidates = candidates(r, live);
+            PodLayers pod = Fixtures.randomPod(r, layers, List.of("r.example"), true);
+            List<String> candidates = Fixtures.randomCandidates(r, live);
             double freeWeight = r.nextInt(4) == 0 ? 0 : r.nextDouble();
             LayerLocalityScorer scorer = new LayerLocalityScorer(freeWeight);
             for (ClusterView view : List.of(ClusterSnapshot.of(live), live)) {
@@ -100,35 +99,7 @@ class LayerLocalityEquivalenceTest {
         return view;
     }
 
-    private static PodLayers pod(Random r, List<LayerInfo> layers) {
-        List<ImageLayers> images = new ArrayList<>();
-        int n = 1 + r.nextInt(3);
-        for (int i = 0; i < n; i++) {
-            List<LayerInfo> mine = new ArrayList<>();
-            for (LayerInfo l : layers) {
-                if (r.nextInt(3) > 0) {
-                    mine.add(l);
-                }
-            }
-            Collections.shuffle(mine, r); // another layer order per image: distinct layers keep first-seen order
-            images.add(new ImageLayers("img" + i, "r.example", "sha256:m" + i, mine));
-        }
-        return PodLayers.of(images);
-    }
 
-    private static List<String> candidates(Random r, MutableClusterView view) {
-        List<String> out = new ArrayList<>();
-        for (NodeStatus s : view.nodes()) {
-            if (r.nextInt(5) > 0) {
-                out.add(s.nodeName());
-            }
-        }
-        if (r.nextInt(4) == 0) {
-            out.add("not-in-view");
-        }
-        Collections.shuffle(out, r);
-        return out;
-    }
 
     // ---- the code before the holder sums (same arithmetic): every candidate asked about every layer ----
 
