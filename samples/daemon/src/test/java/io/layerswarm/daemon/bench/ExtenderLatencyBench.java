@@ -74,6 +74,11 @@ public final class ExtenderLatencyBench implements Callable<Integer> {
             + " publishing every 10 s = one record per 20 ms); 0 = a static view (default: ${DEFAULT-VALUE}).")
     long churnMs;
 
+    @Option(names = "--engine-calls", defaultValue = "0", description = "After the HTTP calls, this many calls straight"
+            + " into the scheduling engine (filter + prioritize on every node, no HTTP or JSON), to time the scoring"
+            + " alone (default: ${DEFAULT-VALUE}).")
+    int engineCalls;
+
     @Mixin
     UplinkOptions uplink;
 
@@ -148,6 +153,19 @@ public final class ExtenderLatencyBench implements Callable<Integer> {
                 row("warm", warm, failed[1]);
                 System.out.printf("cold calls answered with all-zero scores (image not known in time): %d of %d%n",
                         unscored[0], images);
+                if (engineCalls > 0) {
+                    long[] inEngine = new long[engineCalls];
+                    long checksum = 0;
+                    for (int k = 0; k < engineCalls; k++) {
+                        long t = System.nanoTime();
+                        io.layerswarm.k8s.scoring.PodLayers pod = engine.resolve(List.of(refs.get(k % images)));
+                        List<String> passed = engine.filter(pod, names).passed();
+                        checksum += engine.score(pod, passed).size();
+                        inEngine[k] = System.nanoTime() - t;
+                    }
+                    System.out.printf("engine calls (filter + score, no HTTP), %d scored nodes in all:%n", checksum);
+                    row("engine", inEngine, 0);
+                }
             } finally {
                 churn.shutdownNow();
             }
