@@ -7,6 +7,8 @@
 #
 # Usage: scripts/bench/extender-latency.sh [--nodes 100] [--layers 20] [--images 10] [--warm-calls 300]
 #            [--resolve-budget-ms N] [--scoring layer-network] [--uplink-mbps 100] [--uplink-latency-ms 50]
+#            [--churn-ms N]  (replace one node's status every N ms, as a live cluster's records do)
+#            [--engine-calls N]  (then N calls straight into the scheduling engine: the scoring alone)
 # Env: SKIP_BUILD=1 (reuse the built classes), JAVA. Needs docker-registry (scripts/install-system-packages.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -278,6 +278,85 @@ public final class LayerSwarm implements AutoCloseable {
         loop.recordRtt(sourceId, rtt);
     }
 
+    /** Records a probe read from a source measured outside the swarm (e.g. a range read of an upstream's blob). */
+    public void recordProbe(String sourceId, long bytes, Duration elapsed) {
+        loop.recordProbe(sourceId, bytes, elapsed);
+    }
+
+    /**
+     * Measures the throughput of links no transfer has measured yet: for at most {@code maxPeers}
+     * connected peers that never sent this node a byte but announced a whole blob, reads the first
+     * {@code maxBytes} of the largest such blob over the layer exchange (so the read takes one of the
+     * peer's upload slots like any request, and a busy peer just refuses it) and records the time as a
+     * sample of the same average pieces feed. One peer at a time, so probes do not share the uplink and
+     * each sees the link alone. The bytes are discarded unverified: only their timing is used.
+     *
+     * @return how many peers were measured
+     */
+    public CompletableFuture<Integer> probePeers(int maxBytes, int maxPeers) {
+        if (maxBytes < 1 || maxBytes > PieceLayout.MAX_PIECE_SIZE) {
+            throw new IllegalArgumentException("probe size must be in 1.." + PieceLayout.MAX_PIECE_SIZE + ", got " + maxBytes);
+        }
+        return loop.snapshot().thenCompose(stats -> loop.call(() -> probeTargets(stats, maxPeers)))
+                .thenApplyAsync(targets -> {
+                    int measured = 0;
+                    for (Map.Entry<PeerId, Map.Entry<Digest, Long>> t : targets.entrySet()) {
+                        if (probePeer(t.getKey(), t.getValue().getKey(), t.getValue().getValue(), maxBytes)) {
+                            measured++;
+                        }
+                    }
+                    return measured;
+                }, io);
+    }
+
+    /** Connected peers without a measured throughput, each with the largest whole blob it announced; loop thread. */
+    private Map<PeerId, Map.Entry<Digest, Long>> probeTargets(Map<String, SwarmLoop.SourceSnapshot> stats, int maxPeers) {
+        Set<PeerId> unmeasured = new HashSet<>();
+        for (Connection c : host.connections()) {
+            SwarmLoop.SourceSnapshot s = stats.get(c.remotePeer().toBase58());
+            if ((s == null || s.bytesPerSecond() == 0) && !loop.isBanned(c.remotePeer().toBase58())) {
+                unmeasured.add(c.remotePeer());
+            }
+        }
+        Map<PeerId, Map.Entry<Digest, Long>> best = new HashMap<>();
+        directory.forEach((digest, holders) -> holders.forEach((peer, h) -> {
+            if (h.complete() && h.size() > 0 && unmeasured.contains(peer)) {
+                Map.Entry<Digest, Long> old = best.get(peer);
+                if (old == null || h.size() > old.getValue()) {
+                    best.put(peer, Map.entry(digest, h.size()));
+                }
+            }
+        }));
+        Map<PeerId, Map.Entry<Digest, Long>> out = new java.util.LinkedHashMap<>();
+        best.entrySet().stream().sorted(Map.Entry.comparingByKey(java.util.Comparator.comparing(PeerId::toBase58)))
+                .limit(maxPeers).forEach(e -> out.put(e.getKey(), e.getValue()));
+        return out;
+    }
+
+    /** One bounded read from a peer, timed; false (logged) if it failed or outlived the peer timeout. */
+    private boolean probePeer(PeerId peer, Digest digest, long size, int maxBytes) {
+        int length = (int) Math.min(size, maxBytes);
+        java.util.concurrent.Future<Duration> f = io.submit(() -> {
+            long start = System.nanoTime();
+            client(peer).piece(digest, size, 0, length);
+            return Duration.ofNanos(System.nanoTime() - start);
+        });
+        try {
+            Duration took = f.get(config.peerTimeout().toMillis() * 3, java.util.concurrent.TimeUnit.MILLISECONDS);
+            loop.recordProbe(peer.toBase58(), length, took);
+            log.debug("event=peer_probe peer={} blob={} bytes={} ms={}", peer, digest, length, took.toMillis());
+            return true;
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            f.cancel(true);
+            log.debug("event=peer_probe_failed peer={} error=\"{}\"", peer, String.valueOf(e.getCause() == null ? e : e.getCause()));
+            return false;
+        }
+    }
+
     /** Adds an observer of piece and ban events (see {@link SwarmListener}). */
     public void addListener(SwarmListener l) {
         listeners.add(Objects.requireNonNull(l, "listener"));

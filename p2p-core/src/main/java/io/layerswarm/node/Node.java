@@ -40,6 +40,7 @@ import io.layerswarm.oci.Platform;
 import io.layerswarm.registry.ManifestResponse;
 import io.layerswarm.registry.RegistryClient;
 import io.layerswarm.swarm.DownloadResult;
+import io.layerswarm.swarm.PieceLayout;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.io.ByteArrayInputStream;
@@ -396,6 +397,31 @@ public final class Node implements AutoCloseable {
     public CompletableFuture<Void> probeUpstreams() {
         running();
         return links.probe(executor);
+    }
+
+    /** Peers measured by one {@link #probeThroughput} at most: bounds the bytes one round asks of the swarm. */
+    public static final int MAX_PROBED_PEERS = 8;
+
+    /**
+     * Light bandwidth probes of the links no transfer has measured yet, added to the throughput
+     * {@link #links()} reports exactly as transfers add theirs: each upstream without a rate gets one
+     * timed range read of at most {@code maxBytes} of a blob it holds (found through its catalog), then
+     * at most {@link #MAX_PROBED_PEERS} connected peers without a rate get one timed read of at most
+     * {@code maxBytes} of a blob they announced, one link at a time. Links already measured cost
+     * nothing. Like {@link #probeUpstreams}, the node does not probe by itself: the caller decides how
+     * often (the status publisher: at most every few minutes, off by a flag).
+     *
+     * @param maxBytes bytes read per link, 1..{@link PieceLayout#MAX_PIECE_SIZE}
+     * @return how many links were measured
+     */
+    public CompletableFuture<Integer> probeThroughput(int maxBytes) {
+        running();
+        if (maxBytes < 1 || maxBytes > PieceLayout.MAX_PIECE_SIZE) {
+            throw new IllegalArgumentException("probe size must be in 1.." + PieceLayout.MAX_PIECE_SIZE + ", got " + maxBytes);
+        }
+        LayerSwarm s = swarm;
+        return links.probeThroughput(executor, maxBytes)
+                .thenCompose(upstreams -> s.probePeers(maxBytes, MAX_PROBED_PEERS).thenApply(peers -> upstreams + peers));
     }
 
     /** Dials a peer ({@code .../p2p/<peer id>}) and waits up to {@code timeout} for the connection. */

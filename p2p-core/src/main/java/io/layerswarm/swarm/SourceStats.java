@@ -15,10 +15,20 @@ public final class SourceStats {
 
     /** Records a piece of {@code bytes} that took {@code nanos} from request to arrival. */
     public void recordPiece(long bytes, long nanos) {
+        recordProbe(bytes, nanos);
+        failures = 0;
+    }
+
+    /**
+     * Records a throughput sample taken outside a download (a bounded probe read of {@code bytes} that
+     * took {@code nanos} from request to arrival): it feeds the same average as pieces, so a link is
+     * measured the same way whether a transfer or a probe measured it, but leaves the failure count
+     * alone (a probe says nothing about whether the source serves downloads).
+     */
+    public void recordProbe(long bytes, long nanos) {
         double sample = bytes * 1e9 / Math.max(nanos, 1_000);
         bytesPerSecond = bytesPerSecond == 0 ? sample : ALPHA * sample + (1 - ALPHA) * bytesPerSecond;
         bytesReceived += bytes;
-        failures = 0;
     }
 
     /** Records a ping round trip. */

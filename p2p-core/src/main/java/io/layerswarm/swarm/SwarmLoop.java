@@ -115,6 +115,11 @@ public final class SwarmLoop implements AutoCloseable {
         post(() -> stats(sourceId).recordRtt(rtt.toNanos() / 1e6));
     }
 
+    /** Records a probe read of {@code bytes} from a source that took {@code elapsed}; safe from any thread. */
+    public void recordProbe(String sourceId, long bytes, java.time.Duration elapsed) {
+        post(() -> stats(sourceId).recordProbe(bytes, elapsed.toNanos()));
+    }
+
     /** A snapshot of what has been measured of each source. */
     public java.util.concurrent.CompletableFuture<Map<String, SourceSnapshot>> snapshot() {
         return call(() -> {

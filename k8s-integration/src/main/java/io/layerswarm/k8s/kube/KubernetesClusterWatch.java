@@ -33,6 +33,8 @@ public final class KubernetesClusterWatch implements ClusterView, AutoCloseable 
     private final QueuedPods queued;
     private final Map<String, Boolean> ready = new ConcurrentHashMap<>();
     private final Map<String, String> placedPods = new ConcurrentHashMap<>();
+    /** Bumped after a node's schedulability changes (part of {@link #version()}). */
+    private final java.util.concurrent.atomic.AtomicLong readyChanges = new java.util.concurrent.atomic.AtomicLong();
     private SharedIndexInformer<Node> nodes;
     private SharedIndexInformer<Pod> pods;
 
@@ -75,6 +77,7 @@ public final class KubernetesClusterWatch implements ClusterView, AutoCloseable 
             @Override
             public void onDelete(Node n, boolean unknownFinalState) {
                 ready.remove(n.getMetadata().getName());
+                readyChanges.incrementAndGet();
                 LOG.info("event=k8s_node_deleted node={}", n.getMetadata().getName());
             }
         });
@@ -114,6 +117,7 @@ public final class KubernetesClusterWatch implements ClusterView, AutoCloseable 
         }
         Boolean before = ready.put(name, isReady);
         if (before == null || before != isReady) {
+            readyChanges.incrementAndGet();
             LOG.info("event=k8s_node node={} ready={}", name, isReady);
         }
     }
@@ -155,6 +159,13 @@ public final class KubernetesClusterWatch implements ClusterView, AutoCloseable 
     @Override
     public Collection<NodeStatus> nodes() {
         return base.nodes().stream().filter(s -> schedulable(s.nodeName())).toList();
+    }
+
+    /** The base view's version plus this watch's schedulability changes; -1 if the base tracks none. */
+    @Override
+    public long version() {
+        long base = this.base.version();
+        return base < 0 ? -1 : base + readyChanges.get();
     }
 
     @Override

@@ -13,7 +13,11 @@ public final class CacheFitFilter {
 
     /** The reason the node fails, or empty when it fits. */
     public Optional<String> check(PodLayers pod, NodeStatus node) {
-        long missing = missingBytes(pod, node);
+        return check(missingBytes(pod, node), node);
+    }
+
+    /** The reason the node fails to take {@code missing} bytes of layers, or empty when it fits. */
+    public Optional<String> check(long missing, NodeStatus node) {
         if (missing <= node.roomBytes()) {
             return Optional.empty();
         }

@@ -45,31 +45,21 @@ public final class LayerLocalityScorer implements NodeScorer {
     public Map<String, Double> score(PodLayers pod, List<String> candidates, ClusterView view) {
         List<LayerInfo> layers = pod.distinctLayers();
         int totalNodes = Math.max(1, Math.max(view.nodes().size(), candidates.size()));
-        Map<String, Integer> holders = new LinkedHashMap<>();
-        for (LayerInfo l : layers) {
-            holders.put(l.digest(), view.holders(l.digest()));
-        }
+        // per layer its holders (shared with the other terms on a snapshot), not per candidate every layer
+        HeldLayers held = HeldLayers.of(layers, view, totalNodes);
         Map<String, Double> out = new LinkedHashMap<>();
         for (String node : candidates) {
             NodeStatus s = view.node(node).orElse(null);
-            out.put(node, s == null ? 0.0 : NodeScorer.MAX * raw(s, layers, holders, totalNodes) / (1 + freeWeight));
+            out.put(node, s == null ? 0.0 : NodeScorer.MAX * raw(s, held) / (1 + freeWeight));
         }
         return out;
     }
 
-    private double raw(NodeStatus s, List<LayerInfo> layers, Map<String, Integer> holders, int totalNodes) {
-        long total = 0;
-        long held = 0;
-        double heldSpread = 0;
-        for (LayerInfo l : layers) {
-            total += l.size();
-            if (s.holds(l.digest())) {
-                held += l.size();
-                heldSpread += l.size() * (double) holders.get(l.digest()) / totalNodes;
-            }
-        }
+    private double raw(NodeStatus s, HeldLayers layers) {
+        long total = layers.totalBytes();
+        long held = layers.heldBytes(s.nodeName());
         double hit = total == 0 ? 0 : (double) held / total;
-        double spread = held == 0 ? 0 : heldSpread / held;
+        double spread = held == 0 ? 0 : layers.heldSpread(s.nodeName()) / held;
         return hit * spread + freeWeight * cacheFree(s, total - held);
     }
 

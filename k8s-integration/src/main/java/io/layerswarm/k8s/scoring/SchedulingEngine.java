@@ -30,6 +30,9 @@ public final class SchedulingEngine {
     private final CacheFitFilter filter = new CacheFitFilter();
     private final Duration resolveBudget;
     private final QueuedPods queued;
+    /** The snapshot of the last call, reused while the view is unchanged ({@link ClusterSnapshot#reuse}). */
+    private final java.util.concurrent.atomic.AtomicReference<ClusterSnapshot> lastSnapshot =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     /**
      * @param view the cluster view
@@ -124,10 +127,13 @@ public final class SchedulingEngine {
     public FilterOutcome filter(PodLayers pod, List<String> candidates) {
         List<String> passed = new ArrayList<>();
         Map<String, String> failed = new LinkedHashMap<>();
-        ClusterView snapshot = ClusterSnapshot.of(view);
+        ClusterView snapshot = snapshot();
+        // missing bytes from each layer's holders, not from every candidate asked about every layer
+        HeldLayers held = HeldLayers.of(pod.distinctLayers(), snapshot, 1);
         for (String node : candidates) {
             Optional<NodeStatus> s = snapshot.node(node);
-            Optional<String> reason = s.isEmpty() ? Optional.empty() : filter.check(pod, s.get());
+            Optional<String> reason = s.isEmpty() ? Optional.empty()
+                    : filter.check(held.totalBytes() - held.heldBytes(node), s.get());
             if (reason.isPresent()) {
                 failed.put(node, reason.get());
             } else {
@@ -137,6 +143,13 @@ public final class SchedulingEngine {
         return new FilterOutcome(passed, failed);
     }
 
+    /** The view frozen for one call: the last call's snapshot while the view has not changed since. */
+    private ClusterSnapshot snapshot() {
+        ClusterSnapshot s = ClusterSnapshot.reuse(lastSnapshot.get(), view);
+        lastSnapshot.set(s);
+        return s;
+    }
+
     /** Scores candidates with the policy, 0..10 each (unknown nodes 0). */
     public Map<String, Double> score(PodLayers pod, List<String> candidates) {
         if (pod.images().isEmpty()) {
@@ -144,7 +157,7 @@ public final class SchedulingEngine {
             candidates.forEach(c -> zero.put(c, 0.0));
             return zero;
         }
-        Map<String, Double> raw = scorer.score(pod, candidates, ClusterSnapshot.of(view));
+        Map<String, Double> raw = scorer.score(pod, candidates, snapshot());
         Map<String, Integer> waiting = queued == null ? Map.of() : queued.byNode();
         Map<String, Double> out = new LinkedHashMap<>();
         for (String c : candidates) {

@@ -33,7 +33,10 @@ import java.util.Map;
  * Each pod runs for the next {@code podWindow} deployments. Ties go to the lowest node index.
  * The chosen node's cache then takes the image ({@link CachePolicy#request}) exactly as in
  * {@code cache-sim}. Links: node i reaches the registry at {@code registryMbps[i % len]} with
- * {@code registryRttMs}, and every peer at {@code peerLink}.
+ * {@code registryRttMs}, and every peer at {@code peerLink}. By default the scorer sees those very
+ * figures; with {@link #measuredLinks} it sees only what each node would have measured of them
+ * ({@link SimulatedMeters}: per-piece samples of its own fetches, optional probe reads), while the
+ * deployment times are still computed on the true links.
  */
 public final class PlacementSimulator {
     private final List<TraceEvent> trace;
@@ -45,6 +48,9 @@ public final class PlacementSimulator {
     private final List<LinkEstimate> registryLinks;
     private final LinkEstimate peerLink;
     private final DeploymentTimeModel model;
+    /** 0: the scorer sees the configured links; else the piece size of the simulated measurements. */
+    private final int measuredPieceBytes;
+    private final int probeBytes;
 
     /**
      * @param trace deployments in time order (their node field is used only by the {@code trace} policy)
@@ -83,6 +89,40 @@ public final class PlacementSimulator {
         this.registryLinks = List.copyOf(registryLinks);
         this.peerLink = peerLink;
         this.model = new DeploymentTimeModel(registryLinks.get(0), peerLink);
+        this.measuredPieceBytes = 0;
+        this.probeBytes = 0;
+    }
+
+    private PlacementSimulator(PlacementSimulator o, int measuredPieceBytes, int probeBytes) {
+        this.trace = o.trace;
+        this.images = o.images;
+        this.nodes = o.nodes;
+        this.slots = o.slots;
+        this.podWindow = o.podWindow;
+        this.cachePolicy = o.cachePolicy;
+        this.registryLinks = o.registryLinks;
+        this.peerLink = o.peerLink;
+        // a node that measured nothing is scored on the model's edge defaults, as the extender does
+        this.model = DeploymentTimeModel.edgeDefaults();
+        this.measuredPieceBytes = measuredPieceBytes;
+        this.probeBytes = probeBytes;
+    }
+
+    /**
+     * The same simulation, but the scorer sees the links each node would have measured, not the
+     * configured ones: nothing until the node fetched from a source (or probed it), then the swarm's
+     * smoothed per-piece throughput and the ping RTT; links never measured fall back to the model's edge
+     * defaults (20 Mbit/s 50 ms registry, 100 Mbit/s 2 ms peers). Deployment times stay on the true links.
+     *
+     * @param pieceBytes the swarm's piece size (one throughput sample per piece)
+     * @param probeBytes bytes of a bandwidth probe of a link not measured yet (the registry at the start,
+     *     a peer once it holds a layer); 0 = no probes
+     */
+    public PlacementSimulator measuredLinks(int pieceBytes, int probeBytes) {
+        if (pieceBytes < 1 || probeBytes < 0) {
+            throw new IllegalArgumentException("piece size must be >= 1 and probe size >= 0");
+        }
+        return new PlacementSimulator(this, pieceBytes, probeBytes);
     }
 
     /**
@@ -107,9 +147,15 @@ public final class PlacementSimulator {
             caches.add(self[0]);
         }
         Map<String, Long> sizes = new HashMap<>();
-        MutableClusterView view = new MutableClusterView();
+        SimulatedMeters meters = measuredPieceBytes == 0 ? null : new SimulatedMeters(nodes, measuredPieceBytes, probeBytes);
+        MutableClusterView view = new MutableClusterView(); // what the scorer sees
+        MutableClusterView truth = meters == null ? view : new MutableClusterView(); // the configured links
         for (int i = 0; i < nodes; i++) {
-            view.put(status(names, i, caches.get(i), sizes));
+            if (meters != null) {
+                meters.probeIfUnmeasured(i, SimulatedMeters.REGISTRY, registryLink(i));
+                truth.put(status(names, i, caches.get(i), sizes, null));
+            }
+            view.put(status(names, i, caches.get(i), sizes, meters));
         }
         int[] running = new int[nodes];
         Deque<Integer> live = new ArrayDeque<>();
@@ -130,10 +176,22 @@ public final class PlacementSimulator {
             if (scorer == null) {
                 chosen = traceSlots.computeIfAbsent(e.node(), k -> traceSlots.size()) % nodes;
             } else {
+                if (meters != null && meters.probes()) {
+                    probePeers(meters, names, caches, sizes, view, truth);
+                }
                 chosen = choose(pod, names, running, view, scorer, fit);
             }
-            NodeStatus target = view.node(names.get(chosen)).orElseThrow();
-            DeploymentTimeModel.Prediction p = model.predict(pod, target, view);
+            NodeStatus target = truth.node(names.get(chosen)).orElseThrow();
+            DeploymentTimeModel.Prediction p = model.predict(pod, target, truth);
+            if (meters != null) {
+                for (DeploymentTimeModel.Assignment a : p.assignments()) {
+                    if (a.kind() == SourceKind.REGISTRY) {
+                        meters.fetched(chosen, SimulatedMeters.REGISTRY, registryLink(chosen), a.layer().size());
+                    } else if (a.kind() == SourceKind.PEER) {
+                        meters.fetched(chosen, a.source(), peerLink, a.layer().size());
+                    }
+                }
+            }
             seconds += p.seconds();
             peerBytes += p.bytes(SourceKind.PEER);
             registryBytes += p.bytes(SourceKind.REGISTRY);
@@ -163,7 +221,10 @@ public final class PlacementSimulator {
                     holders.merge(key, -1, Integer::sum);
                 }
             }
-            view.put(status(names, chosen, cache, sizes));
+            view.put(status(names, chosen, cache, sizes, meters));
+            if (meters != null) {
+                truth.put(status(names, chosen, cache, sizes, null));
+            }
             running[chosen]++;
             maxPods = Math.max(maxPods, running[chosen]);
             live.addLast(chosen);
@@ -208,20 +269,46 @@ public final class PlacementSimulator {
         return best;
     }
 
-    private NodeStatus status(List<String> names, int i, CachePolicy cache, Map<String, Long> sizes) {
+    /**
+     * Every node probes each peer that now holds a layer and that it has no throughput for (a real node
+     * does so at its next probe round); the probed nodes' statuses are rebuilt.
+     */
+    private void probePeers(SimulatedMeters meters, List<String> names, List<CachePolicy> caches, Map<String, Long> sizes,
+                            MutableClusterView view, MutableClusterView truth) {
+        for (int i = 0; i < nodes; i++) {
+            boolean probed = false;
+            for (int j = 0; j < nodes; j++) {
+                if (j != i && !truth.node(names.get(j)).orElseThrow().layers().isEmpty()) {
+                    probed |= meters.probeIfUnmeasured(i, names.get(j), peerLink);
+                }
+            }
+            if (probed) {
+                view.put(status(names, i, caches.get(i), sizes, meters));
+            }
+        }
+    }
+
+    private LinkEstimate registryLink(int node) {
+        return registryLinks.get(node % registryLinks.size());
+    }
+
+    /** Node i's status: its cache, and the configured links ({@code meters} null) or the ones it measured. */
+    private NodeStatus status(List<String> names, int i, CachePolicy cache, Map<String, Long> sizes, SimulatedMeters meters) {
         Map<String, Long> held = new HashMap<>();
         for (String key : cache.residentKeys()) {
             held.put(key, sizes.getOrDefault(key, 0L));
         }
         Map<String, LinkEstimate> peers = new HashMap<>();
         for (int j = 0; j < nodes; j++) {
-            if (j != i) {
-                peers.put(names.get(j), peerLink);
+            LinkEstimate l = j == i ? null : meters == null ? peerLink : meters.published(i, names.get(j));
+            if (l != null) {
+                peers.put(names.get(j), l);
             }
         }
+        LinkEstimate registry = meters == null ? registryLink(i) : meters.published(i, SimulatedMeters.REGISTRY);
         long used = cache.weightedSize();
         return new NodeStatus(names.get(i), held, cache.capacity(), Math.max(0, cache.capacity() - used), used,
-                Map.of("*", registryLinks.get(i % registryLinks.size())), peers);
+                registry == null ? Map.of() : Map.of("*", registry), peers);
     }
 
     private static PodLayers pod(String image, ImageRequest req) {

@@ -33,7 +33,10 @@ import org.slf4j.LoggerFactory;
  * announced the status protocol through identify. The record carries the links the node measured
  * ({@link io.layerswarm.node.Node#links()}, mapped by {@link PublishedLinks}): per upstream and per
  * peer, throughput from its transfers and RTT from pings; each period also starts a light probe of the
- * upstreams ({@link io.layerswarm.node.Node#probeUpstreams()}) whose round trips show in later records.
+ * upstreams ({@link io.layerswarm.node.Node#probeUpstreams()}) whose round trips show in later records,
+ * and at most every {@link BandwidthProbe#interval()} a bounded read of each link no transfer has
+ * measured yet ({@link io.layerswarm.node.Node#probeThroughput}), so a node that has fetched nothing
+ * still publishes measured links.
  */
 public final class StatusPublisherService implements NodeService {
     private static final Logger LOG = LoggerFactory.getLogger(StatusPublisherService.class);
@@ -43,10 +46,17 @@ public final class StatusPublisherService implements NodeService {
     private static final int TTL_PERIODS = 3;
     /** The swarm loop answers in microseconds; this only bounds a wedged loop. */
     private static final Duration LINKS_WAIT = Duration.ofSeconds(5);
+    /** The first bandwidth probe round starts within this much of the first record (at random). */
+    static final Duration FIRST_PROBE_SPREAD = Duration.ofMinutes(1);
 
     private final String nodeName;
     private final Duration period;
     private final Clock clock;
+    private final BandwidthProbe probe;
+    /** {@link System#nanoTime()} of the last bandwidth probe round (or the spread first one's due time minus the interval); guarded by {@link #lock}. */
+    private long lastProbeNanos;
+    private boolean probed;
+    private boolean probing;
     private final StatusRecordCodec codec = new StatusRecordCodec();
     private final Object lock = new Object();
     private NodeContext context;
@@ -54,11 +64,23 @@ public final class StatusPublisherService implements NodeService {
     private long lastVersion;
 
     /**
+     * Without bandwidth probes: links show a rate only once a transfer measured them.
+     *
      * @param nodeName the Kubernetes node name this node publishes under
      * @param period time between records; records expire after three periods
      * @param clock source of issue and expiry times (and of versions: see {@link #nextVersion})
      */
     public StatusPublisherService(String nodeName, Duration period, Clock clock) {
+        this(nodeName, period, clock, BandwidthProbe.OFF);
+    }
+
+    /**
+     * @param nodeName the Kubernetes node name this node publishes under
+     * @param period time between records; records expire after three periods
+     * @param clock source of issue and expiry times (and of versions: see {@link #nextVersion})
+     * @param probe bandwidth probes of unmeasured links ({@link BandwidthProbe#OFF} for none)
+     */
+    public StatusPublisherService(String nodeName, Duration period, Clock clock, BandwidthProbe probe) {
         Objects.requireNonNull(nodeName, "nodeName");
         if (nodeName.isBlank()) {
             throw new IllegalArgumentException("empty node name");
@@ -69,11 +91,12 @@ public final class StatusPublisherService implements NodeService {
         this.nodeName = nodeName;
         this.period = period;
         this.clock = clock;
+        this.probe = Objects.requireNonNull(probe, "probe");
     }
 
-    /** Publishes under {@code nodeName} every {@link #DEFAULT_PERIOD}. */
+    /** Publishes under {@code nodeName} every {@link #DEFAULT_PERIOD}, with {@link BandwidthProbe#DEFAULT} probes. */
     public StatusPublisherService(String nodeName) {
-        this(nodeName, DEFAULT_PERIOD, Clock.systemUTC());
+        this(nodeName, DEFAULT_PERIOD, Clock.systemUTC(), BandwidthProbe.DEFAULT);
     }
 
     @Override
@@ -102,7 +125,12 @@ public final class StatusPublisherService implements NodeService {
                 return;
             }
             // fire and forget: a slow registry must not delay the record; the next one carries the probe
-            ctx.node().probeUpstreams();
+            var rtt = ctx.node().probeUpstreams();
+            if (bandwidthProbeDue()) {
+                // after the round trips, one link at a time: concurrent reads would share the uplink and under-measure
+                rtt.exceptionally(e -> null).thenCompose(v -> ctx.node().probeThroughput(probe.bytes()))
+                        .whenComplete(this::bandwidthProbeDone);
+            }
             SignedStatusRecord signed = codec.sign(record(ctx), host.identity());
             byte[] wire = codec.encode(signed);
             for (PeerId p : targets) {
@@ -116,6 +144,43 @@ public final class StatusPublisherService implements NodeService {
             }
         } catch (IOException | RuntimeException e) {
             LOG.warn("event=status_publish_failed node={} reason=\"{}\"", nodeName, e.toString());
+        }
+    }
+
+    /** Whether a bandwidth probe round should start now; if so, marks it started. */
+    private boolean bandwidthProbeDue() {
+        if (!probe.enabled()) {
+            return false;
+        }
+        synchronized (lock) {
+            long now = System.nanoTime();
+            if (!probed) {
+                // the first round waits a random part of a minute (or of the interval, if shorter), so a fleet
+                // started together does not read from its shared uplink all at once
+                probed = true;
+                lastProbeNanos = now - probe.interval().toNanos() + (long) (Math.random() * firstProbeSpread().toNanos());
+            }
+            if (probing || now - lastProbeNanos < probe.interval().toNanos()) {
+                return false;
+            }
+            probing = true;
+            lastProbeNanos = now;
+            return true;
+        }
+    }
+
+    private Duration firstProbeSpread() {
+        return probe.interval().compareTo(FIRST_PROBE_SPREAD) < 0 ? probe.interval() : FIRST_PROBE_SPREAD;
+    }
+
+    private void bandwidthProbeDone(Integer measured, Throwable failure) {
+        synchronized (lock) {
+            probing = false;
+        }
+        if (failure != null) {
+            LOG.warn("event=link_probe_failed node={} reason=\"{}\"", nodeName, failure.toString());
+        } else if (measured > 0) {
+            LOG.info("event=link_probe node={} links_measured={} bytes_per_link={}", nodeName, measured, probe.bytes());
         }
     }
 

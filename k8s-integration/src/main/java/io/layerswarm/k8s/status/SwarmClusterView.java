@@ -32,6 +32,8 @@ public final class SwarmClusterView implements ClusterView {
     /** Each record's status with peer links keyed by node name; rebuilt on ingest (reads are many, records few). */
     private final Map<String, NodeStatus> resolved = new ConcurrentHashMap<>();
     private final Object resolveLock = new Object();
+    /** Bumped after a record changes what a node answers or brings back an expired node ({@link #version()}). */
+    private final java.util.concurrent.atomic.AtomicLong version = new java.util.concurrent.atomic.AtomicLong();
     private Map<String, String> nodeOfPeer = Map.of();
 
     /** Outcome of {@link #ingest}. */
@@ -90,6 +92,8 @@ public final class SwarmClusterView implements ClusterView {
         }
         String pinned = pinnedKeys.get(node);
         Result[] out = {Result.ACCEPTED};
+        boolean[] revived = {false};
+        long now = clock.millis();
         records.compute(node, (k, old) -> {
             String owner = pinned != null ? pinned : old != null ? old.peerId() : rec.peerId();
             if (!owner.equals(rec.peerId())) {
@@ -100,29 +104,54 @@ public final class SwarmClusterView implements ClusterView {
                 out[0] = Result.STALE;
                 return old;
             }
+            revived[0] = old == null || old.expiresAtMillis() <= now;
             return rec;
         });
         if (out[0] != Result.ACCEPTED) {
             LOG.info("event=status_rejected node={} peer={} version={} reason={}", node, rec.peerId(), rec.version(), out[0]);
-        } else {
-            resolve(node);
+        } else if (resolve(node) || revived[0]) {
+            version.incrementAndGet();
         }
         return out[0];
     }
 
-    /** Re-keys {@code node}'s peer links by node name; every node's when a peer id got or changed its name. */
-    private void resolve(String node) {
+    /**
+     * Re-keys {@code node}'s peer links by node name; every node's when a peer id got or changed its name.
+     * A status equal to the one held keeps the held object (a node re-publishing the same content changes
+     * nothing a scheduler sees).
+     *
+     * @return whether any node's status changed
+     */
+    private boolean resolve(String node) {
         synchronized (resolveLock) {
             Map<String, String> index = new HashMap<>();
             records.values().forEach(r -> index.put(r.peerId(), r.status().nodeName()));
+            boolean changed = false;
             if (!index.equals(nodeOfPeer)) {
                 nodeOfPeer = Map.copyOf(index);
-                records.forEach((n, r) -> resolved.put(n, byNodeName(r.status(), nodeOfPeer)));
+                for (Map.Entry<String, StatusRecord> e : records.entrySet()) {
+                    changed |= put(e.getKey(), byNodeName(e.getValue().status(), nodeOfPeer));
+                }
             } else {
                 StatusRecord r = records.get(node);
-                resolved.put(node, byNodeName(r.status(), nodeOfPeer));
+                changed = put(node, byNodeName(r.status(), nodeOfPeer));
             }
+            return changed;
         }
+    }
+
+    private boolean put(String node, NodeStatus s) {
+        NodeStatus old = resolved.get(node);
+        if (s.equals(old)) {
+            return false;
+        }
+        resolved.put(node, s);
+        return true;
+    }
+
+    @Override
+    public long version() {
+        return version.get();
     }
 
     private static NodeStatus byNodeName(NodeStatus s, Map<String, String> nodeOfPeer) {

@@ -28,6 +28,16 @@ public interface ClusterView {
         return out;
     }
 
+    /**
+     * A number that changes whenever {@link #node} or {@link #nodes} may answer differently, except when
+     * records merely expire with time; {@code -1} when the view does not track changes. Lets a scheduler
+     * keep one {@link ClusterSnapshot} (and the layer holders it worked out) across calls while nothing
+     * changed ({@link ClusterSnapshot#reuse}).
+     */
+    default long version() {
+        return -1;
+    }
+
     /** How many live nodes hold the layer. */
     default int holders(String digest) {
         return holding(digest).size();

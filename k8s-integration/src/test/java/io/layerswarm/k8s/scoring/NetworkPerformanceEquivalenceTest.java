@@ -9,7 +9,6 @@ import io.layerswarm.k8s.view.LinkEstimate;
 import io.layerswarm.k8s.view.MutableClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -40,8 +39,8 @@ class NetworkPerformanceEquivalenceTest {
             Random r = new Random(seed);
             List<LayerInfo> layers = layers(r);
             MutableClusterView live = cluster(r, layers);
-            PodLayers pod = pod(r, layers);
-            List<String> candidates = candidates(r, live);
+            PodLayers pod = Fixtures.randomPod(r, layers, REGISTRIES, false);
+            List<String> candidates = Fixtures.randomCandidates(r, live);
             ClusterView view = ClusterSnapshot.of(live);
             Map<String, Double> expected = reference(pod, candidates, view);
             Map<String, Double> actual = scorer.score(pod, candidates, view);
@@ -100,34 +99,7 @@ class NetworkPerformanceEquivalenceTest {
         return new LinkEstimate(BYTES_PER_SECOND[r.nextInt(BYTES_PER_SECOND.length)], RTT_MILLIS[r.nextInt(RTT_MILLIS.length)]);
     }
 
-    private static PodLayers pod(Random r, List<LayerInfo> layers) {
-        List<ImageLayers> images = new ArrayList<>();
-        int n = 1 + r.nextInt(3);
-        for (int i = 0; i < n; i++) {
-            List<LayerInfo> mine = new ArrayList<>();
-            for (LayerInfo l : layers) {
-                if (r.nextInt(3) > 0) {
-                    mine.add(l);
-                }
-            }
-            images.add(new ImageLayers("img" + i, REGISTRIES.get(r.nextInt(REGISTRIES.size())), "sha256:m" + i, mine));
-        }
-        return PodLayers.of(images);
-    }
 
-    private static List<String> candidates(Random r, MutableClusterView view) {
-        List<String> out = new ArrayList<>();
-        for (NodeStatus s : view.nodes()) {
-            if (r.nextInt(5) > 0) {
-                out.add(s.nodeName());
-            }
-        }
-        if (r.nextInt(4) == 0) {
-            out.add("not-in-view");
-        }
-        Collections.shuffle(out, r);
-        return out;
-    }
 
     /** Candidates whose best path is a peer holding a layer (strictly faster than their registry path). */
     private static int peerPathWins(PodLayers pod, List<String> candidates, ClusterView view) {

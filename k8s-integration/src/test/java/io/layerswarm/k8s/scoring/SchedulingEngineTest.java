@@ -44,6 +44,51 @@ class SchedulingEngineTest {
         assertTrue(s.get("holder") > s.get("empty"), s.toString());
     }
 
+    /**
+     * The engine keeps its snapshot across calls while the view's version is unchanged (the live view is
+     * read once for several filter and prioritize calls), and takes a new one as soon as a node changes,
+     * so a change counts from the next call on.
+     */
+    @Test
+    void theSnapshotServesCallsUntilTheViewChanges() {
+        MutableClusterView live = new MutableClusterView();
+        live.put(node("holder", 1000, 500, 0, base, app));
+        live.put(node("empty", 1000, 500, 0));
+        int[] reads = {0};
+        io.layerswarm.k8s.view.ClusterView counting = new io.layerswarm.k8s.view.ClusterView() {
+            @Override
+            public java.util.Optional<io.layerswarm.k8s.view.NodeStatus> node(String n) {
+                return live.node(n);
+            }
+
+            @Override
+            public java.util.Collection<io.layerswarm.k8s.view.NodeStatus> nodes() {
+                reads[0]++;
+                return live.nodes();
+            }
+
+            @Override
+            public long version() {
+                return live.version();
+            }
+        };
+        SchedulingEngine engine = new SchedulingEngine(counting, i -> CompletableFuture.completedFuture(web),
+                new LayerLocalityScorer(), Duration.ofSeconds(1));
+        PodLayers pod = engine.resolve(List.of("web"));
+        List<String> both = List.of("empty", "holder");
+        Map<String, Double> first = engine.score(pod, both);
+        assertTrue(first.get("holder") > first.get("empty"), first.toString());
+        assertEquals(both, engine.filter(pod, both).passed());
+        assertEquals(first, engine.score(pod, both));
+        assertEquals(1, reads[0], "one read of the live view for three calls on an unchanged view");
+
+        live.put(node("holder", 1000, 500, 0)); // evicted everything
+        live.put(node("empty", 1000, 500, 0, base, app)); // and the other node pulled the image
+        Map<String, Double> after = engine.score(pod, both);
+        assertTrue(after.get("empty") > after.get("holder"), "the change counts at once: " + after);
+        assertEquals(2, reads[0], "a new snapshot after the change");
+    }
+
     @Test
     void aFailedImageIsReportedWithItsReason() {
         MutableClusterView view = new MutableClusterView();

@@ -67,6 +67,51 @@ class PlacementSimulatorTest {
         assertTrue(time.meanPredictedSeconds() <= trace.meanPredictedSeconds(), time + " vs " + trace);
     }
 
+    /**
+     * With measured links the scorer sees only what nodes measured, but the deployments still move the same
+     * bytes: without caches every byte from the registry, with roomy ones each layer once.
+     */
+    @Test
+    void measuredLinksKeepTheByteAccounting() {
+        long distinct = (100 + 50 + 60 + 200) * MIB;
+        for (int probe : new int[] {0, (int) MIB}) {
+            PlacementSimulator measured = sim.measuredLinks(4 * (int) MIB, probe);
+            for (String s : List.of("layer-network", "predicted-time")) {
+                PlacementResult none = measured.run(s, 0);
+                assertEquals(0, none.peerBytes(), s + " probe " + probe);
+                assertEquals(sim.run(s, 0).registryBytes(), none.registryBytes(), s + " probe " + probe);
+                PlacementResult roomy = measured.run(s, 10_000 * MIB);
+                assertEquals(distinct, roomy.registryBytes(), s + " probe " + probe);
+                assertTrue(roomy.meanPredictedSeconds() > 0 && roomy.maxPodsOnANode() <= 4, roomy.toString());
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> sim.measuredLinks(0, 0));
+        assertThrows(IllegalArgumentException.class, () -> sim.measuredLinks(1, -1));
+    }
+
+    /** A simulated node publishes a link only once it measured a throughput, with the ping as its RTT. */
+    @Test
+    void simulatedMetersPublishWhatANodeWouldMeasure() {
+        LinkEstimate truth = LinkEstimate.mbps(40, 60);
+        SimulatedMeters off = new SimulatedMeters(2, 4 * (int) MIB, 0);
+        assertEquals(null, off.published(0, SimulatedMeters.REGISTRY), "nothing measured yet");
+        assertTrue(!off.probeIfUnmeasured(0, SimulatedMeters.REGISTRY, truth), "probes off");
+        assertEquals(null, off.published(0, SimulatedMeters.REGISTRY), "a ping alone publishes nothing");
+        off.fetched(0, SimulatedMeters.REGISTRY, truth, 40 * MIB);
+        LinkEstimate fetched = off.published(0, SimulatedMeters.REGISTRY);
+        assertEquals(60, fetched.rttMillis(), 1e-9, "the ping's RTT");
+        double perPiece = 4 * MIB / truth.seconds(4 * MIB);
+        assertEquals(perPiece, fetched.bytesPerSecond(), perPiece * 1e-6, "the rate of a piece, its round trip included");
+        assertEquals(null, off.published(1, SimulatedMeters.REGISTRY), "per node");
+
+        SimulatedMeters on = new SimulatedMeters(1, 4 * (int) MIB, (int) MIB);
+        assertTrue(on.probeIfUnmeasured(0, "node-1", truth));
+        assertTrue(!on.probeIfUnmeasured(0, "node-1", truth), "measured links are not probed again");
+        double perProbe = MIB / truth.seconds(MIB);
+        assertEquals(perProbe, on.published(0, "node-1").bytesPerSecond(), perProbe * 1e-6);
+        assertTrue(perProbe < truth.bytesPerSecond(), "a small read sees the round trip: " + perProbe);
+    }
+
     @Test
     void badConfigurationsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> new PlacementSimulator(trace(), catalog(), 2, 2, 4, "lru",

@@ -168,6 +168,44 @@ class StatusPublisherServiceIT {
                 network.get("edge-near"), network.get("edge-far"));
     }
 
+    /**
+     * A node that has transferred nothing publishes measured links all the same: its bandwidth probes
+     * read a bounded range of a blob from the real registry and from a peer holding layers, and the
+     * scheduler's view shows both links (the peer's by node name) while the node still holds no layer.
+     */
+    @Test
+    void aNodeWithNoTransfersPublishesMeasuredLinksFromItsProbes() throws Exception {
+        Corpus corpus = Corpus.small();
+        Corpus.Image image = corpus.largest();
+        RegistryFixture registry = add(RegistryFixture.start(RegistryFixture.Mode.PLAIN));
+        corpus.pushTo(registry.baseUri().toString());
+        Node holder = add(publishingNode("edge-holder", registry.baseUri()));
+        holder.pull(registry.hostPort(), image.name(), image.tag(), Platform.linuxAmd64());
+        int probeBytes = BandwidthProbe.MIN_BYTES;
+        Node fresh = add(Node.builder().listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).storeDir(tmp.resolve("edge-fresh"))
+                .upstream(registry.baseUri()).noMirror().cacheCapacity(1L << 30)
+                .service(new StatusPublisherService("edge-fresh", Duration.ofMillis(200), Clock.systemUTC(),
+                        new BandwidthProbe(BandwidthProbe.MIN_INTERVAL, probeBytes)))
+                .start());
+        fresh.connect(holder.listenAddrs().get(0), Duration.ofSeconds(10));
+        // the first probe round starts with the first record, so let the holder's announce arrive first
+        io.layerswarm.oci.Digest layer = io.layerswarm.oci.Digest.parse(image.layers().get(0).digest());
+        io.layerswarm.testing.Await.until(Duration.ofSeconds(60), "the holder's announce",
+                () -> fresh.swarm().holders(layer).join() == 1);
+        SwarmClusterView view = lightPeer(holder, fresh);
+
+        NodeStatus s = await(view, "edge-fresh", r -> r.registries().containsKey("*") && r.peers().containsKey("edge-holder"),
+                "edge-fresh's probed registry and peer links");
+        assertTrue(s.layers().isEmpty(), "no transfer: the links come from the probes alone: " + s.layers());
+        LinkEstimate up = s.registries().get(registry.hostPort());
+        assertTrue(up.bytesPerSecond() > 0, "measured upstream rate: " + up);
+        assertEquals(up, s.registries().get("*"), "the default upstream is the uplink");
+        LinkEstimate peer = s.peers().get("edge-holder");
+        assertTrue(peer.bytesPerSecond() > 0 && peer.rttMillis() >= 0, "measured peer link: " + peer);
+        System.out.printf("probed-links-it: registry_Bps=%.0f registry_rtt_ms=%.1f peer_Bps=%.0f peer_rtt_ms=%.1f probe_bytes=%d%n",
+                up.bytesPerSecond(), up.rttMillis(), peer.bytesPerSecond(), peer.rttMillis(), probeBytes);
+    }
+
     private Node publishingNode(String name, URI upstream) throws Exception {
         return Node.builder().listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).storeDir(tmp.resolve(name))
                 .upstream(upstream).noMirror().cacheCapacity(1L << 30)
@@ -193,6 +231,13 @@ class StatusPublisherServiceIT {
         assertThrows(IllegalArgumentException.class, () -> new StatusPublisherService(" "));
         assertThrows(IllegalArgumentException.class,
                 () -> new StatusPublisherService("a", Duration.ZERO, Clock.systemUTC()));
+        assertThrows(IllegalArgumentException.class, () -> new BandwidthProbe(Duration.ofSeconds(9), BandwidthProbe.MIN_BYTES));
+        assertThrows(IllegalArgumentException.class, () -> new BandwidthProbe(Duration.ofDays(2), BandwidthProbe.MIN_BYTES));
+        assertThrows(IllegalArgumentException.class, () -> new BandwidthProbe(Duration.ofMinutes(1), BandwidthProbe.MIN_BYTES - 1));
+        assertThrows(IllegalArgumentException.class, () -> new BandwidthProbe(Duration.ofMinutes(1), BandwidthProbe.MAX_BYTES + 1));
+        assertThrows(NullPointerException.class, () -> new BandwidthProbe(null, BandwidthProbe.MIN_BYTES));
+        assertFalse(BandwidthProbe.OFF.enabled());
+        assertTrue(BandwidthProbe.DEFAULT.enabled());
     }
 
     private static NodeStatus await(SwarmClusterView view, Predicate<NodeStatus> p, String what) throws InterruptedException {

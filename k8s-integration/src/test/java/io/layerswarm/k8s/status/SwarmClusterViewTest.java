@@ -57,6 +57,34 @@ class SwarmClusterViewTest {
         assertTrue(view.nodes().isEmpty());
     }
 
+    /**
+     * The version that lets the scheduler keep a snapshot moves when what the view answers changes (a new
+     * node, other content, a node back after it expired), not when a node re-publishes the same content
+     * (the held status object is kept), nor for a refused record.
+     */
+    @Test
+    void versionMovesOnlyWhenAnswersChange() {
+        long v0 = view.version();
+        assertEquals(SwarmClusterView.Result.ACCEPTED, view.ingest(signed(nodeKey, "edge-a", 1, 30_000, 700)));
+        long v1 = view.version();
+        assertTrue(v1 > v0, "a new node");
+        NodeStatus held = view.node("edge-a").orElseThrow();
+        assertEquals(SwarmClusterView.Result.ACCEPTED, view.ingest(signed(nodeKey, "edge-a", 2, 30_000, 700)));
+        assertEquals(v1, view.version(), "same content re-published");
+        assertTrue(held == view.node("edge-a").orElseThrow(), "the held status object is kept");
+        assertEquals(SwarmClusterView.Result.STALE, view.ingest(signed(nodeKey, "edge-a", 2, 30_000, 1)));
+        assertEquals(SwarmClusterView.Result.FORGED, view.ingest(signed(otherKey, "edge-a", 9, 30_000, 1)));
+        assertEquals(v1, view.version(), "refused records change nothing");
+        assertEquals(SwarmClusterView.Result.ACCEPTED, view.ingest(signed(nodeKey, "edge-a", 3, 30_000, 300)));
+        long v3 = view.version();
+        assertTrue(v3 > v1, "other content");
+        clock.advance(Duration.ofSeconds(31));
+        assertTrue(view.nodes().isEmpty(), "expired");
+        assertEquals(SwarmClusterView.Result.ACCEPTED, view.ingest(signed(nodeKey, "edge-a", 4, 30_000, 300)));
+        assertTrue(view.version() > v3, "back after expiring, with the same content");
+        assertEquals(300, view.node("edge-a").orElseThrow().freeBytes());
+    }
+
     @Test
     void staleAndReplayedRecordsAreIgnored() {
         byte[] v1 = signed(nodeKey, "edge-a", 1, 30_000, 700);

@@ -70,6 +70,20 @@ public final class PlacementSimCommand implements Callable<Integer> {
     @Option(names = "--peer-rtt-ms", defaultValue = "2", description = "Node-to-node RTT (default: ${DEFAULT-VALUE}).")
     private double peerRtt;
 
+    @Option(names = "--links", defaultValue = "configured", description = "What the scorer sees: configured (the"
+            + " link figures above) or measured (what each node would have measured: per-piece samples of its own"
+            + " fetches, probe reads; defaults until then). Deployment times use the configured links either way"
+            + " (default: ${DEFAULT-VALUE}).")
+    private String links;
+
+    @Option(names = "--piece-size", defaultValue = "4MiB", description = "Piece size of the measured links' samples"
+            + " (default: ${DEFAULT-VALUE}).")
+    private String pieceSize;
+
+    @Option(names = "--probe-bytes", defaultValue = "1MiB", description = "Bandwidth probe read of a link not measured"
+            + " yet, with --links measured; 0 = no probes (default: ${DEFAULT-VALUE}).")
+    private String probeBytes;
+
     @Option(names = "--json", description = "Print JSON instead of a Markdown table.")
     private boolean json;
 
@@ -95,6 +109,16 @@ public final class PlacementSimCommand implements Callable<Integer> {
             List<TraceEvent> events = TraceFile.read(trace);
             sim = new PlacementSimulator(events, ImageCatalog.read(images), nodes, slots, podWindow, cachePolicy, reg,
                     LinkEstimate.mbps(peerMbps, peerRtt));
+            if (links.equals("measured")) {
+                long piece = ByteSize.parse(pieceSize);
+                long probe = ByteSize.parse(probeBytes);
+                if (piece < 1 || piece > Integer.MAX_VALUE || probe > Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("--piece-size and --probe-bytes must fit in 1..2GiB (probe may be 0)");
+                }
+                sim = sim.measuredLinks((int) piece, (int) probe);
+            } else if (!links.equals("configured")) {
+                throw new IllegalArgumentException("unknown --links '" + links + "', expected configured or measured");
+            }
         } catch (IllegalArgumentException | java.io.IOException e) {
             err.println("placement-sim: " + e.getMessage());
             return 2;

@@ -101,6 +101,15 @@ public final class NodeCommand implements Callable<Integer> {
             + " every 10 s to connected peers serving the status protocol, i.e. the scheduler (default true).")
     Boolean publishStatus;
 
+    @Option(names = "--link-probe-interval", paramLabel = "SECONDS", description = "least seconds between two rounds"
+            + " of bandwidth probes of links no transfer has measured yet (one bounded read per upstream and peer,"
+            + " for the status record); 0 turns them off (default 600).")
+    Long linkProbeInterval;
+
+    @Option(names = "--link-probe-bytes", paramLabel = "SIZE", description = "bytes one bandwidth probe reads per"
+            + " link, 64KiB..16MiB (default 1MiB).")
+    String linkProbeBytes;
+
     @Option(names = "--dht-client", description = "DHT client mode: query the DHT without serving it.")
     boolean dhtClient;
 
@@ -252,6 +261,12 @@ public final class NodeCommand implements Callable<Integer> {
         if (publishStatus != null) {
             c.publishStatus = publishStatus;
         }
+        if (linkProbeInterval != null) {
+            c.linkProbeIntervalSeconds = linkProbeInterval;
+        }
+        if (linkProbeBytes != null) {
+            c.linkProbeBytes = linkProbeBytes;
+        }
         if (mirrorListen != null) {
             c.mirrorListen = mirrorListen;
         }
@@ -353,7 +368,8 @@ public final class NodeCommand implements Callable<Integer> {
         s.listen().forEach(b::listen);
         s.bootstrap().forEach(b::bootstrap);
         if (s.publishStatus()) {
-            b.service(new StatusPublisherService(s.nodeName()));
+            b.service(new StatusPublisherService(s.nodeName(), StatusPublisherService.DEFAULT_PERIOD,
+                    java.time.Clock.systemUTC(), s.linkProbe()));
         }
         // the orchestrator (scheduler extender on bind, or layerswarm preheat) asks over libp2p to fetch an image now
         b.service(new PreheatService());

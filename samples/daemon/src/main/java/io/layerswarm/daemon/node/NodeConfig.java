@@ -90,6 +90,14 @@ public final class NodeConfig {
     @JsonProperty public String nodeName;
     /** Push a signed status record to peers serving the status protocol (the scheduler); default true. */
     @JsonProperty public Boolean publishStatus;
+    /**
+     * Least seconds between two rounds of bandwidth probes of links no transfer has measured yet (one
+     * bounded read per such upstream and peer, for the published status record); 0 turns them off;
+     * default 600.
+     */
+    @JsonProperty public Long linkProbeIntervalSeconds;
+    /** Bytes one bandwidth probe reads per link, 64KiB..16MiB (default 1MiB). */
+    @JsonProperty public String linkProbeBytes;
     /** Inbound connections kept from one remote IP address, whatever peer ids they show (unset: the host's 32). */
     @JsonProperty public Integer maxConnectionsPerIp;
     /** Inbound connections from one remote IP address still in their handshake (unset: the host's 16); more are closed at once. */
@@ -106,7 +114,8 @@ public final class NodeConfig {
                            InetSocketAddress metricsListen, boolean relayService, List<InetSocketAddress> stun,
                            List<TurnServer> turn, boolean publishStatus, String nodeName,
                            java.time.Duration claimWait, java.time.Duration originStall,
-                           Integer maxConnectionsPerIp, Integer maxHandshakesPerIp) {
+                           Integer maxConnectionsPerIp, Integer maxHandshakesPerIp,
+                           io.layerswarm.k8s.status.BandwidthProbe linkProbe) {
         /** The default upstream (the first). */
         public io.layerswarm.mirror.Upstream upstream() {
             return upstreams.get(0);
@@ -247,7 +256,24 @@ public final class NodeConfig {
                 !Boolean.FALSE.equals(publishStatus),
                 // the host name is looked up (and checked) only when something will carry it
                 Boolean.FALSE.equals(publishStatus) ? nodeName : nodeName(nodeName), claim, stall,
-                maxConnectionsPerIp, maxHandshakesPerIp);
+                maxConnectionsPerIp, maxHandshakesPerIp, linkProbe());
+    }
+
+    /** The bandwidth probe settings: {@code linkProbeIntervalSeconds} (0 = off) and {@code linkProbeBytes}. */
+    private io.layerswarm.k8s.status.BandwidthProbe linkProbe() {
+        io.layerswarm.k8s.status.BandwidthProbe d = io.layerswarm.k8s.status.BandwidthProbe.DEFAULT;
+        long seconds = linkProbeIntervalSeconds == null ? d.interval().toSeconds() : linkProbeIntervalSeconds;
+        long min = io.layerswarm.k8s.status.BandwidthProbe.MIN_INTERVAL.toSeconds();
+        long max = io.layerswarm.k8s.status.BandwidthProbe.MAX_INTERVAL.toSeconds();
+        if (seconds != 0 && (seconds < min || seconds > max)) {
+            throw new IllegalArgumentException("linkProbeIntervalSeconds must be 0 (off) or in " + min + ".." + max
+                    + ", got " + seconds);
+        }
+        long bytes = linkProbeBytes == null ? d.bytes() : parseSize("linkProbeBytes", linkProbeBytes);
+        if (bytes < io.layerswarm.k8s.status.BandwidthProbe.MIN_BYTES || bytes > io.layerswarm.k8s.status.BandwidthProbe.MAX_BYTES) {
+            throw new IllegalArgumentException("linkProbeBytes " + linkProbeBytes + ": must be between 64KiB and 16MiB");
+        }
+        return new io.layerswarm.k8s.status.BandwidthProbe(java.time.Duration.ofSeconds(seconds), (int) bytes);
     }
 
     /** Above the host's 512 connections a per-IP cap binds nothing. */

@@ -69,6 +69,16 @@ public final class ExtenderLatencyBench implements Callable<Integer> {
     @Option(names = "--scoring", defaultValue = "layer-network", description = "Scoring policy (default: ${DEFAULT-VALUE}).")
     String scoring;
 
+    @Option(names = "--churn-ms", defaultValue = "0", description = "Replace one random node's status (its free bytes"
+            + " change) every N ms during the calls, as status records arriving from a live cluster do (500 nodes"
+            + " publishing every 10 s = one record per 20 ms); 0 = a static view (default: ${DEFAULT-VALUE}).")
+    long churnMs;
+
+    @Option(names = "--engine-calls", defaultValue = "0", description = "After the HTTP calls, this many calls straight"
+            + " into the scheduling engine (filter + prioritize on every node, no HTTP or JSON), to time the scoring"
+            + " alone (default: ${DEFAULT-VALUE}).")
+    int engineCalls;
+
     @Mixin
     UplinkOptions uplink;
 
@@ -106,13 +116,24 @@ public final class ExtenderLatencyBench implements Callable<Integer> {
                     "/layerswarm", new ExtenderService(engine, a -> {
                         throw new IllegalStateException("no binding in this benchmark");
                     }), ExtenderJson.MAX_REQUEST_BYTES, boss, workers, verbs);
+            java.util.concurrent.ScheduledExecutorService churn = Executors.newSingleThreadScheduledExecutor();
+            if (churnMs > 0) {
+                List<NodeStatus> all = List.copyOf(view.nodes());
+                Random pick = new Random(11);
+                churn.scheduleAtFixedRate(() -> {
+                    NodeStatus s = all.get(pick.nextInt(all.size()));
+                    long free = view.node(s.nodeName()).orElse(s).freeBytes();
+                    view.put(new NodeStatus(s.nodeName(), s.layers(), s.capacityBytes(), free ^ 1, s.evictableBytes(),
+                            s.registries(), s.peers()));
+                }, churnMs, churnMs, TimeUnit.MILLISECONDS);
+            }
             try (server) {
                 ExtenderClient client = new ExtenderClient(URI.create(server.url()));
                 client.ping(); // kube-scheduler's client is warm; this one is not
                 List<String> names = view.nodes().stream().map(NodeStatus::nodeName).sorted().toList();
                 System.out.printf(Locale.ROOT, "extender latency: %d nodes, %d images x %d layers, scoring %s, resolve budget %d ms,"
-                        + " registry behind %.0f Mbit/s +%d ms%n", nodes, images, layers, scoring, budget.toMillis(),
-                        uplink.mbps, uplink.latencyMs);
+                        + " registry behind %.0f Mbit/s +%d ms, churn every %d ms%n", nodes, images, layers, scoring,
+                        budget.toMillis(), uplink.mbps, uplink.latencyMs, churnMs);
                 long[] cold = new long[images];
                 int[] unscored = {0};
                 int[] failed = {0, 0};
@@ -132,6 +153,21 @@ public final class ExtenderLatencyBench implements Callable<Integer> {
                 row("warm", warm, failed[1]);
                 System.out.printf("cold calls answered with all-zero scores (image not known in time): %d of %d%n",
                         unscored[0], images);
+                if (engineCalls > 0) {
+                    long[] inEngine = new long[engineCalls];
+                    long checksum = 0;
+                    for (int k = 0; k < engineCalls; k++) {
+                        long t = System.nanoTime();
+                        io.layerswarm.k8s.scoring.PodLayers pod = engine.resolve(List.of(refs.get(k % images)));
+                        List<String> passed = engine.filter(pod, names).passed();
+                        checksum += engine.score(pod, passed).size();
+                        inEngine[k] = System.nanoTime() - t;
+                    }
+                    System.out.printf("engine calls (filter + score, no HTTP), %d scored nodes in all:%n", checksum);
+                    row("engine", inEngine, 0);
+                }
+            } finally {
+                churn.shutdownNow();
             }
             return 0;
         } finally {

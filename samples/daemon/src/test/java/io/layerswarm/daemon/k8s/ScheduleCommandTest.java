@@ -92,6 +92,14 @@ class ScheduleCommandTest {
         CliRun bad = run("placement-sim", "--trace", trace.toString(), "--images", images.toString(), "--scoring", "best");
         assertEquals(2, bad.status());
         assertTrue(bad.err().contains("unknown scoring 'best'"), bad.err());
+        CliRun measured = run("placement-sim", "--trace", trace.toString(), "--images", images.toString(), "--nodes", "4",
+                "--capacity", "1GB", "--slots", "4", "--pod-window", "6", "--scoring", "layer-network,predicted-time",
+                "--links", "measured", "--probe-bytes", "256KiB");
+        assertEquals(0, measured.status(), measured.err());
+        assertEquals(2 + 2, measured.out().strip().split("\n").length, measured.out());
+        CliRun badLinks = run("placement-sim", "--trace", trace.toString(), "--images", images.toString(), "--links", "guessed");
+        assertEquals(2, badLinks.status());
+        assertTrue(badLinks.err().contains("unknown --links 'guessed'"), badLinks.err());
     }
 
     @Test

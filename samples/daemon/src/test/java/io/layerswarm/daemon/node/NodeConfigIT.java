@@ -161,6 +161,8 @@ class NodeConfigIT {
                 List.of("node", "--insecure-upstream", "ftp://10.0.0.1"),
                 List.of("node", "--upstream", "http://127.0.0.1:5000", "--node-name", "Edge_A"),
                 List.of("node", "--upstream", "http://127.0.0.1:5000", "--publish-status", "maybe"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--link-probe-interval", "5"),
+                List.of("node", "--upstream", "http://127.0.0.1:5000", "--link-probe-bytes", "1KiB"),
                 List.of("node", "--upstream", "http://127.0.0.1:5000", "--max-handshakes-per-ip", "0"),
                 List.of("node", "--upstream", "http://127.0.0.1:5000", "--max-connections-per-ip", "many"),
                 List.of("node", "unexpected-argument"),

@@ -117,6 +117,18 @@ class NodeConfigTest {
     }
 
     @Test
+    void linkProbeSettings() {
+        NodeConfig.Settings d = NodeConfig.parse("upstreams: [{url: https://a}]", "t").validate();
+        assertEquals(io.layerswarm.k8s.status.BandwidthProbe.DEFAULT, d.linkProbe(), "ten minutes, 1 MiB");
+        NodeConfig.Settings s = NodeConfig.parse("upstreams: [{url: https://a}]\nlinkProbeIntervalSeconds: 60\n"
+                + "linkProbeBytes: 256KiB", "t").validate();
+        assertEquals(java.time.Duration.ofMinutes(1), s.linkProbe().interval());
+        assertEquals(256 * 1024, s.linkProbe().bytes());
+        NodeConfig.Settings off = NodeConfig.parse("upstreams: [{url: https://a}]\nlinkProbeIntervalSeconds: 0", "t").validate();
+        assertFalse(off.linkProbe().enabled(), "0 turns the probes off");
+    }
+
+    @Test
     void badValuesNameTheSetting() {
         assertMessage("upstreams: []", "no upstream");
         assertMessage("upstreams: [{url: https://a}]\nlisten: [not-an-addr]", "listen not-an-addr");
@@ -133,6 +145,12 @@ class NodeConfigTest {
         assertMessage("upstreams: [{url: http://10.0.0.1, insecure: false}]", "insecure: true");
         assertMessage("upstreams: [{url: http://10.0.0.1, insecure: maybe}]", "config t");
         assertMessage("upstreams: [{url: https://a}]\nmaxUploadRate: fast", "maxUploadRate fast");
+        assertMessage("upstreams: [{url: https://a}]\nlinkProbeIntervalSeconds: 5", "linkProbeIntervalSeconds must be 0 (off) or in 10..86400");
+        assertMessage("upstreams: [{url: https://a}]\nlinkProbeIntervalSeconds: -1", "linkProbeIntervalSeconds");
+        assertMessage("upstreams: [{url: https://a}]\nlinkProbeIntervalSeconds: 86401", "linkProbeIntervalSeconds");
+        assertMessage("upstreams: [{url: https://a}]\nlinkProbeBytes: 1KiB", "linkProbeBytes 1KiB: must be between 64KiB and 16MiB");
+        assertMessage("upstreams: [{url: https://a}]\nlinkProbeBytes: 17MiB", "linkProbeBytes 17MiB");
+        assertMessage("upstreams: [{url: https://a}]\nlinkProbeBytes: lots", "linkProbeBytes lots");
         assertMessage("upstreams: [{url: https://a}]\nmaxDownloadRate: 10", "maxDownloadRate 10: at least 1KiB");
         assertMessage("upstreams: [{url: https://a}]\nmaxDownloadRate: -5MB", "maxDownloadRate");
         assertMessage("upstreams: [{url: https://a}]\nmetricsListen: 9402", "metricsListen 9402");

@@ -40,9 +40,10 @@ class NodePreheatIT {
         RegistryFixture registry = open.add(RegistryFixture.start(RegistryFixture.Mode.PLAIN));
         corpus.pushTo(registry.baseUri().toString());
         String upstream = registry.baseUri().toString();
+        // no bandwidth probes: their bounded registry read would count in the blob bytes this test holds at 0
         List<NodeProcess> ac = NodeProcess.startAll(open, List.of(
-                () -> NodeProcess.start("a", tmp.resolve("a"), upstream, List.of("--node-name", "a")),
-                () -> NodeProcess.start("c", tmp.resolve("c"), upstream, List.of("--node-name", "c"))));
+                () -> NodeProcess.start("a", tmp.resolve("a"), upstream, List.of("--node-name", "a", "--link-probe-interval", "0")),
+                () -> NodeProcess.start("c", tmp.resolve("c"), upstream, List.of("--node-name", "c", "--link-probe-interval", "0"))));
         NodeProcess a = ac.get(0);
         NodeProcess c = ac.get(1);
         List<String> blobs = new ArrayList<>(List.of(image.configDigest()));
