@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.daemon.CliRun;
+import io.layerswarm.handoff.ContainerRuntime;
 import io.layerswarm.handoff.EntryType;
 import io.layerswarm.handoff.HandoffReport;
 import io.layerswarm.handoff.Manifest;
@@ -97,16 +98,19 @@ class HandoffIT {
         String targetPeer;
         String ref;
         Corpus.Image image;
+        Path dir;
+        List<String> sourceNodeFlags;
 
         Pair(List<String> sourceFlags, String sleep) throws Exception {
             image = Corpus.small().image("clock:2");
             registry = HandoffIT.this.registry;
             // a directory of its own: the temp directory may be the class's
-            Path dir = Files.createTempDirectory(tmp, "pair");
+            dir = Files.createTempDirectory(tmp, "pair");
             c0 = closer.add(Containerd.start(dir.resolve("c0")));
             c1 = closer.add(Containerd.start(dir.resolve("c1")));
             List<String> f0 = new ArrayList<>(flags(c0));
             f0.addAll(sourceFlags);
+            sourceNodeFlags = List.copyOf(f0);
             source = closer.add(NodeProcess.start("handoff-src", dir.resolve("n0"), registry.baseUri().toString(), f0));
             List<String> f1 = new ArrayList<>(flags(c1));
             f1.addAll(List.of("--bootstrap", source.listen));
@@ -301,5 +305,56 @@ class HandoffIT {
         assertEquals("OK hello", Await.until(Duration.ofSeconds(20), "the source answers",
                 () -> exec(p.c0, "cat /state/greeting").trim(), x -> x.startsWith("OK ")));
         assertFalse(p.target.stderrText().contains("event=handoff.taskStarted"), "nothing started on the target");
+    }
+
+    @Test
+    void aSourceNodeKilledWhileItsTaskIsFrozenThawsItWhenItStartsAgain() throws Exception {
+        // paced rounds: the target's containerd is frozen (SIGSTOP) right after begin, seconds before the
+        // restore needs it (begin is its last use before that); the restore's `ctr tasks start` then hangs,
+        // so the source sits frozen inside the downtime until it is killed
+        Pair p = new Pair(List.of("--handoff-max-rounds", "6", "--handoff-small-diff", "0",
+                "--handoff-round-interval-ms", "1000"), "0.05");
+        CompletableFuture<CliRun> run = runUntilTargetLogs(p, "event=handoff.begun");
+        String targetContainerd = String.valueOf(p.c1.pid());
+        Processes.run(10, "kill", "-STOP", targetContainerd);
+        try {
+            Await.until(Duration.ofSeconds(60), "the source froze its task for the downtime",
+                    () -> taskState(p.c0), s -> s == ContainerRuntime.TaskState.PAUSED);
+            p.source.process.destroyForcibly();
+            assertTrue(p.source.process.waitFor(20, TimeUnit.SECONDS), "source node killed");
+            CliRun r = run.get(90, TimeUnit.SECONDS);
+            assertNotEquals(0, r.status(), "the handoff failed: " + r.out());
+            assertEquals(ContainerRuntime.TaskState.PAUSED, taskState(p.c0), "the crash left the task frozen");
+
+            NodeProcess again = closer.add(NodeProcess.start("handoff-src-again", p.dir.resolve("n0"),
+                    p.registry.baseUri().toString(), p.sourceNodeFlags));
+            Await.until(Duration.ofSeconds(60), "the restarted source recovers " + CONTAINER, () -> {
+                try {
+                    return again.stderrText().contains("event=handoff.recovered container=" + CONTAINER
+                            + " state=FROZEN");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            assertEquals(ContainerRuntime.TaskState.RUNNING, taskState(p.c0), "thawed");
+            String c1 = exec(p.c0, "cat /state/counter");
+            Await.until(Duration.ofSeconds(20), "the source's counter moves on", () -> exec(p.c0, "cat /state/counter"),
+                    s -> s.startsWith("OK ") && !s.equals(c1));
+            assertEquals("OK hello", exec(p.c0, "cat /state/greeting").trim());
+            assertFalse(Files.exists(p.dir.resolve("n0/cache/handoff/frozen/" + CONTAINER + ".frozen")),
+                    "marker removed");
+        } finally {
+            // nothing continues the target's restore: its node and its frozen containerd go
+            p.target.process.destroyForcibly();
+            Processes.run(10, "kill", "-KILL", targetContainerd);
+        }
+    }
+
+    private static ContainerRuntime.TaskState taskState(Containerd c) {
+        try {
+            return runtime(c).taskState(CONTAINER);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }
