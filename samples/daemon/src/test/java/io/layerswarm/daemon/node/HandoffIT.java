@@ -53,13 +53,16 @@ class HandoffIT {
     static final String CONTAINER = "svc-" + ProcessHandle.current().pid();
     /**
      * First start: state files (one incompressible, one a copy of an image file), an image file deleted (an
-     * overlay whiteout) and an image directory replaced by a file; every start: a counter.
+     * overlay whiteout), an image directory replaced by a file, another replaced by a fresh directory (an
+     * overlay opaque directory); every start: a counter.
      */
     private static final String SCRIPT = "if [ ! -f /state/ready ]; then mkdir -p /state/sub /state/gone;"
             + " echo hello > /state/greeting; head -c 300000 /dev/urandom > /state/sub/blob;"
             + " cp /bin/busybox /state/busybox-copy; ln -s greeting /state/link; ln /state/greeting /state/hard;"
             + " chmod 0640 /state/greeting; echo x > /state/gone/f; rm -r /state/gone;"
-            + " rm /etc/clock.conf; rm -r /usr/share/bug; echo flat > /usr/share/bug; touch /state/ready; fi;"
+            + " rm /etc/clock.conf; rm -r /usr/share/bug; echo flat > /usr/share/bug;"
+            + " rm -rf /usr/share/zoneinfo/Asia; mkdir /usr/share/zoneinfo/Asia; echo new > /usr/share/zoneinfo/Asia/fresh;"
+            + " touch /state/ready; fi;"
             + " i=$(cat /state/counter 2>/dev/null || echo 0);"
             + " while true; do i=$((i+1)); echo $i >> /state/log; echo $i > /state/counter; sleep %s; done";
 
@@ -262,6 +265,11 @@ class HandoffIT {
                 "the image's deleted file stays deleted on the target");
         assertEquals("OK flat", exec(p.c1, "[ -f /usr/share/bug ] && cat /usr/share/bug").trim(),
                 "the image's directory is a file on the target");
+        assertTrue(upper.entries().get("usr/share/zoneinfo/Asia").opaque(), "opaque directory on the source");
+        assertTrue(exec(p.c1, "ls /usr/share/zoneinfo/Europe").contains("Berlin"), "the image's other zoneinfo "
+                + "directories stay: " + exec(p.c1, "ls /usr/share/zoneinfo"));
+        assertEquals("OK fresh", exec(p.c1, "ls -A /usr/share/zoneinfo/Asia").trim(),
+                "the image's directory replaced by a fresh one shows only the new content on the target");
         String sourceLog = Files.readString(runtime(p.c0).writableLayer(CONTAINER).dir().resolve("state/log"));
         int last = Integer.parseInt(sourceLog.strip().lines().reduce((a, b) -> b).orElseThrow());
         Await.until(Duration.ofSeconds(30), "the target's counter passes the source's " + last,
