@@ -219,6 +219,9 @@ class HandoffLinkBench {
             line.put("link_bytes_run", linkBytes() - link1);
             line.put("registry_bytes_prepare", reg1 - reg0);
             line.put("registry_bytes_run", registryBytes() - reg1);
+            // stream openings retried after their connection closed under them (HandoffClient)
+            line.put("stream_reopened", source.stderrText().lines()
+                    .filter(l -> l.contains("event=handoff.streamReopened")).count());
             line.put("report", r.toJson());
             return r;
         }
