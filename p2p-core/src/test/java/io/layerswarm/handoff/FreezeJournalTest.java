@@ -31,11 +31,13 @@ class FreezeJournalTest {
         final List<String> failing = new ArrayList<>();
         Runnable onPause = () -> { };
 
-        private void call(String what, String id) throws IOException {
+        /** Records the call, fails it if listed, else moves the task to {@code next}. */
+        private void act(String what, String id, TaskState next) throws IOException {
             calls.add(what + " " + id);
             if (failing.contains(what)) {
                 throw new IOException(what + " failed");
             }
+            states.put(id, next);
         }
 
         @Override
@@ -46,26 +48,22 @@ class FreezeJournalTest {
         @Override
         public void pause(String id) throws IOException {
             onPause.run();
-            call("pause", id);
-            states.put(id, TaskState.PAUSED);
+            act("pause", id, TaskState.PAUSED);
         }
 
         @Override
         public void resume(String id) throws IOException {
-            call("resume", id);
-            states.put(id, TaskState.RUNNING);
+            act("resume", id, TaskState.RUNNING);
         }
 
         @Override
         public void stop(String id) throws IOException {
-            call("stop", id);
-            states.put(id, TaskState.NONE);
+            act("stop", id, TaskState.NONE);
         }
 
         @Override
         public void start(String id) throws IOException {
-            call("start", id);
-            states.put(id, TaskState.RUNNING);
+            act("start", id, TaskState.RUNNING);
         }
 
         @Override
@@ -94,34 +92,42 @@ class FreezeJournalTest {
         }
     }
 
+    private static Tasks with(String container, TaskState state) {
+        Tasks t = new Tasks();
+        t.states.put(container, state);
+        return t;
+    }
+
+    private FreezeJournal journal(Tasks tasks) {
+        return new FreezeJournal(tmp.resolve("frozen"), tasks);
+    }
+
     private Path marker(String container) {
         return tmp.resolve("frozen").resolve(container + ".frozen");
     }
 
     @Test
     void theMarkIsOnDiskBeforeThePauseAndACrashedFreezeIsThawedAtTheNextStart() throws IOException {
-        Tasks tasks = new Tasks();
-        tasks.states.put("web", TaskState.RUNNING);
+        Tasks tasks = with("web", TaskState.RUNNING);
         tasks.onPause = () -> assertTrue(Files.isRegularFile(marker("web")), "marked before the pause");
-        new FreezeJournal(tmp.resolve("frozen"), tasks).freeze("web", "web-01", "12D3Koo");
+        journal(tasks).freeze("web", "web-01", "12D3Koo");
         assertEquals(TaskState.PAUSED, tasks.taskState("web"));
         // the node dies here; the next start:
-        List<FreezeJournal.Mark> done = new FreezeJournal(tmp.resolve("frozen"), tasks).recover();
+        List<FreezeJournal.Mark> done = journal(tasks).recover();
         assertEquals(List.of(new FreezeJournal.Mark("web", FreezeJournal.State.FROZEN, "web-01", "12D3Koo")), done);
         assertEquals(TaskState.RUNNING, tasks.taskState("web"));
         assertEquals(List.of("pause web", "resume web"), tasks.calls);
         assertFalse(Files.exists(marker("web")), "marker removed");
-        assertEquals(List.of(), new FreezeJournal(tmp.resolve("frozen"), tasks).recover(), "nothing left to do");
+        assertEquals(List.of(), journal(tasks).recover(), "nothing left to do");
     }
 
     @Test
     void aCommittedHandoffsSourceTaskIsStoppedNotThawed() throws IOException {
-        Tasks tasks = new Tasks();
-        tasks.states.put("web", TaskState.RUNNING);
-        FreezeJournal j = new FreezeJournal(tmp.resolve("frozen"), tasks);
+        Tasks tasks = with("web", TaskState.RUNNING);
+        FreezeJournal j = journal(tasks);
         j.freeze("web", "web-01", "12D3Koo");
         j.committed("web", "web-01", "12D3Koo");
-        new FreezeJournal(tmp.resolve("frozen"), tasks).recover();
+        journal(tasks).recover();
         assertEquals(List.of("pause web", "stop web"), tasks.calls);
         assertEquals(TaskState.NONE, tasks.taskState("web"));
         assertFalse(Files.exists(marker("web")));
@@ -129,10 +135,9 @@ class FreezeJournalTest {
 
     @Test
     void aTaskThatCannotBeResumedStartsAfreshAndOneWithoutATaskIsStarted() throws IOException {
-        Tasks tasks = new Tasks();
-        tasks.states.put("a", TaskState.PAUSED);
+        Tasks tasks = with("a", TaskState.PAUSED);
         tasks.failing.add("resume");
-        FreezeJournal j = new FreezeJournal(tmp.resolve("frozen"), tasks);
+        FreezeJournal j = journal(tasks);
         j.thaw("a");
         assertEquals(List.of("resume a", "stop a", "start a"), tasks.calls);
         tasks.calls.clear();
@@ -146,25 +151,23 @@ class FreezeJournalTest {
 
     @Test
     void aContainerThatCannotBeHandledKeepsItsMarkForTheNextStart() throws IOException {
-        Tasks tasks = new Tasks();
-        tasks.states.put("web", TaskState.RUNNING);
-        new FreezeJournal(tmp.resolve("frozen"), tasks).freeze("web", "web-01", "12D3Koo");
+        Tasks tasks = with("web", TaskState.RUNNING);
+        journal(tasks).freeze("web", "web-01", "12D3Koo");
         tasks.failing.addAll(List.of("resume", "start", "stop"));
-        assertEquals(List.of(), new FreezeJournal(tmp.resolve("frozen"), tasks).recover());
+        assertEquals(List.of(), journal(tasks).recover());
         assertTrue(Files.exists(marker("web")), "kept");
         tasks.failing.clear();
-        assertEquals(1, new FreezeJournal(tmp.resolve("frozen"), tasks).recover().size());
+        assertEquals(1, journal(tasks).recover().size());
         assertEquals(TaskState.RUNNING, tasks.taskState("web"));
         assertFalse(Files.exists(marker("web")));
     }
 
     @Test
     void anUnreadableMarkCountsAsFrozen() throws IOException {
-        Tasks tasks = new Tasks();
-        tasks.states.put("web", TaskState.PAUSED);
+        Tasks tasks = with("web", TaskState.PAUSED);
         Files.createDirectories(tmp.resolve("frozen"));
         Files.write(marker("web"), new byte[] {0, (byte) 0xff, 17, '\n', '='});
-        List<FreezeJournal.Mark> done = new FreezeJournal(tmp.resolve("frozen"), tasks).recover();
+        List<FreezeJournal.Mark> done = journal(tasks).recover();
         assertEquals(FreezeJournal.State.FROZEN, done.get(0).state());
         assertEquals(TaskState.RUNNING, tasks.taskState("web"));
         assertFalse(Files.exists(marker("web")));
@@ -189,7 +192,7 @@ class FreezeJournalTest {
     @Test
     void aWrittenMarkerParsesBackAndIdsThatAreNoFileNamesAreRefused() throws IOException {
         Tasks tasks = new Tasks();
-        FreezeJournal j = new FreezeJournal(tmp.resolve("frozen"), tasks);
+        FreezeJournal j = journal(tasks);
         j.committed("svc-12", "svc-12-ab", "12D3KooW");
         assertEquals(new FreezeJournal.Mark("svc-12", FreezeJournal.State.COMMITTED, "svc-12-ab", "12D3KooW"),
                 FreezeJournal.parse(Files.readString(marker("svc-12"), StandardCharsets.UTF_8), "svc-12"));
