@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The source's durable record of the tasks it froze for a handoff, so that a crash of the node inside
  * the downtime does not leave a container frozen for good. One small file per container in the node's
- * state directory: written (fsynced, atomically renamed) <em>before</em> {@code pause}, rewritten as
+ * state directory: written (fsynced, atomically renamed) before the handoff's rounds, so well before
+ * {@code pause} and outside the downtime (a marked task still running is simply left running), rewritten as
  * committed once the target runs the container, removed after the source task was stopped or thawed.
  * On node start {@link #recover} finishes what a crash interrupted: a task frozen for a handoff that
  * never committed is thawed (the container keeps serving here), one that committed is stopped (the
@@ -65,10 +66,12 @@ final class FreezeJournal {
         this.runtime = Objects.requireNonNull(runtime, "runtime");
     }
 
-    /** Records the freeze durably, then freezes the container's task. */
-    void freeze(String container, String session, String target) throws IOException {
+    /**
+     * Records durably that the container's task may be frozen from now on (before the first pause; a
+     * recovery leaves a marked task that still runs alone).
+     */
+    void mark(String container, String session, String target) throws IOException {
         write(new Mark(container, State.FROZEN, session, target));
-        runtime.pause(container);
     }
 
     /** Records that the target runs the container (before the source task is stopped). */

@@ -86,9 +86,11 @@ final class SourceHandoff {
         String session = container + "-" + HexFormat.of().formatHex(RANDOM.generateSeed(6));
         List<HandoffReport.Stage> stages = new ArrayList<>();
         stages.add(prepared.getOrDefault(key(container, target), new HandoffReport.Stage("pre-sync", 0, 0)));
-        client.begin(target, session, config);
+        // the freeze marker goes to disk now, before the rounds: its fsync stays out of the downtime
+        freezes.mark(container, session, target.toBase58());
         boolean frozen = false;
         try {
+            client.begin(target, session, config);
             Set<String> have = client.have(target, session);
             Manifest sent = Manifest.empty();
             Set<String> hot = new HashSet<>();
@@ -126,10 +128,10 @@ final class SourceHandoff {
                 throw new IOException("checkpoint source " + checkpoint.name() + " is not wired into the transfer");
             }
             // frozen, not killed: the files are final from here, and a rollback thaws the same processes.
-            // Marked before the pause (durably: a crash from here on is undone at the next node start) and
+            // Marked before the rounds (durably: a crash from here on is undone at the next node start) and
             // counted as frozen before it returns: a pause that fails half-way is checked on rollback.
             frozen = true;
-            freezes.freeze(container, session, target.toBase58());
+            runtime.pause(container);
             long t0 = System.nanoTime();
             Manifest last = TreeScanner.scan(root, stamps).manifest();
             RoundStats fin = client.sendRound(target, session, RoundPlanner.plan(++round, sent, last, have), root);
@@ -205,7 +207,9 @@ final class SourceHandoff {
         } catch (IOException | RuntimeException e) {
             LOG.warn("event=handoff.abortFailed target={} error=\"{}\"", target.toBase58(), e.getMessage());
         }
-        if (frozen) {
+        if (!frozen) {
+            clearMark(container); // never paused: nothing to thaw
+        } else {
             try {
                 freezes.thaw(container);
             } catch (IOException | RuntimeException e) {

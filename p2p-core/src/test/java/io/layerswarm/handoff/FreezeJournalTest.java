@@ -110,7 +110,8 @@ class FreezeJournalTest {
     void theMarkIsOnDiskBeforeThePauseAndACrashedFreezeIsThawedAtTheNextStart() throws IOException {
         Tasks tasks = with("web", TaskState.RUNNING);
         tasks.onPause = () -> assertTrue(Files.isRegularFile(marker("web")), "marked before the pause");
-        journal(tasks).freeze("web", "web-01", "12D3Koo");
+        journal(tasks).mark("web", "web-01", "12D3Koo"); // as SourceHandoff: before its rounds
+        tasks.pause("web"); // the freeze, inside the downtime
         assertEquals(TaskState.PAUSED, tasks.taskState("web"));
         // the node dies here; the next start:
         List<FreezeJournal.Mark> done = journal(tasks).recover();
@@ -125,7 +126,8 @@ class FreezeJournalTest {
     void aCommittedHandoffsSourceTaskIsStoppedNotThawed() throws IOException {
         Tasks tasks = with("web", TaskState.RUNNING);
         FreezeJournal j = journal(tasks);
-        j.freeze("web", "web-01", "12D3Koo");
+        j.mark("web", "web-01", "12D3Koo");
+        tasks.pause("web");
         j.committed("web", "web-01", "12D3Koo");
         journal(tasks).recover();
         assertEquals(List.of("pause web", "stop web"), tasks.calls);
@@ -152,7 +154,8 @@ class FreezeJournalTest {
     @Test
     void aContainerThatCannotBeHandledKeepsItsMarkForTheNextStart() throws IOException {
         Tasks tasks = with("web", TaskState.RUNNING);
-        journal(tasks).freeze("web", "web-01", "12D3Koo");
+        journal(tasks).mark("web", "web-01", "12D3Koo"); // as SourceHandoff: before its rounds
+        tasks.pause("web"); // the freeze, inside the downtime
         tasks.failing.addAll(List.of("resume", "start", "stop"));
         assertEquals(List.of(), journal(tasks).recover());
         assertTrue(Files.exists(marker("web")), "kept");
@@ -196,8 +199,8 @@ class FreezeJournalTest {
         j.committed("svc-12", "svc-12-ab", "12D3KooW");
         assertEquals(new FreezeJournal.Mark("svc-12", FreezeJournal.State.COMMITTED, "svc-12-ab", "12D3KooW"),
                 FreezeJournal.parse(Files.readString(marker("svc-12"), StandardCharsets.UTF_8), "svc-12"));
-        assertThrows(IOException.class, () -> j.freeze("../x", "s", "t"));
-        assertThrows(IOException.class, () -> j.freeze("a/b", "s", "t"));
-        assertEquals(List.of(), tasks.calls, "nothing paused without a marker");
+        assertThrows(IOException.class, () -> j.mark("../x", "s", "t"));
+        assertThrows(IOException.class, () -> j.mark("a/b", "s", "t"));
+        assertFalse(Files.exists(tmp.resolve("frozen").resolve("..").resolve("x.frozen")), "nothing written outside");
     }
 }
