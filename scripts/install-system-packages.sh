@@ -4,7 +4,7 @@
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-PKGS=(docker-registry skopeo umoci coturn iproute2 iptables dpkg-dev apache2-utils curl ca-certificates nodejs npm jq containerd runc prometheus stress-ng gnuplot-nox systemd)
+PKGS=(docker-registry skopeo umoci coturn iproute2 iptables dpkg-dev apache2-utils curl ca-certificates nodejs npm jq containerd runc prometheus stress-ng gnuplot-nox systemd attr)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

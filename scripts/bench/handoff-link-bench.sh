@@ -11,7 +11,9 @@
 # (HandoffLinkBench, samples/daemon). No CRIU on these machines: process memory is not moved.
 #
 # Usage: scripts/bench/handoff-link-bench.sh [--rates 5,10,20,50] [--rtt-ms 50] [--state-mib 8]
-#            [--modes presync,no-presync,stop-and-copy]
+#            [--modes presync,no-presync,stop-and-copy] [--hot-kib 0]
+# --hot-kib N: the container also rewrites an N KiB random file every 0.2 s (it is held back to the
+# final diff, which it makes about N KiB: the downtime goal then has a real final diff to scale with).
 # Needs root, containerd, runc, docker-registry (scripts/install-system-packages.sh). Full log in
 # samples/daemon/target/handoff-link-bench.log.
 set -euo pipefail
@@ -21,12 +23,14 @@ RATES=5,10,20,50
 RTT=50
 STATE=8
 MODES=presync,no-presync,stop-and-copy
+HOT=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rates) RATES="${2:?--rates needs a list}"; shift 2 ;;
     --rtt-ms) RTT="${2:?--rtt-ms needs a number}"; shift 2 ;;
     --state-mib) STATE="${2:?--state-mib needs a number}"; shift 2 ;;
     --modes) MODES="${2:?--modes needs a list}"; shift 2 ;;
+    --hot-kib) HOT="${2:?--hot-kib needs a number}"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -49,5 +53,5 @@ nsenter --net="/var/run/netns/$NS" mvn -B -o verify -pl samples/daemon -am -Dtes
     -Dfailsafe.failIfNoSpecifiedTests=false -Dit.test=HandoffLinkBench -Dtest.reruns=0 \
     -Dtest.timeout.default="120 m" -Dtest.fork.timeout=7500 \
     -Dhandoff.bench.rates="$RATES" -Dhandoff.bench.rttMs="$RTT" -Dhandoff.bench.stateMiB="$STATE" \
-    -Dhandoff.bench.modes="$MODES" -Dhandoff.bench.ownNetns=true > "$LOG" 2>&1 || { tail -50 "$LOG" >&2; exit 1; }
+    -Dhandoff.bench.modes="$MODES" -Dhandoff.bench.hotKiB="$HOT" -Dhandoff.bench.ownNetns=true > "$LOG" 2>&1 || { tail -50 "$LOG" >&2; exit 1; }
 grep '^handoff-bench:' "$LOG"

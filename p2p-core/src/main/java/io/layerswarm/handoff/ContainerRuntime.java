@@ -11,8 +11,25 @@ public interface ContainerRuntime {
     /** The container's image (by digest) and process. */
     ContainerConfig inspect(String id) throws IOException;
 
+    /** What a container's task is doing. */
+    enum TaskState {
+        /** No task (never started, or deleted). */
+        NONE,
+        /** Running. */
+        RUNNING,
+        /** Frozen by {@link #pause}. */
+        PAUSED,
+        /** Any other state (created, stopped: the process exited, ...). */
+        OTHER
+    }
+
+    /** The container's task state. */
+    TaskState taskState(String id) throws IOException;
+
     /** Whether the container's task is running. */
-    boolean running(String id) throws IOException;
+    default boolean running(String id) throws IOException {
+        return taskState(id) == TaskState.RUNNING;
+    }
 
     /** The container's writable layer and image directories (readable while its task runs). */
     WritableLayer writableLayer(String id) throws IOException;

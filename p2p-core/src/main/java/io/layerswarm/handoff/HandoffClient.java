@@ -8,33 +8,54 @@ import io.layerswarm.handoff.pb.HandoffProtos.RoundResult;
 import io.layerswarm.libp2p.crypto.PeerId;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.host.P2pStream;
+import io.layerswarm.libp2p.yamux.YamuxStreamResetException;
 import io.layerswarm.transfer.Frames;
 import io.layerswarm.transfer.ProtocolException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The source side of {@code /layerswarm/handoff/1.0.0}, one stream per request. */
+/**
+ * The source side of {@code /layerswarm/handoff/1.0.0}, one stream per request. Opening a stream is
+ * tried a second time when the connection it went over closed during the opening (seen in shaped-link
+ * benchmarks: {@code multistream: session closed}); nothing of the request was sent then, so the retry
+ * cannot apply anything twice, and the host picks or dials a connection that is open.
+ */
 public final class HandoffClient {
+    private static final Logger LOG = LoggerFactory.getLogger(HandoffClient.class);
     /** Largest HaveSet frame accepted. */
     private static final int MAX_HAVE_FRAME = 2 * 1024 * 1024;
     private static final int MAX_RESULT = 64 * 1024;
 
-    private final Host host;
+    /** Opens a stream to a peer for one protocol: the host's, or a test's. */
+    @FunctionalInterface
+    interface Opener {
+        CompletableFuture<P2pStream> open(PeerId peer, List<String> protocols);
+    }
+
+    private final Opener opener;
     private final Duration openTimeout;
     private final RoundWriter writer;
 
     /** @param openTimeout how long opening a stream (dial + negotiation) may take */
     public HandoffClient(Host host, Duration openTimeout, RoundWriter writer) {
-        this.host = Objects.requireNonNull(host, "host");
+        this(Objects.requireNonNull(host, "host")::newStream, openTimeout, writer);
+    }
+
+    HandoffClient(Opener opener, Duration openTimeout, RoundWriter writer) {
+        this.opener = Objects.requireNonNull(opener, "opener");
         this.openTimeout = Objects.requireNonNull(openTimeout, "openTimeout");
         this.writer = Objects.requireNonNull(writer, "writer");
     }
@@ -176,7 +197,30 @@ public final class HandoffClient {
 
     private P2pStream open(PeerId target) throws IOException {
         try {
-            return host.newStream(target, List.of(HandoffServer.PROTOCOL))
+            return openOnce(target);
+        } catch (IOException e) {
+            if (!connectionClosed(e)) {
+                throw e;
+            }
+            LOG.info("event=handoff.streamReopened target={} reason=\"{}\"", target.toBase58(), e.getMessage());
+            return openOnce(target);
+        }
+    }
+
+    /** Whether an opening failed because its connection closed under it (not a refusal, not a timeout). */
+    static boolean connectionClosed(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof YamuxStreamResetException || t instanceof ClosedChannelException
+                    || String.valueOf(t.getMessage()).contains("connection closed during negotiation")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private P2pStream openOnce(PeerId target) throws IOException {
+        try {
+            return opener.open(target, List.of(HandoffServer.PROTOCOL))
                     .get(openTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -17,6 +17,10 @@ import java.util.Set;
  * does not work: then the file system moves and the process starts afresh on the target, memory is
  * not moved).
  *
+ * <p>A source freezes the container's task for the downtime and records that durably first (a file
+ * under {@code workDir/frozen}); {@link #start} finishes what a crash of the node left: a task frozen
+ * for a handoff that never committed is thawed, the source task of one that committed is stopped.
+ *
  * <pre>{@code
  * HandoffService h = new HandoffService(HandoffService.Config.defaults(runtime, dir));
  * Node node = Node.builder()...service(h).start();
@@ -79,6 +83,9 @@ public final class HandoffService implements NodeService {
 
     @Override
     public void start(NodeContext context) throws IOException {
+        FreezeJournal freezes = new FreezeJournal(config.workDir().resolve("frozen"), config.runtime());
+        // before serving: a container frozen by a crashed handoff runs again as soon as the node is back
+        freezes.recover();
         TargetSessions t = new TargetSessions(context.node(), config.runtime(), config.workDir().resolve("in"),
                 config.limits());
         t.init();
@@ -87,7 +94,7 @@ public final class HandoffService implements NodeService {
         HandoffClient client = new HandoffClient(context.host(), config.openTimeout(), new RoundWriter());
         source = new SourceHandoff(context.node().peerId(), client, config.runtime(), config.checkpoint(),
                 new SourceHandoff.Rounds(config.maxRounds(), config.smallDiffBytes(), config.roundInterval()),
-                config.workDir().resolve("out"));
+                config.workDir().resolve("out"), freezes);
         target = t;
     }
 

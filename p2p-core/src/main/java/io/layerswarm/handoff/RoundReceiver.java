@@ -159,6 +159,12 @@ public final class RoundReceiver {
             cloneCurrent(staging);
             run.applyAll();
             Manifest next = manifest.apply(new RoundPlan(run.round, run.deletions, run.changes));
+            // every directory of the staging tree is new (cloned or received): mark the opaque ones afresh
+            List<String> opaque = next.entries().values().stream().filter(TreeEntry::opaque).map(TreeEntry::path)
+                    .toList();
+            if (!opaque.isEmpty()) {
+                OverlayOpaque.mark(staging, opaque, true);
+            }
             finishDirectories(staging, next);
             promote(generation + 1);
             RootGuard.deleteTree(base.resolve("gen-" + generation));
@@ -247,6 +253,8 @@ public final class RoundReceiver {
         installedAt = null; // a failure below leaves dest unknown: the next install starts over
         RootGuard guard = new RootGuard(real);
         Path cur = current();
+        List<String> opaque = new ArrayList<>();
+        List<String> notOpaque = new ArrayList<>();
         for (String d : diff.deletions()) {
             int i = d.lastIndexOf('/');
             Path parent = guard.resolveDir(i < 0 ? "" : d.substring(0, i), false, "remove " + d, p -> { });
@@ -264,11 +272,18 @@ public final class RoundReceiver {
             }
             switch (e.type()) {
                 case DIRECTORY -> {
-                    if (a == null || !a.isDirectory()) {
+                    boolean kept = a != null && a.isDirectory();
+                    if (!kept) {
                         Files.createDirectory(to);
                     }
                     setOwner(to, e.uid(), e.gid());
                     setXattrs(to, e.xattrs());
+                    TreeEntry was = before.entries().get(e.path());
+                    if (e.opaque()) {
+                        opaque.add(e.path());
+                    } else if (kept && was != null && was.opaque()) {
+                        notOpaque.add(e.path()); // a kept directory that is opaque no longer
+                    }
                 }
                 case FILE -> {
                     Files.copy(cur.resolve(e.path()), to, NOFOLLOW);
@@ -285,6 +300,12 @@ public final class RoundReceiver {
                 }
                 case WHITEOUT -> whiteoutNode(to, e);
             }
+        }
+        if (!opaque.isEmpty()) {
+            OverlayOpaque.mark(real, opaque, true);
+        }
+        if (!notOpaque.isEmpty()) {
+            OverlayOpaque.mark(real, notOpaque, false);
         }
         finishDirectories(real, manifest);
         installed = manifest;
@@ -401,6 +422,10 @@ public final class RoundReceiver {
             if (e.getKind() == Entry.Kind.WHITEOUT) {
                 whiteout(path);
                 return;
+            }
+            if (e.getOpaque() && e.getKind() != Entry.Kind.DIRECTORY) {
+                throw new RoundRejectedException(Reason.CORRUPT, "entry " + path + " of kind " + e.getKind()
+                        + " is marked opaque (only a directory can be)");
             }
             if ((e.getMode() & ~07777) != 0) {
                 throw new RoundRejectedException(Reason.CORRUPT, "entry " + path + " has mode "
@@ -612,7 +637,7 @@ public final class RoundReceiver {
             default -> EntryType.FILE;
         };
         return new TreeEntry(path, type, e.getMode(), e.getUid(), e.getGid(), e.getMtimeNanos(), e.getSize(),
-                e.getSha256(), e.getLinkTarget(), x);
+                e.getSha256(), e.getLinkTarget(), x, e.getOpaque());
     }
 
     private static void setOwner(Path p, int uid, int gid) throws IOException {

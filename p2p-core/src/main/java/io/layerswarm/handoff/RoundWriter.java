@@ -117,7 +117,8 @@ public final class RoundWriter {
             case HARDLINK -> Entry.Kind.HARDLINK;
             case WHITEOUT -> Entry.Kind.LOWER_WHITEOUT;
         }).setPath(e.path()).setMode(e.mode()).setUid(e.uid()).setGid(e.gid()).setMtimeNanos(e.mtimeNanos())
-                .setSize(e.size()).setSha256(e.sha256()).setLinkTarget(e.linkTarget()).setInlineContent(inline);
+                .setSize(e.size()).setSha256(e.sha256()).setLinkTarget(e.linkTarget()).setInlineContent(inline)
+                .setOpaque(e.opaque());
         for (Map.Entry<String, String> x : e.xattrs().entrySet()) {
             b.addXattrs(HandoffProtos.Xattr.newBuilder().setName(x.getKey())
                     .setValue(ByteString.copyFrom(HexFormat.of().parseHex(x.getValue()))));

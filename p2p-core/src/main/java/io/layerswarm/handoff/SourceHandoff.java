@@ -49,17 +49,19 @@ final class SourceHandoff {
     private final CheckpointSource checkpoint;
     private final Rounds rounds;
     private final Path workDir;
+    private final FreezeJournal freezes;
     /** The last pre-sync of a container to a target, reported with its handoff. */
     private final Map<String, HandoffReport.Stage> prepared = new ConcurrentHashMap<>();
 
     SourceHandoff(PeerId self, HandoffClient client, ContainerRuntime runtime, CheckpointSource checkpoint,
-                  Rounds rounds, Path workDir) {
+                  Rounds rounds, Path workDir, FreezeJournal freezes) {
         this.self = self;
         this.client = Objects.requireNonNull(client, "client");
         this.runtime = Objects.requireNonNull(runtime, "runtime");
         this.checkpoint = Objects.requireNonNull(checkpoint, "checkpoint");
         this.rounds = Objects.requireNonNull(rounds, "rounds");
         this.workDir = Objects.requireNonNull(workDir, "workDir");
+        this.freezes = Objects.requireNonNull(freezes, "freezes");
     }
 
     HandoffReport.Stage prepare(String container, PeerId target) throws IOException {
@@ -84,9 +86,11 @@ final class SourceHandoff {
         String session = container + "-" + HexFormat.of().formatHex(RANDOM.generateSeed(6));
         List<HandoffReport.Stage> stages = new ArrayList<>();
         stages.add(prepared.getOrDefault(key(container, target), new HandoffReport.Stage("pre-sync", 0, 0)));
-        client.begin(target, session, config);
+        // the freeze marker goes to disk now, before the rounds: its fsync stays out of the downtime
+        freezes.mark(container, session, target.toBase58());
         boolean frozen = false;
         try {
+            client.begin(target, session, config);
             Set<String> have = client.have(target, session);
             Manifest sent = Manifest.empty();
             Set<String> hot = new HashSet<>();
@@ -123,9 +127,11 @@ final class SourceHandoff {
                 // the memory path: images would travel with the final diff; not reachable where criu check fails
                 throw new IOException("checkpoint source " + checkpoint.name() + " is not wired into the transfer");
             }
-            // frozen, not killed: the files are final from here, and a rollback thaws the same processes
-            runtime.pause(container);
+            // frozen, not killed: the files are final from here, and a rollback thaws the same processes.
+            // Marked before the rounds (durably: a crash from here on is undone at the next node start) and
+            // counted as frozen before it returns: a pause that fails half-way is checked on rollback.
             frozen = true;
+            runtime.pause(container);
             long t0 = System.nanoTime();
             Manifest last = TreeScanner.scan(root, stamps).manifest();
             RoundStats fin = client.sendRound(target, session, RoundPlanner.plan(++round, sent, last, have), root);
@@ -135,11 +141,19 @@ final class SourceHandoff {
             stages.add(new HandoffReport.Stage("restore", seconds(t0), 0));
             // downtime spans the freeze, the final transfer and the restore; its bytes are counted there
             stages.add(new HandoffReport.Stage("downtime", seconds(down), 0));
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
+            // any failure, errors included: a frozen task left behind would serve nobody
             rollBack(container, target, session, frozen, e);
             throw e;
         } finally {
             io.layerswarm.cache.layer.RootGuard.deleteTree(workDir.resolve(session));
+        }
+        try {
+            freezes.committed(container, session, target.toBase58());
+        } catch (IOException | RuntimeException e) {
+            // the target runs it: a stale "frozen" mark must not thaw this copy at the next start
+            LOG.error("event=handoff.commitMarkFailed container={} error=\"{}\"", container, e.getMessage());
+            clearMark(container);
         }
         stopSource(container);
         stages.add(new HandoffReport.Stage("total", seconds(start), 0));
@@ -185,7 +199,7 @@ final class SourceHandoff {
         }
     }
 
-    private void rollBack(String container, PeerId target, String session, boolean frozen, Exception cause) {
+    private void rollBack(String container, PeerId target, String session, boolean frozen, Throwable cause) {
         LOG.warn("event=handoff.rollback container={} target={} frozen={} error=\"{}\"", container,
                 target.toBase58(), frozen, cause.getMessage());
         try {
@@ -193,29 +207,34 @@ final class SourceHandoff {
         } catch (IOException | RuntimeException e) {
             LOG.warn("event=handoff.abortFailed target={} error=\"{}\"", target.toBase58(), e.getMessage());
         }
-        if (frozen) {
+        if (!frozen) {
+            clearMark(container); // never paused: nothing to thaw
+        } else {
             try {
-                runtime.resume(container);
+                freezes.thaw(container);
             } catch (IOException | RuntimeException e) {
-                LOG.warn("event=handoff.resumeFailed container={} error=\"{}\"", container, e.getMessage());
-                try {
-                    runtime.stop(container);
-                    runtime.start(container); // the process afresh on its files, as without a freezer
-                } catch (IOException | RuntimeException e2) {
-                    cause.addSuppressed(e);
-                    cause.addSuppressed(e2);
-                    LOG.error("event=handoff.restartFailed container={} error=\"{}\"", container, e2.getMessage());
-                }
+                // the mark stays: the next node start tries again
+                cause.addSuppressed(e);
+                LOG.error("event=handoff.restartFailed container={} error=\"{}\"", container, e.getMessage());
             }
+        }
+    }
+
+    private void clearMark(String container) {
+        try {
+            freezes.clear(container);
+        } catch (IOException | RuntimeException e) {
+            LOG.error("event=handoff.markClearFailed container={} error=\"{}\"", container, e.getMessage());
         }
     }
 
     /** Ends the frozen source task once the target runs the container (outside the downtime). */
     private void stopSource(String container) {
         try {
-            runtime.stop(container);
+            freezes.stopCommitted(container);
         } catch (IOException | RuntimeException e) {
-            // it stays frozen: it serves nothing and writes nothing, but holds its memory until removed
+            // it stays frozen (serving nothing, writing nothing, holding its memory); the committed mark
+            // has the next node start stop it
             LOG.error("event=handoff.sourceStopFailed container={} error=\"{}\"", container, e.getMessage());
         }
     }

@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -27,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * Scans a directory tree (e.g. a container's upper directory) into a {@link Manifest}. Symlinks are
  * never followed; regular files are hashed; names of one inode after the first (in path order)
  * become {@link EntryType#HARDLINK}s. Only {@code user.*} extended attributes are visible to the JDK
- * and kept. Character devices 0/0 are overlay whiteouts ({@link EntryType#WHITEOUT}); other device
- * nodes, fifos and sockets are skipped with a warning.
+ * and kept. Character devices 0/0 are overlay whiteouts ({@link EntryType#WHITEOUT}); directories with
+ * {@code trusted.overlay.opaque=y} are opaque ({@link TreeEntry#opaque()}, read through {@code getfattr},
+ * see {@link OverlayOpaque}); other device nodes, fifos and sockets are skipped with a warning.
  */
 public final class TreeScanner {
     private static final Logger LOG = LoggerFactory.getLogger(TreeScanner.class);
@@ -58,7 +60,8 @@ public final class TreeScanner {
         TreeMap<String, TreeEntry> out = new TreeMap<>();
         Map<String, String> firstNameOfInode = new HashMap<>();
         Map<String, Stamp> stamps = new HashMap<>();
-        walk(root, "", out, firstNameOfInode, earlier, stamps);
+        Set<String> opaque = OverlayOpaque.find(root);
+        walk(root, "", out, firstNameOfInode, earlier, stamps, opaque);
         // Path order decides which name of an inode carries the content; the walk order may differ.
         return new Scan(new Manifest(fixHardlinkOrder(out)), new Stamps(start, stamps));
     }
@@ -93,7 +96,7 @@ public final class TreeScanner {
     }
 
     private static void walk(Path dir, String rel, TreeMap<String, TreeEntry> out, Map<String, String> inodes,
-                             Stamps earlier, Map<String, Stamp> stamps) throws IOException {
+                             Stamps earlier, Map<String, Stamp> stamps, Set<String> opaque) throws IOException {
         List<Path> children = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             ds.forEach(children::add);
@@ -110,8 +113,8 @@ public final class TreeScanner {
             switch (fmt) {
                 case 0040000 -> {
                     out.put(path, new TreeEntry(path, EntryType.DIRECTORY, perm, uid, gid, mtime, 0, "", "",
-                            xattrs(child)));
-                    walk(child, path, out, inodes, earlier, stamps);
+                            xattrs(child), opaque.contains(path)));
+                    walk(child, path, out, inodes, earlier, stamps, opaque);
                 }
                 // The JDK sets a symlink's own times through lutimes: microseconds.
                 case 0120000 -> out.put(path, new TreeEntry(path, EntryType.SYMLINK, perm, uid, gid,

@@ -83,7 +83,7 @@ class HandoffControlServerTest {
         }
 
         @Override
-        public boolean running(String id) {
+        public TaskState taskState(String id) {
             throw new AssertionError("not reached");
         }
 

@@ -2,6 +2,7 @@ package io.layerswarm.handoff;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -145,5 +146,32 @@ class HandoffProtocolTest {
                 () -> client.restore(target.peerId(), SESSION));
         assertEquals("ERROR", e.reason());
         assertTrue(e.getMessage().contains("runs no containers"), e.getMessage());
+    }
+
+    @Test
+    void anOpeningOnAConnectionThatClosedMeanwhileIsRetriedOnAnOpenOne() throws Exception {
+        serve(Set.of());
+        // the race seen in benchmarks: the connection the host handed out closes while the stream opens on it
+        io.layerswarm.libp2p.host.Connection stale = source.connect(target.peerId()).get(10, TimeUnit.SECONDS);
+        stale.close().get(10, TimeUnit.SECONDS);
+        java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+        HandoffClient c = new HandoffClient((peer, protocols) -> opens.getAndIncrement() == 0
+                ? stale.newStream(protocols) : source.newStream(peer, protocols), Duration.ofSeconds(10),
+                new RoundWriter());
+        assertEquals(Set.of(), c.have(target.peerId(), SESSION));
+        assertEquals(2, opens.get(), "opened again after the closed connection failed");
+    }
+
+    @Test
+    void aRefusedOpeningIsNotRetried() {
+        // no handoff protocol on the target: the peer refuses it, which a retry would not change
+        java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+        HandoffClient c = new HandoffClient((peer, protocols) -> {
+            opens.incrementAndGet();
+            return source.newStream(peer, protocols);
+        }, Duration.ofSeconds(10), new RoundWriter());
+        IOException e = assertThrows(IOException.class, () -> c.have(target.peerId(), SESSION));
+        assertFalse(HandoffClient.connectionClosed(e), e.toString());
+        assertEquals(1, opens.get());
     }
 }

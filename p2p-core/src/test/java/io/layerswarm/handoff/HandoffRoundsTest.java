@@ -279,6 +279,56 @@ class HandoffRoundsTest {
     }
 
     @Test
+    void overlayOpaqueDirectoriesAreReproducedInTheTreeAndTheContainerLayer() throws IOException {
+        // trusted.* attributes need CAP_SYS_ADMIN (root here and in CI)
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root");
+        // an image directory the container replaced (rm -rf d && mkdir d), one with a name to escape, a plain one
+        write("usr/share/replaced/new", "fresh\n".getBytes(StandardCharsets.UTF_8));
+        write("odd \\ name\n/x", "x".getBytes(StandardCharsets.UTF_8));
+        write("plain/y", "y".getBytes(StandardCharsets.UTF_8));
+        OverlayOpaque.mark(src, List.of("usr/share/replaced", "odd \\ name\n"), true);
+        Manifest scanned = TreeScanner.scan(src);
+        assertEquals(Set.of("usr/share/replaced", "odd \\ name\n"), scanned.entries().values().stream()
+                .filter(TreeEntry::opaque).map(TreeEntry::path).collect(java.util.stream.Collectors.toSet()));
+        round(); // the receiver's tree compares equal, opaque flags included
+        Path dest = Files.createDirectories(tmp.resolve("upper"));
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+        assertEquals(Set.of("usr/share/replaced", "odd \\ name\n"), OverlayOpaque.find(dest));
+
+        // one stops being opaque, another becomes opaque: the next install follows, directories kept
+        OverlayOpaque.mark(src, List.of("usr/share/replaced"), false);
+        OverlayOpaque.mark(src, List.of("plain"), true);
+        round();
+        receiver.installInto(dest);
+        assertSameTree(src, dest);
+        assertEquals(Set.of("plain", "odd \\ name\n"), OverlayOpaque.find(dest));
+        // a reopened receiver reads the flags back from its committed tree
+        assertEquals(receiver.manifest(), RoundReceiver.open(target, ContentSource.none(),
+                RoundReceiver.Limits.defaults()).manifest());
+    }
+
+    @Test
+    void opaqueOnAnythingButADirectoryIsRefused() throws IOException {
+        refuseRound2(rs -> mapEntry(rs, "z-added.bin", e -> e.toBuilder().setOpaque(true).build()), Reason.CORRUPT);
+    }
+
+    @Test
+    void getfattrOutputIsParsedAndGarbageIsRefused() throws IOException {
+        assertEquals(Set.of("a", "we ird", "nl\nx", "back\\sl", "\u00fc/d"), OverlayOpaque.parse(
+                "# file: ./a\ntrusted.overlay.opaque=0x79\n\n# file: ./we ird\ntrusted.overlay.opaque=0x79\n\n"
+                + "# file: ./nl\\012x\ntrusted.overlay.opaque=0x79\n\n# file: ./back\\134sl\n"
+                + "trusted.overlay.opaque=0x79\n\n# file: ./\u00c3\u00bc/d\ntrusted.overlay.opaque=0x79\n\n"
+                + "# file: ./x-only\ntrusted.overlay.opaque=0x78\n\n# file: .\ntrusted.overlay.opaque=0x79\n\n"));
+        assertEquals(Set.of(), OverlayOpaque.parse(""));
+        for (String bad : List.of("garbage\n", "trusted.overlay.opaque=0x79\n", "# file: /abs\ntrusted.overlay.opaque=0x79\n",
+                "# file: ./a\\9\ntrusted.overlay.opaque=0x79\n", "# file: ./a\\\ntrusted.overlay.opaque=0x79\n",
+                "# file: ./a\nuser.other=0x01\n", "# file: ./\ntrusted.overlay.opaque=0x79\n")) {
+            assertThrows(IOException.class, () -> OverlayOpaque.parse(bad), bad);
+        }
+    }
+
+    @Test
     void largeLayerAcrossManyDirectoriesMovesInRoundsAndInstallsIncrementally() throws IOException {
         int dirs = 256;
         int perDir = 4;

@@ -76,12 +76,13 @@ public final class CtrRuntime implements ContainerRuntime {
     }
 
     @Override
-    public boolean running(String id) throws IOException {
-        return status(id).equals("RUNNING");
-    }
-
-    private boolean paused(String id) throws IOException {
-        return status(id).equals("PAUSED");
+    public TaskState taskState(String id) throws IOException {
+        return switch (status(id)) {
+            case "" -> TaskState.NONE;
+            case "RUNNING" -> TaskState.RUNNING;
+            case "PAUSED" -> TaskState.PAUSED;
+            default -> TaskState.OTHER;
+        };
     }
 
     /** The task's status as {@code ctr tasks ls} lists it, "" without a task. */
@@ -151,7 +152,7 @@ public final class CtrRuntime implements ContainerRuntime {
 
     @Override
     public void stop(String id) throws IOException {
-        if (paused(id)) {
+        if (taskState(id) == TaskState.PAUSED) {
             // a frozen process (cgroup v1) takes SIGKILL only when thawed: kill first, so it dies on the thaw
             // without running another instruction
             ctr.run("tasks", "kill", "-s", "SIGKILL", "--all", id);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.layerswarm.daemon.CliRun;
+import io.layerswarm.handoff.ContainerRuntime;
 import io.layerswarm.handoff.EntryType;
 import io.layerswarm.handoff.HandoffReport;
 import io.layerswarm.handoff.Manifest;
@@ -52,13 +53,16 @@ class HandoffIT {
     static final String CONTAINER = "svc-" + ProcessHandle.current().pid();
     /**
      * First start: state files (one incompressible, one a copy of an image file), an image file deleted (an
-     * overlay whiteout) and an image directory replaced by a file; every start: a counter.
+     * overlay whiteout), an image directory replaced by a file, another replaced by a fresh directory (an
+     * overlay opaque directory); every start: a counter.
      */
     private static final String SCRIPT = "if [ ! -f /state/ready ]; then mkdir -p /state/sub /state/gone;"
             + " echo hello > /state/greeting; head -c 300000 /dev/urandom > /state/sub/blob;"
             + " cp /bin/busybox /state/busybox-copy; ln -s greeting /state/link; ln /state/greeting /state/hard;"
             + " chmod 0640 /state/greeting; echo x > /state/gone/f; rm -r /state/gone;"
-            + " rm /etc/clock.conf; rm -r /usr/share/bug; echo flat > /usr/share/bug; touch /state/ready; fi;"
+            + " rm /etc/clock.conf; rm -r /usr/share/bug; echo flat > /usr/share/bug;"
+            + " rm -rf /usr/share/zoneinfo/Asia; mkdir /usr/share/zoneinfo/Asia; echo new > /usr/share/zoneinfo/Asia/fresh;"
+            + " touch /state/ready; fi;"
             + " i=$(cat /state/counter 2>/dev/null || echo 0);"
             + " while true; do i=$((i+1)); echo $i >> /state/log; echo $i > /state/counter; sleep %s; done";
 
@@ -97,16 +101,19 @@ class HandoffIT {
         String targetPeer;
         String ref;
         Corpus.Image image;
+        Path dir;
+        List<String> sourceNodeFlags;
 
         Pair(List<String> sourceFlags, String sleep) throws Exception {
             image = Corpus.small().image("clock:2");
             registry = HandoffIT.this.registry;
             // a directory of its own: the temp directory may be the class's
-            Path dir = Files.createTempDirectory(tmp, "pair");
+            dir = Files.createTempDirectory(tmp, "pair");
             c0 = closer.add(Containerd.start(dir.resolve("c0")));
             c1 = closer.add(Containerd.start(dir.resolve("c1")));
             List<String> f0 = new ArrayList<>(flags(c0));
             f0.addAll(sourceFlags);
+            sourceNodeFlags = List.copyOf(f0);
             source = closer.add(NodeProcess.start("handoff-src", dir.resolve("n0"), registry.baseUri().toString(), f0));
             List<String> f1 = new ArrayList<>(flags(c1));
             f1.addAll(List.of("--bootstrap", source.listen));
@@ -258,6 +265,11 @@ class HandoffIT {
                 "the image's deleted file stays deleted on the target");
         assertEquals("OK flat", exec(p.c1, "[ -f /usr/share/bug ] && cat /usr/share/bug").trim(),
                 "the image's directory is a file on the target");
+        assertTrue(upper.entries().get("usr/share/zoneinfo/Asia").opaque(), "opaque directory on the source");
+        assertTrue(exec(p.c1, "ls /usr/share/zoneinfo/Europe").contains("Berlin"), "the image's other zoneinfo "
+                + "directories stay: " + exec(p.c1, "ls /usr/share/zoneinfo"));
+        assertEquals("OK fresh", exec(p.c1, "ls -A /usr/share/zoneinfo/Asia").trim(),
+                "the image's directory replaced by a fresh one shows only the new content on the target");
         String sourceLog = Files.readString(runtime(p.c0).writableLayer(CONTAINER).dir().resolve("state/log"));
         int last = Integer.parseInt(sourceLog.strip().lines().reduce((a, b) -> b).orElseThrow());
         Await.until(Duration.ofSeconds(30), "the target's counter passes the source's " + last,
@@ -301,5 +313,56 @@ class HandoffIT {
         assertEquals("OK hello", Await.until(Duration.ofSeconds(20), "the source answers",
                 () -> exec(p.c0, "cat /state/greeting").trim(), x -> x.startsWith("OK ")));
         assertFalse(p.target.stderrText().contains("event=handoff.taskStarted"), "nothing started on the target");
+    }
+
+    @Test
+    void aSourceNodeKilledWhileItsTaskIsFrozenThawsItWhenItStartsAgain() throws Exception {
+        // paced rounds: the target's containerd is frozen (SIGSTOP) right after begin, seconds before the
+        // restore needs it (begin is its last use before that); the restore's `ctr tasks start` then hangs,
+        // so the source sits frozen inside the downtime until it is killed
+        Pair p = new Pair(List.of("--handoff-max-rounds", "6", "--handoff-small-diff", "0",
+                "--handoff-round-interval-ms", "1000"), "0.05");
+        CompletableFuture<CliRun> run = runUntilTargetLogs(p, "event=handoff.begun");
+        String targetContainerd = String.valueOf(p.c1.pid());
+        Processes.run(10, "kill", "-STOP", targetContainerd);
+        try {
+            Await.until(Duration.ofSeconds(60), "the source froze its task for the downtime",
+                    () -> taskState(p.c0), s -> s == ContainerRuntime.TaskState.PAUSED);
+            p.source.process.destroyForcibly();
+            assertTrue(p.source.process.waitFor(20, TimeUnit.SECONDS), "source node killed");
+            CliRun r = run.get(90, TimeUnit.SECONDS);
+            assertNotEquals(0, r.status(), "the handoff failed: " + r.out());
+            assertEquals(ContainerRuntime.TaskState.PAUSED, taskState(p.c0), "the crash left the task frozen");
+
+            NodeProcess again = closer.add(NodeProcess.start("handoff-src-again", p.dir.resolve("n0"),
+                    p.registry.baseUri().toString(), p.sourceNodeFlags));
+            Await.until(Duration.ofSeconds(60), "the restarted source recovers " + CONTAINER, () -> {
+                try {
+                    return again.stderrText().contains("event=handoff.recovered container=" + CONTAINER
+                            + " state=FROZEN");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            assertEquals(ContainerRuntime.TaskState.RUNNING, taskState(p.c0), "thawed");
+            String c1 = exec(p.c0, "cat /state/counter");
+            Await.until(Duration.ofSeconds(20), "the source's counter moves on", () -> exec(p.c0, "cat /state/counter"),
+                    s -> s.startsWith("OK ") && !s.equals(c1));
+            assertEquals("OK hello", exec(p.c0, "cat /state/greeting").trim());
+            assertFalse(Files.exists(p.dir.resolve("n0/cache/handoff/frozen/" + CONTAINER + ".frozen")),
+                    "marker removed");
+        } finally {
+            // nothing continues the target's restore: its node and its frozen containerd go
+            p.target.process.destroyForcibly();
+            Processes.run(10, "kill", "-KILL", targetContainerd);
+        }
+    }
+
+    private static ContainerRuntime.TaskState taskState(Containerd c) {
+        try {
+            return runtime(c).taskState(CONTAINER);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }

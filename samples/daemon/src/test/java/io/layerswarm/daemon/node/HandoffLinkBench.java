@@ -49,15 +49,20 @@ import org.junit.jupiter.api.io.TempDir;
  * restore is the presync run's restore stage at the same rate, the same operation). One line per run,
  * {@code handoff-bench: ...}. Properties: {@code handoff.bench.rates} (Mbit/s, default 5,10,20,50),
  * {@code handoff.bench.rttMs} (50), {@code handoff.bench.stateMiB} (random state in the writable
- * layer, 8), {@code handoff.bench.modes}.
+ * layer, 8), {@code handoff.bench.hotKiB} (a file rewritten every 0.2 s, 0), {@code handoff.bench.modes}.
  */
 @Tag("root")
 class HandoffLinkBench {
     private static final String CONTAINER = HandoffIT.CONTAINER;
-    /** First start: incompressible state, a copy of an image file; every start: a counter and a log line a second. */
+    /**
+     * First start: incompressible state, a copy of an image file; every start: a counter and a log line a
+     * second and, with {@code handoff.bench.hotKiB} > 0, a file of that many random KiB rewritten every
+     * 0.2 s (written while it is sent: held back to the final diff, which it then makes that large).
+     */
     private static final String SCRIPT = "if [ ! -f /state/ready ]; then mkdir -p /state;"
             + " head -c %d /dev/urandom > /state/model.bin; cp /bin/busybox /state/busybox-copy;"
             + " echo hello > /state/greeting; touch /state/ready; fi;"
+            + " if [ %d -gt 0 ]; then (while true; do head -c $((%<d * 1024)) /dev/urandom > /state/hot.bin; sleep 0.2; done) & fi;"
             + " i=$(cat /state/counter 2>/dev/null || echo 0);"
             + " while true; do i=$((i+1)); echo $i >> /state/log; echo $i > /state/counter; sleep 1; done";
 
@@ -78,17 +83,19 @@ class HandoffLinkBench {
                 .map(String::trim).map(Integer::parseInt).toList();
         long rttMs = Long.parseLong(System.getProperty("handoff.bench.rttMs", "50"));
         long stateBytes = Long.parseLong(System.getProperty("handoff.bench.stateMiB", "8")) << 20;
+        long hotKiB = Long.parseLong(System.getProperty("handoff.bench.hotKiB", "0"));
         List<String> modes = List.of(System.getProperty("handoff.bench.modes", "presync,no-presync,stop-and-copy").split(","));
         for (int mbit : rates) {
             double restore = Double.NaN;
             for (String mode : modes) {
                 Path dir = Files.createDirectories(tmp.resolve(mbit + "-" + mode));
                 try (Closer closer = new Closer()) {
-                    Setup s = new Setup(closer, dir, mbit * 1_000_000L, Duration.ofMillis(rttMs), stateBytes);
+                    Setup s = new Setup(closer, dir, mbit * 1_000_000L, Duration.ofMillis(rttMs), stateBytes, hotKiB);
                     Map<String, Object> line = new LinkedHashMap<>();
                     line.put("rate_mbit", mbit);
                     line.put("rtt_ms", rttMs);
                     line.put("mode", mode.trim());
+                    line.put("hot_kib", hotKiB);
                     switch (mode.trim()) {
                         case "presync", "no-presync" -> {
                             HandoffReport r = s.handoff(mode.trim().equals("presync"), line);
@@ -124,7 +131,7 @@ class HandoffLinkBench {
         final Duration rtt;
         final Path dir;
 
-        Setup(Closer closer, Path dir, long bps, Duration rtt, long stateBytes) throws Exception {
+        Setup(Closer closer, Path dir, long bps, Duration rtt, long stateBytes, long hotKiB) throws Exception {
             this.dir = dir;
             this.bps = bps;
             this.rtt = rtt;
@@ -166,7 +173,7 @@ class HandoffLinkBench {
             c1.mirror(registry.hostPort(), registry.baseUri(), List.of(URI.create("http://" + target.mirror)));
             String ref = registry.hostPort() + "/" + image.ref();
             c0.pull(ref, Duration.ofMinutes(2));
-            HandoffIT.runSource(c0, ref, String.format(SCRIPT, stateBytes));
+            HandoffIT.runSource(c0, ref, String.format(SCRIPT, stateBytes, hotKiB));
             Await.until(Duration.ofSeconds(60), "the container wrote its state", () -> HandoffIT.exec(c0, "cat /state/counter"),
                     x -> x.startsWith("OK "));
         }
@@ -219,6 +226,9 @@ class HandoffLinkBench {
             line.put("link_bytes_run", linkBytes() - link1);
             line.put("registry_bytes_prepare", reg1 - reg0);
             line.put("registry_bytes_run", registryBytes() - reg1);
+            // stream openings retried after their connection closed under them (HandoffClient)
+            line.put("stream_reopened", source.stderrText().lines()
+                    .filter(l -> l.contains("event=handoff.streamReopened")).count());
             line.put("report", r.toJson());
             return r;
         }
