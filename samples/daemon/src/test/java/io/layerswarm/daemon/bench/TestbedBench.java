@@ -78,7 +78,7 @@ public final class TestbedBench implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "2", description = "Workers per cluster (default: ${DEFAULT-VALUE}).")
     int workersPerCluster;
 
-    @Option(names = "--caches", split = ",", defaultValue = "0,200MiB", description = "Cache sizes per worker, nominal"
+    @Option(names = "--caches", split = ",", defaultValue = "0,500MB,1GB,2GB", description = "Cache sizes per worker, nominal"
             + " (the seed's scale; default: ${DEFAULT-VALUE}).")
     List<String> caches;
 
@@ -212,31 +212,49 @@ public final class TestbedBench implements Callable<Integer> {
         List<AutoCloseable> rowOpen = new ArrayList<>();
         LauncherNode extender = null;
         try {
+            // The workers start side by side (a containerd or a node JVM takes 5-10 s on this loaded machine,
+            // one after the other they took a minute per row); the first node goes first: the others join through it.
+            LauncherNode first = swarm ? startNode("w0-0", dir, capacity, null) : null;
+            if (first != null) {
+                rowOpen.add(first);
+            }
+            List<CompletableFuture<Worker>> starting = new ArrayList<>();
             for (int c = 0; c < clusters; c++) {
                 for (int i = 0; i < workersPerCluster; i++) {
+                    int cluster = c;
+                    int index = i;
                     String name = "w" + c + "-" + i;
-                    LauncherNode node = null;
-                    if (swarm) {
-                        List<String> extra = new ArrayList<>(List.of("--node-name", name, "--cache-capacity",
-                                // 0 means unbounded to the node: one byte keeps nothing
-                                Long.toString(Math.max(1, capacity))));
-                        if (!workers.isEmpty()) {
-                            extra.addAll(List.of("--bootstrap", workers.get(0).node().listen));
+                    starting.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            LauncherNode n = first == null ? null
+                                    : cluster == 0 && index == 0 ? first : startNode(name, dir, capacity, first.listen);
+                            Containerd ctd = res.add(Containerd.start(dir.resolve("c" + cluster + index)));
+                            ctd.mirror(registry.host(), URI.create(registry.url()),
+                                    n == null ? List.of() : List.of(URI.create("http://" + n.mirror)));
+                            return new Worker(name, cluster, ctd, new KubeletImageGc(capacity),
+                                    Executors.newSingleThreadExecutor(), n);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
                         }
-                        // INFO: the blob_downloaded lines the bytes between clusters are added up from
-                        node = LauncherNode.start(launch.launcher, name, dir.resolve(name), registry.url(), extra,
-                                Map.of("LAYERSWARM_LOG_LEVEL", "INFO"), res.pool());
-                        res.add(node);
-                        rowOpen.add(node);
-                    }
-                    Containerd ctd = Containerd.start(dir.resolve("c" + c + i));
-                    res.add(ctd);
-                    rowOpen.add(ctd);
-                    ctd.mirror(registry.host(), URI.create(registry.url()),
-                            node == null ? List.of() : List.of(URI.create("http://" + node.mirror)));
-                    workers.add(new Worker(name, c, ctd, new KubeletImageGc(capacity), Executors.newSingleThreadExecutor(),
-                            node));
+                    }, res.pool()));
                 }
+            }
+            Exception failed = null;
+            for (CompletableFuture<Worker> f : starting) {
+                try {
+                    Worker w = f.join();
+                    workers.add(w);
+                    if (w.node() != null && !rowOpen.contains(w.node())) {
+                        rowOpen.add(w.node());
+                    }
+                    rowOpen.add(w.containerd());
+                } catch (java.util.concurrent.CompletionException e) {
+                    failed = failed == null ? e : failed;
+                }
+            }
+            if (failed != null) {
+                // what did start is closed by the finally below; a node whose containerd failed is still in res
+                throw failed;
             }
             for (Worker w : workers) {
                 if (w.node() != null && !w.node().awaitPeers(workers.size() - 1, Duration.ofSeconds(60))) {
@@ -265,6 +283,19 @@ public final class TestbedBench implements Callable<Integer> {
             }
             Containerd.deleteTree(dir);
         }
+    }
+
+    /** A worker's {@code layerswarm node} with the row's cache capacity, joined through {@code bootstrap} if given. */
+    private LauncherNode startNode(String name, Path dir, long capacity, String bootstrap) throws IOException {
+        List<String> extra = new ArrayList<>(List.of("--node-name", name, "--cache-capacity",
+                // 0 means unbounded to the node: one byte keeps nothing
+                Long.toString(Math.max(1, capacity))));
+        if (bootstrap != null) {
+            extra.addAll(List.of("--bootstrap", bootstrap));
+        }
+        // INFO: the blob_downloaded lines the bytes between clusters are added up from
+        return res.add(LauncherNode.start(launch.launcher, name, dir.resolve(name), registry.url(), extra,
+                Map.of("LAYERSWARM_LOG_LEVEL", "INFO"), res.pool()));
     }
 
     /**
