@@ -182,19 +182,24 @@ public final class TestbedBench implements Callable<Integer> {
                 }
                 runs.add(run);
                 System.out.println(run.row(baseline));
+                writeResults(runs); // after every row: a run stopped early keeps what it measured
             }
-        }
-        if (results != null) {
-            StringBuilder tsv = new StringBuilder("# nominal_mb\tmode\tmean_s\tp95_s\thit_ratio\tregistry_bytes"
-                    + "\tcapacity_bytes\tinter_cluster_bytes\n");
-            for (TestbedRun r : runs) {
-                tsv.append(String.format(Locale.ROOT, "%.0f\t%s\t%.3f\t%.3f\t%.4f\t%d\t%d\t%d%n", r.nominal() / 1e6,
-                        r.mode(), r.mean(), r.p95(), r.hitRatio(), r.registryBytes(), r.capacity(),
-                        r.peers().otherClusters()));
-            }
-            Files.writeString(results, tsv);
         }
         return runs.stream().anyMatch(r -> r.failures() > 0) ? 1 : 0;
+    }
+
+    private void writeResults(List<TestbedRun> runs) throws IOException {
+        if (results == null) {
+            return;
+        }
+        StringBuilder tsv = new StringBuilder("# nominal_mb\tmode\tmean_s\tp95_s\thit_ratio\tregistry_bytes"
+                + "\tcapacity_bytes\tinter_cluster_bytes\n");
+        for (TestbedRun r : runs) {
+            tsv.append(String.format(Locale.ROOT, "%.0f\t%s\t%.3f\t%.3f\t%.4f\t%d\t%d\t%d%n", r.nominal() / 1e6,
+                    r.mode(), r.mean(), r.p95(), r.hitRatio(), r.registryBytes(), r.capacity(),
+                    r.peers().otherClusters()));
+        }
+        Files.writeString(results, tsv);
     }
 
     /** The modes of one cache size: all of them at the grid size (or without one), else the first and the last. */
