@@ -117,6 +117,7 @@ set title "Testbed: mean deployment time vs cache size per worker"
 set xlabel "cache per worker, nominal (MB; the testbed gives x $CACHE_SCALE)"
 set ylabel "mean deployment time (s)"
 set key top right
+set xtics ("0" 0, "500 MB" 500, "1 GB" 1000, "2 GB" 2000)
 set grid
 set offsets graph 0.05, graph 0.05, graph 0.05, 0
 set yrange [0:*]
