@@ -107,7 +107,8 @@ echo "run time: $(( $(date +%s) - START )) s"
 
 PLOTTED=""
 for m in baseline swarm full preheat; do
-  awk -F'\t' -v m="$m" '$2 == m' "$OUT/results.tsv" > "$OUT/results-$m.tsv"
+  # sorted by cache size: gnuplot joins the points in file order
+  awk -F'\t' -v m="$m" '$2 == m' "$OUT/results.tsv" | sort -n -k1,1 > "$OUT/results-$m.tsv"
   if [ -s "$OUT/results-$m.tsv" ]; then PLOTTED="$PLOTTED $m"; fi
 done
 gnuplot <<GP
