@@ -7,13 +7,18 @@
 # onto a worker of its cluster and deployed: `ctr images pull` + `ctr run --rm IMAGE /bin/true`.
 # Deployment time = request time -> `ctr run` returned. Rows per cache size: baseline (registry pulls,
 # ImageLocality + LeastAllocated, kubelet image GC 85/80 %), swarm (same scheduling, pulls through the
-# nodes), full (swarm + the real `layerswarm scheduler-extender` over HTTP, filter + prioritize).
+# nodes), full (swarm + the real `layerswarm scheduler-extender` over HTTP, filter + prioritize + bind),
+# preheat (full, and the extender's bind preheats the chosen node at once).
+# Cache sizes are the seed's (0 / 500 MB / 1 GB / 2 GB per worker), scaled by --cache-scale because the
+# corpus images are smaller than the seed's (BENCHMARKS.md); every mode runs at --grid-cache (500MB), the
+# others only baseline and preheat, so that the 40 requests fit in 30 minutes.
 # Prints a Markdown table, writes target/testbed/results.tsv and target/testbed/deploy-time.png (gnuplot).
 #
-# Usage: scripts/bench/testbed.sh [--quick] [--seed N] [--caches 0,200MiB] [--modes baseline,swarm,full]
-#            [--requests N] [--clusters 2] [--workers 2] [--uplink-mbps 100] [--uplink-latency-ms 50] ...
-#   --quick     the first 12 requests of the trace (8 within 4 s, then 4 within 3 s at 28-30 s); ~24 min
-#               here at load average 22-34 (BENCHMARKS.md)
+# Usage: scripts/bench/testbed.sh [--quick] [--seed N] [--caches 0,500MB,1GB,2GB] [--cache-scale F]
+#            [--modes baseline,swarm,full,preheat] [--grid-cache 500MB] [--requests N] [--clusters 2]
+#            [--workers 2] [--uplink-mbps 100] [--uplink-latency-ms 50] ...
+#   --quick     the first 12 requests of the trace (8 within 4 s, then 4 within 3 s at 28-30 s), cache
+#               500MB only
 #   --seed N    a fresh trace from `layerswarm trace-gen --seed N` instead of the committed one (seed 42)
 # Other flags go to the driver (io.layerswarm.daemon.bench.TestbedBench --help).
 # Env: SKIP_BUILD=1 (reuse the built jar and classes), JAVA, LAYERSWARM_JAVA_OPTS (node JVMs).
@@ -32,10 +37,14 @@ IMAGES=(nginx:1.22 redis:7.0 python:3.11 flask-app:1 memcached:1.6 curl:7.88 hap
 TRACE=bench/data/testbed-trace.jsonl
 SEED=""
 ARGS=()
-CACHES="0,200MiB"
+CACHES="0,500MB,1GB,2GB"
+CACHE_SCALE=0.1
+GRID=500MB
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) ARGS+=(--requests 12); shift ;;
+    --quick) ARGS+=(--requests 12); CACHES=500MB; shift ;;
+    --cache-scale) CACHE_SCALE="${2:?--cache-scale needs a factor}"; shift 2 ;;
+    --grid-cache) GRID="${2:?--grid-cache needs a size}"; shift 2 ;;
     --seed) SEED="${2:?--seed needs a number}"; shift 2 ;;
     --caches) CACHES="${2:?--caches needs sizes}"; shift 2 ;;
     --corpus) CORPUS="${2:?--corpus needs a directory}"; shift 2 ;;
@@ -83,9 +92,11 @@ if [ -n "$SEED" ]; then
       --requests 40 --span-s 120 --clusters 2 --images "$(IFS=,; echo "${IMAGES[*]}")"
 fi
 
+rm -f "$OUT/results.tsv" "$OUT"/results-*.tsv   # a failed run must not plot an earlier one
 START=$(date +%s)
 "${JAVA:-java}" -Xmx512m -cp "$CP" io.layerswarm.daemon.bench.TestbedBench \
-    --corpus "$CORPUS" --trace "$TRACE" --caches "$CACHES" --launcher "$ROOT/samples/daemon/target/layerswarm" \
+    --corpus "$CORPUS" --trace "$TRACE" --caches "$CACHES" --cache-scale "$CACHE_SCALE" \
+    --grid-cache "$GRID" --launcher "$ROOT/samples/daemon/target/layerswarm" \
     --work "$WORK" --logs "$ROOT/samples/daemon/target/testbed-logs" --results "$OUT/results.tsv" "${ARGS[@]}" &
 BENCH_PID=$!
 RC=0
@@ -94,19 +105,25 @@ BENCH_PID=""
 echo "run time: $(( $(date +%s) - START )) s"
 [ -s "$OUT/results.tsv" ] || exit "$RC"
 
-for m in baseline swarm full; do awk -F'\t' -v m="$m" '$2 == m' "$OUT/results.tsv" > "$OUT/results-$m.tsv"; done
+PLOTTED=""
+for m in baseline swarm full preheat; do
+  # sorted by cache size: gnuplot joins the points in file order
+  awk -F'\t' -v m="$m" '$2 == m' "$OUT/results.tsv" | sort -n -k1,1 > "$OUT/results-$m.tsv"
+  if [ -s "$OUT/results-$m.tsv" ]; then PLOTTED="$PLOTTED $m"; fi
+done
 gnuplot <<GP
 set terminal pngcairo size 800,500
 set output "$OUT/deploy-time.png"
 set title "Testbed: mean deployment time vs cache size per worker"
-set xlabel "cache per worker (MiB)"
+set xlabel "cache per worker, nominal (MB; the testbed gives x $CACHE_SCALE)"
 set ylabel "mean deployment time (s)"
 set key top right
+set xtics ("0" 0, "500 MB" 500, "1 GB" 1000, "2 GB" 2000)
 set grid
 set offsets graph 0.05, graph 0.05, graph 0.05, 0
 set yrange [0:*]
 set datafile separator "\t"
-plot for [m in "baseline swarm full"] "$OUT/results-".m.".tsv" using 1:3 with linespoints lw 2 title m
+plot for [m in "${PLOTTED# }"] "$OUT/results-".m.".tsv" using 1:3 with linespoints lw 2 title m
 GP
 echo "plot: $OUT/deploy-time.png"
 exit "$RC"

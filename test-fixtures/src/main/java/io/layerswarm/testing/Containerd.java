@@ -366,6 +366,8 @@ public final class Containerd implements AutoCloseable {
         Path out;
         try {
             out = Files.createDirectories(dir.resolve("run-output").resolve(id));
+            // images whose config names a non-root USER (redis, memcached) must be able to write the file
+            Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

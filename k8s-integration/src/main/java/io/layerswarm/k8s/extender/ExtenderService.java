@@ -21,6 +21,7 @@ public final class ExtenderService {
     private final SchedulingEngine engine;
     private final PodBinder binder;
     private final QueuedPods queued;
+    private final SeenPods seen;
 
     /**
      * @param engine scoring mechanism and policy
@@ -36,13 +37,26 @@ public final class ExtenderService {
      * @param queued told of every successful bind at once (the engine's queued pods), or {@code null}
      */
     public ExtenderService(SchedulingEngine engine, PodBinder binder, QueuedPods queued) {
+        this(engine, binder, queued, null);
+    }
+
+    /**
+     * @param engine scoring mechanism and policy
+     * @param binder binds pods to nodes and hands the decision on
+     * @param queued told of every successful bind at once (the engine's queued pods), or {@code null}
+     * @param seen told of every pod filtered or prioritized (where a bind without an API server finds its
+     *             images), or {@code null}
+     */
+    public ExtenderService(SchedulingEngine engine, PodBinder binder, QueuedPods queued, SeenPods seen) {
         this.engine = engine;
         this.binder = binder;
         this.queued = queued;
+        this.seen = seen;
     }
 
     /** The {@code filter} verb. */
     public ExtenderFilterResult filter(ExtenderArgs args) {
+        remember(args);
         List<String> candidates = args.candidateNames();
         PodLayers pod = engine.resolve(SchedulingEngine.images(args.pod()));
         logUnresolved(args, pod);
@@ -63,6 +77,7 @@ public final class ExtenderService {
 
     /** The {@code prioritize} verb: 0..10 per candidate, in the order given. */
     public HostPriorityList prioritize(ExtenderArgs args) {
+        remember(args);
         List<String> candidates = args.candidateNames();
         PodLayers pod = engine.resolve(SchedulingEngine.images(args.pod()));
         logUnresolved(args, pod);
@@ -89,6 +104,12 @@ public final class ExtenderService {
                     args.node(), e.getMessage());
             return new ExtenderBindingResult("bind " + args.podNamespace() + "/" + args.podName() + " to "
                     + args.node() + ": " + e.getMessage());
+        }
+    }
+
+    private void remember(ExtenderArgs args) {
+        if (seen != null) {
+            seen.seen(args.pod());
         }
     }
 

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.layerswarm.k8s.extender.ExtenderBindingArgs;
 import io.layerswarm.k8s.preheat.ReplicaPreheater;
+import io.layerswarm.k8s.preheat.StandaloneBindPreheat;
 import io.layerswarm.k8s.scoring.SchedulingEngine;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -47,10 +48,8 @@ public final class BindPreheatHook implements Consumer<ExtenderBindingArgs> {
                 return;
             }
             List<String> images = SchedulingEngine.images(p);
-            preheater.preheat(images, args.node()).thenAccept(replies -> replies.forEach(r -> LOG.info(
-                    "event=preheat_result pod={} node={} status={} peer_bytes={} registry_bytes={} elapsed_ms={}{}", pod,
-                    args.node(), r.status(), r.peerBytes(), r.registryBytes(), r.elapsedMillis(),
-                    r.message().isEmpty() ? "" : " reason=\"" + r.message() + "\"")));
+            preheater.preheat(images, args.node())
+                    .thenAccept(replies -> StandaloneBindPreheat.logResults(pod, args.node(), replies));
         } catch (RuntimeException e) {
             LOG.warn("event=preheat_plan_failed pod={} node={} reason=\"{}\"", pod, args.node(), e.toString());
         }

@@ -4,6 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.layerswarm.k8s.extender.ExtenderArgs;
+import io.layerswarm.k8s.extender.ExtenderBindingArgs;
+import io.layerswarm.k8s.extender.ExtenderService;
+import io.layerswarm.k8s.extender.SeenPods;
 import io.layerswarm.k8s.orchestrator.TransferPlanner;
 import io.layerswarm.k8s.scoring.DeploymentTimeModel;
 import io.layerswarm.k8s.scoring.ImageLayers;
@@ -13,11 +19,13 @@ import io.layerswarm.k8s.scoring.ScoringPolicies;
 import io.layerswarm.k8s.view.LinkEstimate;
 import io.layerswarm.k8s.view.MutableClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.k8s.view.QueuedPods;
 import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.oci.Platform;
 import io.layerswarm.testing.Closer;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -48,14 +56,19 @@ class ReplicaPreheaterTest {
         timer.shutdownNow();
     }
 
+    /** Resolves {@link #WEB} (one layer), fails any other image. */
+    private SchedulingEngine webEngine() {
+        ImageLayers web = new ImageLayers(WEB, "127.0.0.1:5000", "sha256:" + "ef".repeat(32),
+                List.of(new LayerInfo(LAYER, 1 << 20)));
+        return new SchedulingEngine(view, image -> image.equals(WEB) ? CompletableFuture.completedFuture(web)
+                : CompletableFuture.failedFuture(new IllegalStateException("manifest unknown")),
+                ScoringPolicies.create("layer-network", DeploymentTimeModel.edgeDefaults()), Duration.ofSeconds(5));
+    }
+
     private ReplicaPreheater preheater() throws Exception {
         Host host = open.add(Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                 .ioThreads(1).build().start());
-        ImageLayers web = new ImageLayers(WEB, "127.0.0.1:5000", "sha256:" + "ef".repeat(32),
-                List.of(new LayerInfo(LAYER, 1 << 20)));
-        SchedulingEngine engine = new SchedulingEngine(view, image -> image.equals(WEB) ? CompletableFuture.completedFuture(web)
-                : CompletableFuture.failedFuture(new IllegalStateException("manifest unknown")),
-                ScoringPolicies.create("layer-network", DeploymentTimeModel.edgeDefaults()), Duration.ofSeconds(5));
+        SchedulingEngine engine = webEngine();
         PeerDirectory peers = name -> Optional.empty();
         return new ReplicaPreheater(engine, new TransferPlanner(3, LinkEstimate.mbps(100, 2), LinkEstimate.mbps(20, 50)),
                 new PreheatClient(host, io), peers, new PlanRequests(peers, p -> List.of(), Platform.linuxAmd64()),
@@ -143,5 +156,52 @@ class ReplicaPreheaterTest {
             assertTrue(f.get(30, TimeUnit.SECONDS).get(0).message().contains("no known peer id"));
         }
         assertEquals(List.of("r1", "r1"), named, "r2's plan names r1 as the source of the layer and as a co-fetcher");
+    }
+
+    /**
+     * Without an API server ({@code scheduler-extender --no-kubernetes}) the bind verb finds the pod's
+     * images in what filter saw and hands them to the preheater: the reply for a node in the view without
+     * a peer id proves the request reached the plan-and-send step with the right image; the bind itself
+     * answers OK at once and counts the pod as queued.
+     */
+    @Test
+    void aStandaloneBindPreheatsTheNodeWithTheImagesItsFilterCallSaw() throws Exception {
+        view.put(new NodeStatus("known", Map.of(), 1L << 30, 1L << 30, 0, Map.of(), Map.of()));
+        SeenPods seen = new SeenPods(8);
+        StandaloneBindPreheat binder = new StandaloneBindPreheat(seen, preheater());
+        QueuedPods queued = new QueuedPods(Clock.systemUTC(), Duration.ofMinutes(5));
+        ExtenderService service = new ExtenderService(webEngine(), binder, queued, seen);
+        Pod pod = new PodBuilder().withNewMetadata().withName("web-1").withNamespace("shop").endMetadata()
+                .withNewSpec().addNewContainer().withName("app").withImage(WEB).endContainer().endSpec().build();
+        assertEquals(List.of("known"), service.filter(new ExtenderArgs(pod, null, List.of("known"))).nodeNames());
+        assertEquals(Optional.of(List.of(WEB)), seen.images("shop", "web-1"));
+
+        ExtenderBindingArgs bind = new ExtenderBindingArgs("web-1", "shop", "uid-1", "known");
+        assertEquals("", service.bind(bind).error());
+        assertEquals(Map.of("known", 1), queued.byNode());
+        List<PreheatReply> replies = binder.preheat(bind).get(30, TimeUnit.SECONDS);
+        assertEquals(1, replies.size());
+        assertTrue(replies.get(0).message().contains("no known peer id"), replies.get(0).message());
+
+        assertEquals(List.of(), binder.preheat(new ExtenderBindingArgs("never-scored", "shop", "uid-2", "known"))
+                .get(30, TimeUnit.SECONDS), "a pod the extender did not score is bound without a preheat");
+    }
+
+    @Test
+    void seenPodsForgetsTheLeastRecentlySeenAndIgnoresPodsWithoutName() {
+        SeenPods seen = new SeenPods(2);
+        for (String name : List.of("a", "b")) {
+            seen.seen(new PodBuilder().withNewMetadata().withName(name).endMetadata().withNewSpec().addNewInitContainer()
+                    .withImage("init:1").endInitContainer().addNewContainer().withImage(name + ":1").endContainer()
+                    .endSpec().build());
+        }
+        assertEquals(Optional.of(List.of("init:1", "a:1")), seen.images(null, "a"), "init containers first");
+        seen.seen(new PodBuilder().withNewMetadata().withName("c").withNamespace("x").endMetadata().build());
+        assertEquals(Optional.empty(), seen.images("", "b"), "b was the least recently seen of three");
+        assertEquals(Optional.of(List.of()), seen.images("x", "c"));
+        seen.seen(new PodBuilder().build());
+        seen.seen(null);
+        assertEquals(Optional.of(List.of("init:1", "a:1")), seen.images("", "a"));
+        assertThrows(IllegalArgumentException.class, () -> new SeenPods(0));
     }
 }

@@ -8,6 +8,7 @@ import io.layerswarm.k8s.extender.ExtenderHttpServer;
 import io.layerswarm.k8s.extender.ExtenderJson;
 import io.layerswarm.k8s.extender.ExtenderService;
 import io.layerswarm.k8s.extender.PodBinder;
+import io.layerswarm.k8s.extender.SeenPods;
 import io.layerswarm.k8s.kube.BindPreheatHook;
 import io.layerswarm.k8s.kube.KubernetesClusterWatch;
 import io.layerswarm.k8s.kube.KubernetesPodBinder;
@@ -16,6 +17,7 @@ import io.layerswarm.k8s.preheat.PeerDirectory;
 import io.layerswarm.k8s.preheat.PlanRequests;
 import io.layerswarm.k8s.preheat.PreheatClient;
 import io.layerswarm.k8s.preheat.ReplicaPreheater;
+import io.layerswarm.k8s.preheat.StandaloneBindPreheat;
 import io.layerswarm.k8s.scoring.DeploymentTimeModel;
 import io.layerswarm.k8s.scoring.RegistryLayerResolver;
 import io.layerswarm.k8s.scoring.SchedulingEngine;
@@ -115,8 +117,12 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
     private Duration queuedPodMaxAge;
 
     @Option(names = "--no-kubernetes",
-            description = "Do not watch the API server; bind only records the decision for scoring (the caller binds).")
+            description = "Do not watch the API server; bind records the decision for scoring and preheats the node"
+                    + " with the images of the pod as last filtered or prioritized (the caller binds).")
     private boolean noKubernetes;
+
+    @Option(names = "--no-preheat", description = "Bind does not preheat the chosen node.")
+    private boolean noPreheat;
 
     @Override
     public Integer call() throws Exception {
@@ -169,26 +175,35 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
             ClusterView view = swarm;
             QueuedPods queued = new QueuedPods(clock, queuedPodMaxAge);
             PodBinder binder = a -> LOG.info("event=bind_recorded pod={}/{} node={}", a.podNamespace(), a.podName(), a.node());
+            KubernetesClient client = null;
             if (!noKubernetes) {
                 Config config = new ConfigBuilder().withRequestRetryBackoffLimit(1).withRequestTimeout(3000).build();
-                KubernetesClient client = new KubernetesClientBuilder().withConfig(config).build();
+                client = new KubernetesClientBuilder().withConfig(config).build();
                 closing.add(client);
                 KubernetesClusterWatch watch = new KubernetesClusterWatch(client, swarm,
                         p -> LOG.info("event=pod_placed pod={}/{} node={}", p.namespace(), p.name(), p.node()), queued).start();
                 closing.add(watch);
                 view = watch;
-                ClusterView planningView = view;
-                SchedulingEngine planning = new SchedulingEngine(planningView, resolver, ScoringPolicies.create(scoring, model),
+                binder = new KubernetesPodBinder(client, a -> { });
+            }
+            SeenPods seen = null;
+            if (!noPreheat) {
+                SchedulingEngine planning = new SchedulingEngine(view, resolver, ScoringPolicies.create(scoring, model),
                         Duration.ofSeconds(30));
                 TransferPlanner planner = new TransferPlanner(3, LinkEstimate.mbps(100, 2), LinkEstimate.mbps(20, 50));
                 PeerDirectory peers = name -> swarm.peerIdOf(name).map(PeerId::parse);
                 ReplicaPreheater preheater = new ReplicaPreheater(planning, planner, new PreheatClient(host, io), peers,
                         new PlanRequests(peers, host.peerStore()::addrs, plat), preheatWindow, timer, io);
-                binder = new KubernetesPodBinder(client, new BindPreheatHook(client, preheater, io));
+                if (client != null) {
+                    binder = new KubernetesPodBinder(client, new BindPreheatHook(client, preheater, io));
+                } else {
+                    seen = new SeenPods(4096);
+                    binder = new StandaloneBindPreheat(seen, preheater);
+                }
             }
             SchedulingEngine engine = new SchedulingEngine(view, resolver, ScoringPolicies.create(scoring, model),
                     Duration.ofMillis(resolveBudgetMs), queued);
-            ExtenderHttpServer server = ExtenderHttpServer.start(address, urlPrefix, new ExtenderService(engine, binder, queued),
+            ExtenderHttpServer server = ExtenderHttpServer.start(address, urlPrefix, new ExtenderService(engine, binder, queued, seen),
                     ExtenderJson.MAX_REQUEST_BYTES, boss, workers, verbs);
             closing.add(server);
             spec.commandLine().getOut().println("extender " + server.url());

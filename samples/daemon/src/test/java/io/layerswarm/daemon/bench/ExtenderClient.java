@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * kube-scheduler's side of the extender protocol, as the testbed driver needs it: {@code filter} then
- * {@code prioritize} with {@code NodeNames} (a nodeCacheCapable extender), over HTTP with the
+ * {@code prioritize} with {@code NodeNames} (a nodeCacheCapable extender), then {@code bind}, over HTTP with the
  * scheduler's 5 s timeout, in the {@code k8s.io/kube-scheduler/extender/v1} JSON.
  */
 final class ExtenderClient {
@@ -46,6 +46,19 @@ final class ExtenderClient {
             out.put(h.get("Host").asText(), h.get("Score").asLong());
         }
         return out;
+    }
+
+    /**
+     * The {@code bind} verb ({@code ExtenderBindingArgs}): the extender records the decision (its queued
+     * pods) and, unless started with {@code --no-preheat}, preheats the node; an {@code Error} fails.
+     */
+    void bind(String pod, String node) throws IOException, InterruptedException {
+        ObjectNode a = json.createObjectNode().put("PodName", pod).put("PodNamespace", "testbed")
+                .put("PodUID", "testbed-" + pod).put("Node", node);
+        JsonNode r = call("bind", a);
+        if (r.hasNonNull("Error") && !r.get("Error").asText().isEmpty()) {
+            throw new IOException("extender bind error: " + r.get("Error").asText());
+        }
     }
 
     private ObjectNode args(String pod, String image, List<String> nodes) {

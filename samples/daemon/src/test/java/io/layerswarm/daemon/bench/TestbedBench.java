@@ -49,8 +49,10 @@ import picocli.CommandLine.Option;
  * <p>Modes: {@code baseline} (containerd pulls from the registry; kube-scheduler's ImageLocality over
  * the images containerd holds plus LeastAllocated); {@code swarm} (the same scheduling, containerd pulls
  * through the worker's node); {@code full} (swarm, scored by the real {@code layerswarm
- * scheduler-extender} over HTTP, filter and prioritize; its view comes from the nodes' signed status
- * records). In every mode containerd's images are collected with kubelet's policy
+ * scheduler-extender} over HTTP, filter and prioritize, then bind, which feeds its queued pods; its view
+ * comes from the nodes' signed status records); {@code preheat} (full, and the extender's bind preheats the
+ * chosen node through the project's {@code ReplicaPreheater} at once, while the worker may still deploy
+ * earlier requests). In every mode containerd's images are collected with kubelet's policy
  * ({@link KubeletImageGc}) at the row's cache size; the nodes' caches get the same capacity.
  *
  * <p>Run by {@code scripts/bench/testbed.sh}.
@@ -76,11 +78,21 @@ public final class TestbedBench implements Callable<Integer> {
     @Option(names = "--workers", defaultValue = "2", description = "Workers per cluster (default: ${DEFAULT-VALUE}).")
     int workersPerCluster;
 
-    @Option(names = "--caches", split = ",", defaultValue = "0,200MiB", description = "Cache sizes per worker (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--caches", split = ",", defaultValue = "0,500MB,1GB,2GB", description = "Cache sizes per worker, nominal"
+            + " (the seed's scale; default: ${DEFAULT-VALUE}).")
     List<String> caches;
 
-    @Option(names = "--modes", split = ",", defaultValue = "baseline,swarm,full", description = "Rows per cache size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--cache-scale", defaultValue = "1", description = "A worker's cache = nominal size x this (the"
+            + " corpus images are smaller than the seed's; default: ${DEFAULT-VALUE}).")
+    double cacheScale;
+
+    @Option(names = "--modes", split = ",", defaultValue = "baseline,swarm,full,preheat",
+            description = "Rows per cache size (default: ${DEFAULT-VALUE}).")
     List<String> modes;
+
+    @Option(names = "--grid-cache", description = "Run every mode only at this nominal cache size; at the others only the"
+            + " first and the last of --modes (to fit the run time; default: every mode everywhere).")
+    String gridCache;
 
     @Mixin
     UplinkOptions uplink = new UplinkOptions();
@@ -119,9 +131,11 @@ public final class TestbedBench implements Callable<Integer> {
         if (clusters < 1 || workersPerCluster < 1 || clusters * workersPerCluster > 16 || uplink.mbps <= 0
                 || uplink.latencyMs < 0
                 || slots < 1 || podWindow < 0 || requests < 0
-                || !modes.stream().allMatch(m -> List.of("baseline", "swarm", "full").contains(m))) {
+                || !(cacheScale > 0) || Double.isInfinite(cacheScale)
+                || !modes.stream().allMatch(m -> List.of("baseline", "swarm", "full", "preheat").contains(m))) {
             System.err.println("error: --clusters x --workers in 1..16, --uplink-mbps > 0, --uplink-latency-ms >= 0,"
-                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --modes of baseline,swarm,full");
+                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --cache-scale > 0, --modes of"
+                    + " baseline,swarm,full,preheat");
             return 2;
         }
         res = new BenchResources(launch.work, "testbed");
@@ -156,59 +170,96 @@ public final class TestbedBench implements Callable<Integer> {
                 podWindow);
         System.out.println(TestbedRun.header());
         List<TestbedRun> runs = new ArrayList<>();
+        Long grid = gridCache == null ? null : ByteSize.parse(gridCache);
         for (String c : caches) {
-            long capacity = ByteSize.parse(c);
+            long nominal = ByteSize.parse(c);
+            long capacity = TestbedRun.scaled(nominal, cacheScale);
             TestbedRun baseline = null;
-            for (String mode : modes) {
-                TestbedRun run = row(mode, capacity, trace);
+            for (String mode : rowModes(modes, grid, nominal)) {
+                TestbedRun run = row(mode, nominal, capacity, trace);
                 if (mode.equals("baseline")) {
                     baseline = run;
                 }
                 runs.add(run);
                 System.out.println(run.row(baseline));
+                writeResults(runs); // after every row: a run stopped early keeps what it measured
             }
-        }
-        if (results != null) {
-            StringBuilder tsv = new StringBuilder("# capacity_mib\tmode\tmean_s\tp95_s\thit_ratio\tregistry_bytes\n");
-            for (TestbedRun r : runs) {
-                tsv.append(String.format(Locale.ROOT, "%.0f\t%s\t%.3f\t%.3f\t%.4f\t%d%n", r.capacity() / 1048576.0,
-                        r.mode(), r.mean(), r.p95(), r.hitRatio(), r.registryBytes()));
-            }
-            Files.writeString(results, tsv);
         }
         return runs.stream().anyMatch(r -> r.failures() > 0) ? 1 : 0;
     }
 
-    private TestbedRun row(String mode, long capacity, List<TraceEvent> trace) throws Exception {
+    private void writeResults(List<TestbedRun> runs) throws IOException {
+        if (results == null) {
+            return;
+        }
+        StringBuilder tsv = new StringBuilder("# nominal_mb\tmode\tmean_s\tp95_s\thit_ratio\tregistry_bytes"
+                + "\tcapacity_bytes\tinter_cluster_bytes\n");
+        for (TestbedRun r : runs) {
+            tsv.append(String.format(Locale.ROOT, "%.0f\t%s\t%.3f\t%.3f\t%.4f\t%d\t%d\t%d%n", r.nominal() / 1e6,
+                    r.mode(), r.mean(), r.p95(), r.hitRatio(), r.registryBytes(), r.capacity(),
+                    r.peers().otherClusters()));
+        }
+        Files.writeString(results, tsv);
+    }
+
+    /** The modes of one cache size: all of them at the grid size (or without one), else the first and the last. */
+    static List<String> rowModes(List<String> modes, Long grid, long nominal) {
+        if (grid == null || grid == nominal || modes.size() <= 2) {
+            return modes;
+        }
+        return List.of(modes.get(0), modes.get(modes.size() - 1));
+    }
+
+    private TestbedRun row(String mode, long nominal, long capacity, List<TraceEvent> trace) throws Exception {
         Path dir = Files.createDirectories(launch.work.resolve(mode + "-" + capacity));
         boolean swarm = !mode.equals("baseline");
         List<Worker> workers = new ArrayList<>();
         List<AutoCloseable> rowOpen = new ArrayList<>();
         LauncherNode extender = null;
         try {
+            // The workers start side by side (a containerd or a node JVM takes 5-10 s on this loaded machine,
+            // one after the other they took a minute per row); the first node goes first: the others join through it.
+            LauncherNode first = swarm ? startNode("w0-0", dir, capacity, null) : null;
+            if (first != null) {
+                rowOpen.add(first);
+            }
+            List<CompletableFuture<Worker>> starting = new ArrayList<>();
             for (int c = 0; c < clusters; c++) {
                 for (int i = 0; i < workersPerCluster; i++) {
+                    int cluster = c;
+                    int index = i;
                     String name = "w" + c + "-" + i;
-                    LauncherNode node = null;
-                    if (swarm) {
-                        List<String> extra = new ArrayList<>(List.of("--node-name", name, "--cache-capacity",
-                                // 0 means unbounded to the node: one byte keeps nothing
-                                Long.toString(Math.max(1, capacity))));
-                        if (!workers.isEmpty()) {
-                            extra.addAll(List.of("--bootstrap", workers.get(0).node().listen));
+                    starting.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            LauncherNode n = first == null ? null
+                                    : cluster == 0 && index == 0 ? first : startNode(name, dir, capacity, first.listen);
+                            Containerd ctd = res.add(Containerd.start(dir.resolve("c" + cluster + index)));
+                            ctd.mirror(registry.host(), URI.create(registry.url()),
+                                    n == null ? List.of() : List.of(URI.create("http://" + n.mirror)));
+                            return new Worker(name, cluster, ctd, new KubeletImageGc(capacity),
+                                    Executors.newSingleThreadExecutor(), n);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
                         }
-                        node = LauncherNode.start(launch.launcher, name, dir.resolve(name), registry.url(), extra, Map.of(), res.pool());
-                        res.add(node);
-                        rowOpen.add(node);
-                    }
-                    Containerd ctd = Containerd.start(dir.resolve("c" + c + i));
-                    res.add(ctd);
-                    rowOpen.add(ctd);
-                    ctd.mirror(registry.host(), URI.create(registry.url()),
-                            node == null ? List.of() : List.of(URI.create("http://" + node.mirror)));
-                    workers.add(new Worker(name, c, ctd, new KubeletImageGc(capacity), Executors.newSingleThreadExecutor(),
-                            node));
+                    }, res.pool()));
                 }
+            }
+            Exception failed = null;
+            for (CompletableFuture<Worker> f : starting) {
+                try {
+                    Worker w = f.join();
+                    workers.add(w);
+                    if (w.node() != null && !rowOpen.contains(w.node())) {
+                        rowOpen.add(w.node());
+                    }
+                    rowOpen.add(w.containerd());
+                } catch (java.util.concurrent.CompletionException e) {
+                    failed = failed == null ? e : failed;
+                }
+            }
+            if (failed != null) {
+                // what did start is closed by the finally below; a node whose containerd failed is still in res
+                throw failed;
             }
             for (Worker w : workers) {
                 if (w.node() != null && !w.node().awaitPeers(workers.size() - 1, Duration.ofSeconds(60))) {
@@ -217,13 +268,13 @@ public final class TestbedBench implements Callable<Integer> {
                 }
             }
             ExtenderClient scheduler = null;
-            if (mode.equals("full")) {
-                extender = startExtender(dir, workers);
+            if (mode.equals("full") || mode.equals("preheat")) {
+                extender = startExtender(dir, workers, mode.equals("preheat"));
                 rowOpen.add(extender);
                 scheduler = new ExtenderClient(URI.create(extender.mirror));
                 Thread.sleep(STATUS_SETTLE.toMillis()); // first status records reach the extender
             }
-            return replay(mode, capacity, trace, workers, scheduler);
+            return replay(mode, nominal, capacity, trace, workers, scheduler);
         } finally {
             for (Worker w : workers) {
                 w.queue().shutdownNow();
@@ -239,21 +290,41 @@ public final class TestbedBench implements Callable<Integer> {
         }
     }
 
-    /** {@code layerswarm scheduler-extender --no-kubernetes}, joined to every node; its URL is in {@code mirror}. */
-    private LauncherNode startExtender(Path dir, List<Worker> workers) throws IOException {
+    /** A worker's {@code layerswarm node} with the row's cache capacity, joined through {@code bootstrap} if given. */
+    private LauncherNode startNode(String name, Path dir, long capacity, String bootstrap) throws IOException {
+        List<String> extra = new ArrayList<>(List.of("--node-name", name, "--cache-capacity",
+                // 0 means unbounded to the node: one byte keeps nothing
+                Long.toString(Math.max(1, capacity))));
+        if (bootstrap != null) {
+            extra.addAll(List.of("--bootstrap", bootstrap));
+        }
+        // INFO: the blob_downloaded lines the bytes between clusters are added up from
+        return res.add(LauncherNode.start(launch.launcher, name, dir.resolve(name), registry.url(), extra,
+                Map.of("LAYERSWARM_LOG_LEVEL", "INFO"), res.pool()));
+    }
+
+    /**
+     * {@code layerswarm scheduler-extender --no-kubernetes}, joined to every node; its URL is in {@code mirror}.
+     * With {@code preheat} its bind verb preheats the chosen node, else it only records the decision.
+     */
+    private LauncherNode startExtender(Path dir, List<Worker> workers, boolean preheat) throws IOException {
         Path d = Files.createDirectories(dir.resolve("extender"));
         List<String> cmd = new ArrayList<>(List.of(launch.launcher.toString(), "scheduler-extender", "--no-kubernetes",
                 "--listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0", "--upstream", registry.url()));
+        if (!preheat) {
+            cmd.add("--no-preheat");
+        }
         for (Worker w : workers) {
             cmd.addAll(List.of("--bootstrap", w.node().listen));
         }
         LauncherNode.Started s = LauncherNode.startProcess("extender", cmd, d.resolve("stderr.log"),
-                Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-Xmx256m"), res.pool(), "listening /", "extender http://");
+                Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-Xmx256m", "LAYERSWARM_LOG_LEVEL", "INFO"), res.pool(),
+                "listening /", "extender http://");
         return res.add(LauncherNode.wrap("extender", s, s.lines().get(0).substring("listening ".length()),
                 s.lines().get(1).substring("extender ".length()), d.resolve("stderr.log")));
     }
 
-    private TestbedRun replay(String mode, long capacity, List<TraceEvent> trace, List<Worker> workers,
+    private TestbedRun replay(String mode, long nominal, long capacity, List<TraceEvent> trace, List<Worker> workers,
                               ExtenderClient extender) throws Exception {
         long registryBefore = registry.blobBytes();
         extenderErrors = 0;
@@ -297,10 +368,31 @@ public final class TestbedBench implements Callable<Integer> {
             }
         }
         if (extenderErrors > 0) {
-            System.out.printf("  note: %s row: %d of %d extender calls failed or timed out (5 s); those requests were"
-                    + " scheduled without the extender (an ignorable extender)%n", mode, extenderErrors, trace.size());
+            System.out.printf("  note: %s row: %d extender calls (of %d requests) failed or timed out (5 s); those requests"
+                    + " were scheduled or bound without the extender (an ignorable extender)%n", mode, extenderErrors,
+                    trace.size());
         }
-        return new TestbedRun(mode, capacity, seconds, phases, requested, registry.blobBytes() - registryBefore, failures);
+        return new TestbedRun(mode, nominal, capacity, seconds, phases, requested, registry.blobBytes() - registryBefore,
+                peerBytes(workers), failures);
+    }
+
+    /** What the row's nodes took from each other, by cluster, from their logs so far. */
+    private static PeerBytes peerBytes(List<Worker> workers) throws IOException {
+        Map<String, Integer> clusterOf = new HashMap<>();
+        for (Worker w : workers) {
+            if (w.node() != null) {
+                clusterOf.put(w.node().listen.substring(w.node().listen.lastIndexOf("/p2p/") + 5), w.cluster());
+            }
+        }
+        PeerBytes sum = PeerBytes.NONE;
+        for (Worker w : workers) {
+            if (w.node() != null) {
+                try (var lines = Files.lines(w.node().stderr)) {
+                    sum = sum.plus(PeerBytes.of(clusterOf, w.cluster(), lines));
+                }
+            }
+        }
+        return sum;
     }
 
     /** kube-scheduler: extender scores (full) or ImageLocality over containerd's images, plus LeastAllocated. */
@@ -330,6 +422,15 @@ public final class TestbedBench implements Callable<Integer> {
         String pick = KubeScheduling.pick(names, scores, running, slots);
         if (pick == null) { // every worker full: kube-scheduler would queue; the testbed takes the least loaded
             pick = names.stream().min((a, b) -> running.getOrDefault(a, 0) - running.getOrDefault(b, 0)).orElseThrow();
+        }
+        if (extender != null) {
+            try {
+                extender.bind(pod, pick);
+            } catch (IOException e) {
+                // the driver binds anyway (it runs the pod); the extender only misses the decision
+                extenderErrors++;
+                System.err.println("event=extender_bind_failed pod=" + pod + " error=\"" + e + "\"");
+            }
         }
         String p = pick;
         return candidates.stream().filter(w -> w.name().equals(p)).findFirst().orElseThrow();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.layerswarm.cache.sim.TraceEvent;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** The testbed driver's pure parts: kubelet's image GC, the scheduler's pick, trace scaling, aggregation. */
@@ -72,14 +73,67 @@ class TestbedLogicTest {
             s.add((double) i);
         }
         List<TestbedRun.Phases> p = java.util.Collections.nCopies(20, new TestbedRun.Phases(0.5, 1, 8, 1));
-        TestbedRun base = new TestbedRun("baseline", 200L << 20, s, p, 1000, 600, 0);
+        TestbedRun base = new TestbedRun("baseline", 200L << 20, 200L << 20, s, p, 1000, 600, PeerBytes.NONE, 0);
         assertEquals(10.5, base.mean(), 1e-9);
         assertEquals(19.0, base.p95(), 1e-9, "nearest rank: the 19th of 20");
         assertEquals(0.4, base.hitRatio(), 1e-9);
-        TestbedRun full = new TestbedRun("full", 200L << 20, List.of(3.5, 3.5),
-                List.of(new TestbedRun.Phases(0, 0, 2, 1), new TestbedRun.Phases(1, 0, 1, 1)), 1000, 100, 1);
-        assertEquals("| 200 MiB | full | 2 | 3.50 | 3.50 | 3.00x | 0.900 | 100 | 0.50 / 0.00 / 1.50 / 1.00 | 1 |",
+        TestbedRun full = new TestbedRun("full", 200L << 20, 200L << 20, List.of(3.5, 3.5),
+                List.of(new TestbedRun.Phases(0, 0, 2, 1), new TestbedRun.Phases(1, 0, 1, 1)), 1000, 100,
+                new PeerBytes(70, 30), 1);
+        assertEquals("| 200 MiB | full | 2 | 3.50 | 3.50 | 3.00x | 0.900 | 100 | 30 | 0.50 / 0.00 / 1.50 / 1.00 | 1 |",
                 full.row(base));
-        assertTrue(Double.isNaN(new TestbedRun("x", 0, List.of(), List.of(), 0, 0, 0).p95()));
+        TestbedRun scaled = new TestbedRun("preheat", 500_000_000, TestbedRun.scaled(500_000_000, 0.125), List.of(1.0),
+                List.of(new TestbedRun.Phases(0, 0, 0, 1)), 10, 0, PeerBytes.NONE, 0);
+        assertTrue(scaled.row(null).startsWith("| 500MB (62.50MB) | preheat | 1 | 1.00 | 1.00 | - | 1.000 | 0 | 0 |"),
+                scaled.row(null));
+        assertTrue(Double.isNaN(new TestbedRun("x", 0, 0, List.of(), List.of(), 0, 0, PeerBytes.NONE, 0).p95()));
+    }
+
+    @Test
+    void cacheScaleMultipliesTheNominalSizeAndRefusesNonPositiveScales() {
+        assertEquals(62_500_000, TestbedRun.scaled(500_000_000, 0.125));
+        assertEquals(0, TestbedRun.scaled(0, 0.125));
+        assertEquals(2_000_000_000, TestbedRun.scaled(2_000_000_000, 1));
+        for (double bad : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+            assertThrows(IllegalArgumentException.class, () -> TestbedRun.scaled(1, bad), "scale " + bad);
+        }
+        assertEquals("0 MiB", TestbedRun.label(0, 0));
+        assertEquals("1GB (125MB)", TestbedRun.label(1_000_000_000, 125_000_000));
+    }
+
+    @Test
+    void gridCacheRunsEveryModeThereAndOnlyTheFirstAndLastElsewhere() {
+        List<String> modes = List.of("baseline", "swarm", "full", "preheat");
+        assertEquals(modes, TestbedBench.rowModes(modes, null, 0));
+        assertEquals(modes, TestbedBench.rowModes(modes, 500_000_000L, 500_000_000));
+        assertEquals(List.of("baseline", "preheat"), TestbedBench.rowModes(modes, 500_000_000L, 0));
+        assertEquals(List.of("swarm", "full"), TestbedBench.rowModes(List.of("swarm", "full"), 500_000_000L, 0));
+    }
+
+    @Test
+    void peerBytesSplitsEachBlobsSourcesByTheClusterOfThePeer() {
+        Map<String, Integer> clusterOf = Map.of("12D3KooWa", 0, "12D3KooWb", 0, "12D3KooWc", 1);
+        List<String> log = List.of(
+                "12:00:00.001 INFO  i.l.s.BlobDownload event=blob_downloaded blob=sha256:aa bytes=300 origin_bytes=100"
+                        + " sources={registry:127.0.0.1:5000=100, 12D3KooWb=150, 12D3KooWc=50} bad_pieces=0 ms=12",
+                "12:00:00.002 INFO  i.l.s.BlobDownload event=blob_downloaded blob=sha256:bb bytes=7 origin_bytes=0"
+                        + " sources={12D3KooWc=7} bad_pieces=0 ms=1",
+                "12:00:00.003 INFO  i.l.s.BlobDownload event=blob_downloaded blob=sha256:cc bytes=9 origin_bytes=0"
+                        + " sources={12D3KooWunknown=9} bad_pieces=0 ms=1",
+                "event=blob_fetched ns=x repo=y blob=sha256:aa bytes=300 peer_bytes=200 registry_bytes=100 sources=[a]");
+        assertEquals(new PeerBytes(150, 57), PeerBytes.of(clusterOf, 0, log.stream()));
+        assertEquals(new PeerBytes(57, 150), PeerBytes.of(clusterOf, 1, log.stream()), "node in cluster 1: c is its own");
+        assertEquals(new PeerBytes(150, 57), PeerBytes.NONE.plus(PeerBytes.of(clusterOf, 0, log.stream())));
+    }
+
+    @Test
+    void peerBytesIgnoresGarbage() {
+        Map<String, Integer> clusterOf = Map.of("p", 1);
+        List<String> garbage = List.of("", "event=blob_downloaded", "event=blob_downloaded sources={",
+                "event=blob_downloaded sources={p=}", "event=blob_downloaded sources={p=99999999999999999999999}",
+                "event=blob_downloaded sources={=5, p=-3, p}", "sources={p=5}", "\u0000{}}=={{");
+        assertEquals(PeerBytes.NONE, PeerBytes.of(clusterOf, 0, garbage.stream()));
+        assertEquals(new PeerBytes(0, 4), PeerBytes.of(clusterOf, 0,
+                Stream.of("x event=blob_downloaded a=1 sources={p=4} sources={p=100}")), "the first sources= only");
     }
 }

@@ -1,5 +1,6 @@
 package io.layerswarm.daemon.bench;
 
+import io.layerswarm.cache.ByteSize;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -9,16 +10,18 @@ import java.util.Locale;
  * The outcome of one testbed row (one mode at one cache size): every deployment's time, the bytes its
  * images hold (layers + config, summed per deployment) and what the registry served meanwhile.
  *
- * @param mode baseline, swarm or full
- * @param capacity cache bytes per worker
+ * @param mode baseline, swarm, full or preheat
+ * @param nominal the cache size per worker the row stands for (the seed's scale)
+ * @param capacity cache bytes per worker this testbed gives (nominal x the cache scale)
  * @param seconds deployment times in request order
  * @param phases where each deployment's time went, in the same order
  * @param requestedBytes image bytes the deployments needed, summed
  * @param registryBytes blob bytes the registry served during the row
+ * @param peers blob bytes the nodes took from peers of their own and of the other cluster
  * @param failures deployments that failed (not in {@code seconds})
  */
-record TestbedRun(String mode, long capacity, List<Double> seconds, List<Phases> phases, long requestedBytes,
-                  long registryBytes, int failures) {
+record TestbedRun(String mode, long nominal, long capacity, List<Double> seconds, List<Phases> phases,
+                  long requestedBytes, long registryBytes, PeerBytes peers, int failures) {
     TestbedRun {
         seconds = List.copyOf(seconds);
         phases = List.copyOf(phases);
@@ -62,17 +65,31 @@ record TestbedRun(String mode, long capacity, List<Double> seconds, List<Phases>
     /** The Markdown table row, with the speed-up of the mean over {@code baseline}'s (same cache size). */
     String row(TestbedRun baseline) {
         String speedUp = baseline == null ? "-" : String.format(Locale.ROOT, "%.2fx", baseline.mean() / mean());
-        return String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f | %s | %.3f | %d | %s | %d |", label(capacity),
-                mode, seconds.size(), mean(), p95(), speedUp, hitRatio(), registryBytes, phaseMeans(), failures);
+        return String.format(Locale.ROOT, "| %s | %s | %d | %.2f | %.2f | %s | %.3f | %d | %d | %s | %d |",
+                label(nominal, capacity), mode, seconds.size(), mean(), p95(), speedUp, hitRatio(), registryBytes,
+                peers.otherClusters(), phaseMeans(), failures);
     }
 
     static String header() {
-        return "| cache / worker | mode | deployments | mean (s) | p95 (s) | speed-up | byte hit ratio | registry bytes"
-                + " | mean schedule / queue / pull / run (s) | failed |\n"
-                + "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
+        return "| cache / worker (testbed) | mode | deployments | mean (s) | p95 (s) | speed-up | byte hit ratio"
+                + " | registry bytes | bytes between clusters | mean schedule / queue / pull / run (s) | failed |\n"
+                + "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
     }
 
-    static String label(long bytes) {
-        return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : bytes + " B";
+    /** The nominal size, and in parentheses what a worker gets when the testbed scales it. */
+    static String label(long nominal, long capacity) {
+        return nominal == capacity ? size(capacity) : size(nominal) + " (" + size(capacity) + ")";
+    }
+
+    private static String size(long bytes) {
+        return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : ByteSize.format(bytes);
+    }
+
+    /** A worker's cache for a nominal size: {@code nominal x scale}, rounded to whole bytes. */
+    static long scaled(long nominal, double scale) {
+        if (!(scale > 0) || Double.isInfinite(scale)) {
+            throw new IllegalArgumentException("cache scale must be positive: " + scale);
+        }
+        return Math.round(nominal * scale);
     }
 }
