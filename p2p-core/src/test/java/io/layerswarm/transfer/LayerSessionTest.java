@@ -27,18 +27,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,29 +40,7 @@ import org.junit.jupiter.api.Test;
  * opens a few streams per peer instead of one per piece; refusals keep a stream in step; a kept stream
  * found dead is replaced without failing the request; garbage in either direction ends the stream.
  */
-class LayerSessionTest {
-    static final int PIECE = 64 * 1024;
-    byte[] blob;
-    Digest digest;
-    PieceLayout layout;
-    final List<AutoCloseable> closers = new ArrayList<>();
-    final ExecutorService pool = Executors.newCachedThreadPool();
-
-    @BeforeEach
-    void setUp() throws IOException {
-        blob = Files.readAllBytes(Path.of("/usr/bin/bash")); // a real binary from Debian's bash package
-        digest = Digest.sha256(blob);
-        layout = new PieceLayout(blob.length, PIECE);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        for (AutoCloseable c : closers) {
-            c.close();
-        }
-        pool.shutdownNow();
-    }
-
+class LayerSessionTest extends BashBlobFixture {
     TcpTestTransport transport(boolean sessions) throws IOException {
         MemoryBlobs held = new MemoryBlobs(blob, layout, Bitfield.full(layout.count()));
         TcpTestTransport t = new TcpTestTransport(new LayerExchangeServer(held, 3, Duration.ofSeconds(30)), sessions);
@@ -160,15 +132,15 @@ class LayerSessionTest {
             byte[] junk = new byte[r.nextInt(120)];
             r.nextBytes(junk);
             byte[] script = concat(good, junk);
-            List<Scripted> opened = new ArrayList<>();
+            List<ScriptedDuplex> opened = new ArrayList<>();
             LayerExchangeClient c = new LayerExchangeClient(() -> {
-                Scripted s = new Scripted(script);
+                ScriptedDuplex s = new ScriptedDuplex(script, true);
                 opened.add(s);
                 return s;
             });
             assertEquals(Bitfield.full(layout.count()), c.have(digest, layout));
             IOException e = assertThrows(IOException.class, () -> c.piece(digest, blob.length, 0, PIECE));
-            Scripted first = opened.get(0);
+            ScriptedDuplex first = opened.get(0);
             if (!(e instanceof LayerExchangeClient.RefusedException)) {
                 assertTrue(first.closed, "junk " + i + " (" + e + "): the stream was closed");
                 assertEquals(0, c.idleStreams());
@@ -260,36 +232,6 @@ class LayerSessionTest {
         byte[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
-    }
-
-    /** A reusable stream whose peer's bytes are a fixed script. */
-    private static final class Scripted implements Duplex {
-        private final InputStream in;
-        volatile boolean closed;
-
-        Scripted(byte[] script) {
-            in = new ByteArrayInputStream(script);
-        }
-
-        @Override
-        public InputStream in() {
-            return in;
-        }
-
-        @Override
-        public OutputStream out() {
-            return OutputStream.nullOutputStream();
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-
-        @Override
-        public boolean reusable() {
-            return true;
-        }
     }
 
     /** Marks another stream reusable, whatever its peer does. */
