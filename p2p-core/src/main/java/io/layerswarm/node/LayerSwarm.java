@@ -84,6 +84,12 @@ public final class LayerSwarm implements AutoCloseable {
     static final int MAX_ANNOUNCE = 1024 * 1024;
     private static final int MIN_SMALL_PIECE = 256 * 1024;
     private static final long PING_PERIOD_MILLIS = 10_000;
+    /**
+     * How long a reusable layer-exchange stream may wait for its next request before it is closed (checked
+     * every {@link #PING_PERIOD_MILLIS}): long enough to carry a pull's pieces, layer after layer, short
+     * enough that no peer keeps a serving thread here for a stream nobody uses.
+     */
+    private static final Duration KEEP_IDLE_STREAM = Duration.ofSeconds(10);
     /** Tries per announce or claim while the peer stays connected. */
     private static final int SEND_ATTEMPTS = 2;
     /**
@@ -117,6 +123,8 @@ public final class LayerSwarm implements AutoCloseable {
     private final Map<PeerId, Set<P2pStream>> serving = new java.util.concurrent.ConcurrentHashMap<>();
     /** Announce links to peers, opened on the first message, closed when the peer disconnects. */
     private final Map<PeerId, AnnounceLink> links = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Layer-exchange clients of connected peers, which keep their reusable streams; dropped on disconnect. */
+    private final Map<PeerId, LayerExchangeClient> clients = new java.util.concurrent.ConcurrentHashMap<>();
     /** Peers' announce links to this node being read, reset when this node closes. */
     private final Set<P2pStream> inboundLinks = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Set by {@link #close()}: what links hand back then is dropped, not sent per message. */
@@ -229,7 +237,8 @@ public final class LayerSwarm implements AutoCloseable {
      */
     public static LayerSwarm start(Host host, BlobStore store, SwarmConfig config, ExecutorService io) {
         LayerSwarm s = new LayerSwarm(host, store, config, io);
-        host.setBlockingHandler(LayerExchangeServer.PROTOCOL, s::serveLayer);
+        host.setBlockingHandler(LayerExchangeServer.PROTOCOL, stream -> s.serveLayer(stream, false));
+        host.setBlockingHandler(LayerExchangeServer.SESSION_PROTOCOL, stream -> s.serveLayer(stream, true));
         host.setBlockingHandler(ANNOUNCE_PROTOCOL, s::onAnnounceStream);
         host.setBlockingHandler(ANNOUNCE_LINK_PROTOCOL, s::onAnnounceLink);
         host.addConnectionListener(s.connectionListener);
@@ -237,7 +246,10 @@ public final class LayerSwarm implements AutoCloseable {
             s.loop.post(() -> s.onConnected(c.remotePeer()));
         }
         // RTTs drift; re-measure every peer now and then for peer selection
-        s.loop.every(PING_PERIOD_MILLIS, () -> host.connections().forEach(s::ping));
+        s.loop.every(PING_PERIOD_MILLIS, () -> {
+            host.connections().forEach(s::ping);
+            s.clients.values().forEach(c -> c.closeIdle(KEEP_IDLE_STREAM));
+        });
         host.connections().forEach(s::ping);
         return s;
     }
@@ -519,11 +531,14 @@ public final class LayerSwarm implements AutoCloseable {
     public void close() {
         closing = true;
         host.removeHandler(LayerExchangeServer.PROTOCOL);
+        host.removeHandler(LayerExchangeServer.SESSION_PROTOCOL);
         host.removeHandler(ANNOUNCE_PROTOCOL);
         host.removeHandler(ANNOUNCE_LINK_PROTOCOL);
         loop.close();
         links.values().forEach(AnnounceLink::close);
         links.clear();
+        clients.values().forEach(LayerExchangeClient::close);
+        clients.clear();
         inboundLinks.forEach(P2pStream::reset);
         if (ownIo) {
             io.shutdownNow();
@@ -942,29 +957,68 @@ public final class LayerSwarm implements AutoCloseable {
         return new PeerPieceSource(peer.toBase58(), client(peer), a.digest, a.layout.blobSize(), io);
     }
 
+    /**
+     * The peer's layer-exchange client, kept while it is connected so its reusable streams carry one
+     * request after another. A client for a peer that is not connected is not kept (no disconnect
+     * would remove it).
+     */
     private LayerExchangeClient client(PeerId peer) {
-        return new LayerExchangeClient(opener(peer, LayerExchangeServer.PROTOCOL));
+        if (host.connection(peer).isEmpty() || closing) {
+            return new LayerExchangeClient(layerOpener(peer));
+        }
+        return clients.computeIfAbsent(peer, p -> new LayerExchangeClient(layerOpener(p)));
+    }
+
+    /** Layer-exchange streams opened to {@code peer} since it connected (0 if it is not connected). */
+    public int layerStreamsOpened(PeerId peer) {
+        LayerExchangeClient c = clients.get(peer);
+        return c == null ? 0 : c.streamsOpened();
+    }
+
+    /**
+     * Opens {@link LayerExchangeServer#SESSION_PROTOCOL} streams, or {@link LayerExchangeServer#PROTOCOL}
+     * ones to a peer that answered {@code na} to the first: after one such answer only the old protocol
+     * is offered, so a peer of an older version costs no extra round trip per stream.
+     */
+    private StreamOpener layerOpener(PeerId peer) {
+        java.util.concurrent.atomic.AtomicBoolean oldPeer = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            List<String> offer = oldPeer.get() ? List.of(LayerExchangeServer.PROTOCOL)
+                    : List.of(LayerExchangeServer.SESSION_PROTOCOL, LayerExchangeServer.PROTOCOL);
+            P2pStream s = awaitStream(host.newStream(peer, offer));
+            boolean session = LayerExchangeServer.SESSION_PROTOCOL.equals(s.protocol());
+            if (!session && oldPeer.compareAndSet(false, true)) {
+                log.debug("event=layer_exchange_fallback peer={} protocol={}", peer, s.protocol());
+            }
+            return duplex(s, session);
+        };
     }
 
     private StreamOpener opener(PeerId peer, String protocol) {
-        return () -> {
-            P2pStream s = awaitStream(host.newStream(peer, List.of(protocol)));
-            return new Duplex() {
-                @Override
-                public InputStream in() {
-                    return s.inputStream();
-                }
+        return () -> duplex(awaitStream(host.newStream(peer, List.of(protocol))), false);
+    }
 
-                @Override
-                public OutputStream out() {
-                    return s.outputStream();
-                }
+    private static Duplex duplex(P2pStream s, boolean reusable) {
+        return new Duplex() {
+            @Override
+            public InputStream in() {
+                return s.inputStream();
+            }
 
-                @Override
-                public void close() {
-                    s.close();
-                }
-            };
+            @Override
+            public OutputStream out() {
+                return s.outputStream();
+            }
+
+            @Override
+            public void close() {
+                s.close();
+            }
+
+            @Override
+            public boolean reusable() {
+                return reusable;
+            }
         };
     }
 
@@ -1424,6 +1478,10 @@ public final class LayerSwarm implements AutoCloseable {
         if (link != null) {
             link.close();
         }
+        LayerExchangeClient client = clients.remove(peer);
+        if (client != null) {
+            client.close();
+        }
         synced.remove(peer);
         perMessageStreams.remove(peer);
         Map<Digest, Long> announced = lastSeq.remove(peer);
@@ -1471,7 +1529,7 @@ public final class LayerSwarm implements AutoCloseable {
      * otherwise hold an upload slot for good and, with a few such requests, every slot: it is refused
      * uploads for the download ban duration, and its other streams waiting here are reset.
      */
-    private void serveLayer(P2pStream stream) throws IOException {
+    private void serveLayer(P2pStream stream, boolean session) throws IOException {
         PeerId peer = stream.remotePeer();
         if (refusesUploadsTo(peer)) {
             stream.reset();
@@ -1483,7 +1541,11 @@ public final class LayerSwarm implements AutoCloseable {
             return s;
         });
         try {
-            server.serve(stream.inputStream(), stream.outputStream());
+            if (session) {
+                server.serveSession(stream.inputStream(), stream.outputStream());
+            } else {
+                server.serve(stream.inputStream(), stream.outputStream());
+            }
         } catch (StreamStalledException e) {
             uploadBans.put(peer, System.nanoTime() + config.download().banDuration().toNanos());
             log.warn("event=peer_refused_uploads peer={} reason=\"{}\" ban_s={}", peer, e.getMessage(),

@@ -12,4 +12,12 @@ public interface Duplex extends Closeable {
 
     /** Bytes to the peer. */
     OutputStream out();
+
+    /**
+     * Whether the stream may carry another request after a complete answer (it was negotiated as
+     * {@link LayerExchangeServer#SESSION_PROTOCOL}); otherwise it carries one request and is closed.
+     */
+    default boolean reusable() {
+        return false;
+    }
 }

@@ -31,9 +31,23 @@ public final class Frames {
      * @throws ProtocolException if the frame is oversized or not a valid message
      */
     public static <T> T read(InputStream in, Parser<T> parser, int maxBytes) throws IOException {
+        T message = readOrEnd(in, parser, maxBytes);
+        if (message == null) {
+            throw new EOFException("stream ended before a frame");
+        }
+        return message;
+    }
+
+    /**
+     * Like {@link #read}, but a stream that ends cleanly before the frame's first byte gives {@code null}
+     * (the normal end of a stream that carries several frames).
+     *
+     * @throws EOFException if the stream ends inside the frame
+     */
+    public static <T> T readOrEnd(InputStream in, Parser<T> parser, int maxBytes) throws IOException {
         byte[] body = LengthPrefixed.read(in, maxBytes, ProtocolException::new);
         if (body == null) {
-            throw new EOFException("stream ended before a frame");
+            return null;
         }
         try {
             return parser.parseFrom(body);

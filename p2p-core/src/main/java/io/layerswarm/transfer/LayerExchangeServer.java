@@ -22,13 +22,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Answers {@code /layerswarm/layer/1.0.0} requests from {@link LocalBlobs}. At most a few piece
- * uploads run at once (default 3); a request that cannot get an upload slot within a short wait is
- * answered {@code BUSY} so the requester goes elsewhere rather than queueing behind us.
+ * Answers layer-exchange requests from {@link LocalBlobs}: one request per stream on {@value #PROTOCOL}
+ * ({@link #serve}), or a sequence of request/answer pairs on one stream on {@value #SESSION_PROTOCOL}
+ * ({@link #serveSession}). At most a few piece uploads run at once (default 3); a request that cannot get
+ * an upload slot within a short wait is answered {@code BUSY} so the requester goes elsewhere rather
+ * than queueing behind us.
  */
 public final class LayerExchangeServer {
-    /** Protocol id. */
+    /** Protocol id of the exchange with one request per stream. */
     public static final String PROTOCOL = "/layerswarm/layer/1.0.0";
+    /**
+     * Protocol id of the exchange where one stream carries requests one after another: the same frames
+     * as {@link #PROTOCOL}, and after each complete answer (its frame and, for a piece, exactly its data
+     * bytes) the requester may send the next request or close the stream. Saves a stream negotiation
+     * (a round trip, and CPU on both sides) per piece.
+     */
+    public static final String SESSION_PROTOCOL = "/layerswarm/layer/1.1.0";
     private static final Logger log = LoggerFactory.getLogger(LayerExchangeServer.class);
     private static final int MAX_REQUEST = 4096;
     private static final int COPY_CHUNK = 64 * 1024;
@@ -69,6 +78,38 @@ public final class LayerExchangeServer {
             reply(out, error(Status.BAD_REQUEST, e.getMessage()));
             throw e;
         }
+        answer(req, out);
+    }
+
+    /**
+     * Serves {@value #SESSION_PROTOCOL}: requests read from {@code in} one after another, each answered
+     * in full on {@code out} before the next is read, until the requester ends the stream between two
+     * requests (a normal return). Refusals ({@code NOT_FOUND}, {@code BUSY}, {@code UNAVAILABLE}, a range
+     * outside the blob) leave the stream usable; a malformed request is answered {@code BAD_REQUEST} where
+     * possible and ends the session with a {@link ProtocolException}, since nothing after it can be
+     * trusted to be a frame boundary.
+     *
+     * @return how many requests were answered
+     */
+    public int serveSession(InputStream in, OutputStream out) throws IOException {
+        int answered = 0;
+        while (true) {
+            LayerRequest req;
+            try {
+                req = Frames.readOrEnd(in, LayerRequest.parser(), MAX_REQUEST);
+            } catch (ProtocolException e) {
+                reply(out, error(Status.BAD_REQUEST, e.getMessage()));
+                throw e;
+            }
+            if (req == null) {
+                return answered;
+            }
+            answer(req, out);
+            answered++;
+        }
+    }
+
+    private void answer(LayerRequest req, OutputStream out) throws IOException {
         Digest digest;
         try {
             digest = Digest.parse(req.getDigest());

@@ -58,6 +58,26 @@ class LayerExchangeFuzzTest {
         }
     }
 
+    /**
+     * {@link LayerExchangeServer#SESSION_PROTOCOL}: any bytes, read as a sequence of requests, give a
+     * sequence of well-formed answers (each OK piece answer followed by exactly its data, bytes of the
+     * blob) and then a normal end, a {@link ProtocolException} or an {@link java.io.EOFException}.
+     */
+    @FuzzTest
+    void serveSession(byte[] requests) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        SERVE.check(() -> SERVER.serveSession(new ByteArrayInputStream(requests), out));
+        InputStream answers = new ByteArrayInputStream(out.toByteArray());
+        LayerResponse r;
+        while ((r = Frames.readOrEnd(answers, LayerResponse.parser(), Frames.MAX_FRAME)) != null) {
+            if (r.getStatus() == Status.OK && r.getDataLength() > 0) {
+                byte[] data = answers.readNBytes(r.getDataLength());
+                assertEquals(r.getDataLength(), data.length);
+                assertTrue(indexOf(BLOB, data) >= 0, "served bytes are a slice of the blob");
+            }
+        }
+    }
+
     /** The first byte picks the query (have, size, hashes, piece); the rest is the peer's answer. */
     @FuzzTest
     void ask(byte[] input) {

@@ -25,44 +25,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class LayerExchangeTest {
-    static final int PIECE = 64 * 1024;
-    byte[] blob;
-    Digest digest;
-    PieceLayout layout;
-    final List<AutoCloseable> closers = new ArrayList<>();
-    final ExecutorService pool = Executors.newCachedThreadPool();
-
-    @BeforeEach
-    void setUp() throws IOException {
-        blob = Files.readAllBytes(Path.of("/usr/bin/bash")); // a real binary from Debian's bash package
-        digest = Digest.sha256(blob);
-        layout = new PieceLayout(blob.length, PIECE);
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        for (AutoCloseable c : closers) {
-            c.close();
-        }
-        pool.shutdownNow();
-    }
-
+class LayerExchangeTest extends BashBlobFixture {
     LayerExchangeClient peer(MemoryBlobs blobs, int uploads, Duration wait) throws IOException {
         TcpTestTransport t = new TcpTestTransport(new LayerExchangeServer(blobs, uploads, wait));
         closers.add(t);
@@ -165,23 +136,7 @@ class LayerExchangeTest {
         for (int i = 0; i < 300; i++) {
             byte[] junk = new byte[r.nextInt(100)];
             r.nextBytes(junk);
-            LayerExchangeClient c = new LayerExchangeClient(() -> new Duplex() {
-                final InputStream in = new ByteArrayInputStream(junk);
-
-                @Override
-                public InputStream in() {
-                    return in;
-                }
-
-                @Override
-                public OutputStream out() {
-                    return OutputStream.nullOutputStream();
-                }
-
-                @Override
-                public void close() {
-                }
-            });
+            LayerExchangeClient c = new LayerExchangeClient(() -> new ScriptedDuplex(junk, false));
             assertThrows(IOException.class, () -> c.piece(digest, blob.length, 0, PIECE));
             assertThrows(IOException.class, () -> c.hashes(digest, layout));
         }
