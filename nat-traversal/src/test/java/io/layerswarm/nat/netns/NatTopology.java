@@ -153,7 +153,9 @@ final class NatTopology implements AutoCloseable {
                 String r = self.router();
                 // a TUN device keeps its file descriptor when moved, so the line (in this namespace) still feeds it
                 sh("ip", "link", "set", tun, "netns", r);
-                sh("ip", "netns", "exec", r, "ip", "link", "set", tun, "up");
+                // the device's ring toward the line holds 500 packets by default: 30 ms at 200 Mbit/s, less than a
+                // loaded machine may leave the line unscheduled, so it would drop where the link would not
+                sh("ip", "netns", "exec", r, "ip", "link", "set", tun, "txqueuelen", "20000", "up");
                 sh("ip", "netns", "exec", r, "ip", "route", "add", routerIp(end[1].n()) + "/32", "dev", tun);
                 List<String> nat = new ArrayList<>(List.of("ip", "netns", "exec", r, "iptables", "-t", "nat", "-A",
                         "POSTROUTING", "-o", tun, "-j", "SNAT", "--to-source", routerIp(self.n())));
@@ -171,6 +173,13 @@ final class NatTopology implements AutoCloseable {
             throw e;
         }
         return () -> {
+            for (Cloud c : List.of(a, b)) {
+                String tun = c == a ? tunA : tunB;
+                // packets the shaping or a full ring dropped on the way into the line, for the benchmark's reading
+                System.err.println("delay line " + tun + ": " + run(List.of("ip", "netns", "exec", c.router(), "tc", "-s",
+                        "qdisc", "show", "dev", tun)).out().replace('\n', ' ') + " | " + run(List.of("ip", "netns",
+                        "exec", c.router(), "ip", "-s", "link", "show", tun)).out().replace('\n', ' '));
+            }
             line.getOutputStream().close(); // the line exits when its stdin closes
             if (!line.waitFor(10, TimeUnit.SECONDS)) {
                 line.destroyForcibly();
