@@ -77,10 +77,7 @@ public final class PunchBench {
                     lastEnd = System.nanoTime();
                 }
             }
-            Collections.sort(ms);
-            String times = ms.isEmpty() ? "-" : ms.get(ms.size() / 2) + " / " + ms.get((int) Math.ceil(ms.size() * 0.9) - 1)
-                    + " / " + ms.get(ms.size() - 1);
-            System.out.println("| " + name + " | " + ms.size() + "/" + attempts + " | " + times + " |");
+            System.out.println("| " + name + " | " + ms.size() + "/" + attempts + " | " + times(ms) + " |");
         }
         System.exit(0);
     }
@@ -93,6 +90,8 @@ public final class PunchBench {
         List<Double> relayed = new ArrayList<>();
         List<Double> quic = new ArrayList<>();
         List<Double> tcp = new ArrayList<>();
+        List<Long> iceMs = new ArrayList<>();
+        List<Long> dcutrMs = new ArrayList<>();
         try (NatClouds clouds = NatClouds.start(dir);
                 NatClouds.Pair pair = clouds.pair(dir, NatClouds.Nat.CONE, NatClouds.Nat.CONE, addedRtt)) {
             NatNode[] n = pair.both(() -> pair.node(1, "node"), () -> pair.node(2, "node"));
@@ -106,6 +105,7 @@ public final class PunchBench {
                 relayed.add(fetchMbps(b, a, bytes, viaRelay, "relayed tcp "));
                 String r = b.ask("punch " + a.peerId(), "punch", Duration.ofSeconds(60));
                 if (r.startsWith("ed direct quic ")) {
+                    iceMs.add(Long.parseLong(r.substring("ed direct quic ".length())));
                     quic.add(fetchMbps(b, a, bytes, viaRelay, "direct quic "));
                 } else {
                     System.err.println("attempt " + i + " ice: " + r);
@@ -115,6 +115,7 @@ public final class PunchBench {
                 relayedAgain(a, b, viaRelay);
                 r = a.ask("dcutr " + b.peerId(), "dcutr", Duration.ofSeconds(60));
                 if (r.startsWith(" direct tcp ")) {
+                    dcutrMs.add(Long.parseLong(r.substring(" direct tcp ".length())));
                     tcp.add(fetchMbps(b, a, bytes, viaRelay, "direct tcp "));
                 } else {
                     System.err.println("attempt " + i + " dcutr: " + r);
@@ -131,6 +132,16 @@ public final class PunchBench {
         row("relay (circuit relay v2, TCP)", relayed, attempts);
         row("direct, punched by ICE (QUIC)", quic, attempts);
         row("direct, punched by DCUtR (TCP)", tcp, attempts);
+        System.out.println("time to direct (ms), median / p90 / max: ICE (B's call, gathering included) "
+                + times(iceMs) + "; DCUtR (A's call) " + times(dcutrMs));
+    }
+
+    /** "median / p90 / max" of {@code ms}, or "-". */
+    private static String times(List<Long> ms) {
+        List<Long> s = new ArrayList<>(ms);
+        Collections.sort(s);
+        return s.isEmpty() ? "-" : s.get(s.size() / 2) + " / " + s.get((int) Math.ceil(s.size() * 0.9) - 1) + " / "
+                + s.get(s.size() - 1);
     }
 
     /** Waits out A's per-peer session interval counted from {@code lastEnd} (pacing, not synchronisation). */
