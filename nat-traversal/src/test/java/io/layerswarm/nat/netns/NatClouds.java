@@ -83,6 +83,22 @@ final class NatClouds implements AutoCloseable {
         return p;
     }
 
+    /**
+     * As {@link #pair(Path, Nat, Nat)}, with the path between the two clouds (their punched connections) carried
+     * through a userspace delay line that adds {@code addedRtt} and is shaped to the same 200 Mbit/s
+     * ({@link NatTopology#delayLine}); the relay and coturn stay without added latency.
+     */
+    Pair pair(Path dir, Nat a, Nat b, Duration addedRtt) throws Exception {
+        Pair p = pair(dir, a, b);
+        try {
+            p.line = net.delayLine(p.cloud(1), p.cloud(2), RATE, addedRtt);
+        } catch (Exception | Error e) {
+            p.close();
+            throw e;
+        }
+        return p;
+    }
+
     /** Awaits the reservation {@code node} keeps by itself; returns its address through the relay. */
     String circuit(NatNode node) throws InterruptedException {
         String c = Await.until(RESERVE_TIMEOUT, node.peerId() + " holds a relay reservation",
@@ -114,10 +130,15 @@ final class NatClouds implements AutoCloseable {
      * the wan namespace; returns its blob bytes (layers and config).
      */
     long pushImage(String repo, String tag, int layers, int layerBytes) throws Exception {
+        return pushImage(repo, tag, layers, layerBytes, 7);
+    }
+
+    /** {@link #pushImage(String, String, int, int)} with layer content from {@code seed}: other seeds, other layers. */
+    long pushImage(String repo, String tag, int layers, int layerBytes, long seed) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         NatTopology.Result r = NatTopology.run(List.of("ip", "netns", "exec", net.wan, java, "-cp",
                 System.getProperty("java.class.path"), PushImage.class.getName(), REGISTRY_URL, repo, tag,
-                Integer.toString(layers), Integer.toString(layerBytes)));
+                Integer.toString(layers), Integer.toString(layerBytes), Long.toString(seed)));
         String out = r.out().lines().filter(l -> l.startsWith("pushed ")).findFirst()
                 .orElseThrow(() -> new AssertionError("push failed: " + r.out()));
         return Long.parseLong(out.substring("pushed ".length()));
@@ -136,6 +157,8 @@ final class NatClouds implements AutoCloseable {
         private final Path dir;
         private final List<NatTopology.Cloud> clouds = new ArrayList<>();
         private final Closer nodes = new Closer();
+        /** The delay line between the two clouds, if any. */
+        private AutoCloseable line;
 
         private Pair(Path dir) {
             this.dir = dir;
@@ -204,6 +227,9 @@ final class NatClouds implements AutoCloseable {
         public void close() throws Exception {
             try {
                 nodes.close();
+                if (line != null) {
+                    line.close();
+                }
             } finally {
                 clouds.forEach(net::remove);
             }

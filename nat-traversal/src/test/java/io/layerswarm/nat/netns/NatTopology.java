@@ -1,7 +1,12 @@
 package io.layerswarm.nat.netns;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -68,8 +73,8 @@ final class NatTopology implements AutoCloseable {
         return new NatTopology(prefix);
     }
 
-    /** The namespaces of edge cloud {@code n}: its router and the node behind it. */
-    record Cloud(int n, String router, String node) {
+    /** The namespaces of edge cloud {@code n}: its router and the node behind it, and its router's NAT kind. */
+    record Cloud(int n, String router, String node, boolean symmetric) {
     }
 
     /** The node address of cloud {@code n}. */
@@ -120,7 +125,77 @@ final class NatTopology implements AutoCloseable {
             sh("ip", "netns", "exec", dev[0], "tc", "qdisc", "add", "dev", dev[1], "root", "tbf", "rate", rate, "burst",
                     "256kb", "latency", "200ms");
         }
-        return new Cloud(n, router, node);
+        return new Cloud(n, router, node, symmetric);
+    }
+
+    /**
+     * Carries the traffic between the routers of clouds {@code a} and {@code b} (their punched direct paths; the
+     * relay and coturn stay on the wan bridge) through a userspace delay line ({@code scripts/bench/delay-line.py}):
+     * this kernel has no netem, so added latency needs a process on the path. Each router gets a TUN device routed
+     * to the other router's WAN address, with the same NAT as its WAN leg ({@code SNAT} to its WAN address, port
+     * preserving or {@code --random-fully}), the same drop of unsolicited inbound connections and a {@code tc tbf}
+     * of {@code rate}. Close the result to stop the line (its devices go with it).
+     */
+    AutoCloseable delayLine(Cloud a, Cloud b, String rate, Duration addedRtt) throws IOException {
+        String tunA = prefix + "t" + a.n();
+        String tunB = prefix + "t" + b.n();
+        Process line = new ProcessBuilder("python3", delayLineScript().toString(), tunA, tunB,
+                Long.toString(addedRtt.toMillis())).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            String ready = new BufferedReader(new InputStreamReader(line.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine();
+            if (!"ready".equals(ready)) {
+                throw new IOException("delay line did not start: " + ready);
+            }
+            for (Cloud[] end : new Cloud[][] {{a, b}, {b, a}}) {
+                Cloud self = end[0];
+                String tun = self == a ? tunA : tunB;
+                String r = self.router();
+                // a TUN device keeps its file descriptor when moved, so the line (in this namespace) still feeds it
+                sh("ip", "link", "set", tun, "netns", r);
+                // the device's ring toward the line holds 500 packets by default: 30 ms at 200 Mbit/s, less than a
+                // loaded machine may leave the line unscheduled, so it would drop where the link would not
+                sh("ip", "netns", "exec", r, "ip", "link", "set", tun, "txqueuelen", "20000", "up");
+                sh("ip", "netns", "exec", r, "ip", "route", "add", routerIp(end[1].n()) + "/32", "dev", tun);
+                List<String> nat = new ArrayList<>(List.of("ip", "netns", "exec", r, "iptables", "-t", "nat", "-A",
+                        "POSTROUTING", "-o", tun, "-j", "SNAT", "--to-source", routerIp(self.n())));
+                if (self.symmetric()) {
+                    nat.add("--random-fully");
+                }
+                sh(nat.toArray(String[]::new));
+                sh("ip", "netns", "exec", r, "iptables", "-A", "INPUT", "-i", tun, "-m", "conntrack", "--ctstate",
+                        "NEW", "-j", "DROP");
+                sh("ip", "netns", "exec", r, "tc", "qdisc", "add", "dev", tun, "root", "tbf", "rate", rate, "burst",
+                        "256kb", "latency", "200ms");
+            }
+        } catch (IOException | RuntimeException e) {
+            line.destroyForcibly();
+            throw e;
+        }
+        return () -> {
+            for (Cloud c : List.of(a, b)) {
+                String tun = c == a ? tunA : tunB;
+                // packets the shaping or a full ring dropped on the way into the line, for the benchmark's reading
+                System.err.println("delay line " + tun + ": " + run(List.of("ip", "netns", "exec", c.router(), "tc", "-s",
+                        "qdisc", "show", "dev", tun)).out().replace('\n', ' ') + " | " + run(List.of("ip", "netns",
+                        "exec", c.router(), "ip", "-s", "link", "show", tun)).out().replace('\n', ' '));
+            }
+            line.getOutputStream().close(); // the line exits when its stdin closes
+            if (!line.waitFor(10, TimeUnit.SECONDS)) {
+                line.destroyForcibly();
+            }
+        };
+    }
+
+    /** {@code scripts/bench/delay-line.py} of this checkout, from the repository root or a module directory. */
+    private static Path delayLineScript() throws IOException {
+        for (String base : List.of(".", "..")) {
+            Path p = Path.of(base, "scripts", "bench", "delay-line.py");
+            if (Files.isRegularFile(p)) {
+                return p.toAbsolutePath().normalize();
+            }
+        }
+        throw new IOException("scripts/bench/delay-line.py not found from " + Path.of("").toAbsolutePath());
     }
 
     /** Deletes cloud {@code c}'s namespaces (with them its links, NAT state and shaping). */

@@ -14,8 +14,9 @@ import java.util.Random;
 
 /**
  * Pushes a small test image to a registry this JVM reaches (started inside the registry's namespace by
- * {@link NatClouds}): {@code PushImage REGISTRY-URL REPO TAG LAYERS LAYER-BYTES}, layers of random
- * (incompressible) file content, gzipped. Prints {@code pushed BLOB-BYTES} (layers plus config).
+ * {@link NatClouds}): {@code PushImage REGISTRY-URL REPO TAG LAYERS LAYER-BYTES [SEED]}, layers of random
+ * (incompressible) file content from SEED (default 7; another seed, other layers), gzipped. Prints
+ * {@code pushed BLOB-BYTES} (layers plus config).
  */
 public final class PushImage {
     private PushImage() {
@@ -26,7 +27,7 @@ public final class PushImage {
         String repo = args[1];
         int layers = Integer.parseInt(args[3]);
         int size = Integer.parseInt(args[4]);
-        Random rnd = new Random(7);
+        Random rnd = new Random(args.length > 5 ? Long.parseLong(args[5]) : 7);
         List<Descriptor> layerDescs = new ArrayList<>();
         List<Digest> diffIds = new ArrayList<>();
         long blobBytes = 0;
