@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -26,9 +27,14 @@ class BlobDownloadTest extends DownloadFixture {
     @Test
     void piecesComeFromEveryPeerAndAssembleTheBlob() throws Exception {
         BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), null);
+        // The loop takes the three sources in one go: added one by one, the first two could fetch all 20 pieces
+        // before the third arrived on a loaded machine (seen under stress-ng: {peer0=1048576, peer1=217072}).
+        CountDownLatch added = new CountDownLatch(1);
+        loop.post(() -> awaitUninterruptibly(added));
         for (int i = 0; i < 3; i++) {
             d.addSource(new TestSources.Source("peer" + i, blob, false, 2 + i * 3, GOOD), Bitfield.full(layout.count()));
         }
+        added.countDown();
         DownloadResult r = await(d);
         assertTrue(sink.committed);
         assertArrayEquals(blob, sink.data);
@@ -37,6 +43,16 @@ class BlobDownloadTest extends DownloadFixture {
         assertEquals(3, r.bytesBySource().size(), "every peer contributed: " + r.bytesBySource());
         // the fastest peer should have carried the most
         assertTrue(r.bytesBySource().get("peer0") > r.bytesBySource().get("peer2"), r.bytesBySource().toString());
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        try {
+            if (!latch.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the test never released the loop");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test
