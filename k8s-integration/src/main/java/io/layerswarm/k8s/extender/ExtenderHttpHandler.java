@@ -51,9 +51,10 @@ final class ExtenderHttpHandler extends SimpleChannelInboundHandler<FullHttpRequ
             return;
         }
         String verb = path.startsWith(prefix + "/") ? path.substring(prefix.length() + 1) : null;
-        if (verb == null || !(verb.equals("filter") || verb.equals("prioritize") || verb.equals("bind"))) {
+        if (verb == null || !(verb.equals("filter") || verb.equals("prioritize") || verb.equals("bind")
+                || verb.equals("started"))) {
             text(ctx, HttpResponseStatus.NOT_FOUND, "no extender verb at " + path + " (expected " + prefix
-                    + "/filter, /prioritize or /bind)", keepAlive);
+                    + "/filter, /prioritize, /bind or /started)", keepAlive);
             return;
         }
         if (!HttpMethod.POST.equals(req.method())) {
@@ -90,6 +91,7 @@ final class ExtenderHttpHandler extends SimpleChannelInboundHandler<FullHttpRequ
         Object result = switch (verb) {
             case "filter" -> service.filter(json.read(body, ExtenderArgs.class));
             case "prioritize" -> service.prioritize(json.read(body, ExtenderArgs.class));
+            case "started" -> service.started(json.read(body, ExtenderBindingArgs.class));
             default -> service.bind(json.read(body, ExtenderBindingArgs.class));
         };
         return json.write(result);

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The kube-scheduler extender HTTP endpoint: {@code POST urlPrefix/filter}, {@code /prioritize},
- * {@code /bind}, and {@code GET /healthz}. The event loops only parse and write; the verbs run on the
+ * {@code /bind}, LayerSwarm's {@code /started} (a pod bound without an API server has started), and
+ * {@code GET /healthz}. The event loops only parse and write; the verbs run on the
  * given executor, since image resolution may wait (bounded) on a registry.
  */
 public final class ExtenderHttpServer implements AutoCloseable {

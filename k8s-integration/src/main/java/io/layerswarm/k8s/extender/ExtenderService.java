@@ -107,6 +107,23 @@ public final class ExtenderService {
         }
     }
 
+    /**
+     * The {@code started} verb, LayerSwarm's own (kube-scheduler has none): a caller that runs pods without an
+     * API server ({@code --no-kubernetes}) says that a pod it bound has started, so the pod no longer counts
+     * as queued on its node (with an API server the pod watch does this). The body is an
+     * {@code ExtenderBindingArgs} whose {@code Node} may be empty; a pod that was not queued is answered OK too
+     * (a start can race the queued pod's age limit).
+     */
+    public ExtenderBindingResult started(ExtenderBindingArgs args) {
+        if (args.podName() == null || args.podName().isEmpty() || args.podNamespace() == null
+                || args.podNamespace().isEmpty()) {
+            throw new ExtenderRequestException("started needs PodName and PodNamespace");
+        }
+        boolean was = queued != null && queued.started(args.podNamespace() + "/" + args.podName());
+        LOG.info("event=pod_started pod={}/{} was_queued={}", args.podNamespace(), args.podName(), was);
+        return ExtenderBindingResult.ok();
+    }
+
     private void remember(ExtenderArgs args) {
         if (seen != null) {
             seen.seen(args.pod());

@@ -15,20 +15,33 @@ import org.slf4j.LoggerFactory;
  * {@link ReplicaPreheater}, as the Kubernetes bind hook does, with the pod's images taken from the
  * filter or prioritize call that scored it ({@link SeenPods}). The preheat runs in the background (the
  * preheater's window and I/O threads); the verb answers at once, and a pod whose images are not
- * remembered is bound without a preheat.
+ * remembered, or whose node's cache cannot hold them beside its queued pods' layers ({@link PreheatRoom}),
+ * is bound without a preheat.
  */
 public final class StandaloneBindPreheat implements PodBinder {
     private static final Logger LOG = LoggerFactory.getLogger(StandaloneBindPreheat.class);
     private final SeenPods seen;
     private final ReplicaPreheater preheater;
+    private final PreheatRoom room;
 
     /**
      * @param seen the images of the pods the extender scored
      * @param preheater plans and sends the preheat
      */
     public StandaloneBindPreheat(SeenPods seen, ReplicaPreheater preheater) {
+        this(seen, preheater, null);
+    }
+
+    /**
+     * @param seen the images of the pods the extender scored
+     * @param preheater plans and sends the preheat
+     * @param room skips a preheat the node's cache cannot hold beside its queued pods' layers, or {@code null}
+     *             to preheat every bound pod
+     */
+    public StandaloneBindPreheat(SeenPods seen, ReplicaPreheater preheater, PreheatRoom room) {
         this.seen = seen;
         this.preheater = preheater;
+        this.room = room;
     }
 
     @Override
@@ -49,6 +62,13 @@ public final class StandaloneBindPreheat implements PodBinder {
         if (images.isEmpty() || images.get().isEmpty()) {
             LOG.info("event=preheat_skipped pod={} node={} reason=pod_not_seen", pod, args.node());
             return CompletableFuture.completedFuture(List.of());
+        }
+        if (room != null) {
+            Optional<String> full = room.check(pod, images.get(), args.node());
+            if (full.isPresent()) {
+                LOG.info("event=preheat_skipped pod={} node={} reason=no_room detail=\"{}\"", pod, args.node(), full.get());
+                return CompletableFuture.completedFuture(List.of());
+            }
         }
         return preheater.preheat(images.get(), args.node()).thenApply(replies -> {
             logResults(pod, args.node(), replies);

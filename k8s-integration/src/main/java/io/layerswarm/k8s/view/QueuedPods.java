@@ -3,7 +3,10 @@ package io.layerswarm.k8s.view;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,9 +44,29 @@ public final class QueuedPods {
         byPod.compute(pod, (k, old) -> old != null && old.node().equals(node) ? old : new Entry(node, clock.instant()));
     }
 
-    /** {@code pod} runs, has ended or is gone: it no longer holds its node's queue. */
-    public void started(String pod) {
-        byPod.remove(pod);
+    /**
+     * {@code pod} runs, has ended or is gone: it no longer holds its node's queue.
+     *
+     * @return whether it was queued
+     */
+    public boolean started(String pod) {
+        return byPod.remove(pod) != null;
+    }
+
+    /**
+     * The pods ({@code namespace/name}) bound to {@code node} that have not started, within {@code maxAge}:
+     * what the node's kubelet is still pulling or will pull next.
+     */
+    public List<String> podsOn(String node) {
+        Instant oldest = clock.instant().minus(maxAge);
+        List<String> out = new ArrayList<>();
+        byPod.forEach((pod, e) -> {
+            if (e.node().equals(node) && !e.since().isBefore(oldest)) {
+                out.add(pod);
+            }
+        });
+        Collections.sort(out);
+        return out;
     }
 
     /** Per node, the pods bound to it that have not started, within {@code maxAge}; nodes without any left out. */

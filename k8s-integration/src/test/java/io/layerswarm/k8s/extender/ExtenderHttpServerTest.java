@@ -12,6 +12,7 @@ import io.layerswarm.k8s.scoring.SchedulingEngine;
 import io.layerswarm.k8s.view.LinkEstimate;
 import io.layerswarm.k8s.view.MutableClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
+import io.layerswarm.k8s.view.QueuedPods;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.io.IOException;
 import java.io.InputStream;
@@ -162,5 +163,38 @@ class ExtenderHttpServerTest {
         assertEquals(200, post("prioritize", args(WEB, "[\"edge-a\"]")).statusCode());
         assertEquals("ok\n", http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.address().getPort() + "/healthz")).build(),
                 HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    /**
+     * Without an API server the caller says when a bound pod started: it stops counting as queued on its node
+     * (else it would hold the node's score down until --queued-pod-max-age); garbage is refused with a reason.
+     */
+    @Test
+    void startedTakesABoundPodOffItsNodesQueue() throws Exception {
+        server.close();
+        QueuedPods queued = new QueuedPods(java.time.Clock.systemUTC(), Duration.ofMinutes(5));
+        SchedulingEngine engine = new SchedulingEngine(view, image -> CompletableFuture.failedFuture(
+                new IllegalStateException("unused")), ScoringPolicies.create("layer-network",
+                DeploymentTimeModel.edgeDefaults()), Duration.ofMillis(300), queued);
+        server = ExtenderHttpServer.start(new InetSocketAddress("127.0.0.1", 0), "/layerswarm",
+                new ExtenderService(engine, bound::add, queued), 1 << 20, boss, workers, verbs);
+        assertEquals(200, post("bind", "{\"PodName\":\"web-1\",\"PodNamespace\":\"shop\",\"PodUID\":\"u1\",\"Node\":\"edge-a\"}")
+                .statusCode());
+        assertEquals(200, post("bind", "{\"PodName\":\"web-2\",\"PodNamespace\":\"shop\",\"PodUID\":\"u2\",\"Node\":\"edge-a\"}")
+                .statusCode());
+        assertEquals(Map.of("edge-a", 2), queued.byNode());
+        HttpResponse<String> r = post("started", "{\"PodName\":\"web-1\",\"PodNamespace\":\"shop\"}");
+        assertEquals(200, r.statusCode());
+        assertTrue(r.body().contains("\"Error\":\"\""), r.body());
+        assertEquals(Map.of("edge-a", 1), queued.byNode());
+        assertEquals(List.of("shop/web-2"), queued.podsOn("edge-a"));
+        // a start nobody queued (or repeated) is fine: the pod may have aged out already
+        assertEquals(200, post("started", "{\"PodName\":\"web-1\",\"PodNamespace\":\"shop\"}").statusCode());
+        HttpResponse<String> noNamespace = post("started", "{\"PodName\":\"web-2\"}");
+        assertEquals(400, noNamespace.statusCode());
+        assertTrue(noNamespace.body().contains("PodNamespace"), noNamespace.body());
+        HttpResponse<String> garbage = post("started", "\u0000{[not json");
+        assertEquals(400, garbage.statusCode());
+        assertEquals(Map.of("edge-a", 1), queued.byNode());
     }
 }

@@ -187,6 +187,48 @@ class ReplicaPreheaterTest {
                 .get(30, TimeUnit.SECONDS), "a pod the extender did not score is bound without a preheat");
     }
 
+    /**
+     * A preheat the node's cache cannot hold beside the layers of its other queued pods is skipped (it would
+     * evict them); once the queued pod has started it fits again; the pod's own queue entry, an unbounded
+     * cache and a node outside the view never block it.
+     */
+    @Test
+    void aPreheatThatWouldEvictTheQueuedPodsLayersIsSkipped() throws Exception {
+        String api = "127.0.0.1:5000/team/api:1";
+        String apiLayer = "sha256:" + "cd".repeat(32);
+        ImageLayers web = new ImageLayers(WEB, "127.0.0.1:5000", "sha256:" + "ef".repeat(32),
+                List.of(new LayerInfo(LAYER, 1 << 20)));
+        ImageLayers apiLayers = new ImageLayers(api, "127.0.0.1:5000", "sha256:" + "01".repeat(32),
+                List.of(new LayerInfo(apiLayer, 3 << 19)));
+        SchedulingEngine engine = new SchedulingEngine(view, image -> image.equals(WEB)
+                ? CompletableFuture.completedFuture(web) : image.equals(api) ? CompletableFuture.completedFuture(apiLayers)
+                : CompletableFuture.failedFuture(new IllegalStateException("manifest unknown")),
+                ScoringPolicies.create("layer-network", DeploymentTimeModel.edgeDefaults()), Duration.ofSeconds(5));
+        view.put(new NodeStatus("small", Map.of(), 2 << 20, 2 << 20, 0, Map.of(), Map.of()));
+        view.put(new NodeStatus("big", Map.of(), Long.MAX_VALUE, 1L << 40, 0, Map.of(), Map.of()));
+        SeenPods seen = new SeenPods(8);
+        QueuedPods queued = new QueuedPods(Clock.systemUTC(), Duration.ofMinutes(5));
+        PreheatRoom room = new PreheatRoom(engine, queued, seen);
+        for (String[] p : new String[][] {{"web-1", WEB}, {"web-2", WEB}, {"api-1", api}}) {
+            seen.seen(new PodBuilder().withNewMetadata().withName(p[0]).withNamespace("shop").endMetadata().withNewSpec()
+                    .addNewContainer().withName("app").withImage(p[1]).endContainer().endSpec().build());
+        }
+        queued.bound("shop/web-1", "small");
+
+        assertEquals(Optional.empty(), room.check("shop/web-1", List.of(WEB), "small"), "its own entry does not count");
+        assertEquals(Optional.empty(), room.check("shop/web-2", List.of(WEB), "small"), "same layers: 1 MiB in all");
+        Optional<String> full = room.check("shop/api-1", List.of(api), "small");
+        assertTrue(full.isPresent() && full.get().contains("beside those of 1 queued pods"), String.valueOf(full));
+        assertEquals(Optional.empty(), room.check("shop/api-1", List.of(api), "big"), "unbounded cache");
+        assertEquals(Optional.empty(), room.check("shop/api-1", List.of(api), "elsewhere"), "not in the view");
+
+        StandaloneBindPreheat binder = new StandaloneBindPreheat(seen, preheater(), room);
+        assertEquals(List.of(), binder.preheat(new ExtenderBindingArgs("api-1", "shop", "u", "small"))
+                .get(30, TimeUnit.SECONDS), "skipped: no preheat reply");
+        queued.started("shop/web-1");
+        assertEquals(Optional.empty(), room.check("shop/api-1", List.of(api), "small"), "1.5 MiB alone fits 2 MiB");
+    }
+
     @Test
     void seenPodsForgetsTheLeastRecentlySeenAndIgnoresPodsWithoutName() {
         SeenPods seen = new SeenPods(2);

@@ -16,6 +16,7 @@ import io.layerswarm.k8s.orchestrator.TransferPlanner;
 import io.layerswarm.k8s.preheat.PeerDirectory;
 import io.layerswarm.k8s.preheat.PlanRequests;
 import io.layerswarm.k8s.preheat.PreheatClient;
+import io.layerswarm.k8s.preheat.PreheatRoom;
 import io.layerswarm.k8s.preheat.ReplicaPreheater;
 import io.layerswarm.k8s.preheat.StandaloneBindPreheat;
 import io.layerswarm.k8s.scoring.DeploymentTimeModel;
@@ -118,7 +119,8 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
 
     @Option(names = "--no-kubernetes",
             description = "Do not watch the API server; bind records the decision for scoring and preheats the node"
-                    + " with the images of the pod as last filtered or prioritized (the caller binds).")
+                    + " with the images of the pod as last filtered or prioritized (the caller binds and reports a"
+                    + " pod's start with POST PREFIX/started).")
     private boolean noKubernetes;
 
     @Option(names = "--no-preheat", description = "Bind does not preheat the chosen node.")
@@ -198,7 +200,9 @@ public final class SchedulerExtenderCommand implements Callable<Integer> {
                     binder = new KubernetesPodBinder(client, new BindPreheatHook(client, preheater, io));
                 } else {
                     seen = new SeenPods(4096);
-                    binder = new StandaloneBindPreheat(seen, preheater);
+                    // without an API server the caller reports starts (the started verb), which is what makes the
+                    // queued pods, and so the room check, current
+                    binder = new StandaloneBindPreheat(seen, preheater, new PreheatRoom(planning, queued, seen));
                 }
             }
             SchedulingEngine engine = new SchedulingEngine(view, resolver, ScoringPolicies.create(scoring, model),
