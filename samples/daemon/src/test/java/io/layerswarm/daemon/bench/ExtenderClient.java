@@ -61,6 +61,18 @@ final class ExtenderClient {
         }
     }
 
+    /**
+     * LayerSwarm's {@code started} verb: the pod bound earlier runs now, so the extender stops counting it as
+     * queued on its node (with an API server its pod watch sees this).
+     */
+    void started(String pod) throws IOException, InterruptedException {
+        ObjectNode a = json.createObjectNode().put("PodName", pod).put("PodNamespace", "testbed");
+        JsonNode r = call("started", a);
+        if (r.hasNonNull("Error") && !r.get("Error").asText().isEmpty()) {
+            throw new IOException("extender started error: " + r.get("Error").asText());
+        }
+    }
+
     private ObjectNode args(String pod, String image, List<String> nodes) {
         ObjectNode a = json.createObjectNode();
         ObjectNode p = a.putObject("Pod");

@@ -62,6 +62,10 @@ import picocli.CommandLine.Option;
 public final class TestbedBench implements Callable<Integer> {
     /** Node status records are pushed every 10 s (StatusPublisherService): the extender's view lags by that. */
     private static final Duration STATUS_SETTLE = Duration.ofSeconds(12);
+    /** The rows, in the order: each adds one part of LayerSwarm to the one before. */
+    static final List<String> MODES = List.of("baseline", "swarm", "full", "preheat", "refactored");
+    /** Tag suffix of the images {@code layerswarm refactor apply} pushes for the refactored row. */
+    static final String REFACTORED = "-rf";
 
     @Option(names = "--corpus", required = true, description = "Corpus directory (with corpus.json).")
     Path corpusDir;
@@ -86,7 +90,7 @@ public final class TestbedBench implements Callable<Integer> {
             + " corpus images are smaller than the seed's; default: ${DEFAULT-VALUE}).")
     double cacheScale;
 
-    @Option(names = "--modes", split = ",", defaultValue = "baseline,swarm,full,preheat",
+    @Option(names = "--modes", split = ",", defaultValue = "baseline,swarm,full,preheat,refactored",
             description = "Rows per cache size (default: ${DEFAULT-VALUE}).")
     List<String> modes;
 
@@ -116,6 +120,8 @@ public final class TestbedBench implements Callable<Integer> {
     /** Extender calls of the current row that failed or timed out (the request was scheduled without it). */
     private int extenderErrors;
     private final Map<String, Corpus.Image> images = new LinkedHashMap<>();
+    /** Config blob sizes of images without a local layout (the refactored ones, read from the registry). */
+    private final Map<String, Long> configBytes = new HashMap<>();
 
     /** One worker of a row: containerd, kubelet's image GC, its deployment queue and (swarm modes) its node. */
     private record Worker(String name, int cluster, Containerd containerd, KubeletImageGc gc, ExecutorService queue,
@@ -132,10 +138,10 @@ public final class TestbedBench implements Callable<Integer> {
                 || uplink.latencyMs < 0
                 || slots < 1 || podWindow < 0 || requests < 0
                 || !(cacheScale > 0) || Double.isInfinite(cacheScale)
-                || !modes.stream().allMatch(m -> List.of("baseline", "swarm", "full", "preheat").contains(m))) {
+                || !modes.stream().allMatch(MODES::contains)) {
             System.err.println("error: --clusters x --workers in 1..16, --uplink-mbps > 0, --uplink-latency-ms >= 0,"
-                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --cache-scale > 0, --modes of"
-                    + " baseline,swarm,full,preheat");
+                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --cache-scale > 0, --modes of "
+                    + String.join(",", MODES));
             return 2;
         }
         res = new BenchResources(launch.work, "testbed");
@@ -159,6 +165,9 @@ public final class TestbedBench implements Callable<Integer> {
         registry = UplinkedRegistry.start(uplink.mbps, Duration.ofMillis(uplink.latencyMs));
         res.add(registry);
         registry.push(corpus);
+        if (modes.contains("refactored")) {
+            refactor(trace.stream().map(TraceEvent::image).distinct().toList());
+        }
         long distinct = trace.stream().map(TraceEvent::image).distinct()
                 .flatMap(i -> images.get(i).layers().stream()).map(Corpus.Layer::digest).distinct()
                 .mapToLong(d -> images.values().stream().flatMap(i -> i.layers().stream()).filter(l -> l.digest().equals(d))
@@ -200,6 +209,48 @@ public final class TestbedBench implements Callable<Integer> {
                     r.peers().otherClusters()));
         }
         Files.writeString(results, tsv);
+    }
+
+    /**
+     * {@code layerswarm refactor apply --mode path} over the trace's images in the registry (directly, not
+     * through the uplink: it is the image build, before any row); the refactored images, {@code TAG-rf},
+     * become known by their manifests in the registry.
+     */
+    private void refactor(List<String> refs) throws Exception {
+        long start = System.nanoTime();
+        List<String> cmd = new ArrayList<>(List.of(launch.launcher.toString(), "refactor", "apply", "--registry",
+                registry.directUrl(), "--suffix", REFACTORED, "--mode", "path"));
+        refs.forEach(r -> cmd.addAll(List.of("--image", r)));
+        Path log = Files.createDirectories(launch.work).resolve("refactor.log");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        Process p = pb.start();
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IOException("refactor apply failed: " + Files.readString(log));
+        }
+        long before = 0;
+        long after = 0;
+        java.util.Set<String> distinctBefore = new java.util.HashSet<>();
+        java.util.Set<String> distinctAfter = new java.util.HashSet<>();
+        for (String r : refs) {
+            Corpus.Image original = images.get(r);
+            RegistryImage rf = RegistryImage.read(registry.directUrl(), original.name(), original.tag() + REFACTORED);
+            images.put(rf.image().ref(), rf.image());
+            configBytes.put(rf.image().ref(), rf.configSize());
+            for (Corpus.Layer l : original.layers()) {
+                if (distinctBefore.add(l.digest())) {
+                    before += l.size();
+                }
+            }
+            for (Corpus.Layer l : rf.image().layers()) {
+                if (distinctAfter.add(l.digest())) {
+                    after += l.size();
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "refactored %d images (layerswarm refactor apply --mode path) in %.1f s: distinct"
+                        + " layer bytes %d -> %d, layers %d -> %d%n", refs.size(), (System.nanoTime() - start) / 1e9,
+                before, after, distinctBefore.size(), distinctAfter.size());
     }
 
     /** The modes of one cache size: all of them at the grid size (or without one), else the first and the last. */
@@ -268,8 +319,8 @@ public final class TestbedBench implements Callable<Integer> {
                 }
             }
             ExtenderClient scheduler = null;
-            if (mode.equals("full") || mode.equals("preheat")) {
-                extender = startExtender(dir, workers, mode.equals("preheat"));
+            if (mode.equals("full") || mode.equals("preheat") || mode.equals("refactored")) {
+                extender = startExtender(dir, workers, !mode.equals("full"));
                 rowOpen.add(extender);
                 scheduler = new ExtenderClient(URI.create(extender.mirror));
                 Thread.sleep(STATUS_SETTLE.toMillis()); // first status records reach the extender
@@ -340,7 +391,8 @@ public final class TestbedBench implements Callable<Integer> {
             if (wait > 0) {
                 TimeUnit.NANOSECONDS.sleep(wait);
             }
-            Corpus.Image image = images.get(e.image());
+            // the full system deploys the refactored images, every other row the originals
+            Corpus.Image image = images.get(mode.equals("refactored") ? e.image() + REFACTORED : e.image());
             requested += bytes(image);
             int cluster = TestbedTrace.cluster(e);
             List<Worker> candidates = workers.stream().filter(w -> w.cluster() == cluster).toList();
@@ -352,7 +404,7 @@ public final class TestbedBench implements Callable<Integer> {
                 running.merge(live.removeFirst(), -1, Integer::sum);
             }
             String id = "d" + n;
-            done.add(CompletableFuture.supplyAsync(() -> deploy(id, chosen, image, at, decided), chosen.queue()));
+            done.add(CompletableFuture.supplyAsync(() -> deploy(id, chosen, image, at, decided, extender), chosen.queue()));
         }
         List<Double> seconds = new ArrayList<>();
         List<TestbedRun.Phases> phases = new ArrayList<>();
@@ -449,13 +501,24 @@ public final class TestbedBench implements Callable<Integer> {
      * Pull, run, then kubelet's image GC; times from the request time {@code at} and the scheduling
      * decision {@code decided} (nanoTime). One line per deployment goes to stderr.
      */
-    private Deployed deploy(String id, Worker w, Corpus.Image image, long at, long decided) {
+    private Deployed deploy(String id, Worker w, Corpus.Image image, long at, long decided, ExtenderClient extender) {
         String ref = registry.host() + "/" + image.ref();
         long start = System.nanoTime();
         w.containerd().pull(ref, Duration.ofMinutes(10));
         long pulled = System.nanoTime();
         w.containerd().run(ref, Duration.ofMinutes(2), "/bin/true");
         long ran = System.nanoTime();
+        if (extender != null) {
+            // what kubelet's pod status tells an extender with an API server: the pod runs, it no longer waits
+            // for the node (without this it would count as queued for --queued-pod-max-age, 5 min)
+            try {
+                extender.started(id);
+            } catch (IOException e) {
+                System.err.println("event=extender_started_failed pod=" + id + " error=\"" + e + "\"");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         double seconds = (ran - at) / 1e9;
         TestbedRun.Phases phases = new TestbedRun.Phases((decided - at) / 1e9, (start - decided) / 1e9,
                 (pulled - start) / 1e9, (ran - pulled) / 1e9);
@@ -475,9 +538,11 @@ public final class TestbedBench implements Callable<Integer> {
         return new Deployed(seconds, phases);
     }
 
-    private static long bytes(Corpus.Image image) {
+    private long bytes(Corpus.Image image) {
         try {
-            return image.layers().stream().mapToLong(Corpus.Layer::size).sum() + Files.size(image.blob(image.configDigest()));
+            Long config = configBytes.get(image.ref());
+            return image.layers().stream().mapToLong(Corpus.Layer::size).sum()
+                    + (config != null ? config : Files.size(image.blob(image.configDigest())));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

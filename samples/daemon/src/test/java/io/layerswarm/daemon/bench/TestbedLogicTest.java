@@ -136,4 +136,32 @@ class TestbedLogicTest {
         assertEquals(new PeerBytes(0, 4), PeerBytes.of(clusterOf, 0,
                 Stream.of("x event=blob_downloaded a=1 sources={p=4} sources={p=100}")), "the first sources= only");
     }
+
+    /** The refactored images are known by their manifests only: layers, config size and digest from the bytes. */
+    @Test
+    void registryImageReadsAManifestAndRefusesGarbage() throws Exception {
+        String a = "sha256:" + "aa".repeat(32);
+        String b = "sha256:" + "bb".repeat(32);
+        String c = "sha256:" + "cc".repeat(32);
+        byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c
+                + "\",\"size\":558},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\","
+                + "\"digest\":\"" + a + "\",\"size\":1000},{\"digest\":\"" + b + "\",\"size\":20}]}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        RegistryImage i = RegistryImage.parse("nginx", "1.22-rf", manifest);
+        assertEquals("nginx:1.22-rf", i.image().ref());
+        assertEquals(List.of(a, b), i.image().layers().stream().map(io.layerswarm.testing.Corpus.Layer::digest).toList());
+        assertEquals(558, i.configSize());
+        assertEquals(1578, i.image().totalSize());
+        assertEquals(c, i.image().configDigest());
+        assertEquals("sha256:" + java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(manifest)), i.image().manifestDigest());
+        for (String bad : List.of("", "null", "[1,2]", "{\"layers\":[]}", "{\"config\":{\"digest\":\"x\"},\"layers\":{}}",
+                "{\"config\":{\"digest\":\"x\",\"size\":1},\"layers\":[{\"size\":1}]}",
+                "{\"config\":{\"digest\":\"x\",\"size\":1},\"layers\":[{\"digest\":\"y\",\"size\":-4}]}",
+                "{\"config\":{\"digest\":\"x\"},\"layers\":[]}", "{\"config\": [")) {
+            assertThrows(java.io.IOException.class, () -> RegistryImage.parse("n", "t",
+                    bad.getBytes(java.nio.charset.StandardCharsets.UTF_8)), bad);
+        }
+    }
 }
