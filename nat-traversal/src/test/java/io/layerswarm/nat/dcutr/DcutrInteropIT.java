@@ -25,6 +25,7 @@ import io.layerswarm.testing.JsNode;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -106,6 +107,17 @@ class DcutrInteropIT {
     private static final Pattern DIRECT_LOOPBACK_TCP = Pattern.compile(
             "direct /(ip4/127\\.0\\.0\\.1|dns4/localhost|dns/localhost)/tcp/\\d+(/p2p/\\w+)?");
 
+    /**
+     * A copy of what {@link #paths} caught so far: the node's event loops append to its list while the test reads it
+     * (a stream over the list itself failed with ConcurrentModificationException); the appender appends holding its
+     * own lock.
+     */
+    private List<ILoggingEvent> logged() {
+        synchronized (paths) {
+            return new ArrayList<>(paths.list);
+        }
+    }
+
     private void assertDirectOnBothSides(Host ours, JsNode js) throws Exception {
         PeerId jsPeer = PeerId.parse(js.peerId);
         js.command("direct " + ours.peerId().toBase58());
@@ -116,7 +128,7 @@ class DcutrInteropIT {
                     .toList();
             return !to.isEmpty() && to.stream().noneMatch(Connection::isRelayed);
         });
-        String logged = Await.until(WAIT, "our node logs the direct connection made by DCUtR", () -> paths.list.stream()
+        String logged = Await.until(WAIT, "our node logs the direct connection made by DCUtR", () -> logged().stream()
                 .map(ILoggingEvent::getFormattedMessage)
                 .filter(m -> m.contains("peer=" + js.peerId) && m.contains("path=direct"))
                 .filter(m -> m.contains("method=dcutr")).findFirst().orElse(null), m -> m != null);
