@@ -7,6 +7,8 @@
 # ADDED-RTT-MS (default 10) at 200 Mbit/s; per attempt a MIB-sized blob (default 32) over the relay, the ICE-punched
 # QUIC path and the DCUtR-punched TCP path.
 # Usage: sudo scripts/bench/punch-bench.sh [attempts per combination, default 20] [ice|dcutr]
-#        sudo scripts/bench/punch-bench.sh ATTEMPTS throughput [ADDED-RTT-MS] [MIB]
+#        sudo scripts/bench/punch-bench.sh ATTEMPTS throughput [ADDED-RTT-MS] [MIB] [PATHS, default relay,quic,tcp]
+# QUIC knobs for comparisons go to the nodes as system properties, e.g.
+#        sudo JAVA_OPTS="-Dlayerswarm.quic.cc=BBR -Dlayerswarm.quic.writeAhead=0" scripts/bench/punch-bench.sh 6 throughput 10 32 quic
 set -euo pipefail
 exec "$(dirname "$0")/nat-traversal-main.sh" io.layerswarm.nat.netns.PunchBench "${1:-20}" "${2:-ice}" "${@:3}"

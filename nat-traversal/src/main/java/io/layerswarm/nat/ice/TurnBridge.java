@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TurnBridge implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TurnBridge.class);
-    /** Larger than any QUIC datagram (the codec sends at most 1350 bytes). */
+    /** Larger than any QUIC datagram (QuicTransport sends at most 1452 bytes). */
     private static final int MAX_DATAGRAM = 2048;
 
     private final IceSocketWrapper ice;

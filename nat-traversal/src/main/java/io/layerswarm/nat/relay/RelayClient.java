@@ -5,6 +5,7 @@ import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.host.P2pStream;
 import io.layerswarm.libp2p.host.Transport;
+import io.layerswarm.libp2p.host.UpgradeClosedException;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.netty.channel.Channel;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -174,7 +176,12 @@ public final class RelayClient implements Transport, AutoCloseable {
         return addr.valueOf(MultiaddrProtocol.P2P_CIRCUIT).isPresent();
     }
 
-    /** Dials {@code RELAY-ADDR/p2p/RELAY/p2p-circuit/p2p/TARGET} through the relay's hop protocol. */
+    /**
+     * Dials {@code RELAY-ADDR/p2p/RELAY/p2p-circuit/p2p/TARGET} through the relay's hop protocol. A dial whose
+     * connection to the relay, or whose circuit, closed during its upgrade ({@link UpgradeClosedException}: the
+     * relay's handshake deadline passed under load, the relay or the target dropped the circuit's stream) is
+     * tried once more, as one would redial by hand; a refusal by the relay or the target is not retried.
+     */
     @Override
     public CompletableFuture<Connection> dial(Multiaddr addr) {
         Multiaddr relayAddr;
@@ -185,6 +192,26 @@ public final class RelayClient implements Transport, AutoCloseable {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(e);
         }
+        CompletableFuture<Connection> result = new CompletableFuture<>();
+        dialOnce(addr, relayAddr, target).whenComplete((c, e) -> {
+            if (e == null) {
+                result.complete(c);
+            } else if (unwrap(e) instanceof UpgradeClosedException && !closed) {
+                LOG.info("event=relay_dial_retry dst={} relay={} reason=\"{}\"", target, relayAddr,
+                        unwrap(e).toString());
+                forward(dialOnce(addr, relayAddr, target), result);
+            } else {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    private CompletableFuture<Connection> dialOnce(Multiaddr addr, Multiaddr relayAddr, PeerId target) {
         CompletableFuture<Connection> result = new CompletableFuture<>();
         host.connect(relayAddr).thenCompose(c -> c.newStream(List.of(RelayService.HOP), s ->
                 s.channel().pipeline().addLast("relay-hop", new SingleFrameReader(CircuitCodec.MAX_MESSAGE_SIZE,

@@ -26,8 +26,11 @@ final class NatNode implements AutoCloseable {
     NatNode(Path dir, String ns, String role, String ip, List<String> extra) throws Exception {
         log = dir.resolve(ns + ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns, java, "-cp",
-                System.getProperty("java.class.path"), NatNodeProcess.class.getName(), role, ip));
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns, java));
+        // the QUIC transport's benchmark knobs (-Dlayerswarm.quic.*) reach the nodes
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("layerswarm.quic.")).sorted()
+                .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), NatNodeProcess.class.getName(), role, ip));
         cmd.addAll(extra);
         process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);

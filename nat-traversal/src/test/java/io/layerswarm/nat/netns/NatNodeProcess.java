@@ -28,6 +28,8 @@ import io.layerswarm.node.Node;
 import io.layerswarm.node.NodeEvent;
 import io.layerswarm.node.NodeListener;
 import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.handler.codec.quic.QuicChannel;
+import io.netty.handler.codec.quic.QuicConnectionPathStats;
 import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -69,6 +71,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * dcutr PEER-ID                       -> dcutr PATH TRANSPORT MS | dcutr_failed REASON (DCUtR, this side starting)
  * connections PEER-ID                 -> connections PATH:TRANSPORT... (open connections to the peer)
  * disconnect PEER-ID                  -> disconnected N (closes every connection to the peer)
+ * quicstats PEER-ID                   -> quicstats KEY=VALUE... (quiche's figures of the open QUIC connection's
+ *                                        path: packets sent / lost / retransmitted, cwnd, rtt) | quicstats none
  * offer PEER-ID IP PORT               -> answered CANDIDATES (an OFFER naming a third party's ports 8x)
  * sink PORT                           -> sinking  (counts what arrives on PORT.. PORT+7: {@link StunSink})
  * sunk                                -> sunk DATAGRAMS SIGNED-CHECKS
@@ -186,6 +190,7 @@ public final class NatNodeProcess {
                         }
                         System.out.println("connections " + String.join(" ", open));
                     }
+                    case "quicstats" -> System.out.println("quicstats " + quicStats(host, PeerId.parse(w[1])));
                     case "disconnect" -> {
                         PeerId p = PeerId.parse(w[1]);
                         int n = 0;
@@ -263,8 +268,9 @@ public final class NatNodeProcess {
         for (int i = 0; i < addrs.size(); i++) {
             String a = addrs.get(i);
             // an address that has not answered in NEXT_ADDRESS_AFTER is given up for the next one (a NAT that drops
-            // the SYN would hold the dial for the host's whole connect timeout); the last one gets the full wait
-            long wait = i < addrs.size() - 1 ? NEXT_ADDRESS_AFTER.toSeconds() : 20;
+            // the SYN would hold the dial for the host's whole connect timeout); the last one gets the full wait, which
+            // leaves room for a relayed dial's retry after a first attempt that ran into a 20 s handshake deadline
+            long wait = i < addrs.size() - 1 ? NEXT_ADDRESS_AFTER.toSeconds() : 60;
             try {
                 c = host.connect(Multiaddr.parse(a)).get(wait, TimeUnit.SECONDS);
                 break;
@@ -293,6 +299,22 @@ public final class NatNodeProcess {
         long transferMs = (System.nanoTime() - t1) / 1_000_000;
         System.out.println("fetched " + ConnectionPaths.path(c) + " " + ConnectionPaths.transport(c) + " " + got + " "
                 + HexFormat.of().formatHex(md.digest()) + " " + connectMs + " " + transferMs);
+    }
+
+    /**
+     * quiche's path statistics of the open QUIC connection to {@code peer} (benchmarks: whether a slow transfer lost
+     * packets or left the congestion window unused), or "none".
+     */
+    private static String quicStats(Host host, PeerId peer) throws Exception {
+        for (Connection c : host.connections()) {
+            if (c.remotePeer().equals(peer) && c.isOpen() && c.channel() instanceof QuicChannel q) {
+                QuicConnectionPathStats p = q.collectPathStats(0).get(10, TimeUnit.SECONDS);
+                return "sent=" + p.sent() + " lost=" + p.lost() + " retrans=" + p.retrans() + " sent_bytes="
+                        + p.sentBytes() + " lost_bytes=" + p.lostBytes() + " cwnd=" + p.cwnd() + " rtt_us="
+                        + p.rtt() / 1000 + " pmtu=" + p.pmtu() + " delivery_rate=" + p.deliveryRate();
+            }
+        }
+        return "none";
     }
 
     /** Totals over the blobs a node fetched: "COUNT PEER-BYTES REGISTRY-BYTES". */

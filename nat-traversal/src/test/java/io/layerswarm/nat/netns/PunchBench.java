@@ -24,7 +24,10 @@ import java.util.List;
  * the clouds through a userspace delay line adding that round-trip time (default 10 ms) at the same 200 Mbit/s
  * ({@link NatClouds#pair(Path, NatClouds.Nat, NatClouds.Nat, Duration)}), and per attempt one layer-sized blob
  * (default 32 MiB, SHA-256 checked) from A to B over the relay, over the punched QUIC path (ICE) and over the
- * direct TCP path (DCUtR), each as Mbit/s and as a share of the shaped link rate.
+ * direct TCP path (DCUtR), each as Mbit/s and as a share of the shaped link rate; a fifth argument names the paths
+ * to measure ({@code relay,quic,tcp} by default), and after each QUIC transfer the sender's quiche statistics are
+ * printed (packets lost, congestion window, RTT). System properties {@code layerswarm.quic.*} (congestion control,
+ * HyStart++, write-ahead: see {@code QuicTransport}, {@code QuicMuxedStream}) are passed on to the node processes.
  */
 public final class PunchBench {
     private PunchBench() {
@@ -34,7 +37,8 @@ public final class PunchBench {
         int attempts = args.length > 0 ? Integer.parseInt(args[0]) : 20;
         if (args.length > 1 && args[1].equals("throughput")) {
             throughput(attempts, Duration.ofMillis(args.length > 2 ? Long.parseLong(args[2]) : 10),
-                    (args.length > 3 ? Long.parseLong(args[3]) : 32) << 20);
+                    (args.length > 3 ? Long.parseLong(args[3]) : 32) << 20,
+                    List.of((args.length > 4 ? args[4] : "relay,quic,tcp").split(",")));
             System.exit(0);
         }
         boolean dcutr = args.length > 1 && args[1].equals("dcutr");
@@ -86,7 +90,7 @@ public final class PunchBench {
     /** The shaped rate of every link of the topology (router WAN legs and the delay line), bits per second. */
     private static final double LINK_BPS = 200e6;
 
-    private static void throughput(int attempts, Duration addedRtt, long bytes) throws Exception {
+    private static void throughput(int attempts, Duration addedRtt, long bytes, List<String> paths) throws Exception {
         Path dir = Files.createTempDirectory("punch-bench");
         List<Double> relayed = new ArrayList<>();
         List<Double> quic = new ArrayList<>();
@@ -104,27 +108,35 @@ public final class PunchBench {
                 try {
                     lastEnd = paced(lastEnd);
                     relayedAgain(a, b, viaRelay);
-                    relayed.add(fetchMbps(b, a, bytes, viaRelay, "relayed tcp "));
-                    String r = b.ask("punch " + a.peerId(), "punch", Duration.ofSeconds(60));
-                    if (r.startsWith("ed direct quic ")) {
-                        iceMs.add(Long.parseLong(r.substring("ed direct quic ".length())));
-                        onlyDirect(b, a, "quic");
-                        quic.add(fetchMbps(b, a, bytes, viaRelay, "direct quic "));
-                    } else {
-                        System.err.println("attempt " + i + " ice: " + r);
+                    if (paths.contains("relay")) {
+                        relayed.add(fetchMbps(b, a, bytes, viaRelay, "relayed tcp "));
                     }
-                    b.ask("disconnect " + a.peerId(), "disconnected ", Duration.ofSeconds(60));
-                    lastEnd = paced(System.nanoTime());
-                    relayedAgain(a, b, viaRelay);
-                    r = a.ask("dcutr " + b.peerId(), "dcutr", Duration.ofSeconds(60));
-                    if (r.startsWith(" direct tcp ")) {
-                        dcutrMs.add(Long.parseLong(r.substring(" direct tcp ".length())));
-                        onlyDirect(b, a, "tcp");
-                        tcp.add(fetchMbps(b, a, bytes, viaRelay, "direct tcp "));
-                    } else {
-                        System.err.println("attempt " + i + " dcutr: " + r);
+                    if (paths.contains("quic")) {
+                        String r = b.ask("punch " + a.peerId(), "punch", Duration.ofSeconds(60));
+                        if (r.startsWith("ed direct quic ")) {
+                            iceMs.add(Long.parseLong(r.substring("ed direct quic ".length())));
+                            onlyDirect(b, a, "quic");
+                            quic.add(fetchMbps(b, a, bytes, viaRelay, "direct quic "));
+                            // the sender's view: packets lost, congestion window, smoothed RTT
+                            System.err.println("attempt " + i + " sender " + a.query("quicstats " + b.peerId()));
+                        } else {
+                            System.err.println("attempt " + i + " ice: " + r);
+                        }
+                        b.ask("disconnect " + a.peerId(), "disconnected ", Duration.ofSeconds(60));
                     }
-                    b.ask("disconnect " + a.peerId(), "disconnected ", Duration.ofSeconds(60));
+                    if (paths.contains("tcp")) {
+                        lastEnd = paced(System.nanoTime());
+                        relayedAgain(a, b, viaRelay);
+                        String r = a.ask("dcutr " + b.peerId(), "dcutr", Duration.ofSeconds(60));
+                        if (r.startsWith(" direct tcp ")) {
+                            dcutrMs.add(Long.parseLong(r.substring(" direct tcp ".length())));
+                            onlyDirect(b, a, "tcp");
+                            tcp.add(fetchMbps(b, a, bytes, viaRelay, "direct tcp "));
+                        } else {
+                            System.err.println("attempt " + i + " dcutr: " + r);
+                        }
+                        b.ask("disconnect " + a.peerId(), "disconnected ", Duration.ofSeconds(60));
+                    }
                     lastEnd = System.nanoTime();
                     System.err.printf("attempt %d: relayed %s, quic %s, tcp %s Mbit/s%n", i, last(relayed), last(quic),
                             last(tcp));

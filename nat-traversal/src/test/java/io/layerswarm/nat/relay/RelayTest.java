@@ -11,8 +11,10 @@ import io.layerswarm.libp2p.crypto.Ed25519PrivateKey;
 import io.layerswarm.libp2p.host.Connection;
 import io.layerswarm.libp2p.host.Host;
 import io.layerswarm.libp2p.host.P2pStream;
+import io.layerswarm.libp2p.host.UpgradeClosedException;
 import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
+import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.libp2p.multiformats.Varint;
 import io.layerswarm.testing.Await;
 import java.io.IOException;
@@ -23,6 +25,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -139,6 +142,48 @@ class RelayTest {
                 () -> b.connect(circuit(relay, a)).get(10, TimeUnit.SECONDS));
         RelayClient.RelayRefusedException refused = assertInstanceOf(RelayClient.RelayRefusedException.class, e.getCause());
         assertEquals(RelayStatus.NO_RESERVATION, refused.status());
+    }
+
+    @Test
+    void relayedDialWhoseRelayConnectionClosedDuringTheUpgradeIsTriedOnceMore() throws Exception {
+        Host relay = host();
+        RelayService.attach(relay, RelayConfig.defaults());
+        Host a = host();
+        Host b = host();
+        client(a).keepReservation(addr(relay)).get(10, TimeUnit.SECONDS);
+        client(b);
+        ClosingProxy proxy = new ClosingProxy(relay.listenAddrs().get(0).socketAddress(MultiaddrProtocol.TCP), 1);
+        open.add(proxy);
+        Connection c = b.connect(viaProxy(proxy, relay, a)).get(30, TimeUnit.SECONDS);
+        assertEquals(2, proxy.accepted(), "the closed first connection to the relay, then the retry's");
+        assertTrue(c.isRelayed());
+        assertEquals(a.peerId(), c.remotePeer());
+        assertArrayEquals("through".getBytes(), echo(c, "through".getBytes()));
+    }
+
+    @Test
+    void relayedDialIsTriedOnlyOnceMore() throws Exception {
+        Host relay = host();
+        RelayService.attach(relay, RelayConfig.defaults());
+        Host a = host();
+        Host b = host();
+        client(a).keepReservation(addr(relay)).get(10, TimeUnit.SECONDS);
+        client(b);
+        ClosingProxy proxy = new ClosingProxy(relay.listenAddrs().get(0).socketAddress(MultiaddrProtocol.TCP),
+                Integer.MAX_VALUE);
+        open.add(proxy);
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> b.connect(viaProxy(proxy, relay, a)).get(30, TimeUnit.SECONDS));
+        assertInstanceOf(UpgradeClosedException.class, e.getCause() instanceof CompletionException ce ? ce.getCause()
+                : e.getCause());
+        assertEquals(2, proxy.accepted());
+        assertFalse(b.connection(a.peerId()).isPresent());
+    }
+
+    /** {@code a}'s circuit address on {@code relay}, dialled through {@code proxy}. */
+    private static Multiaddr viaProxy(ClosingProxy proxy, Host relay, Host a) {
+        return Multiaddr.parse("/ip4/127.0.0.1/tcp/" + proxy.port() + "/p2p/" + relay.peerId().toBase58()
+                + "/p2p-circuit/p2p/" + a.peerId().toBase58());
     }
 
     @Test

@@ -30,6 +30,8 @@ final class BlockingStreamAdapter extends ChannelInboundHandlerAdapter {
     private Throwable error;
     private boolean readRequested;
     private ChannelFuture lastWrite;
+    /** Bytes written to the channel whose write has not completed yet (counted where the stream allows write-ahead). */
+    private long unfinished;
     private final InputStream in = new In();
     private final OutputStream out = new Out();
 
@@ -127,6 +129,12 @@ final class BlockingStreamAdapter extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The stream's {@link MuxedStream#writeAhead()}, 0 for a channel that is not a muxed stream. */
+    private static int writeAhead(Channel ch) {
+        MuxedStream s = ch instanceof MuxedStream m ? m : ch.attr(MuxedStream.KEY).get();
+        return s == null ? 0 : s.writeAhead();
+    }
+
     private static void checkNotEventLoop(Channel ch) {
         if (ch != null && ch.eventLoop().inEventLoop()) {
             throw new IllegalStateException("blocking stream I/O on the event loop would deadlock");
@@ -216,10 +224,24 @@ final class BlockingStreamAdapter extends ChannelInboundHandlerAdapter {
             if (finished) {
                 throw new IOException("stream output already closed");
             }
+            int ahead = writeAhead(ch);
             while (len > 0) {
-                awaitWritable(ch);
+                awaitWritable(ch, ahead);
                 int n = Math.min(len, WRITE_CHUNK);
+                if (ahead > 0) {
+                    synchronized (lock) {
+                        unfinished += n;
+                    }
+                }
                 ChannelFuture f = ch.writeAndFlush(Unpooled.copiedBuffer(b, off, n));
+                if (ahead > 0) {
+                    f.addListener(x -> {
+                        synchronized (lock) {
+                            unfinished -= n;
+                            lock.notifyAll();
+                        }
+                    });
+                }
                 synchronized (lock) {
                     lastWrite = f;
                 }
@@ -228,10 +250,15 @@ final class BlockingStreamAdapter extends ChannelInboundHandlerAdapter {
             }
         }
 
-        private void awaitWritable(Channel ch) throws IOException {
+        /**
+         * Waits until the stream takes more: with {@code ahead} 0 until the channel is writable, otherwise until
+         * less than {@code ahead} bytes of this stream's writes are still unfinished (not yet taken by the
+         * transport).
+         */
+        private void awaitWritable(Channel ch, int ahead) throws IOException {
             long since = System.nanoTime();
             synchronized (lock) {
-                while (!ch.isWritable()) {
+                while (ahead > 0 ? unfinished >= ahead || !ch.isActive() : !ch.isWritable()) {
                     if (!ch.isActive()) {
                         throw new IOException("stream closed", error);
                     }

@@ -626,8 +626,7 @@ public final class Host implements AutoCloseable {
             }
         }, config.handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
         result.whenComplete((c, e) -> timeout.cancel(false));
-        ch.closeFuture().addListener(x -> result.completeExceptionally(
-                new IOException("connection closed during upgrade")));
+        ch.closeFuture().addListener(x -> result.completeExceptionally(new UpgradeClosedException()));
         if (config.uploadLimit != null || config.downloadLimit != null) {
             // below everything: the limits count the bytes on the wire, handshakes and framing included
             ch.pipeline().addFirst("bandwidth", new ThrottleHandler(config.uploadLimit, config.downloadLimit));

@@ -25,6 +25,17 @@ public interface MuxedStream {
     ChannelFuture reset();
 
     /**
+     * How many bytes a blocking writer may have written to the stream's channel that the transport has not taken
+     * yet (write futures not completed), whatever the channel's writability says; 0 (the default): the writer
+     * follows the channel's writability. A transport whose channel turns unwritable as soon as its own small
+     * send buffer is full (QUIC: quiche takes about one congestion window) uses this so the next data is already
+     * queued when acknowledgements open the window, instead of waiting for the writer's thread to be scheduled.
+     */
+    default int writeAhead() {
+        return 0;
+    }
+
+    /**
      * The stream behind {@code ch}.
      *
      * @throws IllegalArgumentException if {@code ch} is not a stream of a muxed connection

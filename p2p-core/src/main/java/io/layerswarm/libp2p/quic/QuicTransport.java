@@ -26,6 +26,7 @@ import io.netty.handler.codec.quic.Quic;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicClientCodecBuilder;
 import io.netty.handler.codec.quic.QuicCodecBuilder;
+import io.netty.handler.codec.quic.QuicCongestionControlAlgorithm;
 import io.netty.handler.codec.quic.QuicServerCodecBuilder;
 import io.netty.handler.codec.quic.QuicSslContext;
 import io.netty.handler.codec.quic.QuicSslContextBuilder;
@@ -66,6 +67,11 @@ public final class QuicTransport implements Transport, AutoCloseable {
     static final long CONNECTION_WINDOW = 16L << 20;
     /** Concurrent bidirectional streams a peer may open (as the Yamux default stream limit). */
     static final long MAX_STREAMS = 512;
+    /**
+     * Largest UDP payload sent once path MTU discovery confirmed it: an Ethernet MTU of 1500 less the IPv6 and UDP
+     * headers (1452 also leaves room for a TURN ChannelData header on IPv4).
+     */
+    static final long MAX_UDP_PAYLOAD = 1452;
     /** Unidirectional streams a peer may open at once: only keep-alive probes, closed at once. */
     static final long MAX_UNI_STREAMS = 8;
 
@@ -233,6 +239,26 @@ public final class QuicTransport implements Transport, AutoCloseable {
     }
 
     private <B extends QuicCodecBuilder<B>> B configure(B b) {
+        // benchmark knobs (BENCHMARKS "NAT traversal", system properties layerswarm.quic.*): quiche's congestion
+        // control (RENO, CUBIC, BBR; default CUBIC), HyStart++ (default on), the initial congestion window in packets
+        // (default 10)
+        String cc = System.getProperty("layerswarm.quic.cc");
+        if (cc != null) {
+            b.congestionControlAlgorithm(QuicCongestionControlAlgorithm.valueOf(cc));
+        }
+        String hystart = System.getProperty("layerswarm.quic.hystart");
+        if (hystart != null) {
+            b.hystart(Boolean.parseBoolean(hystart));
+        }
+        Integer initialWindow = Integer.getInteger("layerswarm.quic.initialCwndPackets");
+        if (initialWindow != null) {
+            b.initialCongestionWindowPackets(initialWindow);
+        }
+        // Datagrams up to MAX_UDP_PAYLOAD once path MTU discovery confirmed the path carries them (quiche starts at
+        // 1200 bytes and stays there without discovery): fewer packets for the same data, which is what a
+        // user-space QUIC spends its CPU on (BENCHMARKS "NAT traversal", issue 14, branch nat4)
+        b.maxSendUdpPayloadSize(Long.getLong("layerswarm.quic.maxUdpPayload", MAX_UDP_PAYLOAD));
+        b.discoverPmtu(Boolean.parseBoolean(System.getProperty("layerswarm.quic.pmtud", "true")));
         return b.sslContext(b instanceof QuicServerCodecBuilder ? serverSsl : clientSsl)
                 .maxIdleTimeout(idleTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .initialMaxData(CONNECTION_WINDOW)
