@@ -1,18 +1,15 @@
 package io.layerswarm.daemon.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.layerswarm.oci.Digest;
+import io.layerswarm.oci.ImageManifest;
+import io.layerswarm.oci.OciFormatException;
 import io.layerswarm.testing.Corpus;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -37,33 +34,19 @@ record RegistryImage(Corpus.Image image, long configSize) {
         return parse(name, tag, r.body());
     }
 
-    /** The image a manifest's bytes describe; its digest is the bytes' sha256. */
+    /** The image a manifest's bytes describe (parsed by the project's one manifest parser); its digest is the bytes' sha256. */
     static RegistryImage parse(String name, String tag, byte[] manifest) throws IOException {
-        JsonNode m = new ObjectMapper().readTree(manifest);
-        if (m == null || !m.path("layers").isArray() || !m.path("config").path("digest").isTextual()) {
-            throw new IOException("not an image manifest: " + name + ":" + tag);
-        }
-        List<Corpus.Layer> layers = new ArrayList<>();
-        long total = 0;
-        for (JsonNode l : m.get("layers")) {
-            if (!l.path("digest").isTextual() || !l.path("size").canConvertToLong() || l.path("size").asLong() < 0) {
-                throw new IOException("bad layer descriptor in " + name + ":" + tag + ": " + l);
-            }
-            layers.add(new Corpus.Layer(l.get("digest").asText(), l.get("size").asLong(), null,
-                    l.path("mediaType").asText(""), "", List.of()));
-            total += l.get("size").asLong();
-        }
-        long config = m.get("config").path("size").asLong(-1);
-        if (config < 0) {
-            throw new IOException("bad config descriptor in " + name + ":" + tag);
-        }
-        String digest;
+        ImageManifest m;
         try {
-            digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(manifest));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            m = ImageManifest.parse(manifest);
+        } catch (OciFormatException e) {
+            throw new IOException(name + ":" + tag + ": " + e.getMessage(), e);
         }
-        return new RegistryImage(new Corpus.Image(name, tag, null, digest, manifest.length,
-                m.get("config").get("digest").asText(), total + config, layers), config);
+        List<Corpus.Layer> layers = m.layers().stream()
+                .map(d -> new Corpus.Layer(d.digest().toString(), d.size(), null, d.mediaType(), "", List.of()))
+                .toList();
+        long config = m.config().size();
+        return new RegistryImage(new Corpus.Image(name, tag, null, Digest.sha256(manifest).toString(),
+                manifest.length, m.config().digest().toString(), m.totalLayerBytes() + config, layers), config);
     }
 }

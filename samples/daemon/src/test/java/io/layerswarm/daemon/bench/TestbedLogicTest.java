@@ -146,7 +146,9 @@ class TestbedLogicTest {
         byte[] manifest = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
                 + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + c
                 + "\",\"size\":558},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\","
-                + "\"digest\":\"" + a + "\",\"size\":1000},{\"digest\":\"" + b + "\",\"size\":20}]}")
+                + "\"digest\":\"" + a + "\",\"size\":1000},"
+                + "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" + b
+                + "\",\"size\":20}]}")
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8);
         RegistryImage i = RegistryImage.parse("nginx", "1.22-rf", manifest);
         assertEquals("nginx:1.22-rf", i.image().ref());
