@@ -107,8 +107,8 @@ public final class HandoffService implements NodeService {
         // recovery asks with a shorter dial timeout: an unreachable target is asked again in the background
         HandoffClient asker = new HandoffClient(context.host(), Duration.ofSeconds(5), new RoundWriter());
         FreezeJournal freezes = new FreezeJournal(config.workDir().resolve("frozen"), config.runtime(),
-                (peer, session) -> asker.resolve(PeerId.parse(peer), session), config.resolveWait(),
-                Duration.ofSeconds(2));
+                (peer, session) -> resolveWithin(asker, PeerId.parse(peer), session, Duration.ofSeconds(15)),
+                config.resolveWait(), Duration.ofSeconds(2));
         this.freezes = freezes;
         // before serving: a container frozen by a crashed handoff runs again (or, if its target started it,
         // is stopped) as soon as the node is back
@@ -123,6 +123,36 @@ public final class HandoffService implements NodeService {
                 new SourceHandoff.Rounds(config.maxRounds(), config.smallDiffBytes(), config.roundInterval()),
                 config.workDir().resolve("out"), freezes);
         target = t;
+    }
+
+    /**
+     * One resolve with a deadline: a target whose restore hangs (e.g. its containerd is stuck) holds the
+     * answer back, and the node's start must not wait on it for good; such a target counts as unreachable
+     * (the frozen task then waits in the background). The asking thread is left to its stream.
+     */
+    private static HandoffTarget.Outcome resolveWithin(HandoffClient client, PeerId target, String session,
+                                                       Duration limit) throws java.io.IOException {
+        java.util.concurrent.CompletableFuture<HandoffTarget.Outcome> f = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(client.resolve(target, session));
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        }, "handoff-resolve");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return f.get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new java.io.IOException("no resolve answer from " + target.toBase58() + " within " + limit);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof java.io.IOException io ? io
+                    : new java.io.IOException(String.valueOf(e.getCause()), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted resolving " + session);
+        }
     }
 
     /**
