@@ -18,8 +18,10 @@ import java.util.Set;
  * not moved).
  *
  * <p>A source freezes the container's task for the downtime and records that durably first (a file
- * under {@code workDir/frozen}); {@link #start} finishes what a crash of the node left: a task frozen
- * for a handoff that never committed is thawed, the source task of one that committed is stopped.
+ * under {@code workDir/frozen}); {@link #start} finishes what a crash of the node left: the source task
+ * of a handoff that committed is stopped; for one that did not, the target is asked ({@code resolve})
+ * whether it started the container: if so the source task is stopped, else thawed. As a target, the
+ * node removes the containers of sessions its own crash left open and of sessions idle too long.
  *
  * <pre>{@code
  * HandoffService h = new HandoffService(HandoffService.Config.defaults(runtime, dir));
