@@ -11,9 +11,10 @@
 # (HandoffLinkBench, samples/daemon). No CRIU on these machines: process memory is not moved.
 #
 # Usage: scripts/bench/handoff-link-bench.sh [--rates 5,10,20,50] [--rtt-ms 50] [--state-mib 8]
-#            [--modes presync,no-presync,stop-and-copy] [--hot-kib 0]
+#            [--modes presync,no-presync,stop-and-copy] [--hot-kib 0] [--ns-prefix ls-handoff-bench]
 # --hot-kib N: the container also rewrites an N KiB random file every 0.2 s (it is held back to the
 # final diff, which it makes about N KiB: the downtime goal then has a real final diff to scale with).
+# --ns-prefix P: the bench's network namespace is P-PID (several people benching on one machine).
 # Needs root, containerd, runc, docker-registry (scripts/install-system-packages.sh). Full log in
 # samples/daemon/target/handoff-link-bench.log.
 set -euo pipefail
@@ -24,6 +25,7 @@ RTT=50
 STATE=8
 MODES=presync,no-presync,stop-and-copy
 HOT=0
+NS_PREFIX=ls-handoff-bench
 while [ $# -gt 0 ]; do
   case "$1" in
     --rates) RATES="${2:?--rates needs a list}"; shift 2 ;;
@@ -31,6 +33,7 @@ while [ $# -gt 0 ]; do
     --state-mib) STATE="${2:?--state-mib needs a number}"; shift 2 ;;
     --modes) MODES="${2:?--modes needs a list}"; shift 2 ;;
     --hot-kib) HOT="${2:?--hot-kib needs a number}"; shift 2 ;;
+    --ns-prefix) NS_PREFIX="${2:?--ns-prefix needs a name}"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -44,7 +47,7 @@ mkdir -p samples/daemon/target
 LOG=samples/daemon/target/handoff-link-bench.log
 # everything runs in a network namespace of its own: the bench adds firewall rules (only the relay may
 # reach the source node) that must not touch the host's loopback
-NS="ls-handoff-bench-$$"
+NS="$NS_PREFIX-$$"
 ip netns add "$NS"
 trap 'ip netns del "$NS" 2>/dev/null || true' EXIT INT TERM
 ip -n "$NS" link set lo up

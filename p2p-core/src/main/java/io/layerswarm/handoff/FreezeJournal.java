@@ -8,6 +8,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,9 +29,14 @@ import org.slf4j.LoggerFactory;
  * target runs it).
  *
  * <p>A crash between the target's start of the container and the committed record leaves a marker
- * that says "frozen": recovery then thaws the source although the target runs too. The record cannot
- * close that window (the target's start and this file are not one atomic step); thawing is the choice
- * that never loses the service.
+ * that says "frozen". Recovery therefore does not thaw on the marker alone: it asks the target over
+ * the handoff protocol ({@link Resolver}, {@code resolve}), which aborts the session unless it already
+ * started the container (atomically with its restore) and says which. Started: the source task is
+ * stopped, as for a committed marker. Aborted or unknown there: thawed. A task found running was never
+ * frozen (the restore is only sent while it is paused): its marker is dropped and the target told to
+ * abort. A frozen task whose target cannot be reached stays frozen while the target is asked again, for
+ * at most {@code resolveWait}; then it is thawed (the service must not be lost for good to a partition),
+ * with a warning that both may run. An unreadable marker names no session to ask about and is thawed.
  */
 final class FreezeJournal {
     private static final Logger LOG = LoggerFactory.getLogger(FreezeJournal.class);
@@ -58,12 +64,39 @@ final class FreezeJournal {
     record Mark(String container, State state, String session, String target) {
     }
 
+    /** Asks a handoff's target how a session ended, aborting it there unless it started. */
+    @FunctionalInterface
+    interface Resolver {
+        /**
+         * @param target the target's peer id (base58)
+         * @throws IOException if the target cannot be reached or does not answer
+         */
+        HandoffTarget.Outcome resolve(String target, String session) throws IOException;
+    }
+
     private final Path dir;
     private final ContainerRuntime runtime;
+    private final Resolver resolver;
+    private final Duration resolveWait;
+    private final Duration retryPeriod;
+    private final List<Thread> waiting = new java.util.concurrent.CopyOnWriteArrayList<>();
 
+    /** A journal whose recovery has no target to ask (every session counts as unknown there: thawed). */
     FreezeJournal(Path dir, ContainerRuntime runtime) {
+        this(dir, runtime, (t, s) -> HandoffTarget.Outcome.UNKNOWN, Duration.ZERO, Duration.ofSeconds(1));
+    }
+
+    /**
+     * @param resolver asks a target how a session ended
+     * @param resolveWait how long a frozen task waits for an unreachable target before it is thawed anyway
+     * @param retryPeriod pause between asks of an unreachable target
+     */
+    FreezeJournal(Path dir, ContainerRuntime runtime, Resolver resolver, Duration resolveWait, Duration retryPeriod) {
         this.dir = Objects.requireNonNull(dir, "dir");
         this.runtime = Objects.requireNonNull(runtime, "runtime");
+        this.resolver = Objects.requireNonNull(resolver, "resolver");
+        this.resolveWait = Objects.requireNonNull(resolveWait, "resolveWait");
+        this.retryPeriod = Objects.requireNonNull(retryPeriod, "retryPeriod");
     }
 
     /**
@@ -147,13 +180,9 @@ final class FreezeJournal {
                 m = new Mark(container, State.FROZEN, "", "");
             }
             try {
-                if (m.state() == State.COMMITTED) {
-                    stopCommitted(container);
-                } else {
-                    thaw(container);
-                }
+                String action = m.state() == State.COMMITTED ? stopAndSay(container) : settle(m);
                 LOG.info("event=handoff.recovered container={} state={} session={} target={} action={}", container,
-                        m.state(), m.session(), m.target(), m.state() == State.COMMITTED ? "stopped" : "thawed");
+                        m.state(), m.session(), m.target(), action);
                 out.add(m);
             } catch (IOException | RuntimeException e) {
                 LOG.error("event=handoff.recoveryFailed container={} state={} error=\"{}\"", container, m.state(),
@@ -161,6 +190,95 @@ final class FreezeJournal {
             }
         }
         return out;
+    }
+
+    private String stopAndSay(String container) throws IOException {
+        stopCommitted(container);
+        return "stopped";
+    }
+
+    /** A marker that says frozen: what the task's state and the target's answer call for. */
+    private String settle(Mark m) throws IOException {
+        String container = m.container();
+        if (m.session().isEmpty() || m.target().isEmpty()) {
+            thaw(container); // nothing names the session: nobody to ask
+            return "thawed";
+        }
+        if (runtime.taskState(container) == ContainerRuntime.TaskState.RUNNING) {
+            // never frozen (or thawed already): the target was never sent the restore; drop its session
+            try {
+                resolver.resolve(m.target(), m.session());
+            } catch (IOException | RuntimeException e) {
+                LOG.info("event=handoff.resolveFailed container={} target={} error=\"{}\"", container, m.target(),
+                        e.getMessage());
+            }
+            clear(container);
+            return "cleared";
+        }
+        HandoffTarget.Outcome o;
+        try {
+            o = resolver.resolve(m.target(), m.session());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("event=handoff.resolveFailed container={} target={} error=\"{}\" waitSeconds={}", container,
+                    m.target(), e.getMessage(), resolveWait.toSeconds());
+            if (resolveWait.isZero()) {
+                thawUnresolved(m);
+                return "thawed-unresolved";
+            }
+            waitForTarget(m);
+            return "waiting";
+        }
+        return act(m, o);
+    }
+
+    private String act(Mark m, HandoffTarget.Outcome o) throws IOException {
+        if (o == HandoffTarget.Outcome.STARTED) {
+            stopCommitted(m.container()); // the target runs it: this copy must not run too
+            return "stopped";
+        }
+        thaw(m.container());
+        return "thawed";
+    }
+
+    private void thawUnresolved(Mark m) throws IOException {
+        LOG.warn("event=handoff.thawedUnresolved container={} session={} target={} note=\"the target could not say "
+                + "whether it started the container: both may run\"", m.container(), m.session(), m.target());
+        thaw(m.container());
+    }
+
+    /** Asks an unreachable target again in the background until it answers or resolveWait is over. */
+    private void waitForTarget(Mark m) {
+        Thread t = new Thread(() -> {
+            long end = System.nanoTime() + resolveWait.toNanos();
+            try {
+                while (true) {
+                    Thread.sleep(retryPeriod.toMillis()); // pacing retries to a peer that is away, not synchronisation
+                    try {
+                        String action = act(m, resolver.resolve(m.target(), m.session()));
+                        LOG.info("event=handoff.recovered container={} state={} session={} target={} action={}",
+                                m.container(), m.state(), m.session(), m.target(), action);
+                        return;
+                    } catch (IOException | RuntimeException e) {
+                        if (System.nanoTime() - end > 0) {
+                            thawUnresolved(m);
+                            return;
+                        }
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // node stopping: the marker stays for the next start
+            } catch (IOException | RuntimeException e) {
+                LOG.error("event=handoff.recoveryFailed container={} error=\"{}\"", m.container(), e.getMessage());
+            }
+        }, "handoff-resolve-" + m.container());
+        t.setDaemon(true);
+        waiting.add(t);
+        t.start();
+    }
+
+    /** Stops asking unreachable targets (node stopping); their markers stay for the next start. */
+    void close() {
+        waiting.forEach(Thread::interrupt);
     }
 
     private void write(Mark m) throws IOException {

@@ -112,32 +112,77 @@ public final class HandoffClient {
     public RoundStats sendRound(PeerId target, String session, RoundPlan plan, Path sourceRoot) throws IOException {
         P2pStream s = open(target);
         try {
-            RoundStats stats;
-            try {
-                Frames.write(s.outputStream(), Request.newBuilder().setSession(session).setRound(true).build());
-                stats = writer.write(plan, sourceRoot, s.outputStream());
-                s.outputStream().flush();
-                s.closeWrite();
-            } catch (IOException e) {
-                // The target may have refused mid-stream and said why; prefer its verdict, unless the
-                // source itself saw a file change under the writer (then the target's reason is a symptom).
-                RoundResult r = tryReadResult(s);
-                if (e instanceof SourceChangedException) {
-                    throw e;
-                }
-                if (r != null && !r.getCommitted()) {
-                    throw refusal(r);
-                }
-                throw e;
-            }
+            return sendOn(s, Request.newBuilder().setSession(session).setRound(true).build(), plan, sourceRoot);
+        } finally {
+            s.close();
+        }
+    }
+
+    /**
+     * Opens a stream to {@code target} ahead of a {@link #sendFinalRound} (before the freeze: its dial and
+     * protocol negotiation then stay out of the downtime). The caller closes it.
+     */
+    public P2pStream openStream(PeerId target) throws IOException {
+        return open(target);
+    }
+
+    /**
+     * What the final round with its restore gave.
+     *
+     * @param round what was sent
+     * @param committedAtNanos {@link System#nanoTime} when the target's commit of the round arrived
+     * @param restore the target's install and start times
+     */
+    public record FinalResult(RoundStats round, long committedAtNanos, HandoffTarget.RestoreStats restore) {
+    }
+
+    /**
+     * Streams the final round on {@code s} (from {@link #openStream}) and has the target restore right
+     * after committing it: two answers on one stream, the round's then the restore's.
+     *
+     * @throws HandoffRefusedException if the target refused the round or failed the restore
+     */
+    public FinalResult sendFinalRound(P2pStream s, String session, RoundPlan plan, Path sourceRoot) throws IOException {
+        try {
+            RoundStats stats = sendOn(s, Request.newBuilder().setSession(session).setRound(true).setRestoreAfter(true)
+                    .build(), plan, sourceRoot);
+            long committed = System.nanoTime();
             RoundResult r = Frames.read(s.inputStream(), RoundResult.parser(), MAX_RESULT);
             if (!r.getCommitted()) {
                 throw refusal(r);
             }
-            return stats;
+            return new FinalResult(stats, committed, new HandoffTarget.RestoreStats(r.getInstallMicros() / 1e6,
+                    r.getStartMicros() / 1e6));
         } finally {
             s.close();
         }
+    }
+
+    /** Writes a round request and the round on {@code s}, reads the target's verdict on the round. */
+    private RoundStats sendOn(P2pStream s, Request request, RoundPlan plan, Path sourceRoot) throws IOException {
+        RoundStats stats;
+        try {
+            Frames.write(s.outputStream(), request);
+            stats = writer.write(plan, sourceRoot, s.outputStream());
+            s.outputStream().flush();
+            s.closeWrite();
+        } catch (IOException e) {
+            // The target may have refused mid-stream and said why; prefer its verdict, unless the
+            // source itself saw a file change under the writer (then the target's reason is a symptom).
+            RoundResult r = tryReadResult(s);
+            if (e instanceof SourceChangedException) {
+                throw e;
+            }
+            if (r != null && !r.getCommitted()) {
+                throw refusal(r);
+            }
+            throw e;
+        }
+        RoundResult r = Frames.read(s.inputStream(), RoundResult.parser(), MAX_RESULT);
+        if (!r.getCommitted()) {
+            throw refusal(r);
+        }
+        return stats;
     }
 
     /** Asks {@code target} to pre-sync {@code image} from the swarm; returns what it fetched. */
@@ -154,8 +199,24 @@ public final class HandoffClient {
     }
 
     /** Has {@code target} install the received tree and start the container. */
-    public void restore(PeerId target, String session) throws IOException {
-        control(target, Request.newBuilder().setSession(session).setRestore(true).build());
+    public HandoffTarget.RestoreStats restore(PeerId target, String session) throws IOException {
+        RoundResult r = control(target, Request.newBuilder().setSession(session).setRestore(true).build());
+        return new HandoffTarget.RestoreStats(r.getInstallMicros() / 1e6, r.getStartMicros() / 1e6);
+    }
+
+    /**
+     * Asks {@code target} how {@code session} ended, aborting it there unless it started (a source's
+     * recovery after a crash inside the downtime).
+     *
+     * @throws IOException if the target cannot be reached or gives no valid outcome
+     */
+    public HandoffTarget.Outcome resolve(PeerId target, String session) throws IOException {
+        RoundResult r = control(target, Request.newBuilder().setSession(session).setResolve(true).build());
+        try {
+            return HandoffTarget.Outcome.valueOf(r.getOutcome());
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException("resolve answered with outcome '" + r.getOutcome() + "'");
+        }
     }
 
     /** Has {@code target} drop the session and what it created. */

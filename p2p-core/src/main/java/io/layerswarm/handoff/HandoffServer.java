@@ -75,7 +75,7 @@ public final class HandoffServer {
             }
 
             @Override
-            public void restore(PeerId peer, String session) throws IOException {
+            public RestoreStats restore(PeerId peer, String session) throws IOException {
                 throw new IOException("this node runs no containers");
             }
 
@@ -119,10 +119,10 @@ public final class HandoffServer {
                 } else if (req.hasHave()) {
                     sendHave(receiver.get(), out);
                 } else {
-                    receiveRound(peer, req.getSession(), receiver.get(), in, out);
+                    receiveRound(peer, req, receiver.get(), in, out);
                 }
             }
-            case PREPARE, BEGIN, RESTORE, ABORT -> answer(out, req, control(peer, req));
+            case PREPARE, BEGIN, RESTORE, ABORT, RESOLVE -> answer(out, req, control(peer, req));
             default -> answer(out, req, RoundResult.newBuilder().setReason("CORRUPT").setMessage("empty request").build());
         }
     }
@@ -141,7 +141,12 @@ public final class HandoffServer {
                     target.begin(peer, req.getSession(), new ContainerConfig(b.getContainerId(), image(b.getImage()),
                             b.getArgsList(), b.getCwd()));
                 }
-                case RESTORE -> target.restore(peer, req.getSession());
+                case RESTORE -> restored(ok, target.restore(peer, req.getSession()));
+                case RESOLVE -> {
+                    HandoffTarget.Outcome o = target.resolve(peer, req.getSession());
+                    LOG.info("event=handoff.resolved peer={} session={} outcome={}", peer.toBase58(), req.getSession(), o);
+                    ok.setOutcome(o.name());
+                }
                 default -> target.abort(peer, req.getSession());
             }
             return ok.build();
@@ -151,6 +156,10 @@ public final class HandoffServer {
             String reason = e instanceof IllegalArgumentException ? "CORRUPT" : "ERROR";
             return RoundResult.newBuilder().setReason(reason).setMessage(String.valueOf(e.getMessage())).build();
         }
+    }
+
+    private static RoundResult.Builder restored(RoundResult.Builder b, HandoffTarget.RestoreStats st) {
+        return b.setInstallMicros(Math.round(st.installSeconds() * 1e6)).setStartMicros(Math.round(st.startSeconds() * 1e6));
     }
 
     private static ImageRef image(io.layerswarm.handoff.pb.HandoffProtos.Image i) {
@@ -169,8 +178,9 @@ public final class HandoffServer {
         out.flush();
     }
 
-    private void receiveRound(PeerId peer, String session, RoundReceiver receiver, InputStream in,
+    private void receiveRound(PeerId peer, Request req, RoundReceiver receiver, InputStream in,
                               OutputStream out) throws IOException {
+        String session = req.getSession();
         RoundResult result;
         try {
             RoundStats stats = receiver.receive(in);
@@ -187,6 +197,12 @@ public final class HandoffServer {
             result = RoundResult.newBuilder().setReason("ERROR").setMessage(String.valueOf(e.getMessage())).build();
         }
         answer(out, null, result);
+        if (req.getRestoreAfter()) {
+            // the final diff: restore on this stream (its opening and a round trip stay out of the downtime);
+            // a refused round is answered once more as refused, so the source reads one answer per step
+            answer(out, null, result.getCommitted() ? control(peer, req.toBuilder().setRestore(true).build())
+                    : result);
+        }
     }
 
     /** Answers a have request's refusal in its own reply type, everything else as a RoundResult. */

@@ -18,8 +18,10 @@ import java.util.Set;
  * not moved).
  *
  * <p>A source freezes the container's task for the downtime and records that durably first (a file
- * under {@code workDir/frozen}); {@link #start} finishes what a crash of the node left: a task frozen
- * for a handoff that never committed is thawed, the source task of one that committed is stopped.
+ * under {@code workDir/frozen}); {@link #start} finishes what a crash of the node left: the source task
+ * of a handoff that committed is stopped; for one that did not, the target is asked ({@code resolve})
+ * whether it started the container: if so the source task is stopped, else thawed. As a target, the
+ * node removes the containers of sessions its own crash left open and of sessions idle too long.
  *
  * <pre>{@code
  * HandoffService h = new HandoffService(HandoffService.Config.defaults(runtime, dir));
@@ -41,40 +43,60 @@ public final class HandoffService implements NodeService {
      * @param roundInterval least time between running rounds
      * @param limits what one received round may announce
      * @param openTimeout dial and protocol negotiation
+     * @param sessionIdle as a target: a session with no request for this long is aborted and its container
+     *     removed (its source died or gave up without telling)
+     * @param resolveWait as a source recovering from a crash inside the downtime: how long a frozen task
+     *     waits for a target that cannot be reached to say whether it started the container, before it is
+     *     thawed anyway
      */
     public record Config(ContainerRuntime runtime, CheckpointSource checkpoint, Path workDir, Set<PeerId> allowList,
                          int maxRounds, long smallDiffBytes, Duration roundInterval, RoundReceiver.Limits limits,
-                         Duration openTimeout) {
+                         Duration openTimeout, Duration sessionIdle, Duration resolveWait) {
         /** Validates and copies. */
         public Config {
             Objects.requireNonNull(runtime, "runtime");
             Objects.requireNonNull(checkpoint, "checkpoint");
             Objects.requireNonNull(workDir, "workDir");
             allowList = Set.copyOf(allowList);
+            if (sessionIdle.isNegative() || sessionIdle.isZero() || resolveWait.isNegative()) {
+                throw new IllegalArgumentException("sessionIdle > 0, resolveWait >= 0");
+            }
             new SourceHandoff.Rounds(maxRounds, smallDiffBytes, roundInterval);
         }
 
-        /** No checkpoint, any swarm peer, up to 5 running rounds until one carries at most 64 KiB. */
+        /**
+         * No checkpoint, any swarm peer, up to 5 running rounds until one carries at most 64 KiB; idle
+         * target sessions aborted after 10 minutes; an unreachable target waited for 2 minutes.
+         */
         public static Config defaults(ContainerRuntime runtime, Path workDir) {
             return new Config(runtime, CheckpointSource.none(), workDir, Set.of(), 5, 64 * 1024, Duration.ZERO,
-                    RoundReceiver.Limits.defaults(), Duration.ofSeconds(20));
+                    RoundReceiver.Limits.defaults(), Duration.ofSeconds(20), Duration.ofMinutes(10),
+                    Duration.ofMinutes(2));
+        }
+
+        /** A copy with other recovery settings. */
+        public Config withRecovery(Duration sessionIdle, Duration resolveWait) {
+            return new Config(runtime, checkpoint, workDir, allowList, maxRounds, smallDiffBytes, roundInterval, limits,
+                    openTimeout, sessionIdle, resolveWait);
         }
 
         /** A copy with another allow-list. */
         public Config withAllowList(Set<PeerId> peers) {
             return new Config(runtime, checkpoint, workDir, peers, maxRounds, smallDiffBytes, roundInterval, limits,
-                    openTimeout);
+                    openTimeout, sessionIdle, resolveWait);
         }
 
         /** A copy with other round settings. */
         public Config withRounds(int max, long smallDiff, Duration interval) {
-            return new Config(runtime, checkpoint, workDir, allowList, max, smallDiff, interval, limits, openTimeout);
+            return new Config(runtime, checkpoint, workDir, allowList, max, smallDiff, interval, limits, openTimeout,
+                    sessionIdle, resolveWait);
         }
     }
 
     private final Config config;
     private volatile SourceHandoff source;
     private volatile TargetSessions target;
+    private volatile FreezeJournal freezes;
 
     /** @param config settings */
     public HandoffService(Config config) {
@@ -83,19 +105,56 @@ public final class HandoffService implements NodeService {
 
     @Override
     public void start(NodeContext context) throws IOException {
-        FreezeJournal freezes = new FreezeJournal(config.workDir().resolve("frozen"), config.runtime());
-        // before serving: a container frozen by a crashed handoff runs again as soon as the node is back
+        HandoffClient client = new HandoffClient(context.host(), config.openTimeout(), new RoundWriter());
+        // recovery asks with a shorter dial timeout: an unreachable target is asked again in the background
+        HandoffClient asker = new HandoffClient(context.host(), Duration.ofSeconds(5), new RoundWriter());
+        FreezeJournal freezes = new FreezeJournal(config.workDir().resolve("frozen"), config.runtime(),
+                (peer, session) -> resolveWithin(asker, PeerId.parse(peer), session, Duration.ofSeconds(15)),
+                config.resolveWait(), Duration.ofSeconds(2));
+        this.freezes = freezes;
+        // before serving: a container frozen by a crashed handoff runs again (or, if its target started it,
+        // is stopped) as soon as the node is back
         freezes.recover();
         TargetSessions t = new TargetSessions(context.node(), config.runtime(), config.workDir().resolve("in"),
-                config.limits());
+                config.limits(), config.sessionIdle());
+        // sessions this node's crash left open as a target: their created containers are removed
         t.init();
         new HandoffServer(p -> config.allowList().isEmpty() || config.allowList().contains(p), t)
                 .attach(context.host());
-        HandoffClient client = new HandoffClient(context.host(), config.openTimeout(), new RoundWriter());
         source = new SourceHandoff(context.node().peerId(), client, config.runtime(), config.checkpoint(),
                 new SourceHandoff.Rounds(config.maxRounds(), config.smallDiffBytes(), config.roundInterval()),
                 config.workDir().resolve("out"), freezes);
         target = t;
+    }
+
+    /**
+     * One resolve with a deadline: a target whose restore hangs (e.g. its containerd is stuck) holds the
+     * answer back, and the node's start must not wait on it for good; such a target counts as unreachable
+     * (the frozen task then waits in the background). The asking thread is left to its stream.
+     */
+    private static HandoffTarget.Outcome resolveWithin(HandoffClient client, PeerId target, String session,
+                                                       Duration limit) throws java.io.IOException {
+        java.util.concurrent.CompletableFuture<HandoffTarget.Outcome> f = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                f.complete(client.resolve(target, session));
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        }, "handoff-resolve");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return f.get(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new java.io.IOException("no resolve answer from " + target.toBase58() + " within " + limit);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof java.io.IOException io ? io
+                    : new java.io.IOException(String.valueOf(e.getCause()), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted resolving " + session);
+        }
     }
 
     /**
@@ -128,6 +187,10 @@ public final class HandoffService implements NodeService {
 
     @Override
     public void close() {
+        FreezeJournal f = freezes;
+        if (f != null) {
+            f.close();
+        }
         TargetSessions t = target;
         if (t != null) {
             t.closeAll();

@@ -25,8 +25,40 @@ public interface HandoffTarget {
     default void committed(PeerId peer, String session) throws IOException {
     }
 
-    /** Installs the received tree into the container's writable layer and starts it; ends the session. */
-    void restore(PeerId peer, String session) throws IOException;
+    /**
+     * Installs the received tree into the container's writable layer and starts it; ends the session.
+     *
+     * @return how long the install and the start took (for the report's downtime breakdown)
+     */
+    RestoreStats restore(PeerId peer, String session) throws IOException;
+
+    /**
+     * For a source recovering from a crash inside the downtime: aborts {@code peer}'s session unless its
+     * container was started, atomically with respect to {@link #restore} (after this returns, the session
+     * can no longer start), and says which.
+     */
+    default Outcome resolve(PeerId peer, String session) throws IOException {
+        throw new IOException("this node does not resolve handoff sessions");
+    }
+
+    /** How a session ended, as {@link #resolve} reports it. */
+    enum Outcome {
+        /** The target runs the container: the source must not thaw its copy. */
+        STARTED,
+        /** Aborted (now or before): it will never start here. */
+        ABORTED,
+        /** No such session here (never begun, or forgotten): nothing of it runs. */
+        UNKNOWN
+    }
+
+    /**
+     * What a restore took.
+     *
+     * @param installSeconds installing the rest of the received tree into the container's writable layer
+     * @param startSeconds starting its task
+     */
+    record RestoreStats(double installSeconds, double startSeconds) {
+    }
 
     /** Ends the session and removes what {@link #begin} created. */
     void abort(PeerId peer, String session) throws IOException;

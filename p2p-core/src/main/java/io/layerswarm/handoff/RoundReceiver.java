@@ -81,6 +81,8 @@ public final class RoundReceiver {
     private Manifest manifest;
     private long generation;
     private long lastRound;
+    /** Set while {@link #receive} runs (read without the lock by an idle sweep). */
+    private volatile boolean receiving;
     /** What {@link #installInto} last left in {@link #installedAt} (null: nothing installed). */
     private Manifest installed = Manifest.empty();
     private Path installedAt;
@@ -151,6 +153,23 @@ public final class RoundReceiver {
      * @throws IOException on a local I/O failure; the round is then not committed either
      */
     public synchronized RoundStats receive(InputStream in) throws IOException {
+        receiving = true;
+        try {
+            return receiveRound(in);
+        } finally {
+            receiving = false;
+        }
+    }
+
+    /**
+     * Whether a round is being received right now (a target does not count a session whose round is
+     * still streaming in as idle, however long the round takes).
+     */
+    public boolean receiving() {
+        return receiving;
+    }
+
+    private RoundStats receiveRound(InputStream in) throws IOException {
         Path staging = base.resolve("gen-" + (generation + 1));
         RootGuard.deleteTree(staging);
         Files.createDirectory(staging);

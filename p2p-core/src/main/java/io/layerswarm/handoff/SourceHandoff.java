@@ -1,6 +1,7 @@
 package io.layerswarm.handoff;
 
 import io.layerswarm.libp2p.crypto.PeerId;
+import io.layerswarm.libp2p.host.P2pStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,25 +123,36 @@ final class SourceHandoff {
                     break;
                 }
             }
-            long down = System.nanoTime();
-            if (checkpoint.checkpoint(container, Files.createDirectories(workDir.resolve(session)))) {
-                // the memory path: images would travel with the final diff; not reachable where criu check fails
-                throw new IOException("checkpoint source " + checkpoint.name() + " is not wired into the transfer");
+            // the final round's stream is opened while the task runs: dial and negotiation stay out of the downtime
+            P2pStream finalStream = client.openStream(target);
+            try {
+                long down = System.nanoTime();
+                if (checkpoint.checkpoint(container, Files.createDirectories(workDir.resolve(session)))) {
+                    // the memory path: images would travel with the final diff; not reachable where criu check fails
+                    throw new IOException("checkpoint source " + checkpoint.name() + " is not wired into the transfer");
+                }
+                // frozen, not killed: the files are final from here, and a rollback thaws the same processes.
+                // Marked before the rounds (durably: a crash from here on is undone at the next node start) and
+                // counted as frozen before it returns: a pause that fails half-way is checked on rollback.
+                frozen = true;
+                runtime.pause(container);
+                stages.add(new HandoffReport.Stage("freeze", seconds(down), 0));
+                long t0 = System.nanoTime();
+                Manifest last = TreeScanner.scan(root, stamps).manifest();
+                stages.add(new HandoffReport.Stage("final-scan", seconds(t0), 0));
+                // the target restores as soon as the final diff committed, on the same stream
+                HandoffClient.FinalResult fin = client.sendFinalRound(finalStream, session,
+                        RoundPlanner.plan(++round, sent, last, have), root);
+                stages.add(new HandoffReport.Stage("final-transfer", (fin.committedAtNanos() - t0) / 1e9,
+                        fin.round().wireBytes()));
+                stages.add(new HandoffReport.Stage("restore", seconds(fin.committedAtNanos()), 0));
+                stages.add(new HandoffReport.Stage("restore-install", fin.restore().installSeconds(), 0));
+                stages.add(new HandoffReport.Stage("restore-start", fin.restore().startSeconds(), 0));
+                // downtime spans the freeze, the final transfer and the restore; its bytes are counted there
+                stages.add(new HandoffReport.Stage("downtime", seconds(down), 0));
+            } finally {
+                finalStream.close();
             }
-            // frozen, not killed: the files are final from here, and a rollback thaws the same processes.
-            // Marked before the rounds (durably: a crash from here on is undone at the next node start) and
-            // counted as frozen before it returns: a pause that fails half-way is checked on rollback.
-            frozen = true;
-            runtime.pause(container);
-            long t0 = System.nanoTime();
-            Manifest last = TreeScanner.scan(root, stamps).manifest();
-            RoundStats fin = client.sendRound(target, session, RoundPlanner.plan(++round, sent, last, have), root);
-            stages.add(new HandoffReport.Stage("final-transfer", seconds(t0), fin.wireBytes()));
-            t0 = System.nanoTime();
-            client.restore(target, session);
-            stages.add(new HandoffReport.Stage("restore", seconds(t0), 0));
-            // downtime spans the freeze, the final transfer and the restore; its bytes are counted there
-            stages.add(new HandoffReport.Stage("downtime", seconds(down), 0));
         } catch (Throwable e) {
             // any failure, errors included: a frozen task left behind would serve nobody
             rollBack(container, target, session, frozen, e);

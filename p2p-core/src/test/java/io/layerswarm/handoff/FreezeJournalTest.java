@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,9 +27,10 @@ class FreezeJournalTest {
 
     /** Task states in memory; records every call; fails calls listed in {@code failing}. */
     private static final class Tasks implements ContainerRuntime {
-        final Map<String, TaskState> states = new HashMap<>();
-        final List<String> calls = new ArrayList<>();
-        final List<String> failing = new ArrayList<>();
+        // concurrent: a recovery waiting for an unreachable target acts from its own thread
+        final Map<String, TaskState> states = new java.util.concurrent.ConcurrentHashMap<>();
+        final List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> failing = new java.util.concurrent.CopyOnWriteArrayList<>();
         Runnable onPause = () -> { };
 
         /** Records the call, fails it if listed, else moves the task to {@code next}. */
@@ -120,6 +122,92 @@ class FreezeJournalTest {
         assertEquals(List.of("pause web", "resume web"), tasks.calls);
         assertFalse(Files.exists(marker("web")), "marker removed");
         assertEquals(List.of(), journal(tasks).recover(), "nothing left to do");
+    }
+
+    /** A frozen source whose target answers {@code outcome} to the recovery's resolve. */
+    private Tasks frozenWithTargetSaying(FreezeJournal.Resolver resolver) throws IOException {
+        Tasks tasks = with("web", TaskState.RUNNING);
+        journal(tasks).mark("web", "web-01", "12D3Koo");
+        tasks.pause("web");
+        // the node dies here (the target may or may not have started the container); the next start:
+        new FreezeJournal(tmp.resolve("frozen"), tasks, resolver, Duration.ofSeconds(30), Duration.ofMillis(20))
+                .recover();
+        return tasks;
+    }
+
+    private static void await(String what, java.util.function.BooleanSupplier cond) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!cond.getAsBoolean()) {
+            assertTrue(System.nanoTime() - end < 0, "timed out waiting for " + what);
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void aFrozenSourceWhoseTargetStartedTheContainerIsStoppedNotThawed() throws IOException {
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Tasks tasks = frozenWithTargetSaying((target, session) -> {
+            asked.add(target + " " + session);
+            return HandoffTarget.Outcome.STARTED;
+        });
+        assertEquals(List.of("12D3Koo web-01"), asked);
+        assertEquals(List.of("pause web", "stop web"), tasks.calls, "never thawed: the target runs it");
+        assertFalse(Files.exists(marker("web")));
+    }
+
+    @Test
+    void aFrozenSourceWhoseTargetAbortedOrNeverHeardOfTheSessionIsThawed() throws IOException {
+        for (HandoffTarget.Outcome o : List.of(HandoffTarget.Outcome.ABORTED, HandoffTarget.Outcome.UNKNOWN)) {
+            Tasks tasks = frozenWithTargetSaying((target, session) -> o);
+            assertEquals(List.of("pause web", "resume web"), tasks.calls, o.name());
+            assertFalse(Files.exists(marker("web")));
+        }
+    }
+
+    @Test
+    void anUnreachableTargetKeepsTheSourceFrozenUntilItAnswers() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger asks = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch reachable = new java.util.concurrent.CountDownLatch(1);
+        Tasks tasks = frozenWithTargetSaying((target, session) -> {
+            asks.incrementAndGet();
+            if (reachable.getCount() > 0) {
+                throw new IOException("cannot open /layerswarm/handoff/1.0.0");
+            }
+            return HandoffTarget.Outcome.STARTED;
+        });
+        await("asked again", () -> asks.get() >= 3);
+        assertEquals(TaskState.PAUSED, tasks.taskState("web"), "not thawed while the target may run it");
+        assertTrue(Files.exists(marker("web")), "the marker stays until it is settled");
+        reachable.countDown();
+        await("stopped once the target said it started", () -> tasks.taskState("web") == TaskState.NONE);
+        assertEquals(List.of("pause web", "stop web"), tasks.calls);
+    }
+
+    @Test
+    void aTargetUnreachableForLongerThanTheWaitIsGivenUpAndTheSourceThawed() throws Exception {
+        Tasks tasks = with("web", TaskState.RUNNING);
+        journal(tasks).mark("web", "web-01", "12D3Koo");
+        tasks.pause("web");
+        new FreezeJournal(tmp.resolve("frozen"), tasks, (t, s) -> {
+            throw new IOException("unreachable");
+        }, Duration.ofMillis(200), Duration.ofMillis(20)).recover();
+        await("thawed after the wait", () -> tasks.taskState("web") == TaskState.RUNNING);
+        assertEquals(List.of("pause web", "resume web"), tasks.calls);
+        await("marker removed", () -> !Files.exists(marker("web")));
+    }
+
+    @Test
+    void aMarkedTaskThatStillRunsWasNeverFrozenItsMarkerGoesAndTheTargetIsToldToAbort() throws IOException {
+        Tasks tasks = with("web", TaskState.RUNNING);
+        journal(tasks).mark("web", "web-01", "12D3Koo"); // crash during the rounds, before the pause
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        new FreezeJournal(tmp.resolve("frozen"), tasks, (t, s) -> {
+            asked.add(s);
+            throw new IOException("unreachable"); // no matter: the target never got a restore
+        }, Duration.ofSeconds(30), Duration.ofMillis(20)).recover();
+        assertEquals(List.of("web-01"), asked);
+        assertEquals(List.of(), tasks.calls, "left running, nothing stopped");
+        assertFalse(Files.exists(marker("web")));
     }
 
     @Test

@@ -189,6 +189,17 @@ public final class NodeCommand implements Callable<Integer> {
             + " rounds (default 0).")
     long handoffRoundIntervalMs;
 
+    @Option(names = "--handoff-session-idle-ms", paramLabel = "MS", description = "as a handoff target: abort a"
+            + " session (removing its created container) after this long without a request (default: ${DEFAULT-VALUE})",
+            defaultValue = "600000")
+    long handoffSessionIdleMs;
+
+    @Option(names = "--handoff-resolve-wait-ms", paramLabel = "MS", description = "as a source recovering from a crash"
+            + " inside a handoff's downtime: how long a frozen container waits for an unreachable target to say"
+            + " whether it started the container, before it is thawed anyway (default: ${DEFAULT-VALUE})",
+            defaultValue = "120000")
+    long handoffResolveWaitMs;
+
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     /** Reads the config file and applies the flags over it. */
@@ -408,7 +419,9 @@ public final class NodeCommand implements Callable<Integer> {
         // memory is not moved: CRIU's checkpoint is not usable on the machines this runs on (criu check fails)
         return new HandoffService(HandoffService.Config.defaults(runtime, workDir).withAllowList(allow)
                 .withRounds(handoffMaxRounds, NodeConfig.parseSize("--handoff-small-diff", handoffSmallDiff),
-                        java.time.Duration.ofMillis(handoffRoundIntervalMs)));
+                        java.time.Duration.ofMillis(handoffRoundIntervalMs))
+                .withRecovery(java.time.Duration.ofMillis(handoffSessionIdleMs),
+                        java.time.Duration.ofMillis(handoffResolveWaitMs)));
     }
 
     /** Adds the metrics endpoint to the node: a service, a listener of its events and of its mirror. */

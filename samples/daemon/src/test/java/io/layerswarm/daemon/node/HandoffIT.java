@@ -334,8 +334,14 @@ class HandoffIT {
             assertNotEquals(0, r.status(), "the handoff failed: " + r.out());
             assertEquals(ContainerRuntime.TaskState.PAUSED, taskState(p.c0), "the crash left the task frozen");
 
+            // the target goes too: the restarted source cannot ask it whether it started the container
+            // (resolve), so with no wait for it (--handoff-resolve-wait-ms 0) the frozen task is thawed at once;
+            // TargetSessionsTest / FreezeJournalTest cover a target that answers
+            p.target.process.destroyForcibly();
+            List<String> again0 = new ArrayList<>(p.sourceNodeFlags);
+            again0.addAll(List.of("--handoff-resolve-wait-ms", "0"));
             NodeProcess again = closer.add(NodeProcess.start("handoff-src-again", p.dir.resolve("n0"),
-                    p.registry.baseUri().toString(), p.sourceNodeFlags));
+                    p.registry.baseUri().toString(), again0));
             Await.until(Duration.ofSeconds(60), "the restarted source recovers " + CONTAINER, () -> {
                 try {
                     return again.stderrText().contains("event=handoff.recovered container=" + CONTAINER

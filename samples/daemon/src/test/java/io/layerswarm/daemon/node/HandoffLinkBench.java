@@ -213,9 +213,14 @@ class HandoffLinkBench {
                     case "restore" -> line.put("restore_s", String.format("%.3f", st.seconds()));
                     case "downtime" -> downtime = st.seconds();
                     case "total" -> total = st.seconds();
+                    // the downtime's parts: pause, final scan (inside final-transfer), the target's install and start
+                    case "freeze", "final-scan", "restore-install", "restore-start" ->
+                            line.put(st.name().replace('-', '_') + "_s", String.format("%.3f", st.seconds()));
                     default -> {
-                        rounds += st.bytes();
-                        n++;
+                        if (st.name().startsWith("round-")) {
+                            rounds += st.bytes();
+                            n++;
+                        }
                     }
                 }
             }
