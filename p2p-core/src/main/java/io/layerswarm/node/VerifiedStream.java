@@ -35,9 +35,11 @@ final class VerifiedStream extends SlicedRangeStream {
     /** The digest of the bytes handed out; null unless the stream covers the whole blob. */
     private final MessageDigest sent;
     private long handedOut;
-    /** The arriving region whose unverified bytes this stream has read, until its piece verifies. */
-    private PieceRegion reading;
-    private int readingPiece = -1;
+    /**
+     * The arriving regions whose unverified bytes this stream has read, by piece, until their pieces
+     * verify (more than one when the stream reads all of a piece before the download has checked it).
+     */
+    private final java.util.Map<Integer, PieceRegion> reading = new java.util.HashMap<>();
     private boolean closed;
 
     /**
@@ -97,12 +99,12 @@ final class VerifiedStream extends SlicedRangeStream {
         if (frontier <= position) {
             return position;
         }
-        if (reading != null && reading != region.get()) {
+        PieceRegion before = reading.putIfAbsent(piece, region.get());
+        if (before != null && before != region.get()) {
             // only reachable if a region were replaced without being revoked; never splice regardless
-            throw new IOException("piece " + piece + " is being fetched again after bytes of it were sent: stream aborted");
+            throw new IOException("piece " + piece + " of " + digest + " is being fetched again after bytes of it"
+                    + " were sent: stream aborted");
         }
-        reading = region.get();
-        readingPiece = piece;
         return frontier;
     }
 
@@ -111,18 +113,17 @@ final class VerifiedStream extends SlicedRangeStream {
      * piece's, and the piece will be fetched again. Forgets the region once its piece verified with it.
      */
     private void checkArriving() throws IOException {
-        if (reading == null) {
-            return;
-        }
-        // verified first: a region that loses to another copy is revoked before that copy verifies
-        boolean verified = progress.isVerified(readingPiece);
-        if (reading.revoked()) {
-            throw new IOException("piece " + readingPiece + " of " + digest + " is being fetched again after bytes of it"
-                    + " were sent: stream aborted");
-        }
-        if (verified) {
-            reading = null;
-            readingPiece = -1;
+        for (java.util.Iterator<java.util.Map.Entry<Integer, PieceRegion>> it = reading.entrySet().iterator(); it.hasNext(); ) {
+            java.util.Map.Entry<Integer, PieceRegion> e = it.next();
+            // verified first: a region that loses to another copy is revoked before that copy verifies
+            boolean verified = progress.isVerified(e.getKey());
+            if (e.getValue().revoked()) {
+                throw new IOException("piece " + e.getKey() + " of " + digest + " is being fetched again after bytes of"
+                        + " it were sent: stream aborted");
+            }
+            if (verified) {
+                it.remove();
+            }
         }
     }
 

@@ -123,6 +123,23 @@ class VerifiedStreamTest {
     }
 
     @Test
+    void aReaderMayRunAheadIntoTheNextArrivingPieceBeforeTheDownloadCheckedTheLastOne() throws Exception {
+        VerifiedStream in = wholeBlob();
+        PieceRegion r0 = arriving(0);
+        write(r0, blob, 0, 0, PIECE);
+        PieceRegion r1 = arriving(1);
+        write(r1, blob, 1, 0, 300);
+        // all of piece 0 was written but not verified yet, and piece 1 arrives: both may be read
+        assertArrayEquals(Arrays.copyOf(blob, PIECE + 300), readAvailable(in));
+        r0.finish();
+        progress.verified(0);
+        write(r1, blob, 1, 300, 600);
+        assertArrayEquals(Arrays.copyOfRange(blob, PIECE + 300, PIECE + 600), readAvailable(in));
+        r1.revoke(); // piece 1's request fails: its bytes were sent, so the stream is cut off
+        assertThrows(IOException.class, in::available);
+    }
+
+    @Test
     void aPieceFetchedAgainAfterItsBytesWereSentAbortsTheStream() throws Exception {
         VerifiedStream in = wholeBlob();
         PieceRegion first = arriving(0);
