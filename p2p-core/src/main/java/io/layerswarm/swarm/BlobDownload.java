@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * every fetch for the ban duration. A failed or timed-out registry request instead pauses the
  * download's registry requests for a backoff that doubles with each consecutive failure
  * ({@value #ORIGIN_BACKOFF_MIN_MILLIS} ms up to {@value #ORIGIN_BACKOFF_MAX_MILLIS} ms), and each
- * timeout doubles the allowance of its later registry requests (up to {@value #ORIGIN_MAX_SLACK} times).
+ * timeout doubles the allowance of its later registry requests (up to {@value #ORIGIN_MAX_SLACK} times); a
+ * streaming registry request past its allowance is not given up while its bytes still arrive.
  * Full-length registry bytes are the root of trust: they settle the piece's hash even against one a
  * peer announced, since the blob digest checks them at the end.
  */
@@ -133,6 +134,11 @@ public final class BlobDownload {
     private int originFailures;
     /** Factor on the allowance of registry requests: doubled by each registry timeout, up to {@link #ORIGIN_MAX_SLACK}. */
     private int originSlack = 1;
+    /**
+     * Registry requests past their deadline that were still receiving bytes: {written, when it last grew}.
+     * Cancelling such a request would throw away what already crossed the uplink and ask for it again.
+     */
+    private final Map<Request, long[]> originArrival = new java.util.IdentityHashMap<>();
     private java.util.concurrent.ScheduledFuture<?> ticker;
 
     private static final class SourceState {
@@ -454,7 +460,7 @@ public final class BlobDownload {
         List<Request> expired = new ArrayList<>();
         for (List<Request> rs : inflight.values()) {
             for (Request r : rs) {
-                if (now - deadlineOf(r) > 0) {
+                if (now - deadlineOf(r) > 0 && !stillArriving(r, now)) {
                     expired.add(r);
                 }
             }
@@ -621,6 +627,33 @@ public final class BlobDownload {
     }
 
     /**
+     * Whether a registry request past its deadline is still receiving its piece: bytes arrived in it within
+     * the last {@code minRequestTimeout}. A slow registry (a loaded uplink, a starved machine) then finishes
+     * the piece instead of losing it to a timeout and sending it again; a request that stopped receiving
+     * times out as before.
+     */
+    private boolean stillArriving(Request r, long now) {
+        if (!r.source().source.isOrigin() || r.region() == null) {
+            return false;
+        }
+        int written = r.region().written();
+        long[] seen = originArrival.get(r);
+        if (seen == null) {
+            if (written == 0) {
+                return false;
+            }
+            originArrival.put(r, new long[] {written, now});
+            log.debug("event=origin_request_slow blob={} piece={} written={}", blob.shortHex(12), r.piece(), written);
+            return true;
+        }
+        if (written > seen[0]) {
+            seen[0] = written;
+            seen[1] = now;
+        }
+        return now - seen[1] < config.minRequestTimeout().toNanos();
+    }
+
+    /**
      * When a request is given up on. A peer nothing has been measured of is given the request timeout
      * floor times {@code slowFactor} (20 s by default) when asked; once other peers of this download
      * have delivered pieces it is judged like the slowest of them instead, so a peer that takes requests
@@ -686,6 +719,7 @@ public final class BlobDownload {
         if (rs.isEmpty()) {
             inflight.remove(req.piece());
         }
+        originArrival.remove(req);
         req.source().inflight--;
         return true;
     }

@@ -97,6 +97,95 @@ class OriginRetryTest extends DownloadFixture {
         assertEquals(blob.length, r.originBytes());
     }
 
+    /** A registry whose streamed pieces the test writes by hand. */
+    static final class HandFed implements StreamingPieceSource {
+        final java.util.Map<Integer, PieceRegion> regions = new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.Map<Integer, java.util.concurrent.CompletableFuture<Void>> answers =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public String id() {
+            return "registry";
+        }
+
+        @Override
+        public boolean isOrigin() {
+            return true;
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<java.nio.ByteBuffer> fetch(long offset, int length) {
+            return new java.util.concurrent.CompletableFuture<>();
+        }
+
+        @Override
+        public java.util.concurrent.CompletableFuture<Void> fetchInto(long offset, PieceRegion region) {
+            requests.incrementAndGet();
+            int piece = (int) (offset / PIECE);
+            java.util.concurrent.CompletableFuture<Void> f = new java.util.concurrent.CompletableFuture<>();
+            regions.put(piece, region);
+            answers.put(piece, f);
+            return f;
+        }
+    }
+
+    /**
+     * A registry request past its allowance whose bytes still arrive is left to finish, not cancelled
+     * and sent again (which wastes what crossed the uplink: a loaded fan-out sent 1.38x the image); once its
+     * bytes stop for {@code minRequestTimeout} it times out and the registry is asked again.
+     */
+    @Test
+    void aSlowRegistryRequestWhoseBytesStillArriveIsNotGivenUp() throws Exception {
+        PieceLayout one = new PieceLayout(PIECE, PIECE);
+        byte[] small = java.util.Arrays.copyOf(blob, PIECE);
+        sink = new MemorySink(io.layerswarm.oci.Digest.sha256(small), small.length);
+        BlobDownload d = BlobDownload.start(loop, PieceHashes.compute(io.layerswarm.oci.Digest.sha256(small), one,
+                new java.io.ByteArrayInputStream(small)), sink, PiecePicker.inOrder(), OriginGate.whenNoPeerHolds(),
+                DownloadConfig.defaults(), listener, null);
+        HandFed registry = new HandFed();
+        d.addSource(registry, Bitfield.full(1));
+        Await.until(Duration.ofSeconds(30), "the registry was asked", registry.requests::get, n -> n == 1);
+        PieceRegion region = registry.regions.get(0);
+        int[] written = {0};
+        // 40 s of test time, far past the unmeasured allowance (4 x 5 s), with a few bytes every 500 ms
+        Await.until(Duration.ofSeconds(30), "40 s of slow arrival", () -> {
+            try {
+                region.write(small, written[0], 100);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            written[0] += 100;
+            return clock.addAndGet(Duration.ofMillis(500).toNanos()) > Duration.ofSeconds(40).toNanos();
+        });
+        region.write(small, written[0], PIECE - written[0]);
+        registry.answers.get(0).complete(null);
+        DownloadResult r = await(d);
+        assertArrayEquals(small, sink.data);
+        assertEquals(List.of(), backoffs, "the slow request was never given up");
+        assertEquals(1, registry.requests.get());
+    }
+
+    @Test
+    void aRegistryRequestWhoseBytesStoppedTimesOut() throws Exception {
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), listener);
+        HandFed registry = new HandFed();
+        d.addSource(registry, Bitfield.full(layout.count()));
+        Await.until(Duration.ofSeconds(30), "the registry was asked", registry.requests::get, n -> n >= 1);
+        PieceRegion stalled = registry.regions.get(0);
+        stalled.write(blob, 0, 100); // then nothing more
+        Await.until(Duration.ofSeconds(30), "the stalled request timed out", () -> {
+            clock.addAndGet(Duration.ofMillis(500).toNanos());
+            return stalled.revoked();
+        });
+        Await.until(Duration.ofSeconds(30), "piece 0 asked again after the backoff", () -> {
+            clock.addAndGet(Duration.ofMillis(500).toNanos());
+            return registry.regions.get(0) != stalled;
+        });
+        assertEquals(List.of(), banned);
+        d.cancel();
+    }
+
     /** Moves the test's clock on by 500 ms at every poll until the download ends. */
     private DownloadResult driveClockUntilDone(BlobDownload d) throws Exception {
         Await.until(Duration.ofSeconds(30), "the download ended", () -> {
