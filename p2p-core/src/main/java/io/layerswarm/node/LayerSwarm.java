@@ -410,7 +410,10 @@ public final class LayerSwarm implements AutoCloseable {
      * {@link #fetch} first), handed out in order as soon as their pieces are verified, so a client
      * can be served while the blob arrives. The range's last byte is held back until the whole blob
      * has matched its digest; if it does not, reading fails, so no reader gets the complete range of
-     * a wrong blob. {@code available()} never blocks.
+     * a wrong blob. {@code available()} never blocks. A read of the whole blob also gets the registry's
+     * bytes of the next piece as they arrive, before the piece is complete; it checks the digest of
+     * exactly the bytes it handed out before the last one, and fails if a piece whose bytes it handed
+     * out is fetched again (see {@link VerifiedStream}).
      *
      * @param deadlineNanos ({@link System#nanoTime()} scale) reading fails if the blob is not complete by then
      * @throws IOException if the blob is neither held nor being fetched
@@ -431,7 +434,7 @@ public final class LayerSwarm implements AutoCloseable {
                     throw new IOException("range " + offset + "+" + length + " outside " + digest);
                 }
                 return new VerifiedStream(a.progress, (off, len) -> readFetching(a, off, len), offset, length,
-                        deadlineNanos);
+                        deadlineNanos, digest);
             }
         }
         if (store.size(digest).isEmpty()) {
@@ -588,6 +591,11 @@ public final class LayerSwarm implements AutoCloseable {
                                 piece, a.split.otherFetchers() + 1, a.split.assignedToMe(piece));
                         // others must hear of it before they pick their next registry piece
                         flushSoon(a);
+                    }
+
+                    @Override
+                    public void originArriving(int piece, io.layerswarm.swarm.PieceRegion region) {
+                        a.progress.arriving(piece, region);
                     }
                 }, null);
         if (layout.count() == 1 && digest.algorithm() == Digest.Algorithm.SHA256) {

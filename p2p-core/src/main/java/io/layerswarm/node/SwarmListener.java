@@ -15,7 +15,7 @@ public interface SwarmListener {
     default void pieceRejected(Digest blob, String source) {
     }
 
-    /** {@code source} (the registry if {@code fromOrigin}) sent a bad piece or failed repeatedly and is banned for a while. */
+    /** Peer {@code source} sent a bad piece or failed repeatedly and is banned for a while (the registry never is: {@code fromOrigin} is false). */
     default void sourceBanned(Digest blob, String source, boolean fromOrigin, String reason) {
     }
 }

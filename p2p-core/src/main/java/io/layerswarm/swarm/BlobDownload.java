@@ -29,11 +29,27 @@ import org.slf4j.LoggerFactory;
  * source, and a source that sends a piece not matching its hash is blacklisted at once. When every
  * missing piece is already requested (endgame) idle sources duplicate outstanding requests. The
  * registry is asked only for pieces its {@link OriginGate} allows, lowest first.
+ *
+ * <p>The registry is never blacklisted: it is often the only source of a blob, and a blacklist entry is
+ * shared by every download of the node, so a loaded uplink that timed out three requests used to stall
+ * every fetch for the ban duration. A failed or timed-out registry request instead pauses the
+ * download's registry requests for a backoff that doubles with each consecutive failure
+ * ({@value #ORIGIN_BACKOFF_MIN_MILLIS} ms up to {@value #ORIGIN_BACKOFF_MAX_MILLIS} ms), and each
+ * timeout doubles the allowance of its later registry requests (up to {@value #ORIGIN_MAX_SLACK} times); a
+ * streaming registry request past its allowance is not given up while its bytes still arrive.
+ * Full-length registry bytes are the root of trust: they settle the piece's hash even against one a
+ * peer announced, since the blob digest checks them at the end.
  */
 public final class BlobDownload {
     private static final Logger log = LoggerFactory.getLogger(BlobDownload.class);
     /** Throughput assumed for a source nothing has been received from yet (a LAN-class peer). */
     private static final double ASSUMED_BYTES_PER_SECOND = 50e6;
+    /** First pause of the registry requests after a failed one. */
+    static final long ORIGIN_BACKOFF_MIN_MILLIS = 250;
+    /** Longest pause of the registry requests after consecutive failures. */
+    static final long ORIGIN_BACKOFF_MAX_MILLIS = 8_000;
+    /** Largest factor by which timeouts stretch the allowance of registry requests. */
+    static final int ORIGIN_MAX_SLACK = 8;
 
     /** Thrown (as the completion's cause) when all pieces verified but the blob did not: the piece hashes lied. */
     public static final class BadPieceHashesException extends IOException {
@@ -66,7 +82,23 @@ public final class BlobDownload {
         default void originRequested(int piece) {
         }
 
-        /** A source sent a bad piece or failed repeatedly and was banned. */
+        /**
+         * Piece {@code piece} is being written by the origin into {@code region}, in order, as its bytes
+         * arrive: a reader may look at them before the piece is complete (see {@link PieceProgress#arriving}).
+         * If those bytes turn out not to be the piece's (the request failed, timed out, or another copy
+         * won), the region is {@linkplain PieceRegion#revoked() revoked} before the piece is verified.
+         */
+        default void originArriving(int piece, PieceRegion region) {
+        }
+
+        /**
+         * A registry request for {@code piece} failed or timed out ({@code failures} in a row): registry
+         * requests pause for {@code backoffMillis}; the registry is not banned.
+         */
+        default void originRetry(int piece, int failures, long backoffMillis) {
+        }
+
+        /** A source sent a bad piece or failed repeatedly and was banned (never the registry). */
         default void sourceBanned(String sourceId, boolean origin, String reason) {
         }
     }
@@ -96,6 +128,17 @@ public final class BlobDownload {
     private long lastPeerProgressNanos;
     private boolean finished;
     private boolean schedulePending;
+    /** Registry requests wait until then after a failure ({@link #loop}'s clock); 0 when not backing off. */
+    private long originRetryNanos;
+    /** Consecutive failed registry requests of this download. */
+    private int originFailures;
+    /** Factor on the allowance of registry requests: doubled by each registry timeout, up to {@link #ORIGIN_MAX_SLACK}. */
+    private int originSlack = 1;
+    /**
+     * Registry requests past their deadline that were still receiving bytes: {written, when it last grew}.
+     * Cancelling such a request would throw away what already crossed the uplink and ask for it again.
+     */
+    private final Map<Request, long[]> originArrival = new java.util.IdentityHashMap<>();
     private java.util.concurrent.ScheduledFuture<?> ticker;
 
     private static final class SourceState {
@@ -290,16 +333,28 @@ public final class BlobDownload {
         }
         boolean origin = req.source().source.isOrigin();
         byte[] hash;
-        if (hashes.known(req.piece())) {
-            hash = hashes.matches(req.piece(), length, sha256) ? hashes.hashOf(req.piece()) : null;
-        } else if (origin && length == layout.length(req.piece())) {
-            // the registry is the root of trust; the blob digest checks these bytes at the end
+        if (origin && length == layout.length(req.piece())) {
+            // the registry is the root of trust; the blob digest checks these bytes at the end. A hash
+            // announced by a peer that disagrees is the peer's error, not the registry's
+            if (hashes.known(req.piece()) && !hashes.matches(req.piece(), length, sha256)) {
+                log.warn("event=announced_hash_overruled blob={} piece={}", blob.shortHex(12), req.piece());
+            }
             hash = sha256;
             hashes.settle(req.piece(), hash);
+        } else if (origin) {
+            // a short answer is a failed request, not a lie: the registry is never banned
+            onPieceFailed(req, new IOException("registry sent " + length + " of " + layout.length(req.piece())
+                    + " bytes of piece " + req.piece()), false);
+            return;
+        } else if (hashes.known(req.piece())) {
+            hash = hashes.matches(req.piece(), length, sha256) ? hashes.hashOf(req.piece()) : null;
         } else {
             hash = null;
         }
         if (hash == null) {
+            if (req.region() != null) {
+                req.region().revoke(); // its bytes are not the piece's: a reader streaming them must know
+            }
             badPieces++;
             listener.pieceRejected(req.piece(), id);
             ban(req.source(), "bad piece " + req.piece());
@@ -312,6 +367,8 @@ public final class BlobDownload {
         loop.stats(id).recordPiece(length, now - req.startNanos());
         if (!req.source().source.isOrigin()) {
             lastPeerProgressNanos = now;
+        } else {
+            originFailures = 0;
         }
         if (!have.get(req.piece())) {
             if (data != null) {
@@ -349,7 +406,12 @@ public final class BlobDownload {
     }
 
     private void onPieceFailed(Request req, Throwable error) {
-        if (!removeRequest(req) || finished) {
+        onPieceFailed(req, error, true);
+    }
+
+    /** @param pending whether {@code req} is still in {@link #inflight} (false: already removed) */
+    private void onPieceFailed(Request req, Throwable error, boolean pending) {
+        if ((pending && !removeRequest(req)) || finished) {
             return;
         }
         SourceState s = req.source();
@@ -363,10 +425,31 @@ public final class BlobDownload {
         int failures = loop.stats(s.source.id()).recordFailure();
         log.debug("event=piece_failed blob={} piece={} source={} failures={} error={}", blob.shortHex(12),
                 req.piece(), s.source.id(), failures, error.toString());
-        if (failures >= config.maxConsecutiveFailures()) {
+        if (s.source.isOrigin()) {
+            backOffOrigin(req, error);
+        } else if (failures >= config.maxConsecutiveFailures()) {
             ban(s, failures + " consecutive failures, last: " + error);
         }
         schedule();
+    }
+
+    /**
+     * A registry request failed or timed out: registry requests pause for a backoff that doubles with each
+     * consecutive failure, and after a timeout later ones are given twice the allowance. The registry is
+     * not banned (see the class comment).
+     */
+    private void backOffOrigin(Request req, Throwable error) {
+        originFailures++;
+        if (error instanceof java.util.concurrent.TimeoutException && originSlack < ORIGIN_MAX_SLACK) {
+            originSlack *= 2;
+        }
+        long backoffMillis = Math.min(ORIGIN_BACKOFF_MAX_MILLIS,
+                ORIGIN_BACKOFF_MIN_MILLIS << Math.min(originFailures - 1, 16));
+        originRetryNanos = loop.nanoTime() + backoffMillis * 1_000_000;
+        log.warn("event=origin_request_failed blob={} piece={} source={} failures={} retry_in_ms={} slack={} error=\"{}\"",
+                blob.shortHex(12), req.piece(), req.source().source.id(), originFailures, backoffMillis, originSlack,
+                error.toString());
+        listener.originRetry(req.piece(), originFailures, backoffMillis);
     }
 
     private void onTick() {
@@ -377,7 +460,7 @@ public final class BlobDownload {
         List<Request> expired = new ArrayList<>();
         for (List<Request> rs : inflight.values()) {
             for (Request r : rs) {
-                if (now - deadlineOf(r) > 0) {
+                if (now - deadlineOf(r) > 0 && !stillArriving(r, now)) {
                     expired.add(r);
                 }
             }
@@ -446,6 +529,9 @@ public final class BlobDownload {
             unrequested.clear(p);
         }
         if (s.source.isOrigin()) {
+            if (originRetryNanos != 0 && now - originRetryNanos < 0) {
+                return new BitSet(); // backing off after a failure; the tick schedules again
+            }
             long stalled = now - lastPeerProgressNanos;
             long sinceStart = now - startNanos;
             for (int i = unrequested.nextSetBit(0); i >= 0; i = unrequested.nextSetBit(i + 1)) {
@@ -483,6 +569,9 @@ public final class BlobDownload {
         long expected = loop.stats(s.source.id()).expectedNanos(len, config.minRequestTimeout().toNanos());
         long slow = (long) (expected * config.slowFactor());
         long timeout = Math.max(config.minRequestTimeout().toNanos(), slow);
+        if (s.source.isOrigin()) {
+            timeout *= originSlack;
+        }
         List<Request> copies = inflight.get(piece);
         // one writer per region: only a piece nobody else is fetching is streamed into the sink
         PieceRegion region = s.source instanceof StreamingPieceSource && copies == null
@@ -502,6 +591,9 @@ public final class BlobDownload {
                 loop.stats(s.source.id()).bytesPerSecond() <= 0, region, f);
         if (s.source.isOrigin()) {
             listener.originRequested(piece);
+            if (region != null) {
+                listener.originArriving(piece, region);
+            }
         }
         inflight.computeIfAbsent(piece, k -> new ArrayList<>(2)).add(r);
         s.inflight++;
@@ -532,6 +624,33 @@ public final class BlobDownload {
                 }
             });
         });
+    }
+
+    /**
+     * Whether a registry request past its deadline is still receiving its piece: bytes arrived in it within
+     * the last {@code minRequestTimeout}. A slow registry (a loaded uplink, a starved machine) then finishes
+     * the piece instead of losing it to a timeout and sending it again; a request that stopped receiving
+     * times out as before.
+     */
+    private boolean stillArriving(Request r, long now) {
+        if (!r.source().source.isOrigin() || r.region() == null) {
+            return false;
+        }
+        int written = r.region().written();
+        long[] seen = originArrival.get(r);
+        if (seen == null) {
+            if (written == 0) {
+                return false;
+            }
+            originArrival.put(r, new long[] {written, now});
+            log.debug("event=origin_request_slow blob={} piece={} written={}", blob.shortHex(12), r.piece(), written);
+            return true;
+        }
+        if (written > seen[0]) {
+            seen[0] = written;
+            seen[1] = now;
+        }
+        return now - seen[1] < config.minRequestTimeout().toNanos();
     }
 
     /**
@@ -600,6 +719,7 @@ public final class BlobDownload {
         if (rs.isEmpty()) {
             inflight.remove(req.piece());
         }
+        originArrival.remove(req);
         req.source().inflight--;
         return true;
     }
@@ -616,6 +736,9 @@ public final class BlobDownload {
     }
 
     private void ban(SourceState s, String reason) {
+        if (s.source.isOrigin()) {
+            throw new IllegalStateException("the registry is never banned"); // see the class comment
+        }
         log.warn("event=source_banned blob={} source={} reason=\"{}\"", blob.shortHex(12), s.source.id(), reason);
         loop.blacklist().ban(s.source.id(), config.banDuration().toNanos());
         cancelRequestsOf(s);

@@ -12,6 +12,8 @@ import java.util.Optional;
 public final class PieceProgress {
     private final PieceLayout layout;
     private final BitSet verified;
+    /** Registry pieces being written in order as they arrive, not verified yet (see {@link #arriving}). */
+    private final java.util.Map<Integer, PieceRegion> arriving = new java.util.HashMap<>();
     private boolean complete;
     private Throwable failure;
 
@@ -29,13 +31,39 @@ public final class PieceProgress {
     /** Piece {@code piece} is verified and written. */
     public synchronized void verified(int piece) {
         verified.set(piece);
+        arriving.remove(piece);
         notifyAll();
+    }
+
+    /**
+     * Piece {@code piece} is being written into {@code region} by the registry, in order, as it arrives
+     * (replacing an earlier region of the piece): a reader streaming the whole blob may hand out its
+     * bytes before the piece is complete, as long as it checks that the region was not revoked before
+     * going on (see {@link #arrivingRegion}).
+     */
+    public synchronized void arriving(int piece, PieceRegion region) {
+        if (!verified.get(piece) && !complete) {
+            arriving.put(piece, Objects.requireNonNull(region, "region"));
+            notifyAll();
+        }
+    }
+
+    /** The region writing piece {@code piece} as it arrives, if any and not revoked. */
+    public synchronized Optional<PieceRegion> arrivingRegion(int piece) {
+        PieceRegion r = arriving.get(piece);
+        return r == null || r.revoked() ? Optional.empty() : Optional.of(r);
+    }
+
+    /** Whether piece {@code piece} is verified (or the blob is complete). */
+    public synchronized boolean isVerified(int piece) {
+        return complete || verified.get(piece);
     }
 
     /** The whole blob matched its digest and is committed. */
     public synchronized void complete() {
         complete = true;
         verified.set(0, layout.count());
+        arriving.clear();
         notifyAll();
     }
 

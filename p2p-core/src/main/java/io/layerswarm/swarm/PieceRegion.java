@@ -94,6 +94,15 @@ public final class PieceRegion extends OutputStream {
         }
     }
 
+    /**
+     * Bytes written so far, from the piece's start: they are in the sink, in order. Whether they are the
+     * piece's bytes is known only once the piece verified with this region not {@linkplain #revoked()
+     * revoked} (a region whose bytes turn out not to be the piece's is revoked).
+     */
+    public synchronized int written() {
+        return written;
+    }
+
     /** Refuses every later write, after the one in progress. Idempotent. */
     public synchronized void revoke() {
         closed = true;

@@ -48,6 +48,8 @@ final class TestSources {
     static final class Source implements PieceSource {
         /** With {@link Behaviour#BUSY}: requests refused before the source turns {@link Behaviour#GOOD}. */
         volatile int busyAnswers = 5;
+        /** When positive: requests after this many behave {@link Behaviour#GOOD} (e.g. a registry that recovers). */
+        volatile int goodAfter;
         final String id;
         final byte[] blob;
         final boolean origin;
@@ -75,9 +77,9 @@ final class TestSources {
 
         @Override
         public CompletableFuture<ByteBuffer> fetch(long offset, int length) {
-            requests.incrementAndGet();
+            int n = requests.incrementAndGet();
             CompletableFuture<ByteBuffer> f = new CompletableFuture<>();
-            Behaviour b = behaviour;
+            Behaviour b = goodAfter > 0 && n > goodAfter ? Behaviour.GOOD : behaviour;
             if (b == Behaviour.HANG) {
                 return f;
             }
