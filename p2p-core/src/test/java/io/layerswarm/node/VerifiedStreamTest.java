@@ -135,37 +135,75 @@ class VerifiedStreamTest {
         progress.verified(0);
         write(r1, blob, 1, 300, 600);
         assertArrayEquals(Arrays.copyOfRange(blob, PIECE + 300, PIECE + 600), readAvailable(in));
-        r1.revoke(); // piece 1's request fails: its bytes were sent, so the stream is cut off
-        assertThrows(IOException.class, in::available);
+        r1.revoke(); // piece 1's request fails after 600 of its bytes were sent
+        assertEquals(0, in.available(), "nothing past what was sent until the new copy gets there");
+        PieceRegion again = arriving(1);
+        write(again, blob, 1, 0, 600);
+        assertEquals(0, in.available(), "the new copy has not passed the bytes already sent");
+        write(again, blob, 1, 600, 900);
+        assertArrayEquals(Arrays.copyOfRange(blob, PIECE + 600, PIECE + 900), readAvailable(in),
+                "the stream goes on with the new copy's bytes");
     }
 
     @Test
-    void aPieceFetchedAgainAfterItsBytesWereSentAbortsTheStream() throws Exception {
+    void aPieceFetchedAgainAfterItsBytesWereSentIsContinuedAndTheBlobIsByteIdentical() throws Exception {
         VerifiedStream in = wholeBlob();
         PieceRegion first = arriving(0);
         write(first, blob, 0, 0, 5000);
-        assertEquals(5000, readAvailable(in).length);
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        all.write(readAvailable(in));
+        assertEquals(5000, all.size());
         // the registry request fails mid-piece: the download revokes the region and asks again
         first.revoke();
         PieceRegion again = arriving(0);
-        write(again, blob, 0, 0, PIECE); // the very same bytes: still never spliced
-        IOException e = assertThrows(IOException.class, in::available);
-        assertTrue(e.getMessage().contains("fetched again"), e.getMessage());
-        assertThrows(IOException.class, () -> in.read(new byte[10], 0, 10));
+        write(again, blob, 0, 0, PIECE);
+        again.finish();
+        progress.verified(0);
+        for (int p = 1; p < layout.count(); p++) {
+            PieceRegion r = arriving(p);
+            write(r, blob, p, 0, layout.length(p));
+            r.finish();
+            progress.verified(p);
+        }
+        progress.complete();
+        all.write(in.readAllBytes());
+        assertArrayEquals(blob, all.toByteArray(), "a client that got bytes of the first copy still gets the blob");
     }
 
     @Test
-    void aRegionRevokedWhileItsBytesAreReadFailsTheReadThatGotThem() throws Exception {
-        PieceRegion[] region = new PieceRegion[1];
-        // the revocation lands between available() and the read of the bytes from the blob
-        VerifiedStream in = new VerifiedStream(progress, (off, len) -> {
-            region[0].revoke();
-            return ByteBuffer.wrap(Arrays.copyOfRange(file, (int) off, (int) off + len));
-        }, 0, blob.length, System.nanoTime() + 60_000_000_000L, digest);
-        region[0] = arriving(0);
-        write(region[0], blob, 0, 0, 100);
-        assertEquals(100, in.available());
-        assertThrows(IOException.class, () -> in.read(new byte[100], 0, 100));
+    void wrongBytesOfACopyThatLostAreCaughtBeforeTheLastByte() throws Exception {
+        VerifiedStream in = wholeBlob();
+        byte[] wrong = blob.clone();
+        wrong[10] ^= 1;
+        PieceRegion first = arriving(0);
+        write(first, wrong, 0, 0, 5000);
+        assertEquals(5000, readAvailable(in).length);
+        // the first copy is dropped and the piece fetched again, right this time: the client has a wrong byte
+        first.revoke();
+        PieceRegion again = arriving(0);
+        write(again, blob, 0, 0, PIECE);
+        again.finish();
+        progress.verified(0);
+        for (int p = 1; p < layout.count(); p++) {
+            PieceRegion r = arriving(p);
+            write(r, blob, p, 0, layout.length(p));
+            r.finish();
+            progress.verified(p);
+        }
+        progress.complete();
+        long got = 5000;
+        IOException cut = null;
+        try {
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = in.read(buf, 0, buf.length)) > 0) {
+                got += n;
+            }
+        } catch (IOException e) {
+            cut = e;
+        }
+        assertTrue(cut != null && cut.getMessage().contains("do not match"), "not cut: " + cut);
+        assertTrue(got < blob.length, "a complete wrong blob was handed out");
     }
 
     @Test
