@@ -82,6 +82,17 @@ class VerifiedStreamTest {
         r.write(source, (int) layout.offset(piece) + from, to - from);
     }
 
+    /** Pieces {@code from}.. arrive whole from the registry and verify; then the blob is complete. */
+    void arriveRestAndComplete(int from) throws IOException {
+        for (int p = from; p < layout.count(); p++) {
+            PieceRegion r = arriving(p);
+            write(r, blob, p, 0, layout.length(p));
+            r.finish();
+            progress.verified(p);
+        }
+        progress.complete();
+    }
+
     /** Reads exactly what is available now. */
     static byte[] readAvailable(VerifiedStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -159,13 +170,7 @@ class VerifiedStreamTest {
         write(again, blob, 0, 0, PIECE);
         again.finish();
         progress.verified(0);
-        for (int p = 1; p < layout.count(); p++) {
-            PieceRegion r = arriving(p);
-            write(r, blob, p, 0, layout.length(p));
-            r.finish();
-            progress.verified(p);
-        }
-        progress.complete();
+        arriveRestAndComplete(1);
         all.write(in.readAllBytes());
         assertArrayEquals(blob, all.toByteArray(), "a client that got bytes of the first copy still gets the blob");
     }
@@ -184,13 +189,7 @@ class VerifiedStreamTest {
         write(again, blob, 0, 0, PIECE);
         again.finish();
         progress.verified(0);
-        for (int p = 1; p < layout.count(); p++) {
-            PieceRegion r = arriving(p);
-            write(r, blob, p, 0, layout.length(p));
-            r.finish();
-            progress.verified(p);
-        }
-        progress.complete();
+        arriveRestAndComplete(1);
         long got = 5000;
         IOException cut = null;
         try {
@@ -219,13 +218,7 @@ class VerifiedStreamTest {
         System.arraycopy(blob, 0, file, 0, PIECE);
         r0.finish();
         progress.verified(0);
-        for (int p = 1; p < layout.count(); p++) {
-            PieceRegion r = arriving(p);
-            write(r, blob, p, 0, layout.length(p));
-            r.finish();
-            progress.verified(p);
-        }
-        progress.complete();
+        arriveRestAndComplete(1);
         byte[] rest = new byte[blob.length - PIECE];
         int got = 0;
         IOException cut = null;
