@@ -54,11 +54,6 @@ public final class PieceProgress {
         return r == null || r.revoked() ? Optional.empty() : Optional.of(r);
     }
 
-    /** Whether piece {@code piece} is verified (or the blob is complete). */
-    public synchronized boolean isVerified(int piece) {
-        return complete || verified.get(piece);
-    }
-
     /** The whole blob matched its digest and is committed. */
     public synchronized void complete() {
         complete = true;

@@ -93,6 +93,26 @@ class VerifiedStreamTest {
         progress.complete();
     }
 
+    /**
+     * Reads {@code in} to its end, {@code alreadyRead} bytes having been read before, and asserts the
+     * digest check cut it off before the last byte of the blob.
+     */
+    void assertCutBeforeTheLastByte(VerifiedStream in, long alreadyRead) {
+        long got = alreadyRead;
+        IOException cut = null;
+        try {
+            byte[] buf = new byte[8192];
+            int n;
+            while ((n = in.read(buf, 0, buf.length)) > 0) {
+                got += n;
+            }
+        } catch (IOException e) {
+            cut = e;
+        }
+        assertTrue(cut != null && cut.getMessage().contains("do not match"), "not cut: " + cut);
+        assertTrue(got < blob.length, "a complete wrong blob was handed out");
+    }
+
     /** Reads exactly what is available now. */
     static byte[] readAvailable(VerifiedStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -166,11 +186,7 @@ class VerifiedStreamTest {
         assertEquals(5000, all.size());
         // the registry request fails mid-piece: the download revokes the region and asks again
         first.revoke();
-        PieceRegion again = arriving(0);
-        write(again, blob, 0, 0, PIECE);
-        again.finish();
-        progress.verified(0);
-        arriveRestAndComplete(1);
+        arriveRestAndComplete(0); // piece 0 again, whole this time, then the others
         all.write(in.readAllBytes());
         assertArrayEquals(blob, all.toByteArray(), "a client that got bytes of the first copy still gets the blob");
     }
@@ -185,24 +201,8 @@ class VerifiedStreamTest {
         assertEquals(5000, readAvailable(in).length);
         // the first copy is dropped and the piece fetched again, right this time: the client has a wrong byte
         first.revoke();
-        PieceRegion again = arriving(0);
-        write(again, blob, 0, 0, PIECE);
-        again.finish();
-        progress.verified(0);
-        arriveRestAndComplete(1);
-        long got = 5000;
-        IOException cut = null;
-        try {
-            byte[] buf = new byte[8192];
-            int n;
-            while ((n = in.read(buf, 0, buf.length)) > 0) {
-                got += n;
-            }
-        } catch (IOException e) {
-            cut = e;
-        }
-        assertTrue(cut != null && cut.getMessage().contains("do not match"), "not cut: " + cut);
-        assertTrue(got < blob.length, "a complete wrong blob was handed out");
+        arriveRestAndComplete(0); // piece 0 again, whole this time, then the others
+        assertCutBeforeTheLastByte(in, 5000);
     }
 
     @Test
@@ -219,19 +219,7 @@ class VerifiedStreamTest {
         r0.finish();
         progress.verified(0);
         arriveRestAndComplete(1);
-        byte[] rest = new byte[blob.length - PIECE];
-        int got = 0;
-        IOException cut = null;
-        try {
-            int n;
-            while (got < rest.length && (n = in.read(rest, got, rest.length - got)) > 0) {
-                got += n;
-            }
-        } catch (IOException e) {
-            cut = e;
-        }
-        assertTrue(cut != null && cut.getMessage().contains("do not match"), "not cut: " + cut);
-        assertTrue(PIECE + got < blob.length, "a complete wrong blob was handed out");
+        assertCutBeforeTheLastByte(in, PIECE);
     }
 
     @Test
