@@ -63,13 +63,17 @@ public final class Containerd implements AutoCloseable {
     private final Process process;
     private final String snapshotter;
     private final AtomicInteger containerIds = new AtomicInteger();
+    /** Prepended to the commands that reach the network ({@code nsenter --net=...}), empty in the caller's namespace. */
+    private final List<String> netns;
     private volatile boolean closed;
 
     /** What one {@code ctr images pull} took: until all content was fetched, and until it was unpacked too. */
     public record Pull(String ref, Duration total, Optional<Duration> fetched, String output) {
     }
 
-    private Containerd(Path dir, Path socket, Path hostsDir, Path log, Process process, String snapshotter) {
+    private Containerd(Path dir, Path socket, Path hostsDir, Path log, Process process, String snapshotter,
+                       List<String> netns) {
+        this.netns = netns;
         this.dir = dir;
         this.socket = socket;
         this.hostsDir = hostsDir;
@@ -128,17 +132,39 @@ public final class Containerd implements AutoCloseable {
      * @throws UncheckedIOException if containerd does not come up (the message holds its log)
      */
     public static Containerd start(Path dir) {
+        return start(dir, null);
+    }
+
+    /**
+     * Like {@link #start(Path)}, with containerd and the {@code ctr} commands that fetch or run ({@link #pull},
+     * {@link #run}) in the named network namespace ({@code /run/netns/NAME}, entered with {@code nsenter --net}:
+     * only the network namespace, mounts stay shared); {@code ctr} still reaches containerd by its unix socket.
+     *
+     * @param netns the namespace's name, or {@code null} for the caller's
+     */
+    public static Containerd start(Path dir, String netns) {
         unavailableReason().ifPresent(r -> {
             throw new IllegalStateException(r);
         });
         try {
-            return launch(dir.toAbsolutePath());
+            return launch(dir.toAbsolutePath(), netnsPrefix(netns));
         } catch (IOException e) {
             throw new UncheckedIOException("containerd did not start in " + dir + ": " + e.getMessage(), e);
         }
     }
 
-    private static Containerd launch(Path dir) throws IOException {
+    /** {@code nsenter --net=/run/netns/NAME --}, or nothing for {@code null}. */
+    static List<String> netnsPrefix(String netns) {
+        if (netns == null) {
+            return List.of();
+        }
+        if (!netns.matches("[A-Za-z0-9_.-]+") || netns.startsWith(".")) {
+            throw new IllegalArgumentException("not a network namespace name: " + netns);
+        }
+        return List.of("nsenter", "--net=/run/netns/" + netns, "--");
+    }
+
+    private static Containerd launch(Path dir, List<String> netns) throws IOException {
         Files.createDirectories(dir);
         Path socket = dir.resolve("containerd.sock");
         // unix socket paths are limited to 108 bytes; the shim's ttrpc socket name is derived elsewhere
@@ -149,14 +175,16 @@ public final class Containerd implements AutoCloseable {
         Path config = dir.resolve("config.toml");
         Files.writeString(config, config(dir, socket));
         Path log = dir.resolve("containerd.log");
-        Process p = new ProcessBuilder(CONTAINERD.toString(), "--config", config.toString())
+        List<String> cmd = new ArrayList<>(netns);
+        cmd.addAll(List.of(CONTAINERD.toString(), "--config", config.toString()));
+        Process p = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .start();
         Containerd c = null;
         try {
             awaitReady(p, socket, log);
-            c = new Containerd(dir, socket, hosts, log, p, pickSnapshotter(socket));
+            c = new Containerd(dir, socket, hosts, log, p, pickSnapshotter(socket), netns);
             LOG.info("event=containerd_started dir={} snapshotter={} pid={}", dir, c.snapshotter, p.pid());
             return c;
         } finally {
@@ -307,7 +335,7 @@ public final class Containerd implements AutoCloseable {
      */
     public Pull pull(String ref, Duration timeout) {
         long t0 = System.nanoTime();
-        Result r = ctr(socket, timeout, "images", "pull", "--hosts-dir", hostsDir.toString(), "--snapshotter",
+        Result r = ctrInNetns(timeout, "images", "pull", "--hosts-dir", hostsDir.toString(), "--snapshotter",
                 snapshotter, ref);
         Duration total = Duration.ofNanos(System.nanoTime() - t0);
         if (!r.ok()) {
@@ -375,7 +403,7 @@ public final class Containerd implements AutoCloseable {
                 "type=bind,src=" + out + ",dst=/.ls-out,options=rbind:rw", ref, id,
                 "/bin/sh", "-c", "\"$@\" > /.ls-out/stdout", "sh"));
         args.addAll(List.of(command));
-        Result r = ctr(socket, timeout, args.toArray(String[]::new));
+        Result r = ctrInNetns(timeout, args.toArray(String[]::new));
         String stdout;
         try {
             Path file = out.resolve("stdout");
@@ -507,6 +535,14 @@ public final class Containerd implements AutoCloseable {
 
     static Result ctr(Path socket, Duration timeout, String... args) {
         List<String> cmd = new ArrayList<>(List.of(CTR.toString(), "-a", socket.toString()));
+        cmd.addAll(List.of(args));
+        return run(cmd, timeout);
+    }
+
+    /** {@code ctr} in this instance's network namespace (where it fetches from registries and mirrors). */
+    private Result ctrInNetns(Duration timeout, String... args) {
+        List<String> cmd = new ArrayList<>(netns);
+        cmd.addAll(List.of(CTR.toString(), "-a", socket.toString()));
         cmd.addAll(List.of(args));
         return run(cmd, timeout);
     }

@@ -50,8 +50,19 @@ final class LauncherNode implements AutoCloseable {
      */
     static LauncherNode start(Path launcher, String name, Path dir, String upstream, List<String> extra,
                               Map<String, String> env, ExecutorService pool) throws IOException {
+        return start(List.of(), "127.0.0.1", launcher, name, dir, upstream, extra, env, pool);
+    }
+
+    /**
+     * Like {@link #start(Path, String, Path, String, List, Map, ExecutorService)}, run through {@code exec}
+     * (e.g. {@code nsenter --net=... --}: the node in a network namespace), its libp2p listener on
+     * {@code host} (any port); the mirror stays on the namespace's loopback.
+     */
+    static LauncherNode start(List<String> exec, String host, Path launcher, String name, Path dir, String upstream,
+                              List<String> extra, Map<String, String> env, ExecutorService pool) throws IOException {
         Files.createDirectories(dir);
-        List<String> cmd = new ArrayList<>(List.of(launcher.toString(), "node", "--listen", "/ip4/127.0.0.1/tcp/0",
+        List<String> cmd = new ArrayList<>(exec);
+        cmd.addAll(List.of(launcher.toString(), "node", "--listen", "/ip4/" + host + "/tcp/0",
                 "--mirror-listen", "127.0.0.1:0", "--cache-dir", dir.resolve("cache").toString(), "--key",
                 dir.resolve("node.key").toString(), "--upstream", upstream));
         cmd.addAll(extra);

@@ -39,8 +39,10 @@ import picocli.CommandLine.Option;
 /**
  * The deployment testbed of issue 12, scaled to one machine: clusters of workers, each worker a real
  * containerd (own root, socket, {@code hosts.toml}) and, in the LayerSwarm modes, a {@code layerswarm node}
- * with a cache capacity that containerd pulls through; the real docker-registry behind an
- * {@link UplinkedRegistry}. A scaled deployment trace ({@link TestbedTrace}) is replayed at its request
+ * with a cache capacity that containerd pulls through, both in the worker's network namespace of a
+ * {@link TestbedNetwork} (worker links and the links between clusters shaped with {@code tc tbf}); the real
+ * docker-registry behind an {@link UplinkedRegistry} listening in the root namespace, reachable from
+ * every worker. A scaled deployment trace ({@link TestbedTrace}) is replayed at its request
  * times; each request is scheduled onto a worker of its cluster and deployed there: {@code ctr images
  * pull} then {@code ctr run --rm IMAGE /bin/true}. Deployment time runs from the request time to the
  * return of {@code ctr run} (the container's process has run). A worker deploys one pod at a time
@@ -101,6 +103,18 @@ public final class TestbedBench implements Callable<Integer> {
     @Mixin
     UplinkOptions uplink = new UplinkOptions();
 
+    @Option(names = "--lan-mbps", defaultValue = "400", description = "Each worker's link to its cluster's bridge,"
+            + " Mbit/s each way (tc tbf; default: ${DEFAULT-VALUE}).")
+    double lanMbps;
+
+    @Option(names = "--inter-cluster-mbps", defaultValue = "200", description = "The link between two clusters,"
+            + " Mbit/s each way (tc tbf, no added delay: no netem here; default: ${DEFAULT-VALUE}).")
+    double interMbps;
+
+    @Option(names = "--net-tag", description = "Names this run's network namespaces (TAG-...) and interfaces: 1-9"
+            + " lower-case letters and digits (default: lstb + this JVM's pid).")
+    String netTag;
+
     @Option(names = "--slots", defaultValue = "4", description = "Pods a worker runs at once (default: ${DEFAULT-VALUE}).")
     int slots;
 
@@ -117,6 +131,7 @@ public final class TestbedBench implements Callable<Integer> {
     /** What this run started; set by {@link #call()}. */
     private BenchResources res;
     private UplinkedRegistry registry;
+    private TestbedNetwork network;
     /** Extender calls of the current row that failed or timed out (the request was scheduled without it). */
     private int extenderErrors;
     private final Map<String, Corpus.Image> images = new LinkedHashMap<>();
@@ -135,13 +150,20 @@ public final class TestbedBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (clusters < 1 || workersPerCluster < 1 || clusters * workersPerCluster > 16 || uplink.mbps <= 0
-                || uplink.latencyMs < 0
+                || uplink.latencyMs < 0 || !(lanMbps > 0) || !(interMbps > 0)
                 || slots < 1 || podWindow < 0 || requests < 0
                 || !(cacheScale > 0) || Double.isInfinite(cacheScale)
                 || !modes.stream().allMatch(MODES::contains)) {
             System.err.println("error: --clusters x --workers in 1..16, --uplink-mbps > 0, --uplink-latency-ms >= 0,"
                     + " --slots >= 1, --pod-window >= 0, --requests >= 0, --cache-scale > 0, --modes of "
                     + String.join(",", MODES));
+            return 2;
+        }
+        if (netTag == null) {
+            netTag = "lstb" + ProcessHandle.current().pid() % 100_000;
+        }
+        if (!TestbedNetwork.validTag(netTag)) {
+            System.err.println("error: --net-tag: 1-9 lower-case letters and digits, starting with a letter");
             return 2;
         }
         res = new BenchResources(launch.work, "testbed");
@@ -162,7 +184,9 @@ public final class TestbedBench implements Callable<Integer> {
             }
         }
         Files.createDirectories(launch.work);
-        registry = UplinkedRegistry.start(uplink.mbps, Duration.ofMillis(uplink.latencyMs));
+        network = res.add(TestbedNetwork.create(netTag, clusters, workersPerCluster, lanMbps, interMbps));
+        registry = UplinkedRegistry.start(uplink.mbps, Duration.ofMillis(uplink.latencyMs),
+                java.net.InetAddress.getByName(network.registryAddress()));
         res.add(registry);
         registry.push(corpus);
         if (modes.contains("refactored")) {
@@ -173,10 +197,11 @@ public final class TestbedBench implements Callable<Integer> {
                 .mapToLong(d -> images.values().stream().flatMap(i -> i.layers().stream()).filter(l -> l.digest().equals(d))
                         .findFirst().orElseThrow().size()).sum();
         System.out.printf(Locale.ROOT, "testbed: %d clusters x %d workers, %d requests over %.0f s, %d images"
-                        + " (%d distinct layer bytes), uplink %.0f Mbit/s +%d ms RTT, slots %d, pod window %d%n%n",
+                        + " (%d distinct layer bytes), uplink %.0f Mbit/s +%d ms RTT, worker links %.0f Mbit/s, between"
+                        + " clusters %.0f Mbit/s (no added delay), netns %s-*, slots %d, pod window %d%n%n",
                 clusters, workersPerCluster, trace.size(), trace.get(trace.size() - 1).ts() / 1000.0,
-                trace.stream().map(TraceEvent::image).distinct().count(), distinct, uplink.mbps, uplink.latencyMs, slots,
-                podWindow);
+                trace.stream().map(TraceEvent::image).distinct().count(), distinct, uplink.mbps, uplink.latencyMs, lanMbps,
+                interMbps, netTag, slots, podWindow);
         System.out.println(TestbedRun.header());
         List<TestbedRun> runs = new ArrayList<>();
         Long grid = gridCache == null ? null : ByteSize.parse(gridCache);
@@ -270,7 +295,7 @@ public final class TestbedBench implements Callable<Integer> {
         try {
             // The workers start side by side (a containerd or a node JVM takes 5-10 s on this loaded machine,
             // one after the other they took a minute per row); the first node goes first: the others join through it.
-            LauncherNode first = swarm ? startNode("w0-0", dir, capacity, null) : null;
+            LauncherNode first = swarm ? startNode(0, 0, dir, capacity, null) : null;
             if (first != null) {
                 rowOpen.add(first);
             }
@@ -283,8 +308,10 @@ public final class TestbedBench implements Callable<Integer> {
                     starting.add(CompletableFuture.supplyAsync(() -> {
                         try {
                             LauncherNode n = first == null ? null
-                                    : cluster == 0 && index == 0 ? first : startNode(name, dir, capacity, first.listen);
-                            Containerd ctd = res.add(Containerd.start(dir.resolve("c" + cluster + index)));
+                                    : cluster == 0 && index == 0 ? first : startNode(cluster, index, dir, capacity,
+                                    first.listen);
+                            Containerd ctd = res.add(Containerd.start(dir.resolve("c" + cluster + index),
+                                    network.namespace(cluster, index)));
                             ctd.mirror(registry.host(), URI.create(registry.url()),
                                     n == null ? List.of() : List.of(URI.create("http://" + n.mirror)));
                             return new Worker(name, cluster, ctd, new KubeletImageGc(capacity),
@@ -341,16 +368,24 @@ public final class TestbedBench implements Callable<Integer> {
         }
     }
 
-    /** A worker's {@code layerswarm node} with the row's cache capacity, joined through {@code bootstrap} if given. */
-    private LauncherNode startNode(String name, Path dir, long capacity, String bootstrap) throws IOException {
+    /**
+     * Worker {@code index} of {@code cluster}'s {@code layerswarm node}, in its network namespace, with the
+     * row's cache capacity, joined through {@code bootstrap} if given.
+     */
+    private LauncherNode startNode(int cluster, int index, Path dir, long capacity, String bootstrap)
+            throws IOException {
+        String name = "w" + cluster + "-" + index;
         List<String> extra = new ArrayList<>(List.of("--node-name", name, "--cache-capacity",
                 // 0 means unbounded to the node: one byte keeps nothing
-                Long.toString(Math.max(1, capacity))));
+                Long.toString(Math.max(1, capacity)),
+                // plain http off loopback: the registry is reached over the testbed's routed network
+                "--insecure-upstream", registry.url()));
         if (bootstrap != null) {
             extra.addAll(List.of("--bootstrap", bootstrap));
         }
         // INFO: the blob_downloaded lines the bytes between clusters are added up from
-        return res.add(LauncherNode.start(launch.launcher, name, dir.resolve(name), registry.url(), extra,
+        return res.add(LauncherNode.start(network.exec(cluster, index), network.address(cluster, index),
+                launch.launcher, name, dir.resolve(name), registry.url(), extra,
                 Map.of("LAYERSWARM_LOG_LEVEL", "INFO"), res.pool()));
     }
 
@@ -361,7 +396,8 @@ public final class TestbedBench implements Callable<Integer> {
     private LauncherNode startExtender(Path dir, List<Worker> workers, boolean preheat) throws IOException {
         Path d = Files.createDirectories(dir.resolve("extender"));
         List<String> cmd = new ArrayList<>(List.of(launch.launcher.toString(), "scheduler-extender", "--no-kubernetes",
-                "--listen", "127.0.0.1:0", "--p2p-listen", "/ip4/127.0.0.1/tcp/0", "--upstream", registry.url()));
+                "--listen", "127.0.0.1:0", "--p2p-listen", "/ip4/" + network.registryAddress() + "/tcp/0", "--upstream",
+                registry.url()));
         if (!preheat) {
             cmd.add("--no-preheat");
         }

@@ -23,11 +23,16 @@ final class UplinkedRegistry implements AutoCloseable {
         this.uplink = uplink;
     }
 
-    /** Starts the registry and its uplink ({@code mbps} Mbit/s from the registry, {@code rtt} added). */
+    /** Starts the registry and its uplink ({@code mbps} Mbit/s from the registry, {@code rtt} added) on loopback. */
     static UplinkedRegistry start(double mbps, Duration rtt) {
+        return start(mbps, rtt, InetAddress.getLoopbackAddress());
+    }
+
+    /** Like {@link #start(double, Duration)}, the uplink listening on {@code listen} (any port). */
+    static UplinkedRegistry start(double mbps, Duration rtt, InetAddress listen) {
         RegistryFixture registry = RegistryFixture.start(RegistryFixture.Mode.PLAIN);
         try {
-            UplinkEmulator uplink = UplinkEmulator.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            UplinkEmulator uplink = UplinkEmulator.start(new InetSocketAddress(listen, 0),
                     new InetSocketAddress(InetAddress.getLoopbackAddress(), registry.port()), (long) (mbps * 1e6), rtt);
             return new UplinkedRegistry(registry, uplink);
         } catch (IOException | RuntimeException e) {
@@ -46,9 +51,9 @@ final class UplinkedRegistry implements AutoCloseable {
         return registry.baseUri().toString();
     }
 
-    /** {@code 127.0.0.1:PORT} of the uplink: the registry host clients name in image references. */
+    /** {@code ADDRESS:PORT} of the uplink: the registry host clients name in image references. */
     String host() {
-        return "127.0.0.1:" + uplink.address().getPort();
+        return uplink.address().getAddress().getHostAddress() + ":" + uplink.address().getPort();
     }
 
     /** {@code http://} URL of the uplink. */
