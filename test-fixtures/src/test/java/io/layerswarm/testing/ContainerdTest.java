@@ -31,6 +31,14 @@ class ContainerdTest {
     }
 
     @Test
+    void aNetworkNamespaceIsEnteredWithNsenterNetOnly() {
+        assertEquals(List.of(), Containerd.netnsPrefix(null));
+        assertEquals(List.of("nsenter", "--net=/run/netns/lstb1-w0-1", "--"), Containerd.netnsPrefix("lstb1-w0-1"));
+        assertThrows(IllegalArgumentException.class, () -> Containerd.netnsPrefix("../x"));
+        assertThrows(IllegalArgumentException.class, () -> Containerd.netnsPrefix("a b"));
+    }
+
+    @Test
     void hostsTomlListsMirrorsBeforeTheServer() throws Exception {
         Path f = Containerd.hostsToml(tmp, "127.0.0.1:5000", URI.create("http://127.0.0.1:5000"),
                 List.of(URI.create("http://127.0.0.1:6001/"), URI.create("http://127.0.0.1:6002")));

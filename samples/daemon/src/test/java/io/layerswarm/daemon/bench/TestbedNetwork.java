@@ -55,7 +55,7 @@ final class TestbedNetwork implements AutoCloseable {
     static TestbedNetwork create(String tag, int clusters, int workers, double lanMbps, double interMbps)
             throws IOException, InterruptedException {
         int octet = freeOctet(run(List.of("ip", "-4", "route", "show", "table", "all")), defaultOctet(tag));
-        TestbedNetwork net = new TestbedNetwork(tag, octet, clusters, workers);
+        TestbedNetwork net = plan(tag, octet, clusters, workers);
         boolean ok = false;
         try {
             for (List<String> cmd : net.setupCommands(lanMbps, interMbps)) {
@@ -75,6 +75,16 @@ final class TestbedNetwork implements AutoCloseable {
                 net.close();
             }
         }
+    }
+
+    /** The network in 10.{@code octet}.0.0/16, not built: names, addresses and {@link #setupCommands}. */
+    static TestbedNetwork plan(String tag, int octet, int clusters, int workers) {
+        if (!validTag(tag) || octet < 1 || octet > 254 || clusters < 1 || workers < 1 || clusters > 16
+                || workers > 16) {
+            throw new IllegalArgumentException("tag " + tag + ", 10." + octet + ", " + clusters + " clusters x "
+                    + workers + " workers");
+        }
+        return new TestbedNetwork(tag, octet, clusters, workers);
     }
 
     /** Whether {@code tag} can name a run's namespaces and interfaces (interface names have 15 bytes). */
