@@ -39,4 +39,15 @@ final class KubeScheduling {
         }
         return best;
     }
+
+    /** {@code node=value,...} in candidate order, values to two decimals (for the driver's log). */
+    static String describe(List<String> candidates, Map<String, ? extends Number> values) {
+        StringBuilder b = new StringBuilder();
+        for (String c : candidates) {
+            Number v = values.get(c);
+            b.append(b.length() == 0 ? "" : ",").append(c).append('=')
+                    .append(String.format(java.util.Locale.ROOT, "%.2f", v == null ? 0.0 : v.doubleValue()));
+        }
+        return b.toString();
+    }
 }

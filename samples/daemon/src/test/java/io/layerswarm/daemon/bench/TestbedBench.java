@@ -520,6 +520,10 @@ public final class TestbedBench implements Callable<Integer> {
                 System.err.println("event=extender_bind_failed pod=" + pod + " error=\"" + e + "\"");
             }
         }
+        // what decided: the 0..10 scores (extender or ImageLocality) and the pods counted as running (LeastAllocated)
+        System.err.printf(Locale.ROOT, "event=scheduled pod=%s image=%s pick=%s scores=%s running=%s extender=%b%n", pod,
+                image.ref(), pick, KubeScheduling.describe(names, scores), KubeScheduling.describe(names, running),
+                extender != null);
         String p = pick;
         return candidates.stream().filter(w -> w.name().equals(p)).findFirst().orElseThrow();
     }
@@ -540,7 +544,7 @@ public final class TestbedBench implements Callable<Integer> {
     private Deployed deploy(String id, Worker w, Corpus.Image image, long at, long decided, ExtenderClient extender) {
         String ref = registry.host() + "/" + image.ref();
         long start = System.nanoTime();
-        w.containerd().pull(ref, Duration.ofMinutes(10));
+        Containerd.Pull pull = w.containerd().pull(ref, Duration.ofMinutes(10));
         long pulled = System.nanoTime();
         w.containerd().run(ref, Duration.ofMinutes(2), "/bin/true");
         long ran = System.nanoTime();
@@ -558,9 +562,11 @@ public final class TestbedBench implements Callable<Integer> {
         double seconds = (ran - at) / 1e9;
         TestbedRun.Phases phases = new TestbedRun.Phases((decided - at) / 1e9, (start - decided) / 1e9,
                 (pulled - start) / 1e9, (ran - pulled) / 1e9);
+        // fetch: ctr's own "elapsed" before it starts unpacking (content fetched); pull - fetch is mostly unpack
         System.err.printf(Locale.ROOT, "event=deployed id=%s image=%s worker=%s seconds=%.2f schedule=%.2f queue=%.2f"
-                + " pull=%.2f run=%.2f%n", id, image.ref(), w.name(), seconds, phases.schedule(), phases.queue(),
-                phases.pull(), phases.run());
+                + " pull=%.2f fetch=%s run=%.2f%n", id, image.ref(), w.name(), seconds, phases.schedule(), phases.queue(),
+                phases.pull(), pull.fetched().map(d -> String.format(Locale.ROOT, "%.2f", d.toNanos() / 1e9)).orElse("-"),
+                phases.run());
         List<String> remove;
         synchronized (w.gc()) {
             Map<String, Long> layers = new HashMap<>();
