@@ -124,7 +124,36 @@ class SchedulingEngineTest {
             queued.bound("shop/web-" + i, pick);
         }
         assertEquals(List.of("a", "a", "a", "a"), withoutQueue);
-        assertEquals(List.of("a", "b", "a", "b"), withQueue);
+        // a and b busy: the idle c takes the third (it fetches from a or b); then all are busy and hold
+        // the image's worth of score by their queues: a again
+        assertEquals(List.of("a", "b", "c", "a"), withQueue);
+    }
+
+    /**
+     * The testbed's d9 (2026-12-07, refactored row): the node holding the image's layers is pulling the
+     * pod before, the other node of the cluster is idle and holds nothing. Divided by 2 the holder still
+     * scored 4 against 0 and the pod waited 6.9 s behind that pull; now the idle node scores higher. When
+     * every candidate is busy, the division alone decides, as before.
+     */
+    @Test
+    void aBusyHolderDoesNotOutscoreAnIdleNodeButBusyNodesStillCompareByLocality() {
+        Map<String, Double> raw = Map.of("holder", 8.0, "idle", 0.5);
+        Map<String, Double> s = SchedulingEngine.queueAdjusted(List.of("holder", "idle"), raw, Map.of("holder", 1));
+        assertTrue(s.get("idle") > s.get("holder"), s.toString());
+        assertEquals(0.25, s.get("holder"), 1e-9, "capped at the idle node's 0.5, then halved");
+        assertEquals(0.5, s.get("idle"), 1e-9);
+
+        Map<String, Double> none = SchedulingEngine.queueAdjusted(List.of("holder", "idle"), Map.of("holder", 8.0),
+                Map.of("holder", 1));
+        assertEquals(0.0, none.get("holder"), "an idle node scoring 0 caps the busy one at 0: a tie,"
+                + " kube-scheduler's LeastAllocated decides");
+
+        Map<String, Double> allBusy = SchedulingEngine.queueAdjusted(List.of("holder", "other"),
+                Map.of("holder", 8.0, "other", 2.0), Map.of("holder", 1, "other", 1));
+        assertEquals(Map.of("holder", 4.0, "other", 1.0), allBusy);
+
+        Map<String, Double> noQueue = SchedulingEngine.queueAdjusted(List.of("holder", "idle"), raw, Map.of());
+        assertEquals(Map.of("holder", 8.0, "idle", 0.5), noQueue, "without queued pods the policy's scores");
     }
 
     /** The highest score, the first candidate on a tie (kube-scheduler breaks ties at random). */
