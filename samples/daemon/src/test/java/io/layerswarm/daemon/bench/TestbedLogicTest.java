@@ -51,6 +51,13 @@ class TestbedLogicTest {
     }
 
     @Test
+    void theDecisionLogListsEveryCandidateInOrderWithMissingValuesAsZero() {
+        assertEquals("n0=4.00,n1=0.00,n2=10.00",
+                KubeScheduling.describe(List.of("n0", "n1", "n2"), Map.of("n2", 10, "n0", 3.999)));
+        assertEquals("", KubeScheduling.describe(List.of(), Map.of("n0", 1)));
+    }
+
+    @Test
     void traceScalingKeepsOrderMapsImagesByPopularityAndNodesToClusters() {
         List<TraceEvent> raw = List.of(new TraceEvent(1000, "node-0", "rare:1"), new TraceEvent(2000, "node-1", "hot:1"),
                 new TraceEvent(3000, "node-2", "hot:1"), new TraceEvent(5000, "node-3", "mid:1"),
