@@ -16,6 +16,7 @@ JAR="$(realpath "$1")"; LAYOUT="$(realpath "$2")"; ROUNDS="${3:-3}"; MBPS="${4:-
 W="$(mktemp -d /tmp/mirror-bench.XXXXXX)"
 PIDS=()
 # KEEP_LOGS=DIR keeps each node's logs there (with LAYERSWARM_LOG_LEVEL=DEBUG: where a first byte waits)
+# NODE_JVM_OPTS adds JVM options to every node (e.g. -XX:ArchiveClassesAtExit=F.jsa, then -XX:SharedArchiveFile=F.jsa)
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
   if [ -n "${KEEP_LOGS:-}" ]; then mkdir -p "$KEEP_LOGS"; for d in "$W"/*/; do [ -f "$d/err.log" ] && cp "$d/err.log" "$KEEP_LOGS/$(basename "$d").log"; done; fi
   rm -rf "$W"; }
@@ -78,7 +79,7 @@ PY
 
 start_node() { # NAME -> prints mirror URL
   local d="$W/$1" mp; mp=$(free_port); mkdir -p "$d"
-  java -jar "$JAR" node --listen /ip4/127.0.0.1/tcp/0 --cache-dir "$d/cache" --key "$d/node.key" \
+  java ${NODE_JVM_OPTS:-} -jar "$JAR" node --listen /ip4/127.0.0.1/tcp/0 --cache-dir "$d/cache" --key "$d/node.key" \
     --upstream "http://127.0.0.1:$UP" --mirror-listen "127.0.0.1:$mp" > "$d/out.log" 2> "$d/err.log" & PIDS+=($!)
   echo $! > "$d/pid"
   wait_line "$d/out.log" "^mirror " >&2

@@ -199,6 +199,12 @@ public final class PullThroughProvider implements ContentProvider {
                 () -> { }));
     }
 
+    /** The size of {@code digest} as a manifest this mirror served gave it, if it did. */
+    public OptionalLong knownSize(Digest digest) {
+        Long known = sizes.getIfPresent(digest);
+        return known == null ? OptionalLong.empty() : OptionalLong.of(known);
+    }
+
     /**
      * Completes once the fetch of {@code digest} last started here has been reported to
      * {@code onFetched} (at once if none is running), so a caller that waited for the commit

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * provides each blob it commits, and before fetching a blob no connected peer holds, looks up its
  * providers and connects to them.
  */
-final class KadDiscovery {
+final class KadDiscovery implements ProviderLookup {
     private static final Logger log = LoggerFactory.getLogger(KadDiscovery.class);
     private static final int MAX_PEERS = 64;
 
@@ -157,7 +157,8 @@ final class KadDiscovery {
      *
      * @return how many providers were newly connected by the time it returned
      */
-    int connectProviders(Digest digest, Duration timeout) {
+    @Override
+    public int connectProviders(Digest digest, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             List<KadPeer> found = kad.dht().findProviders(KadDht.providerKey(OciCids.toCid(digest)), 8)

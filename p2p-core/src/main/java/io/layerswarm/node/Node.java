@@ -251,7 +251,7 @@ public final class Node implements AutoCloseable {
         pullThroughs.forEach((ns, p) -> providers.put(ns, new NodeContentProvider(ns, p, blobs, swarm, discovery,
                 exchange, counted == null ? d -> { } : counted::access,
                 counted == null ? d -> () -> { } : counted::pin,
-                e -> emit(l -> l.blobServed(e)), accessOf.get(ns), privateBlobs)));
+                e -> emit(l -> l.blobServed(e)), accessOf.get(ns), privateBlobs, executor)));
         if (b.mirrorListen != null) {
             mirror = add(DistributionServer.start(b.mirrorListen, new UpstreamRouter(providers), group, executor,
                     b.mirrorListener));

@@ -14,7 +14,10 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -23,7 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The node's mirror content: the pull-through provider, plus what a multi-node cluster needs around
  * it: providers of a blob no connected peer holds are found through the DHT and connected before
- * the fetch, and a manifest upstream cannot give is asked of peers.
+ * the fetch (while it runs, for a blob of one piece), and a manifest upstream cannot give is asked of peers.
  */
 final class NodeContentProvider implements ContentProvider {
     private static final Logger log = LoggerFactory.getLogger(NodeContentProvider.class);
@@ -33,7 +36,8 @@ final class NodeContentProvider implements ContentProvider {
     private final PullThroughProvider pullThrough;
     private final BlobStore store;
     private final LayerSwarm swarm;
-    private final KadDiscovery discovery;
+    private final ProviderLookup discovery;
+    private final Executor background;
     private final ManifestExchange manifests;
     private final Consumer<Digest> accessed;
     private final java.util.function.Function<Digest, AutoCloseable> pins;
@@ -47,11 +51,13 @@ final class NodeContentProvider implements ContentProvider {
      * @param served told of every blob handed out
      * @param access who may read what of this upstream
      * @param privateBlobs where blobs fetched for private repositories are marked
+     * @param background runs the provider lookup of a blob that does not wait for it
      */
-    NodeContentProvider(String namespace, PullThroughProvider pullThrough, BlobStore store, LayerSwarm swarm, KadDiscovery discovery,
-                        ManifestExchange manifests, Consumer<Digest> accessed,
+    NodeContentProvider(String namespace, PullThroughProvider pullThrough, BlobStore store, LayerSwarm swarm,
+                        ProviderLookup discovery, ManifestExchange manifests, Consumer<Digest> accessed,
                         java.util.function.Function<Digest, AutoCloseable> pins, Consumer<NodeEvent.BlobServed> served,
-                        UpstreamAccess access, PrivateBlobs privateBlobs) {
+                        UpstreamAccess access, PrivateBlobs privateBlobs, Executor background) {
+        this.background = background;
         this.access = access;
         this.privateBlobs = privateBlobs;
         this.served = served;
@@ -112,7 +118,7 @@ final class NodeContentProvider implements ContentProvider {
             markIfPrivate(repository, "blobs/" + digest, digest); // before the fetch starts
         }
         if (!held && holders(digest) == 0) {
-            discovery.connectProviders(digest, LOOKUP_TIMEOUT);
+            findProviders(digest);
         }
         Optional<BlobContent> b = pullThrough.blob(repository, digest);
         if (b.isPresent()) {
@@ -125,6 +131,26 @@ final class NodeContentProvider implements ContentProvider {
             served.accept(new NodeEvent.BlobServed(namespace, repository, digest, b.get().size(), cached));
         }
         return b;
+    }
+
+    /**
+     * Connects the DHT's providers of {@code digest}. A blob of one piece (a config, a small layer) does not
+     * wait for them: it is fetched at once, from the registry if no connected peer has it, while the lookup
+     * runs (a provider found meanwhile is a source like any other). Asking the registry for a few hundred KiB
+     * that a provider might have served costs less than the lookup's round trips in its first byte. A larger
+     * blob waits for the lookup, at most {@link #LOOKUP_TIMEOUT}, so its pieces come from the providers it finds.
+     */
+    private void findProviders(Digest digest) {
+        OptionalLong size = pullThrough.knownSize(digest);
+        if (size.isPresent() && swarm.layoutFor(size.getAsLong()).count() == 1) {
+            try {
+                background.execute(() -> discovery.connectProviders(digest, LOOKUP_TIMEOUT));
+            } catch (RejectedExecutionException e) {
+                log.debug("event=provider_lookup_skipped blob={} reason=shutting_down", digest);
+            }
+            return;
+        }
+        discovery.connectProviders(digest, LOOKUP_TIMEOUT);
     }
 
     /** Completes once a running fetch of {@code digest} has been reported as a fetched-blob event. */
