@@ -57,6 +57,11 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
             + " largest image the same way (not timed), so the nodes' JVMs are warm, as on a long-running node.")
     boolean warmup;
 
+    @Option(names = "--warmup-image", paramLabel = "NAME:TAG", description = "Like --warmup, but the warm-up pull is this"
+            + " image of --corpus (e.g. one as large as the measured image, so the nodes' JIT has compiled the paths a"
+            + " pull of that size takes).")
+    String warmupImage;
+
     @Option(names = "--node-arg", description = "An extra flag for every `layerswarm node` (repeatable), e.g."
             + " --node-arg=--max-uploads=6.")
     List<String> nodeArgs = new ArrayList<>();
@@ -106,8 +111,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
     }
 
     private int bench() throws Exception {
-        Corpus.Image image = Corpus.load(corpusDir).images().stream().filter(i -> i.ref().equals(imageRef)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no image " + imageRef + " in " + corpusDir));
+        Corpus.Image image = corpusImage(imageRef);
         long size = image.layers().stream().mapToLong(Corpus.Layer::size).sum()
                 + Files.size(image.blob(image.configDigest()));
         Files.createDirectories(launch.work);
@@ -118,7 +122,15 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
                 "docker://" + URI.create(registry.directUrl()).getAuthority() + "/" + image.ref());
         String upstreamHost = registry.host();
         String ref = upstreamHost + "/" + image.ref();
-        if (warmup) {
+        if (warmupImage != null) {
+            Corpus.Image warm = corpusImage(warmupImage);
+            if (warm.ref().equals(image.ref())) {
+                throw new IllegalArgumentException("--warmup-image must differ from --image (the nodes would cache it)");
+            }
+            run(Duration.ofMinutes(5), "skopeo", "copy", "-q", "--dest-tls-verify=false", warm.ociReference(),
+                    "docker://" + URI.create(registry.directUrl()).getAuthority() + "/" + warm.ref());
+            warmRef = upstreamHost + "/" + warm.ref();
+        } else if (warmup) {
             Corpus.Image warm = Corpus.small().largest();
             Corpus.small().pushTo(registry.directUrl());
             warmRef = upstreamHost + "/" + warm.ref();
@@ -230,6 +242,11 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
             cs.add(c);
         }
         return cs;
+    }
+
+    private Corpus.Image corpusImage(String ref) {
+        return Corpus.load(corpusDir).images().stream().filter(i -> i.ref().equals(ref)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no image " + ref + " in " + corpusDir));
     }
 
     /** The optional warm-up pull, then the measured one; registry bytes are counted from between the two. */
