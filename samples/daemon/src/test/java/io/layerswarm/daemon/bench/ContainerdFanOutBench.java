@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -21,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -124,8 +126,10 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
         String ref = upstreamHost + "/" + image.ref();
         if (warmupImage != null) {
             Corpus.Image warm = corpusImage(warmupImage);
-            if (warm.ref().equals(image.ref())) {
-                throw new IllegalArgumentException("--warmup-image must differ from --image (the nodes would cache it)");
+            // a shared layer would be in every cache before the measured pull
+            Set<String> measured = image.layers().stream().map(Corpus.Layer::digest).collect(Collectors.toSet());
+            if (warm.layers().stream().map(Corpus.Layer::digest).anyMatch(measured::contains)) {
+                throw new IllegalArgumentException("--warmup-image " + warmupImage + " shares a layer with " + imageRef);
             }
             run(Duration.ofMinutes(5), "skopeo", "copy", "-q", "--dest-tls-verify=false", warm.ociReference(),
                     "docker://" + URI.create(registry.directUrl()).getAuthority() + "/" + warm.ref());
