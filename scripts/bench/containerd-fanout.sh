@@ -9,6 +9,7 @@
 #
 # Usage: scripts/bench/containerd-fanout.sh [--corpus DIR] [--image nginx:1.22] [--instances 4]
 #            [--uplink-mbps 100] [--uplink-latency-ms 50] [--rounds 1] [--modes direct,swarm]
+#            [--warmup | --warmup-image NAME:TAG]
 # Env: SKIP_BUILD=1 (reuse the built jar and classes), JAVA, LAYERSWARM_JAVA_OPTS (node JVMs),
 #      LAYERSWARM_CONTAINERD_SNAPSHOTTER (default: overlayfs where containerd can use it, else native).
 # Needs root, containerd, runc, docker-registry, skopeo (scripts/install-system-packages.sh). The corpus
@@ -21,11 +22,13 @@ ROOT=$(pwd)
 
 CORPUS="${HOME}/.cache/layerswarm/bench-corpus-full"
 IMAGE="nginx:1.22"
+WARM=""
 ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --corpus) CORPUS="${2:?--corpus needs a directory}"; shift 2 ;;
     --image) IMAGE="${2:?--image needs NAME:TAG}"; ARGS+=(--image "$2"); shift 2 ;;
+    --warmup-image) WARM="${2:?--warmup-image needs NAME:TAG}"; ARGS+=(--warmup-image "$2"); shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) ARGS+=("$1"); shift ;;
   esac
@@ -36,11 +39,13 @@ for tool in containerd ctr runc docker-registry skopeo; do
   command -v "$tool" >/dev/null || { echo "error: $tool is missing (scripts/install-system-packages.sh)" >&2; exit 2; }
 done
 
-if ! { [ -f "$CORPUS/corpus.json" ] && jq -e --arg r "$IMAGE" '.images[] | select(.ref == $r or (.name + ":" + .tag) == $r)' \
-    "$CORPUS/corpus.json" >/dev/null; }; then
-  echo "building corpus image $IMAGE into $CORPUS" >&2
-  bash scripts/corpus/build-corpus.sh --set full --out "$CORPUS" --only "$IMAGE" >&2
-fi
+for img in "$IMAGE" ${WARM:+"$WARM"}; do
+  if ! { [ -f "$CORPUS/corpus.json" ] && jq -e --arg r "$img" '.images[] | select(.ref == $r or (.name + ":" + .tag) == $r)' \
+      "$CORPUS/corpus.json" >/dev/null; }; then
+    echo "building corpus image $img into $CORPUS" >&2
+    bash scripts/corpus/build-corpus.sh --set full --out "$CORPUS" --only "$img" >&2
+  fi
+done
 
 CP_FILE=target/containerd-fanout.cp
 if [ "${SKIP_BUILD:-0}" != 1 ]; then

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -21,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,6 +58,11 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
     @Option(names = "--warmup", description = "Before the measured pull, every containerd pulls the small corpus's"
             + " largest image the same way (not timed), so the nodes' JVMs are warm, as on a long-running node.")
     boolean warmup;
+
+    @Option(names = "--warmup-image", paramLabel = "NAME:TAG", description = "Like --warmup, but the warm-up pull is this"
+            + " image of --corpus (e.g. one as large as the measured image, so the nodes' JIT has compiled the paths a"
+            + " pull of that size takes).")
+    String warmupImage;
 
     @Option(names = "--node-arg", description = "An extra flag for every `layerswarm node` (repeatable), e.g."
             + " --node-arg=--max-uploads=6.")
@@ -106,8 +113,7 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
     }
 
     private int bench() throws Exception {
-        Corpus.Image image = Corpus.load(corpusDir).images().stream().filter(i -> i.ref().equals(imageRef)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no image " + imageRef + " in " + corpusDir));
+        Corpus.Image image = corpusImage(imageRef);
         long size = image.layers().stream().mapToLong(Corpus.Layer::size).sum()
                 + Files.size(image.blob(image.configDigest()));
         Files.createDirectories(launch.work);
@@ -118,7 +124,17 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
                 "docker://" + URI.create(registry.directUrl()).getAuthority() + "/" + image.ref());
         String upstreamHost = registry.host();
         String ref = upstreamHost + "/" + image.ref();
-        if (warmup) {
+        if (warmupImage != null) {
+            Corpus.Image warm = corpusImage(warmupImage);
+            // a shared layer would be in every cache before the measured pull
+            Set<String> measured = image.layers().stream().map(Corpus.Layer::digest).collect(Collectors.toSet());
+            if (warm.layers().stream().map(Corpus.Layer::digest).anyMatch(measured::contains)) {
+                throw new IllegalArgumentException("--warmup-image " + warmupImage + " shares a layer with " + imageRef);
+            }
+            run(Duration.ofMinutes(5), "skopeo", "copy", "-q", "--dest-tls-verify=false", warm.ociReference(),
+                    "docker://" + URI.create(registry.directUrl()).getAuthority() + "/" + warm.ref());
+            warmRef = upstreamHost + "/" + warm.ref();
+        } else if (warmup) {
             Corpus.Image warm = Corpus.small().largest();
             Corpus.small().pushTo(registry.directUrl());
             warmRef = upstreamHost + "/" + warm.ref();
@@ -230,6 +246,11 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
             cs.add(c);
         }
         return cs;
+    }
+
+    private Corpus.Image corpusImage(String ref) {
+        return Corpus.load(corpusDir).images().stream().filter(i -> i.ref().equals(ref)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no image " + ref + " in " + corpusDir));
     }
 
     /** The optional warm-up pull, then the measured one; registry bytes are counted from between the two. */
