@@ -47,7 +47,8 @@ final class BenchResources {
 
     /**
      * Runs {@code body} when containerd can run here (else prints why and returns 2), with everything
-     * added closed afterwards, also if the JVM is terminated meanwhile.
+     * added closed afterwards, also if the JVM is terminated meanwhile; an {@link IllegalArgumentException}
+     * from {@code body} is printed as one {@code error:} line and returns 2.
      */
     int run(Callable<Integer> body) throws Exception {
         Optional<String> missing = Containerd.unavailableReason();
@@ -59,6 +60,10 @@ final class BenchResources {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             return body.call();
+        } catch (IllegalArgumentException e) {
+            // bad input found once the corpus is read (an unknown image, a warm-up sharing a layer): one line
+            System.err.println("error: " + e.getMessage());
+            return 2;
         } finally {
             closeAll();
             Runtime.getRuntime().removeShutdownHook(hook);
