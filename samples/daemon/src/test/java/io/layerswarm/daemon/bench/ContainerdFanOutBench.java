@@ -114,30 +114,30 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
 
     private int bench() throws Exception {
         Corpus.Image image = corpusImage(imageRef);
+        Corpus.Image warm = warmupImage == null ? null : corpusImage(warmupImage);
+        if (warm != null) {
+            // a shared layer would be in every cache before the measured pull
+            Set<String> measured = image.layers().stream().map(Corpus.Layer::digest).collect(Collectors.toSet());
+            if (warm.layers().stream().map(Corpus.Layer::digest).anyMatch(measured::contains)) {
+                throw new IllegalArgumentException("--warmup-image " + warmupImage + " shares a layer with " + imageRef);
+            }
+        }
         long size = image.layers().stream().mapToLong(Corpus.Layer::size).sum()
                 + Files.size(image.blob(image.configDigest()));
         Files.createDirectories(launch.work);
 
         registry = UplinkedRegistry.start(uplink.mbps, Duration.ofMillis(uplink.latencyMs));
         res.add(registry);
-        run(Duration.ofMinutes(5), "skopeo", "copy", "-q", "--dest-tls-verify=false", image.ociReference(),
-                "docker://" + URI.create(registry.directUrl()).getAuthority() + "/" + image.ref());
+        push(image);
         String upstreamHost = registry.host();
         String ref = upstreamHost + "/" + image.ref();
-        if (warmupImage != null) {
-            Corpus.Image warm = corpusImage(warmupImage);
-            // a shared layer would be in every cache before the measured pull
-            Set<String> measured = image.layers().stream().map(Corpus.Layer::digest).collect(Collectors.toSet());
-            if (warm.layers().stream().map(Corpus.Layer::digest).anyMatch(measured::contains)) {
-                throw new IllegalArgumentException("--warmup-image " + warmupImage + " shares a layer with " + imageRef);
-            }
-            run(Duration.ofMinutes(5), "skopeo", "copy", "-q", "--dest-tls-verify=false", warm.ociReference(),
-                    "docker://" + URI.create(registry.directUrl()).getAuthority() + "/" + warm.ref());
+        if (warm != null) {
+            push(warm);
             warmRef = upstreamHost + "/" + warm.ref();
         } else if (warmup) {
-            Corpus.Image warm = Corpus.small().largest();
+            Corpus.Image small = Corpus.small().largest();
             Corpus.small().pushTo(registry.directUrl());
-            warmRef = upstreamHost + "/" + warm.ref();
+            warmRef = upstreamHost + "/" + small.ref();
         }
         double bound = size * 8 / (uplink.mbps * 1e6);
 
@@ -246,6 +246,12 @@ public final class ContainerdFanOutBench implements Callable<Integer> {
             cs.add(c);
         }
         return cs;
+    }
+
+    /** Pushes {@code img} straight to the registry (not through the emulated uplink). */
+    private void push(Corpus.Image img) throws Exception {
+        run(Duration.ofMinutes(5), "skopeo", "copy", "-q", "--dest-tls-verify=false", img.ociReference(),
+                "docker://" + URI.create(registry.directUrl()).getAuthority() + "/" + img.ref());
     }
 
     private Corpus.Image corpusImage(String ref) {
