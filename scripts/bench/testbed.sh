@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Deployment testbed (issue 12), scaled to one machine: clusters x workers, each worker a network namespace
+# Deployment testbed (issue 12), scaled to one machine: 2 clusters x 4 workers, each worker a network namespace
 # holding a real containerd (own root/socket/hosts.toml, runc) and, in the LayerSwarm rows, a `layerswarm
 # node` with a cache capacity that containerd pulls through. Each worker's veth to its cluster's bridge is
-# shaped to 400 Mbit/s each way, the link between the two clusters' routers to 200 Mbit/s (tc tbf; no added
-# delay: this kernel has no netem); the real docker-registry behind an emulated uplink in the root namespace
+# shaped to 400 Mbit/s each way, the link between the two clusters' routers to 200 Mbit/s (tc tbf) with +10 ms
+# round trip from scripts/bench/delay-line.py (this kernel has no netem); the real docker-registry behind an
+# emulated uplink in the root namespace
 # (UplinkEmulator: 100 Mbit/s shared by all connections, +50 ms round trip), routed from every worker.
+# One 2-core machine cannot carry 8 workers' containerd + nodes at the seed's rates, so every rate (uplink,
+# LAN, between clusters) is multiplied by --rate-scale (default 1/3: 33.3 / 133.3 / 66.7 Mbit/s); the ratios
+# and the latencies stay the seed's.
 # A trace-gen trace scaled to the testbed (bench/data/testbed-trace.jsonl) is replayed at its request times; each request is scheduled
 # onto a worker of its cluster and deployed: `ctr images pull` + `ctr run --rm IMAGE /bin/true`.
 # Deployment time = request time -> `ctr run` returned. Rows per cache size: baseline (registry pulls,
@@ -22,14 +26,14 @@
 #
 # Usage: scripts/bench/testbed.sh [--quick] [--seed N] [--caches 0,500MB,1GB,2GB] [--cache-scale F]
 #            [--modes baseline,swarm,full,preheat,refactored] [--grid-cache 500MB] [--requests 29] [--clusters 2]
-#            [--workers 2] [--uplink-mbps 100] [--uplink-latency-ms 50] [--lan-mbps 400]
-#            [--inter-cluster-mbps 200] ...
+#            [--workers 4] [--rate-scale 0.3333333] [--uplink-mbps 100] [--uplink-latency-ms 50] [--lan-mbps 400]
+#            [--inter-cluster-mbps 200] [--inter-cluster-rtt-ms 10] ...
 #   --quick     the first 12 requests of the trace (8 within 4 s, then 4 within 3 s at 28-30 s), cache
 #               500MB only
 #   --seed N    a fresh trace from `layerswarm trace-gen --seed N` instead of the committed one (seed 42)
 # Other flags go to the driver (io.layerswarm.daemon.bench.TestbedBench --help).
 # Env: SKIP_BUILD=1 (reuse the built jar and classes), JAVA, LAYERSWARM_JAVA_OPTS (node JVMs).
-# Needs root, containerd, runc, docker-registry, skopeo, gnuplot, ip + tc (iproute2), nsenter
+# Needs root, containerd, runc, docker-registry, skopeo, gnuplot, ip + tc (iproute2), nsenter, python3
 # (scripts/install-system-packages.sh). The run's network namespaces are named lstbPID-* (--net-tag). The
 # corpus images are built on first use (scripts/corpus/build-corpus.sh --only ...). Everything started
 # here is stopped and its files deleted on exit, also on failure or Ctrl-C; node and extender logs are
@@ -64,7 +68,7 @@ while [ $# -gt 0 ]; do
 done
 
 [ "$(id -u)" = 0 ] || { echo "error: containerd needs root" >&2; exit 2; }
-for tool in containerd ctr runc docker-registry skopeo jq gnuplot ip tc nsenter; do
+for tool in containerd ctr runc docker-registry skopeo jq gnuplot ip tc nsenter python3; do
   command -v "$tool" >/dev/null || { echo "error: $tool is missing (scripts/install-system-packages.sh)" >&2; exit 2; }
 done
 
@@ -108,7 +112,7 @@ START=$(date +%s)
 "${JAVA:-java}" -Xmx512m -cp "$CP" io.layerswarm.daemon.bench.TestbedBench \
     --corpus "$CORPUS" --trace "$TRACE" --caches "$CACHES" --cache-scale "$CACHE_SCALE" \
     --grid-cache "$GRID" --requests "$REQUESTS" --launcher "$ROOT/samples/daemon/target/layerswarm" \
-    --net-tag "$NET_TAG" --work "$WORK" --logs "$ROOT/samples/daemon/target/testbed-logs" --results "$OUT/results.tsv" "${ARGS[@]}" &
+    --net-tag "$NET_TAG" --delay-line "$ROOT/scripts/bench/delay-line.py" --work "$WORK" --logs "$ROOT/samples/daemon/target/testbed-logs" --results "$OUT/results.tsv" "${ARGS[@]}" &
 BENCH_PID=$!
 RC=0
 wait "$BENCH_PID" || RC=$?   # 1: some deployment failed; the table and plot are still written

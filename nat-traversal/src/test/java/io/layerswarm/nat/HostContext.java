@@ -3,6 +3,7 @@ package io.layerswarm.nat;
 import io.layerswarm.cache.LayerCache;
 import io.layerswarm.cache.store.ContentStore;
 import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.kad.KadDht;
 import io.layerswarm.node.LayerSwarm;
 import io.layerswarm.node.Node;
@@ -51,6 +52,11 @@ public final class HostContext {
 
             @Override
             public KadDht dht() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public Identify identify() {
                 throw new UnsupportedOperationException();
             }
 

@@ -125,6 +125,7 @@ public final class Node implements AutoCloseable {
     private LinkReader links;
     private KadDiscovery discovery;
     private KadHostBinding kad;
+    private Identify identify;
     private DistributionServer mirror;
     private final Map<String, NodeContentProvider> providers = new LinkedHashMap<>();
 
@@ -206,7 +207,7 @@ public final class Node implements AutoCloseable {
                 }
             }
         });
-        Identify.attach(host);
+        identify = Identify.attach(host);
         Ping.attach(host);
         kad = add(KadHostBinding.attach(host, KadConfig.defaults().withClientMode(b.dhtClient),
                 KAD_REQUEST_TIMEOUT));
@@ -682,6 +683,11 @@ public final class Node implements AutoCloseable {
         @Override
         public KadDht dht() {
             return kad.dht();
+        }
+
+        @Override
+        public Identify identify() {
+            return identify;
         }
 
         @Override

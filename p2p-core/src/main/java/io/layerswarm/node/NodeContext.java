@@ -3,6 +3,7 @@ package io.layerswarm.node;
 import io.layerswarm.cache.LayerCache;
 import io.layerswarm.cache.store.ContentStore;
 import io.layerswarm.libp2p.host.Host;
+import io.layerswarm.libp2p.identify.Identify;
 import io.layerswarm.libp2p.kad.KadDht;
 import io.netty.channel.EventLoopGroup;
 import java.util.Optional;
@@ -32,6 +33,9 @@ public interface NodeContext {
 
     /** The Kademlia DHT the node joined (e.g. for its routing table size). */
     KadDht dht();
+
+    /** The host's identify service (e.g. to learn at once that a new peer speaks a protocol). */
+    Identify identify();
 
     /** For periodic work (single-threaded: keep tasks short). */
     ScheduledExecutorService scheduler();

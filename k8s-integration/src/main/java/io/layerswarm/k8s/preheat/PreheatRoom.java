@@ -83,6 +83,15 @@ public final class PreheatRoom {
                 + " those of " + others + " queued pods (" + need + " bytes together)");
     }
 
+    /**
+     * Whether {@code node} has no other queued pod ahead of {@code pod}: its kubelet pulls the pod's images
+     * as soon as it is bound, so a preheat would only run beside that pull (the same fetches, joined on the
+     * node, plus the planning and a second pull's bookkeeping on the node's CPU) and bring nothing forward.
+     */
+    public boolean pullsNow(String pod, String node) {
+        return queued.podsOn(node).stream().allMatch(pod::equals);
+    }
+
     private static long sum(Map<String, Long> layers) {
         long s = 0;
         for (long v : layers.values()) {

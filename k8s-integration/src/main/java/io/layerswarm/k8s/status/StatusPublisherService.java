@@ -106,11 +106,26 @@ public final class StatusPublisherService implements NodeService {
             task = ctx.scheduler().scheduleWithFixedDelay(() -> ctx.executor().execute(this::publishOnce),
                     0, period.toMillis(), TimeUnit.MILLISECONDS);
         }
+        // a scheduler that connects gets this node's record as soon as it is known to listen, not up to a
+        // period later (a scheduler started after its nodes would otherwise see none of them for a period)
+        ctx.identify().onIdentified((c, info) -> {
+            if (info.protocols().contains(NodeStatusProtocol.PROTOCOL)) {
+                ctx.executor().execute(() -> publish(c.remotePeer()));
+            }
+        });
         LOG.info("event=status_publisher_started node={} periodMs={}", nodeName, period.toMillis());
     }
 
     /** Builds, signs and pushes one record now; failures are logged, the next period tries again. */
     public void publishOnce() {
+        publish(null);
+    }
+
+    /**
+     * One record to {@code only} (a peer that just connected: no probes, those belong to the periodic
+     * round), or with {@code null} a periodic round to every listener, starting this round's probes.
+     */
+    private void publish(PeerId only) {
         NodeContext ctx;
         synchronized (lock) {
             ctx = context;
@@ -119,31 +134,37 @@ public final class StatusPublisherService implements NodeService {
             return;
         }
         try {
-            Host host = ctx.host();
-            Set<PeerId> targets = listeners(host);
+            Set<PeerId> targets = only != null ? Set.of(only) : listeners(ctx.host());
             if (targets.isEmpty()) {
                 return;
             }
-            // fire and forget: a slow registry must not delay the record; the next one carries the probe
-            var rtt = ctx.node().probeUpstreams();
-            if (bandwidthProbeDue()) {
-                // after the round trips, one link at a time: concurrent reads would share the uplink and under-measure
-                rtt.exceptionally(e -> null).thenCompose(v -> ctx.node().probeThroughput(probe.bytes()))
-                        .whenComplete(this::bandwidthProbeDone);
+            if (only == null) {
+                // fire and forget: a slow registry must not delay the record; the next one carries the probe
+                var rtt = ctx.node().probeUpstreams();
+                if (bandwidthProbeDue()) {
+                    // after the round trips, one link at a time: concurrent reads would share the uplink and under-measure
+                    rtt.exceptionally(e -> null).thenCompose(v -> ctx.node().probeThroughput(probe.bytes()))
+                            .whenComplete(this::bandwidthProbeDone);
+                }
             }
-            SignedStatusRecord signed = codec.sign(record(ctx), host.identity());
-            byte[] wire = codec.encode(signed);
-            for (PeerId p : targets) {
-                NodeStatusProtocol.publish(host, p, wire, ctx.executor()).whenComplete((r, e) -> {
-                    if (e != null) {
-                        LOG.debug("event=status_push_failed peer={} reason=\"{}\"", p, e.toString());
-                    } else if (r != SwarmClusterView.Result.ACCEPTED) {
-                        LOG.info("event=status_push_refused peer={} result={}", p, r);
-                    }
-                });
-            }
+            push(ctx, targets);
         } catch (IOException | RuntimeException e) {
             LOG.warn("event=status_publish_failed node={} reason=\"{}\"", nodeName, e.toString());
+        }
+    }
+
+    private void push(NodeContext ctx, Set<PeerId> targets) throws IOException {
+        Host host = ctx.host();
+        SignedStatusRecord signed = codec.sign(record(ctx), host.identity());
+        byte[] wire = codec.encode(signed);
+        for (PeerId p : targets) {
+            NodeStatusProtocol.publish(host, p, wire, ctx.executor()).whenComplete((r, e) -> {
+                if (e != null) {
+                    LOG.debug("event=status_push_failed peer={} reason=\"{}\"", p, e.toString());
+                } else if (r != SwarmClusterView.Result.ACCEPTED) {
+                    LOG.info("event=status_push_refused peer={} result={}", p, r);
+                }
+            });
         }
     }
 

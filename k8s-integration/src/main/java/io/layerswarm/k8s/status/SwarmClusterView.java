@@ -109,8 +109,14 @@ public final class SwarmClusterView implements ClusterView {
         });
         if (out[0] != Result.ACCEPTED) {
             LOG.info("event=status_rejected node={} peer={} version={} reason={}", node, rec.peerId(), rec.version(), out[0]);
-        } else if (resolve(node) || revived[0]) {
-            version.incrementAndGet();
+        } else {
+            if (revived[0]) {
+                // once per node joining (or coming back after its record expired): what an operator greps for
+                LOG.info("event=status_node_joined node={} peer={}", node, rec.peerId());
+            }
+            if (resolve(node) || revived[0]) {
+                version.incrementAndGet();
+            }
         }
         return out[0];
     }

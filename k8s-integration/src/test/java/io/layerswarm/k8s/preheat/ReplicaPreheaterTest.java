@@ -1,6 +1,7 @@
 package io.layerswarm.k8s.preheat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -225,6 +226,16 @@ class ReplicaPreheaterTest {
         StandaloneBindPreheat binder = new StandaloneBindPreheat(seen, preheater(), room);
         assertEquals(List.of(), binder.preheat(new ExtenderBindingArgs("api-1", "shop", "u", "small"))
                 .get(30, TimeUnit.SECONDS), "skipped: no preheat reply");
+        // nothing queued on "big": its kubelet pulls at the bind, a preheat would only run beside that pull
+        assertTrue(room.pullsNow("shop/api-1", "big"));
+        assertTrue(room.pullsNow("shop/web-1", "small"), "its own entry is not ahead of it");
+        assertFalse(room.pullsNow("shop/web-2", "small"), "web-1 is queued ahead");
+        assertEquals(List.of(), binder.preheat(new ExtenderBindingArgs("api-1", "shop", "u", "big"))
+                .get(30, TimeUnit.SECONDS), "skipped: the pull starts now");
+        // behind a queued pod the preheat goes out (this node is unknown to the preheater's peers: an error reply)
+        List<PreheatReply> behind = binder.preheat(new ExtenderBindingArgs("web-2", "shop", "u", "small"))
+                .get(30, TimeUnit.SECONDS);
+        assertEquals(1, behind.size(), String.valueOf(behind));
         queued.started("shop/web-1");
         assertEquals(Optional.empty(), room.check("shop/api-1", List.of(api), "small"), "1.5 MiB alone fits 2 MiB");
     }

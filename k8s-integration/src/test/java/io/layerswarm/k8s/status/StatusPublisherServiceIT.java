@@ -33,6 +33,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -98,6 +99,24 @@ class StatusPublisherServiceIT {
         NodeStatus evicted = await(view, s -> image.layers().stream().noneMatch(l -> s.holds(l.digest())), "the eviction");
         assertEquals(1, evicted.capacityBytes());
         assertTrue(image.layers().stream().noneMatch(l -> evicted.holds(l.digest())), "every layer evicted: " + evicted.layers());
+    }
+
+    /**
+     * A scheduler that connects after the node's periodic round gets the node's record at once (when
+     * identify says it listens), not a period later: the first round ran before it connected, so with a
+     * 90 s period (records live three, within the view's 5 min cap) the view would stay empty past the deadline.
+     */
+    @Test
+    void aSchedulerConnectingLaterGetsTheRecordWithoutWaitingAPeriod() throws Exception {
+        RegistryFixture registry = add(RegistryFixture.start(RegistryFixture.Mode.PLAIN));
+        Node node = add(Node.builder().listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0")).storeDir(tmp.resolve("late"))
+                .upstream(registry.baseUri()).noMirror().cacheCapacity(1L << 30)
+                .service(new StatusPublisherService("edge-a", Duration.ofSeconds(90), Clock.systemUTC()))
+                .start());
+        SwarmClusterView view = lightPeer(node);
+        NodeStatus first = Await.until(Duration.ofSeconds(20), "the record pushed on connect", () -> view.node("edge-a"),
+                Optional::isPresent).get();
+        assertEquals(1L << 30, first.capacityBytes());
     }
 
     /**

@@ -10,11 +10,14 @@ import io.layerswarm.libp2p.mux.MuxedStream;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +45,8 @@ public final class Identify {
     private final AtomicBoolean pushScheduled = new AtomicBoolean();
     /** One identify exchange per connection: js-libp2p resets a second concurrent identify stream. */
     private final Map<Connection, CompletableFuture<IdentifyInfo>> results = new ConcurrentHashMap<>();
+    private final List<BiConsumer<Connection, IdentifyInfo>> observers =
+            new CopyOnWriteArrayList<>();
 
     private Identify(Host host) {
         this.host = host;
@@ -130,6 +135,15 @@ public final class Identify {
         });
     }
 
+    /**
+     * Runs {@code observer} for every identify answer or push recorded from now on (on a connection's
+     * thread: it should only schedule work), e.g. to talk to a peer as soon as it is known to speak a
+     * protocol.
+     */
+    public void onIdentified(BiConsumer<Connection, IdentifyInfo> observer) {
+        observers.add(Objects.requireNonNull(observer, "observer"));
+    }
+
     /** Pushes our current identify message to the peer of {@code c}. */
     public CompletableFuture<Void> push(Connection c) {
         return c.newStream(List.of(PUSH_PROTOCOL), s -> { }).thenAccept(this::send);
@@ -144,6 +158,13 @@ public final class Identify {
         }
         LOG.debug("event=identified peer={} agent=\"{}\" addrs={} protocols={}", c.remotePeer(),
                 info.agentVersion(), info.listenAddrs().size(), info.protocols().size());
+        for (var o : observers) {
+            try {
+                o.accept(c, info);
+            } catch (RuntimeException e) {
+                LOG.warn("event=identify_observer_failed peer={} reason=\"{}\"", c.remotePeer(), e.toString());
+            }
+        }
     }
 
     private CompletableFuture<IdentifyInfo> receive(P2pStream s) {

@@ -22,9 +22,14 @@ class IdentifyTest {
 
 
     static Host host() throws Exception {
+        return host(id -> { });
+    }
+
+    /** A host whose one Identify is handed to {@code configure} before the host connects anywhere. */
+    static Host host(java.util.function.Consumer<Identify> configure) throws Exception {
         Host h = Host.builder(Ed25519PrivateKey.generate()).listen(Multiaddr.parse("/ip4/127.0.0.1/tcp/0"))
                 .ioThreads(1).build().start();
-        Identify.attach(h);
+        configure.accept(Identify.attach(h));
         Ping.attach(h);
         return h;
     }
@@ -55,16 +60,20 @@ class IdentifyTest {
 
     @Test
     void protocolChangesArePushedToConnectedPeers() throws Exception {
-        try (Host a = host(); Host b = host()) {
+        // observers registered before the connection see the first answer and every later push
+        List<List<String>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Host a = host(id -> id.onIdentified((c, info) -> seen.add(info.protocols()))); Host b = host()) {
             Multiaddr bAddr = b.listenAddrs().get(0).encapsulate(Multiaddr.parse("/p2p/" + b.peerId().toBase58()));
             a.connect(bAddr).get(10, TimeUnit.SECONDS);
             awaitProtocols(a, b, p -> p.contains(Identify.PUSH_PROTOCOL), "a identified b");
+            Await.until(AWAIT, "the observer saw b's first answer", () -> !seen.isEmpty());
             awaitProtocols(b, a, p -> p.contains(Identify.PUSH_PROTOCOL), "b identified a");
             // A burst of new handlers on b reaches a without a new identify exchange.
             for (int i = 0; i < 5; i++) {
                 b.setStreamHandler("/test/late/" + i, s -> s.channel().close());
             }
             awaitProtocols(a, b, p -> p.contains("/test/late/4") && p.contains("/test/late/0"), "push of the additions");
+            Await.until(AWAIT, "the observer saw the push", () -> seen.stream().anyMatch(p -> p.contains("/test/late/4")));
             b.removeHandler("/test/late/0");
             awaitProtocols(a, b, p -> !p.contains("/test/late/0") && p.contains("/test/late/1"), "push of the removal");
         }

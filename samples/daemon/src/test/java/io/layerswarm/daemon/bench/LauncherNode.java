@@ -192,6 +192,27 @@ final class LauncherNode implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Waits until the process's stderr log holds {@code n} lines containing {@code marker}; false on timeout
+     * or if the process exits.
+     */
+    boolean awaitLogLines(String marker, int n, Duration timeout) throws InterruptedException, IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long seen;
+            try (var lines = Files.lines(stderr)) {
+                seen = lines.filter(l -> l.contains(marker)).count();
+            }
+            if (seen >= n) {
+                return true;
+            }
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+    }
+
     /** {@code kill -9}: the JVM gets no chance to clean up (no shutdown hook, no journal write). */
     void kill() throws InterruptedException {
         process.destroyForcibly();

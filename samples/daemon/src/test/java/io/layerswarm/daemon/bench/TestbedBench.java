@@ -62,8 +62,8 @@ import picocli.CommandLine.Option;
 @Command(name = "testbed", mixinStandardHelpOptions = true,
         description = "Replay a deployment trace on containerd workers: stock scheduling and pulls vs LayerSwarm.")
 public final class TestbedBench implements Callable<Integer> {
-    /** Node status records are pushed every 10 s (StatusPublisherService): the extender's view lags by that. */
-    private static final Duration STATUS_SETTLE = Duration.ofSeconds(12);
+    /** How long the extender may take to hold every node's status record (pushed on connect, then every 10 s). */
+    private static final Duration STATUS_WAIT = Duration.ofSeconds(30);
     /** The rows, in the order: each adds one part of LayerSwarm to the one before. */
     static final List<String> MODES = List.of("baseline", "swarm", "full", "preheat", "refactored");
     /** Tag suffix of the images {@code layerswarm refactor apply} pushes for the refactored row. */
@@ -81,7 +81,8 @@ public final class TestbedBench implements Callable<Integer> {
     @Option(names = "--clusters", defaultValue = "2", description = "Clusters (default: ${DEFAULT-VALUE}).")
     int clusters;
 
-    @Option(names = "--workers", defaultValue = "2", description = "Workers per cluster (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--workers", defaultValue = "4", description = "Workers per cluster (default: ${DEFAULT-VALUE}, the"
+            + " seed's).")
     int workersPerCluster;
 
     @Option(names = "--caches", split = ",", defaultValue = "0,500MB,1GB,2GB", description = "Cache sizes per worker, nominal"
@@ -104,12 +105,24 @@ public final class TestbedBench implements Callable<Integer> {
     UplinkOptions uplink = new UplinkOptions();
 
     @Option(names = "--lan-mbps", defaultValue = "400", description = "Each worker's link to its cluster's bridge,"
-            + " Mbit/s each way (tc tbf; default: ${DEFAULT-VALUE}).")
+            + " Mbit/s each way, before --rate-scale (tc tbf; default: ${DEFAULT-VALUE}).")
     double lanMbps;
 
     @Option(names = "--inter-cluster-mbps", defaultValue = "200", description = "The link between two clusters,"
-            + " Mbit/s each way (tc tbf, no added delay: no netem here; default: ${DEFAULT-VALUE}).")
+            + " Mbit/s each way, before --rate-scale (tc tbf; default: ${DEFAULT-VALUE}).")
     double interMbps;
+
+    @Option(names = "--inter-cluster-rtt-ms", defaultValue = "10", description = "Round trip added between two"
+            + " clusters by a userspace delay line (no netem here; 0: none; default: ${DEFAULT-VALUE}).")
+    int interRttMs;
+
+    @Option(names = "--delay-line", description = "scripts/bench/delay-line.py (needed with --inter-cluster-rtt-ms > 0).")
+    Path delayLine;
+
+    @Option(names = "--rate-scale", defaultValue = "0.3333333", description = "Every link rate (uplink, worker links, between"
+            + " clusters) x this factor, the round trips unchanged: the issue's rule for a machine that cannot carry the"
+            + " seed's 8 workers at its rates (2 cores here; default: ${DEFAULT-VALUE}).")
+    double rateScale;
 
     @Option(names = "--net-tag", description = "Names this run's network namespaces (TAG-...) and interfaces: 1-9"
             + " lower-case letters and digits (default: lstb + this JVM's pid).")
@@ -150,12 +163,15 @@ public final class TestbedBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (clusters < 1 || workersPerCluster < 1 || clusters * workersPerCluster > 16 || uplink.mbps <= 0
-                || uplink.latencyMs < 0 || !(lanMbps > 0) || !(interMbps > 0)
+                || uplink.latencyMs < 0 || !(lanMbps > 0) || !(interMbps > 0) || interRttMs < 0
+                || (interRttMs > 0 && (delayLine == null || !Files.isRegularFile(delayLine)))
                 || slots < 1 || podWindow < 0 || requests < 0
-                || !(cacheScale > 0) || Double.isInfinite(cacheScale)
+                || !(cacheScale > 0) || Double.isInfinite(cacheScale) || !(rateScale > 0) || rateScale > 1
                 || !modes.stream().allMatch(MODES::contains)) {
             System.err.println("error: --clusters x --workers in 1..16, --uplink-mbps > 0, --uplink-latency-ms >= 0,"
-                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --cache-scale > 0, --modes of "
+                    + " --inter-cluster-rtt-ms >= 0 (> 0 needs --delay-line FILE),"
+                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --cache-scale > 0, --rate-scale in (0, 1],"
+                    + " --modes of "
                     + String.join(",", MODES));
             return 2;
         }
@@ -184,8 +200,10 @@ public final class TestbedBench implements Callable<Integer> {
             }
         }
         Files.createDirectories(launch.work);
-        network = res.add(TestbedNetwork.create(netTag, clusters, workersPerCluster, lanMbps, interMbps));
-        registry = UplinkedRegistry.start(uplink.mbps, Duration.ofMillis(uplink.latencyMs),
+        network = res.add(TestbedNetwork.create(netTag, clusters, workersPerCluster, lanMbps * rateScale,
+                interMbps * rateScale,
+                interRttMs, delayLine));
+        registry = UplinkedRegistry.start(uplink.mbps * rateScale, Duration.ofMillis(uplink.latencyMs),
                 java.net.InetAddress.getByName(network.registryAddress()));
         res.add(registry);
         registry.push(corpus);
@@ -197,11 +215,11 @@ public final class TestbedBench implements Callable<Integer> {
                 .mapToLong(d -> images.values().stream().flatMap(i -> i.layers().stream()).filter(l -> l.digest().equals(d))
                         .findFirst().orElseThrow().size()).sum();
         System.out.printf(Locale.ROOT, "testbed: %d clusters x %d workers, %d requests over %.0f s, %d images"
-                        + " (%d distinct layer bytes), uplink %.0f Mbit/s +%d ms RTT, worker links %.0f Mbit/s, between"
-                        + " clusters %.0f Mbit/s (no added delay), netns %s-*, slots %d, pod window %d%n%n",
+                        + " (%d distinct layer bytes), rates x %.4g: uplink %.4g Mbit/s +%d ms RTT, worker links %.4g Mbit/s, between"
+                        + " clusters %.4g Mbit/s +%d ms RTT, netns %s-*, slots %d, pod window %d%n%n",
                 clusters, workersPerCluster, trace.size(), trace.get(trace.size() - 1).ts() / 1000.0,
-                trace.stream().map(TraceEvent::image).distinct().count(), distinct, uplink.mbps, uplink.latencyMs, lanMbps,
-                interMbps, netTag, slots, podWindow);
+                trace.stream().map(TraceEvent::image).distinct().count(), distinct, rateScale, uplink.mbps * rateScale,
+                uplink.latencyMs, lanMbps * rateScale, interMbps * rateScale, interRttMs, netTag, slots, podWindow);
         System.out.println(TestbedRun.header());
         List<TestbedRun> runs = new ArrayList<>();
         Long grid = gridCache == null ? null : ByteSize.parse(gridCache);
@@ -292,6 +310,9 @@ public final class TestbedBench implements Callable<Integer> {
         List<Worker> workers = new ArrayList<>();
         List<AutoCloseable> rowOpen = new ArrayList<>();
         LauncherNode extender = null;
+        long begun = System.nanoTime();
+        long replayed = 0;
+        long replayedEnd = 0;
         try {
             // The workers start side by side (a containerd or a node JVM takes 5-10 s on this loaded machine,
             // one after the other they took a minute per row); the first node goes first: the others join through it.
@@ -350,21 +371,57 @@ public final class TestbedBench implements Callable<Integer> {
                 extender = startExtender(dir, workers, !mode.equals("full"));
                 rowOpen.add(extender);
                 scheduler = new ExtenderClient(URI.create(extender.mirror));
-                Thread.sleep(STATUS_SETTLE.toMillis()); // first status records reach the extender
+                // every node's first status record reaches the extender (pushed when it connects)
+                if (!extender.awaitLogLines("event=status_node_joined", workers.size(), STATUS_WAIT)) {
+                    System.out.printf("  warning: the extender's view lacks some of the %d nodes after %d s%n",
+                            workers.size(), STATUS_WAIT.toSeconds());
+                }
             }
-            return replay(mode, nominal, capacity, trace, workers, scheduler);
+            replayed = System.nanoTime();
+            TestbedRun run = replay(mode, nominal, capacity, trace, workers, scheduler);
+            replayedEnd = System.nanoTime();
+            return run;
         } finally {
             for (Worker w : workers) {
                 w.queue().shutdownNow();
             }
-            for (int i = rowOpen.size() - 1; i >= 0; i--) {
-                AutoCloseable a = rowOpen.get(i);
-                res.close(a);
+            // side by side: 8 containerds and 8 node JVMs stopping one after the other took a large part of a row
+            List<CompletableFuture<Void>> closing = new ArrayList<>();
+            for (AutoCloseable a : rowOpen) {
+                closing.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        res.close(a);
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                }, res.pool()));
+            }
+            Exception closeFailed = null;
+            for (CompletableFuture<Void> f : closing) {
+                try {
+                    f.join();
+                } catch (java.util.concurrent.CompletionException e) {
+                    if (closeFailed == null) {
+                        closeFailed = e.getCause() instanceof Exception x ? x : e;
+                    }
+                }
+            }
+            for (AutoCloseable a : rowOpen) {
                 if (a instanceof LauncherNode n) {
                     launch.keepLogs(dir, n);
                 }
             }
             Containerd.deleteTree(dir);
+            if (closeFailed != null) {
+                throw closeFailed;
+            }
+            if (replayedEnd > 0) {
+                // where a row's wall time goes, for fitting the grid into its time budget
+                long end = System.nanoTime();
+                System.err.printf(Locale.ROOT, "event=row_done mode=%s capacity=%d setup_s=%.1f replay_s=%.1f"
+                        + " teardown_s=%.1f%n", mode, capacity, (replayed - begun) / 1e9, (replayedEnd - replayed) / 1e9,
+                        (end - replayedEnd) / 1e9);
+            }
         }
     }
 

@@ -1,7 +1,11 @@
 package io.layerswarm.daemon.bench;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -10,14 +14,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The testbed's shaped network, built with network namespaces, veth pairs, bridges and {@code tc tbf}
- * (this kernel has no netem, so no added delay on these links):
+ * The testbed's shaped network, built with network namespaces, veth pairs, bridges and {@code tc tbf}:
  *
  * <pre>
  *  worker netns TAG-wC-I (10.Y.C.(10+I)) ──veth, tbf LAN rate both ways──▶ bridge br0 in TAG-cC (10.Y.C.1, router)
- *  TAG-cA ──veth, tbf inter-cluster rate both ways──▶ TAG-cB                 (every pair of clusters)
+ *  TAG-cA ──TUN TAGdAB ⇄ delay line ⇄ TUN TAGdBA, tbf inter-cluster rate both ways──▶ TAG-cB   (every pair)
+ *         (without added round trip: a veth pair xB / xA, tbf both ways)
  *  TAG-cC ──veth TAGuC, not shaped──▶ root netns: 10.Y.255.1, where the registry's UplinkEmulator listens
  * </pre>
+ *
+ * This kernel has no netem, so the round trip between two clusters is added by a process on the path:
+ * {@code scripts/bench/delay-line.py} holds every IP packet between the two routers' TUN devices for half
+ * the round trip (the NAT benchmarks' line); its devices are created in the root namespace and moved into
+ * the routers, which route the other cluster's subnet over them.
  *
  * A worker's node and containerd run in its namespace ({@link #exec}); peers reach each other only over
  * the shaped links, the registry only through the uplink emulator (which does its rate and round trip).
@@ -34,6 +43,8 @@ final class TestbedNetwork implements AutoCloseable {
     private final int clusters;
     private final int workers;
     private final List<String> namespaces = new ArrayList<>();
+    /** The delay lines between clusters (their TUN devices go away with them). */
+    private final List<Process> lines = new ArrayList<>();
     /** Veths made in the root namespace (their other ends in a cluster's). */
     private final List<String> rootLinks = new ArrayList<>();
 
@@ -51,14 +62,23 @@ final class TestbedNetwork implements AutoCloseable {
      *            letters and digits, unique per run
      * @param lanMbps rate of each worker's link to its cluster's bridge, each way
      * @param interMbps rate of the link between two clusters, each way
+     * @param interRttMs round trip added between two clusters (0: none, a plain veth)
+     * @param delayLine {@code scripts/bench/delay-line.py}, needed when {@code interRttMs > 0}
      */
-    static TestbedNetwork create(String tag, int clusters, int workers, double lanMbps, double interMbps)
-            throws IOException, InterruptedException {
+    static TestbedNetwork create(String tag, int clusters, int workers, double lanMbps, double interMbps,
+                                 int interRttMs, Path delayLine) throws IOException, InterruptedException {
         int octet = freeOctet(run(List.of("ip", "-4", "route", "show", "table", "all")), defaultOctet(tag));
         TestbedNetwork net = plan(tag, octet, clusters, workers);
         boolean ok = false;
         try {
-            for (List<String> cmd : net.setupCommands(lanMbps, interMbps)) {
+            if (interRttMs > 0) {
+                for (int a = 0; a < clusters; a++) {
+                    for (int b = a + 1; b < clusters; b++) {
+                        net.lines.add(startLine(delayLine, net.lineDevice(a, b), net.lineDevice(b, a), interRttMs));
+                    }
+                }
+            }
+            for (List<String> cmd : net.setupCommands(lanMbps, interMbps, interRttMs)) {
                 if (cmd.size() == 4 && cmd.get(1).equals("netns") && cmd.get(2).equals("add")) {
                     net.namespaces.add(cmd.get(3)); // ip netns add NAME: deleted by close()
                 }
@@ -136,8 +156,36 @@ final class TestbedNetwork implements AutoCloseable {
         return List.of("nsenter", "--net=/run/netns/" + namespace(c, i), "--");
     }
 
-    /** The {@code ip} / {@code tc} / {@code sysctl} commands that build the network, in order. */
-    List<List<String>> setupCommands(double lanMbps, double interMbps) {
+    /**
+     * Starts {@code scripts/bench/delay-line.py} with its two TUN devices in this (the root) namespace; returns
+     * once it has made them.
+     */
+    private static Process startLine(Path script, String tunA, String tunB, int rttMs) throws IOException {
+        if (script == null || !Files.isRegularFile(script)) {
+            throw new IOException("delay line script not found: " + script);
+        }
+        Process line = new ProcessBuilder("python3", script.toString(), tunA, tunB, Integer.toString(rttMs))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String ready = new BufferedReader(new InputStreamReader(line.getInputStream(), StandardCharsets.UTF_8))
+                .readLine();
+        if (!"ready".equals(ready)) {
+            line.destroyForcibly();
+            throw new IOException("delay line " + tunA + "/" + tunB + " did not start: " + ready);
+        }
+        return line;
+    }
+
+    /** The TUN device of the delay line from cluster {@code from} to cluster {@code to}, in {@code from}'s router. */
+    String lineDevice(int from, int to) {
+        return tag + "d" + from + to;
+    }
+
+    /**
+     * The {@code ip} / {@code tc} / {@code sysctl} commands that build the network, in order; with an added
+     * round trip between clusters they expect the delay lines' TUN devices ({@link #lineDevice}) in the root
+     * namespace.
+     */
+    List<List<String>> setupCommands(double lanMbps, double interMbps, int interRttMs) {
         List<List<String>> cmds = new ArrayList<>();
         String net = "10." + octet + ".";
         for (int c = 0; c < clusters; c++) {
@@ -181,24 +229,44 @@ final class TestbedNetwork implements AutoCloseable {
         int pair = 0;
         for (int a = 0; a < clusters; a++) {
             for (int b = a + 1; b < clusters; b++, pair++) {
-                String an = cluster(a);
-                String bn = cluster(b);
-                String pairNet = net + "254.";
-                String aIp = pairNet + (4 * pair + 1);
-                String bIp = pairNet + (4 * pair + 2);
-                cmds.add(List.of("ip", "link", "add", "name", "x" + b, "netns", an, "type", "veth", "peer", "name",
-                        "x" + a, "netns", bn));
-                cmds.add(in(an, "ip", "addr", "add", aIp + "/30", "dev", "x" + b));
-                cmds.add(in(an, "ip", "link", "set", "x" + b, "up"));
-                cmds.add(in(bn, "ip", "addr", "add", bIp + "/30", "dev", "x" + a));
-                cmds.add(in(bn, "ip", "link", "set", "x" + a, "up"));
-                cmds.add(in(an, "ip", "route", "add", net + b + ".0/24", "via", bIp));
-                cmds.add(in(bn, "ip", "route", "add", net + a + ".0/24", "via", aIp));
-                cmds.add(tbf(an, "x" + b, interMbps));
-                cmds.add(tbf(bn, "x" + a, interMbps));
+                if (interRttMs > 0) {
+                    // a TUN device keeps the line's file descriptor when moved into the router
+                    for (int[] end : new int[][] {{a, b}, {b, a}}) {
+                        String r = cluster(end[0]);
+                        String tun = lineDevice(end[0], end[1]);
+                        cmds.add(List.of("ip", "link", "set", tun, "netns", r));
+                        // the ring toward the line holds 500 packets by default, less than a loaded machine may
+                        // leave the line unscheduled: it would drop where a link would not
+                        cmds.add(in(r, "ip", "link", "set", tun, "txqueuelen", "20000", "up"));
+                        cmds.add(in(r, "ip", "route", "add", net + end[1] + ".0/24", "dev", tun));
+                        cmds.add(tbf(r, tun, interMbps));
+                    }
+                } else {
+                    veth(cmds, pair, a, b, interMbps);
+                }
             }
         }
         return cmds;
+    }
+
+    /** Clusters {@code a} and {@code b}'s routers joined by a veth pair shaped both ways, no added delay. */
+    private void veth(List<List<String>> cmds, int pair, int a, int b, double interMbps) {
+        String an = cluster(a);
+        String bn = cluster(b);
+        String net = "10." + octet + ".";
+        String pairNet = net + "254.";
+        String aIp = pairNet + (4 * pair + 1);
+        String bIp = pairNet + (4 * pair + 2);
+        cmds.add(List.of("ip", "link", "add", "name", "x" + b, "netns", an, "type", "veth", "peer", "name",
+                "x" + a, "netns", bn));
+        cmds.add(in(an, "ip", "addr", "add", aIp + "/30", "dev", "x" + b));
+        cmds.add(in(an, "ip", "link", "set", "x" + b, "up"));
+        cmds.add(in(bn, "ip", "addr", "add", bIp + "/30", "dev", "x" + a));
+        cmds.add(in(bn, "ip", "link", "set", "x" + a, "up"));
+        cmds.add(in(an, "ip", "route", "add", net + b + ".0/24", "via", bIp));
+        cmds.add(in(bn, "ip", "route", "add", net + a + ".0/24", "via", aIp));
+        cmds.add(tbf(an, "x" + b, interMbps));
+        cmds.add(tbf(bn, "x" + a, interMbps));
     }
 
     private String cluster(int c) {
@@ -220,9 +288,23 @@ final class TestbedNetwork implements AutoCloseable {
                 String.format(Locale.ROOT, "%.0fkbit", mbps * 1000), "burst", "256kb", "latency", "50ms");
     }
 
-    /** Deletes the namespaces (with them their veths and bridges) and the root ends of the uplinks. */
+    /** Deletes the namespaces (with them their veths and bridges), the root ends of the uplinks, the delay lines. */
     @Override
     public void close() {
+        for (Process line : lines) {
+            try {
+                line.getOutputStream().close(); // the line exits when its stdin closes
+                if (!line.waitFor(10, TimeUnit.SECONDS)) {
+                    line.destroyForcibly();
+                }
+            } catch (IOException e) {
+                line.destroyForcibly();
+            } catch (InterruptedException e) {
+                line.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+        lines.clear();
         for (String l : rootLinks) {
             quietly(List.of("ip", "link", "del", l));
         }

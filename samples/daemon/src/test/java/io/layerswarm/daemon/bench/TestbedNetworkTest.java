@@ -17,7 +17,7 @@ class TestbedNetworkTest {
     @Test
     void everyWorkerLinkIsShapedBothWaysAtTheLanRateAndTheClusterLinkAtItsRate() {
         TestbedNetwork net = TestbedNetwork.plan(TAG, 150, 2, 4);
-        List<List<String>> cmds = net.setupCommands(400, 200);
+        List<List<String>> cmds = net.setupCommands(400, 200, 0);
         long lan = cmds.stream().filter(c -> c.contains("tbf") && c.contains("400000kbit")).count();
         long inter = cmds.stream().filter(c -> c.contains("tbf") && c.contains("200000kbit")).count();
         assertEquals(2 * 4 * 2, lan, "each of 8 worker veths, both ends");
@@ -31,11 +31,33 @@ class TestbedNetworkTest {
     }
 
     @Test
+    void withAnAddedRoundTripTheClustersAreJoinedOnlyThroughTheDelayLinesDevices() {
+        TestbedNetwork net = TestbedNetwork.plan(TAG, 150, 2, 4);
+        List<List<String>> cmds = net.setupCommands(400, 200, 10);
+        String toB = net.lineDevice(0, 1);
+        String toA = net.lineDevice(1, 0);
+        assertEquals(TAG + "d01", toB);
+        assertTrue(cmds.contains(List.of("ip", "link", "set", toB, "netns", TAG + "-c0")));
+        assertTrue(cmds.contains(List.of("ip", "link", "set", toA, "netns", TAG + "-c1")));
+        assertTrue(cmds.contains(List.of("ip", "netns", "exec", TAG + "-c0", "ip", "route", "add", "10.150.1.0/24",
+                "dev", toB)));
+        assertTrue(cmds.contains(List.of("ip", "netns", "exec", TAG + "-c1", "ip", "route", "add", "10.150.0.0/24",
+                "dev", toA)));
+        assertEquals(List.of(toB, toA), cmds.stream().filter(c -> c.contains("tbf") && c.contains("200000kbit"))
+                .map(c -> c.get(c.indexOf("dev") + 1)).toList(), "the rate on both of the line's devices");
+        assertTrue(cmds.stream().noneMatch(c -> c.contains("veth") && c.contains(TAG + "-c1") && c.contains(TAG + "-c0")),
+                "no veth between the routers: it would bypass the line");
+    }
+
+    @Test
     void namesFitTheKernelAndStayInsideTheRunsTag() {
         TestbedNetwork net = TestbedNetwork.plan(TAG, 150, 16, 1);
-        for (List<String> c : net.setupCommands(400, 200)) {
+        List<List<String>> all = new java.util.ArrayList<>(net.setupCommands(400, 200, 0));
+        all.addAll(net.setupCommands(400, 200, 10));
+        for (List<String> c : all) {
             for (int i = 0; i + 1 < c.size(); i++) {
-                if (c.get(i).equals("name") || c.get(i).equals("dev")) {
+                if (c.get(i).equals("name") || c.get(i).equals("dev") || c.subList(0, 3).equals(List.of("ip", "link", "set"))
+                        && i == 3) {
                     assertTrue(c.get(i + 1).length() <= 15, "interface name over 15 bytes: " + c);
                 }
             }
