@@ -8,11 +8,13 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ForkJoinPool;
@@ -122,6 +124,13 @@ public final class BlobDownload {
     private final Map<String, Long> bytesBySource = new HashMap<>();
     private int[] availability;
     private boolean availabilityDirty = true;
+    /**
+     * The sources that were banned when {@link #availability} was counted. The blacklist is the node's: a
+     * ban made by another download (or one expiring) changes this download's holders without any event of
+     * its own, and a stale count kept the registry closed to pieces whose every holder was banned (a
+     * testbed pull waited out the 5 min ban).
+     */
+    private Set<String> bannedWhenCounted = Set.of();
     private long originBytes;
     private int badPieces;
     private long startNanos;
@@ -747,12 +756,19 @@ public final class BlobDownload {
     }
 
     private void refreshAvailability() {
-        if (!availabilityDirty) {
+        Set<String> banned = new HashSet<>();
+        for (SourceState s : sources.values()) {
+            if (!s.source.isOrigin() && loop.blacklist().isBanned(s.source.id())) {
+                banned.add(s.source.id());
+            }
+        }
+        if (!availabilityDirty && banned.equals(bannedWhenCounted)) {
             return;
         }
+        bannedWhenCounted = banned;
         int[] a = new int[layout.count()];
         for (SourceState s : sources.values()) {
-            if (s.source.isOrigin() || loop.blacklist().isBanned(s.source.id())) {
+            if (s.source.isOrigin() || banned.contains(s.source.id())) {
                 continue;
             }
             for (int i = s.has.nextSetBit(0); i >= 0; i = s.has.nextSetBit(i + 1)) {

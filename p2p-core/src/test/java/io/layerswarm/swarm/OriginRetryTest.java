@@ -97,6 +97,35 @@ class OriginRetryTest extends DownloadFixture {
         assertEquals(blob.length, r.originBytes());
     }
 
+    /**
+     * The blacklist is the node's: when another download bans this download's only holder, the pieces
+     * go to the registry at once. (A stale holder count kept the registry closed while the holder was
+     * banned: in the testbed a 2 MB layer waited out the 5 min ban.) The test clock stands still until the
+     * registry is asked, so no timeout of the hanging holder's requests can be what opened it.
+     */
+    @Test
+    void aHolderBannedByAnotherDownloadOpensTheRegistryAtOnce() throws Exception {
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), listener);
+        TestSources.Source holder = new TestSources.Source("holder", blob, false, 0, HANG);
+        TestSources.Source registry = new TestSources.Source("registry", blob, true, 0, GOOD);
+        d.addSource(holder, Bitfield.full(layout.count()));
+        d.addSource(registry, Bitfield.full(layout.count()));
+        Await.until(Duration.ofSeconds(30), "the holder was asked", holder.requests::get, n -> n > 0);
+        assertEquals(0, registry.requests.get(), "a peer holds every piece: the registry waits");
+        loop.call(() -> {
+            loop.blacklist().ban("holder", Duration.ofMinutes(5).toNanos()); // as another download of the node does
+            return null;
+        }).get();
+        // the test clock stands still, so none of the holder's requests has timed out: the ban alone opens it
+        Await.until(Duration.ofSeconds(30), "the registry was asked for the pieces nobody else was asked for",
+                registry.requests::get, n -> n > 0);
+        assertEquals(List.of(), banned, "this download banned nobody");
+        // the requests already sent to the holder end by their timeout, then go to the registry too
+        DownloadResult r = driveClockUntilDone(d);
+        assertArrayEquals(blob, sink.data);
+        assertEquals(blob.length, r.originBytes());
+    }
+
     /** A registry whose streamed pieces the test writes by hand. */
     static final class HandFed implements StreamingPieceSource {
         final java.util.Map<Integer, PieceRegion> regions = new java.util.concurrent.ConcurrentHashMap<>();

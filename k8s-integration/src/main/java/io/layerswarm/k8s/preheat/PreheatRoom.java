@@ -58,7 +58,42 @@ public final class PreheatRoom {
         Map<String, Long> layers = new HashMap<>();
         wanted.distinctLayers().forEach(l -> layers.put(l.digest(), l.size()));
         long own = sum(layers);
-        int others = 0;
+        Queued ahead = queuedLayers(pod, node);
+        layers.putAll(ahead.layers());
+        long need = sum(layers);
+        long capacity = status.get().capacityBytes();
+        if (need <= capacity) {
+            return Optional.empty();
+        }
+        return Optional.of("cache of " + capacity + " bytes cannot hold the pod's " + own + " bytes of layers beside"
+                + " those of " + ahead.pods() + " queued pods (" + need + " bytes together)");
+    }
+
+    /**
+     * Why a preheat of {@code pod} on {@code node} would bring nothing forward, if it would not:
+     * {@code pull_starts_now} when no other pod is queued there (its kubelet pulls the images as soon as the
+     * pod is bound, so a preheat would only run beside that pull: the same fetches, joined on the node, plus
+     * the planning and a second pull's bookkeeping on the node's CPU), {@code queued_pods_bring_it} when the
+     * pods queued ahead of it need every layer it needs (their pulls, which kubelet runs first, fetch them).
+     * Empty when a preheat can help, or when the images are not resolved (then it goes ahead, as before).
+     */
+    public Optional<String> needless(String pod, List<String> images, String node) {
+        if (queued.podsOn(node).stream().allMatch(pod::equals)) {
+            return Optional.of("pull_starts_now");
+        }
+        PodLayers wanted = engine.resolve(images);
+        if (!wanted.unresolved().isEmpty() || wanted.distinctLayers().isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, Long> ahead = queuedLayers(pod, node).layers();
+        return wanted.distinctLayers().stream().allMatch(l -> ahead.containsKey(l.digest()))
+                ? Optional.of("queued_pods_bring_it") : Optional.empty();
+    }
+
+    /** The layers (digest to size) of the pods queued on {@code node} other than {@code pod}, and how many pods were known. */
+    private Queued queuedLayers(String pod, String node) {
+        Map<String, Long> layers = new HashMap<>();
+        int pods = 0;
         for (String q : queued.podsOn(node)) {
             if (q.equals(pod)) {
                 continue;
@@ -66,31 +101,17 @@ public final class PreheatRoom {
             int slash = q.indexOf('/');
             Optional<List<String>> theirs = seen.images(q.substring(0, Math.max(slash, 0)), q.substring(slash + 1));
             if (theirs.isEmpty()) {
-                continue; // scored before this extender started: nothing known to protect
+                continue; // scored before this extender started: nothing known about it
             }
-            PodLayers p = engine.resolve(theirs.get());
-            for (LayerInfo l : p.distinctLayers()) {
+            for (LayerInfo l : engine.resolve(theirs.get()).distinctLayers()) {
                 layers.put(l.digest(), l.size());
             }
-            others++;
+            pods++;
         }
-        long need = sum(layers);
-        long capacity = status.get().capacityBytes();
-        if (need <= capacity) {
-            return Optional.empty();
-        }
-        return Optional.of("cache of " + capacity + " bytes cannot hold the pod's " + own + " bytes of layers beside"
-                + " those of " + others + " queued pods (" + need + " bytes together)");
+        return new Queued(layers, pods);
     }
 
-    /**
-     * Whether {@code node} has no other queued pod ahead of {@code pod}: its kubelet pulls the pod's images
-     * as soon as it is bound, so a preheat would only run beside that pull (the same fetches, joined on the
-     * node, plus the planning and a second pull's bookkeeping on the node's CPU) and bring nothing forward.
-     */
-    public boolean pullsNow(String pod, String node) {
-        return queued.podsOn(node).stream().allMatch(pod::equals);
-    }
+    private record Queued(Map<String, Long> layers, int pods) { }
 
     private static long sum(Map<String, Long> layers) {
         long s = 0;

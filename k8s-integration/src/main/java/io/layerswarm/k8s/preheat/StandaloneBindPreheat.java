@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
  * filter or prioritize call that scored it ({@link SeenPods}). The preheat runs in the background (the
  * preheater's window and I/O threads); the verb answers at once, and a pod whose images are not
  * remembered, whose node has no queued pod ahead of it (its pull starts at the bind: a preheat could only
- * duplicate it), or whose node's cache cannot hold them beside its queued pods' layers ({@link PreheatRoom}),
- * is bound without a preheat.
+ * duplicate it) or only pods whose pulls bring all its layers, or whose node's cache cannot hold them beside
+ * its queued pods' layers ({@link PreheatRoom}), is bound without a preheat.
  */
 public final class StandaloneBindPreheat implements PodBinder {
     private static final Logger LOG = LoggerFactory.getLogger(StandaloneBindPreheat.class);
@@ -36,8 +36,8 @@ public final class StandaloneBindPreheat implements PodBinder {
     /**
      * @param seen the images of the pods the extender scored
      * @param preheater plans and sends the preheat
-     * @param room skips a preheat on a node with no queued pod ahead of the bound one, or that the node's cache
-     *             cannot hold beside its queued pods' layers; {@code null} to preheat every bound pod
+     * @param room skips a preheat that brings nothing forward ({@link PreheatRoom#needless}) or that the node's
+     *             cache cannot hold beside its queued pods' layers; {@code null} to preheat every bound pod
      */
     public StandaloneBindPreheat(SeenPods seen, ReplicaPreheater preheater, PreheatRoom room) {
         this.seen = seen;
@@ -64,9 +64,10 @@ public final class StandaloneBindPreheat implements PodBinder {
             LOG.info("event=preheat_skipped pod={} node={} reason=pod_not_seen", pod, args.node());
             return CompletableFuture.completedFuture(List.of());
         }
-        if (room != null && room.pullsNow(pod, args.node())) {
+        Optional<String> needless = room == null ? Optional.empty() : room.needless(pod, images.get(), args.node());
+        if (needless.isPresent()) {
             // the testbed measured it: preheats beside the pulls they duplicate made deployments slower, not faster
-            LOG.info("event=preheat_skipped pod={} node={} reason=pull_starts_now", pod, args.node());
+            LOG.info("event=preheat_skipped pod={} node={} reason={}", pod, args.node(), needless.get());
             return CompletableFuture.completedFuture(List.of());
         }
         if (room != null) {

@@ -1,7 +1,6 @@
 package io.layerswarm.k8s.preheat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -191,7 +190,8 @@ class ReplicaPreheaterTest {
     /**
      * A preheat the node's cache cannot hold beside the layers of its other queued pods is skipped (it would
      * evict them); once the queued pod has started it fits again; the pod's own queue entry, an unbounded
-     * cache and a node outside the view never block it.
+     * cache and a node outside the view never block it. A preheat that brings nothing forward is skipped too:
+     * none queued ahead (the pull starts at the bind), or only pods whose pulls bring every layer it needs.
      */
     @Test
     void aPreheatThatWouldEvictTheQueuedPodsLayersIsSkipped() throws Exception {
@@ -227,13 +227,22 @@ class ReplicaPreheaterTest {
         assertEquals(List.of(), binder.preheat(new ExtenderBindingArgs("api-1", "shop", "u", "small"))
                 .get(30, TimeUnit.SECONDS), "skipped: no preheat reply");
         // nothing queued on "big": its kubelet pulls at the bind, a preheat would only run beside that pull
-        assertTrue(room.pullsNow("shop/api-1", "big"));
-        assertTrue(room.pullsNow("shop/web-1", "small"), "its own entry is not ahead of it");
-        assertFalse(room.pullsNow("shop/web-2", "small"), "web-1 is queued ahead");
+        assertEquals(Optional.of("pull_starts_now"), room.needless("shop/api-1", List.of(api), "big"));
+        assertEquals(Optional.of("pull_starts_now"), room.needless("shop/web-1", List.of(WEB), "small"),
+                "its own entry is not ahead of it");
         assertEquals(List.of(), binder.preheat(new ExtenderBindingArgs("api-1", "shop", "u", "big"))
                 .get(30, TimeUnit.SECONDS), "skipped: the pull starts now");
-        // behind a queued pod the preheat goes out (this node is unknown to the preheater's peers: an error reply)
-        List<PreheatReply> behind = binder.preheat(new ExtenderBindingArgs("web-2", "shop", "u", "small"))
+        // web-1, queued ahead on "small", needs every layer web-2 needs: its pull brings them
+        assertEquals(Optional.of("queued_pods_bring_it"), room.needless("shop/web-2", List.of(WEB), "small"));
+        assertEquals(List.of(), binder.preheat(new ExtenderBindingArgs("web-2", "shop", "u", "small"))
+                .get(30, TimeUnit.SECONDS), "skipped: the queued pod's pull brings its layers");
+        // behind a queued pod of another image the preheat goes out (the node is unknown to the preheater's
+        // peers: an error reply proves it was sent)
+        view.put(new NodeStatus("mid", Map.of(), 4 << 20, 4 << 20, 0, Map.of(), Map.of()));
+        queued.bound("shop/web-2", "mid");
+        assertEquals(Optional.empty(), room.needless("shop/api-1", List.of(api), "mid"));
+        assertEquals(Optional.empty(), room.check("shop/api-1", List.of(api), "mid"), "2.5 MiB together fits 4 MiB");
+        List<PreheatReply> behind = binder.preheat(new ExtenderBindingArgs("api-1", "shop", "u", "mid"))
                 .get(30, TimeUnit.SECONDS);
         assertEquals(1, behind.size(), String.valueOf(behind));
         queued.started("shop/web-1");
