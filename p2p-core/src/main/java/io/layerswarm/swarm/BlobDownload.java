@@ -431,6 +431,16 @@ public final class BlobDownload {
             schedule();
             return;
         }
+        if (cause instanceof PieceSource.Refusal r && r.notHeld() && !s.source.isOrigin()) {
+            // stale holdings (a 0-byte cache evicts right after use; its announcement lags): stop asking it
+            // for the piece until it announces the piece again. Counting these as failures banned a healthy
+            // peer node-wide for 5 minutes in the testbed
+            log.debug("event=piece_not_held blob={} piece={} source={}", blob.shortHex(12), req.piece(), s.source.id());
+            s.has.clear(req.piece());
+            availabilityDirty = true;
+            schedule();
+            return;
+        }
         int failures = loop.stats(s.source.id()).recordFailure();
         log.debug("event=piece_failed blob={} piece={} source={} failures={} error={}", blob.shortHex(12),
                 req.piece(), s.source.id(), failures, error.toString());

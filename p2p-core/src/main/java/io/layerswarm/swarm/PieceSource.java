@@ -32,5 +32,13 @@ public interface PieceSource {
     interface Refusal {
         /** Whether the source only refused for now. */
         boolean busy();
+
+        /**
+         * Whether the source does not hold the range it was asked for (it announced it, then evicted it,
+         * or the announcement ran ahead of the write): its holdings are stale, it is not failing.
+         */
+        default boolean notHeld() {
+            return false;
+        }
     }
 }

@@ -107,6 +107,15 @@ public final class LayerExchangeClient implements java.io.Closeable {
         public boolean busy() {
             return status == Status.BUSY;
         }
+
+        /**
+         * The server answers a piece it does not hold with {@code UNAVAILABLE} ("not held yet"), and one of a
+         * blob it no longer has at all with {@code NOT_FOUND} (evicted since it announced it).
+         */
+        @Override
+        public boolean notHeld() {
+            return status == Status.UNAVAILABLE || status == Status.NOT_FOUND;
+        }
     }
 
     /** Which pieces of {@code layout} the peer holds. */

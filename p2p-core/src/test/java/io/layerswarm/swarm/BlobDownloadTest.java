@@ -66,6 +66,32 @@ class BlobDownloadTest extends DownloadFixture {
         assertEquals(blob.length, r.bytesBySource().get("busy"));
     }
 
+    /**
+     * A peer that announced every piece and evicted them (a 0-byte cache) answers "not held": each piece is
+     * asked of it once, then only of the peer that holds it, and it is not banned (three such answers banned
+     * a healthy peer node-wide in the testbed).
+     */
+    @Test
+    void aPeerThatNoLongerHoldsAnnouncedPiecesIsAskedOnceEachNotBanned() throws Exception {
+        List<String> banned = new java.util.concurrent.CopyOnWriteArrayList<>();
+        BlobDownload d = start(OriginGate.whenNoPeerHolds(), DownloadConfig.defaults(), new BlobDownload.Listener() {
+            @Override
+            public void sourceBanned(String sourceId, boolean origin, String reason) {
+                banned.add(sourceId);
+            }
+        });
+        TestSources.Source evicted = new TestSources.Source("evicted", blob, false, 0, TestSources.Behaviour.NOT_HELD);
+        d.addSource(evicted, Bitfield.full(layout.count()));
+        d.addSource(new TestSources.Source("holder", blob, false, 5, GOOD), Bitfield.full(layout.count()));
+        DownloadResult r = await(d);
+        assertArrayEquals(blob, sink.data);
+        assertEquals(blob.length, r.bytesBySource().get("holder"));
+        assertEquals(List.of(), banned);
+        assertTrue(evicted.requests.get() <= layout.count(), "asked " + evicted.requests.get() + " times for "
+                + layout.count() + " pieces");
+        assertTrue(loop.call(() -> !loop.isBanned("evicted")).get(5, TimeUnit.SECONDS));
+    }
+
     @Test
     void disjointHoldingsAreCombined() throws Exception {
         Bitfield even = Bitfield.empty(layout.count());

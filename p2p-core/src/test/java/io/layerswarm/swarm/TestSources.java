@@ -29,7 +29,7 @@ final class TestSources {
     }
 
     /** What a source does with requests. */
-    enum Behaviour { GOOD, CORRUPT, HANG, FAIL, BUSY }
+    enum Behaviour { GOOD, CORRUPT, HANG, FAIL, BUSY, NOT_HELD }
 
     /** What a peer with all upload slots taken answers. */
     static final class Busy extends IOException implements PieceSource.Refusal {
@@ -41,6 +41,25 @@ final class TestSources {
 
         @Override
         public boolean busy() {
+            return true;
+        }
+    }
+
+    /** What a peer answers for a piece it announced and no longer holds. */
+    static final class NotHeld extends IOException implements PieceSource.Refusal {
+        private static final long serialVersionUID = 1L;
+
+        NotHeld(String id) {
+            super(id + ": range not held");
+        }
+
+        @Override
+        public boolean busy() {
+            return false;
+        }
+
+        @Override
+        public boolean notHeld() {
             return true;
         }
     }
@@ -86,6 +105,10 @@ final class TestSources {
             TIMER.schedule(() -> {
                 if (b == Behaviour.FAIL) {
                     f.completeExceptionally(new IOException(id + " refused"));
+                    return;
+                }
+                if (b == Behaviour.NOT_HELD) {
+                    f.completeExceptionally(new NotHeld(id));
                     return;
                 }
                 if (b == Behaviour.BUSY) {
