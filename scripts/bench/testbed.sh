@@ -31,6 +31,9 @@
 #   --quick     the first 12 requests of the trace (8 within 4 s, then 4 within 3 s at 28-30 s), cache
 #               500MB only
 #   --seed N    a fresh trace from `layerswarm trace-gen --seed N` instead of the committed one (seed 42)
+#   --warmup-mb N  before each LayerSwarm row's trace every worker pulls (then removes) a generated N MiB image
+#               through its node, so the node JVMs start the trace compiled, as long-running daemons are
+#               (default 0: fresh JVMs; costs ~30 s per row here, BENCHMARKS.md "Warm nodes")
 # Other flags go to the driver (io.layerswarm.daemon.bench.TestbedBench --help).
 # Env: SKIP_BUILD=1 (reuse the built jar and classes), JAVA, LAYERSWARM_JAVA_OPTS (node JVMs).
 # Needs root, containerd, runc, docker-registry, skopeo, gnuplot, ip + tc (iproute2), nsenter, python3

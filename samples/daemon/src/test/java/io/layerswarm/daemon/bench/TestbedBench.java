@@ -135,6 +135,11 @@ public final class TestbedBench implements Callable<Integer> {
             + " deployments (LeastAllocated input; default: ${DEFAULT-VALUE}).")
     int podWindow;
 
+    @Option(names = "--warmup-mb", defaultValue = "0", description = "Before a LayerSwarm row's trace every worker's"
+            + " containerd pulls a generated single-layer image of this many MiB through its node, then removes it, so"
+            + " the node JVMs start the trace warm, as long-running daemons are (0: none; default: ${DEFAULT-VALUE}).")
+    int warmupMb;
+
     @Mixin
     LauncherRunOptions launch = new LauncherRunOptions();
 
@@ -150,6 +155,8 @@ public final class TestbedBench implements Callable<Integer> {
     private final Map<String, Corpus.Image> images = new LinkedHashMap<>();
     /** Config blob sizes of images without a local layout (the refactored ones, read from the registry). */
     private final Map<String, Long> configBytes = new HashMap<>();
+    /** The warm-up image as clients name it (through the uplink), or {@code null} without --warmup-mb. */
+    private String warmupRef;
 
     /** One worker of a row: containerd, kubelet's image GC, its deployment queue and (swarm modes) its node. */
     private record Worker(String name, int cluster, Containerd containerd, KubeletImageGc gc, ExecutorService queue,
@@ -165,12 +172,12 @@ public final class TestbedBench implements Callable<Integer> {
         if (clusters < 1 || workersPerCluster < 1 || clusters * workersPerCluster > 16 || uplink.mbps <= 0
                 || uplink.latencyMs < 0 || !(lanMbps > 0) || !(interMbps > 0) || interRttMs < 0
                 || (interRttMs > 0 && (delayLine == null || !Files.isRegularFile(delayLine)))
-                || slots < 1 || podWindow < 0 || requests < 0
+                || slots < 1 || podWindow < 0 || requests < 0 || warmupMb < 0 || warmupMb > 1024
                 || !(cacheScale > 0) || Double.isInfinite(cacheScale) || !(rateScale > 0) || rateScale > 1
                 || !modes.stream().allMatch(MODES::contains)) {
             System.err.println("error: --clusters x --workers in 1..16, --uplink-mbps > 0, --uplink-latency-ms >= 0,"
                     + " --inter-cluster-rtt-ms >= 0 (> 0 needs --delay-line FILE),"
-                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --cache-scale > 0, --rate-scale in (0, 1],"
+                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --warmup-mb in 0..1024, --cache-scale > 0, --rate-scale in (0, 1],"
                     + " --modes of "
                     + String.join(",", MODES));
             return 2;
@@ -207,6 +214,9 @@ public final class TestbedBench implements Callable<Integer> {
                 java.net.InetAddress.getByName(network.registryAddress()));
         res.add(registry);
         registry.push(corpus);
+        if (warmupMb > 0) {
+            warmupRef = pushWarmupImage();
+        }
         if (modes.contains("refactored")) {
             refactor(trace.stream().map(TraceEvent::image).distinct().toList());
         }
@@ -296,6 +306,53 @@ public final class TestbedBench implements Callable<Integer> {
                 before, after, distinctBefore.size(), distinctAfter.size());
     }
 
+    /**
+     * Writes a generated image (one layer of {@code --warmup-mb} MiB of seeded random bytes: it shares no layer
+     * with the corpus) and pushes it to the registry directly, not through the uplink.
+     *
+     * @return its reference through the uplink
+     */
+    private String pushWarmupImage() throws IOException {
+        Path layout = GeneratedImage.write(Files.createDirectories(launch.work.resolve("warmup-layout")),
+                Math.multiplyExact(warmupMb, 1 << 20));
+        String repo = "layerswarm-warmup/w" + warmupMb + ":" + GeneratedImage.TAG;
+        String dest = registry.directUrl().replaceFirst("^https?://", "").replaceAll("/+$", "") + "/" + repo;
+        ProcessBuilder pb = new ProcessBuilder("skopeo", "--insecure-policy", "copy", "-q", "--dest-tls-verify=false",
+                "oci:" + layout + ":" + GeneratedImage.TAG, "docker://" + dest).redirectErrorStream(true);
+        Path log = launch.work.resolve("warmup-push.log");
+        Process p = pb.redirectOutput(log.toFile()).start();
+        try {
+            if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IOException("push of the warm-up image failed: " + Files.readString(log));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted pushing the warm-up image");
+        }
+        return registry.host() + "/" + repo;
+    }
+
+    /**
+     * Every worker pulls the warm-up image through its node at once (the first copy from the registry, the rest
+     * mostly from peers, as in a burst), then removes it from containerd. The node keeps it in its cache until
+     * the trace needs room: the oldest entries, accessed once, so an LRU or ARC policy evicts them before any
+     * of the trace's. The registry and peer bytes of the row are counted from the trace's start, without it.
+     */
+    private void warmUp(String mode, long capacity, List<Worker> workers) {
+        long start = System.nanoTime();
+        List<CompletableFuture<Void>> pulls = new ArrayList<>();
+        for (Worker w : workers) {
+            pulls.add(CompletableFuture.runAsync(() -> {
+                w.containerd().pull(warmupRef, Duration.ofMinutes(5));
+                w.containerd().removeImage(warmupRef);
+            }, res.pool()));
+        }
+        pulls.forEach(CompletableFuture::join);
+        System.err.printf(Locale.ROOT, "event=warmup_done mode=%s capacity=%d mib=%d seconds=%.1f%n", mode, capacity,
+                warmupMb, (System.nanoTime() - start) / 1e9);
+    }
+
     /** The modes of one cache size: all of them at the grid size (or without one), else the first and the last. */
     static List<String> rowModes(List<String> modes, Long grid, long nominal) {
         if (grid == null || grid == nominal || modes.size() <= 2) {
@@ -365,6 +422,9 @@ public final class TestbedBench implements Callable<Integer> {
                     System.out.printf("  warning: %s sees %d of %d peers after 60 s%n", w.name(), w.node().peers(),
                             workers.size() - 1);
                 }
+            }
+            if (swarm && warmupRef != null) {
+                warmUp(mode, capacity, workers);
             }
             ExtenderClient scheduler = null;
             if (mode.equals("full") || mode.equals("preheat") || mode.equals("refactored")) {
@@ -471,6 +531,7 @@ public final class TestbedBench implements Callable<Integer> {
     private TestbedRun replay(String mode, long nominal, long capacity, List<TraceEvent> trace, List<Worker> workers,
                               ExtenderClient extender) throws Exception {
         long registryBefore = registry.blobBytes();
+        Map<String, Long> logLinesBefore = logLines(workers);
         extenderErrors = 0;
         Map<String, Integer> running = new HashMap<>();
         Deque<String> live = new ArrayDeque<>();
@@ -518,11 +579,24 @@ public final class TestbedBench implements Callable<Integer> {
                     trace.size());
         }
         return new TestbedRun(mode, nominal, capacity, seconds, phases, requested, registry.blobBytes() - registryBefore,
-                peerBytes(workers), failures);
+                peerBytes(workers, logLinesBefore), failures);
     }
 
-    /** What the row's nodes took from each other, by cluster, from their logs so far. */
-    private static PeerBytes peerBytes(List<Worker> workers) throws IOException {
+    /** Per worker with a node, the lines its log holds now. */
+    private static Map<String, Long> logLines(List<Worker> workers) throws IOException {
+        Map<String, Long> out = new HashMap<>();
+        for (Worker w : workers) {
+            if (w.node() != null) {
+                try (var lines = Files.lines(w.node().stderr)) {
+                    out.put(w.name(), lines.count());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** What the row's nodes took from each other, by cluster, from their logs after the first {@code skip} lines. */
+    private static PeerBytes peerBytes(List<Worker> workers, Map<String, Long> skip) throws IOException {
         Map<String, Integer> clusterOf = new HashMap<>();
         for (Worker w : workers) {
             if (w.node() != null) {
@@ -533,7 +607,7 @@ public final class TestbedBench implements Callable<Integer> {
         for (Worker w : workers) {
             if (w.node() != null) {
                 try (var lines = Files.lines(w.node().stderr)) {
-                    sum = sum.plus(PeerBytes.of(clusterOf, w.cluster(), lines));
+                    sum = sum.plus(PeerBytes.of(clusterOf, w.cluster(), lines.skip(skip.getOrDefault(w.name(), 0L))));
                 }
             }
         }
