@@ -31,36 +31,32 @@ final class TestSources {
     /** What a source does with requests. */
     enum Behaviour { GOOD, CORRUPT, HANG, FAIL, BUSY, NOT_HELD }
 
-    /** What a peer with all upload slots taken answers. */
-    static final class Busy extends IOException implements PieceSource.Refusal {
+    /** A peer's refusal: all upload slots busy, or a range it announced and no longer holds. */
+    static final class Refused extends IOException implements PieceSource.Refusal {
         private static final long serialVersionUID = 1L;
+        private final boolean busy;
 
-        Busy(String id) {
-            super(id + ": all upload slots busy");
+        private Refused(String message, boolean busy) {
+            super(message);
+            this.busy = busy;
+        }
+
+        static Refused busy(String id) {
+            return new Refused(id + ": all upload slots busy", true);
+        }
+
+        static Refused notHeld(String id) {
+            return new Refused(id + ": range not held", false);
         }
 
         @Override
         public boolean busy() {
-            return true;
-        }
-    }
-
-    /** What a peer answers for a piece it announced and no longer holds. */
-    static final class NotHeld extends IOException implements PieceSource.Refusal {
-        private static final long serialVersionUID = 1L;
-
-        NotHeld(String id) {
-            super(id + ": range not held");
-        }
-
-        @Override
-        public boolean busy() {
-            return false;
+            return busy;
         }
 
         @Override
         public boolean notHeld() {
-            return true;
+            return !busy;
         }
     }
 
@@ -108,14 +104,14 @@ final class TestSources {
                     return;
                 }
                 if (b == Behaviour.NOT_HELD) {
-                    f.completeExceptionally(new NotHeld(id));
+                    f.completeExceptionally(Refused.notHeld(id));
                     return;
                 }
                 if (b == Behaviour.BUSY) {
                     if (--busyAnswers <= 0) {
                         behaviour = Behaviour.GOOD;
                     }
-                    f.completeExceptionally(new Busy(id));
+                    f.completeExceptionally(Refused.busy(id));
                     return;
                 }
                 byte[] piece = Arrays.copyOfRange(blob, (int) offset, (int) offset + length);
