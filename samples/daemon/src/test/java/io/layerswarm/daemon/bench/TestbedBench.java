@@ -336,8 +336,8 @@ public final class TestbedBench implements Callable<Integer> {
     /**
      * Every worker pulls the warm-up image through its node at once (the first copy from the registry, the rest
      * mostly from peers, as in a burst), then removes it from containerd. The node keeps it in its cache until
-     * the trace needs room: the oldest entries, accessed once, so an LRU or ARC policy evicts them before any
-     * of the trace's. The registry and peer bytes of the row are counted from the trace's start, without it.
+     * the trace needs room: the least recent entry of ARC's T1 (seen once), held by every other node, which the
+     * cluster-aware ARC evicts first. The registry and peer bytes of the row are counted from the trace's start.
      */
     private void warmUp(String mode, long capacity, List<Worker> workers) {
         long start = System.nanoTime();
