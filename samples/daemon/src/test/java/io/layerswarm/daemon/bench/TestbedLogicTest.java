@@ -173,4 +173,24 @@ class TestbedLogicTest {
                     bad.getBytes(java.nio.charset.StandardCharsets.UTF_8)), bad);
         }
     }
+
+    @Test
+    void aWarmupSizeOutside0To1024MibIsRefusedBeforeAnythingStarts() {
+        for (String bad : List.of("-1", "1025")) {
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream before = System.err;
+            int rc;
+            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                // paths that do not exist: the check must come before the corpus, trace or network are touched
+                rc = new picocli.CommandLine(new TestbedBench()).execute("--corpus", "/nonexistent/corpus", "--trace",
+                        "/nonexistent/trace.jsonl", "--launcher", "/nonexistent/layerswarm", "--work", "/nonexistent/work",
+                        "--inter-cluster-rtt-ms", "0", "--warmup-mb", bad); // no delay line needed: only the size is wrong
+            } finally {
+                System.setErr(before);
+            }
+            assertEquals(2, rc, bad);
+            assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains("--warmup-mb in 0..1024"), err::toString);
+        }
+    }
 }
