@@ -11,6 +11,7 @@ import io.layerswarm.k8s.view.MutableClusterView;
 import io.layerswarm.k8s.view.NodeStatus;
 import io.layerswarm.testing.Containerd;
 import io.layerswarm.testing.Corpus;
+import io.layerswarm.testing.Processes;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -317,15 +318,9 @@ public final class TestbedBench implements Callable<Integer> {
                 Math.multiplyExact(warmupMb, 1 << 20));
         String repo = "layerswarm-warmup/w" + warmupMb + ":" + GeneratedImage.TAG;
         String dest = registry.directUrl().replaceFirst("^https?://", "").replaceAll("/+$", "") + "/" + repo;
-        ProcessBuilder pb = new ProcessBuilder("skopeo", "--insecure-policy", "copy", "-q", "--dest-tls-verify=false",
-                "oci:" + layout + ":" + GeneratedImage.TAG, "docker://" + dest).redirectErrorStream(true);
-        Path log = launch.work.resolve("warmup-push.log");
-        Process p = pb.redirectOutput(log.toFile()).start();
         try {
-            if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new IOException("push of the warm-up image failed: " + Files.readString(log));
-            }
+            Processes.run(120, "skopeo", "--insecure-policy", "copy", "-q", "--dest-tls-verify=false",
+                    "oci:" + layout + ":" + GeneratedImage.TAG, "docker://" + dest);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("interrupted pushing the warm-up image");
