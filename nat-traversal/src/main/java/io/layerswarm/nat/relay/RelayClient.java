@@ -8,6 +8,7 @@ import io.layerswarm.libp2p.host.Transport;
 import io.layerswarm.libp2p.host.UpgradeClosedException;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
+import io.layerswarm.libp2p.multistream.ProtocolNotSupportedException;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import java.io.IOException;
@@ -131,6 +132,12 @@ public final class RelayClient implements Transport, AutoCloseable {
             }
             if (e != null) {
                 reservations.remove(relay);
+                if (notARelay(e)) {
+                    // the peer answered but speaks no hop protocol: asking again cannot succeed
+                    kept.remove(relay, relayAddr);
+                    LOG.info("event=relay_reservation_dropped relay={} reason=\"peer runs no relay service\"", relay);
+                    return;
+                }
                 Duration next = backoff.multipliedBy(2).compareTo(refreshInterval) > 0 ? refreshInterval : backoff.multipliedBy(2);
                 LOG.info("event=relay_reservation_retry relay={} in_ms={} reason=\"{}\"", relay, backoff.toMillis(),
                         e.toString());
@@ -141,6 +148,21 @@ public final class RelayClient implements Transport, AutoCloseable {
                 timer.schedule(() -> refresh(relayAddr, Duration.ofSeconds(1)), inSeconds, TimeUnit.SECONDS);
             }
         });
+    }
+
+    /** Whether {@code e} says the peer refused the hop protocol itself (it is no relay), not a passing failure. */
+    private static boolean notARelay(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ProtocolNotSupportedException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a reservation on {@code relay} is still being kept (reserved, or retried after a failure). */
+    boolean keeps(PeerId relay) {
+        return kept.containsKey(relay);
     }
 
     /** Stops keeping the reservation on {@code relay} (it lapses at the relay). */

@@ -16,6 +16,7 @@ import io.layerswarm.libp2p.multiformats.LengthPrefixed;
 import io.layerswarm.libp2p.multiformats.Multiaddr;
 import io.layerswarm.libp2p.multiformats.MultiaddrProtocol;
 import io.layerswarm.libp2p.multiformats.Varint;
+import io.layerswarm.libp2p.multistream.ProtocolNotSupportedException;
 import io.layerswarm.testing.Await;
 import java.io.IOException;
 import java.io.InputStream;
@@ -142,6 +143,20 @@ class RelayTest {
                 () -> b.connect(circuit(relay, a)).get(10, TimeUnit.SECONDS));
         RelayClient.RelayRefusedException refused = assertInstanceOf(RelayClient.RelayRefusedException.class, e.getCause());
         assertEquals(RelayStatus.NO_RESERVATION, refused.status());
+    }
+
+    @Test
+    void aPeerWithoutARelayServiceIsNotAskedForAReservationAgain() throws Exception {
+        Host notARelay = host(); // speaks libp2p, runs no hop protocol (a node named as bootstrap peer)
+        Host a = host();
+        RelayClient ca = client(a);
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> ca.keepReservation(addr(notARelay)).get(10, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof ProtocolNotSupportedException
+                || e.getCause().getCause() instanceof ProtocolNotSupportedException, e::toString);
+        // the retry (1 s later with the old code) is never scheduled: the relay is no longer kept
+        Await.until(AWAIT, "the non-relay to be dropped", () -> !ca.keeps(notARelay.peerId()));
+        assertTrue(ca.reservedRelays().isEmpty());
     }
 
     @Test

@@ -127,7 +127,7 @@ public final class MultistreamNegotiator extends UpgradeStepHandler {
         } else if (NA.equals(line)) {
             LOG.debug("event=mss_rejected protocol={} channel={}", proposed, ctx.channel().id());
             if (++proposal >= protocols.size()) {
-                fail(ctx, new MultistreamException("multistream: peer supports none of " + protocols));
+                fail(ctx, new ProtocolNotSupportedException(protocols));
                 return;
             }
             ctx.writeAndFlush(protocols.get(proposal));
