@@ -33,7 +33,9 @@
 #   --seed N    a fresh trace from `layerswarm trace-gen --seed N` instead of the committed one (seed 42)
 #   --warmup-mb N  before each LayerSwarm row's trace every worker pulls (then removes) a generated N MiB image
 #               through its node, so the node JVMs start the trace compiled, as long-running daemons are
-#               (default 0: fresh JVMs; costs ~30 s per row here, BENCHMARKS.md "Warm nodes")
+#               (default 8, ~15 s per row here; 0: fresh JVMs; BENCHMARKS.md "Warm nodes")
+#   --no-class-archive  without the CDS archive of the node's classes that one node writes before the rows
+#               (it pulls the warm-up image once); by default every row's node JVMs map it and start faster
 # Other flags go to the driver (io.layerswarm.daemon.bench.TestbedBench --help).
 # Env: SKIP_BUILD=1 (reuse the built jar and classes), JAVA, LAYERSWARM_JAVA_OPTS (node JVMs).
 # Needs root, containerd, runc, docker-registry, skopeo, gnuplot, ip + tc (iproute2), nsenter, python3

@@ -136,10 +136,21 @@ public final class TestbedBench implements Callable<Integer> {
             + " deployments (LeastAllocated input; default: ${DEFAULT-VALUE}).")
     int podWindow;
 
-    @Option(names = "--warmup-mb", defaultValue = "0", description = "Before a LayerSwarm row's trace every worker's"
+    @Option(names = "--warmup-mb", defaultValue = "8", description = "Before a LayerSwarm row's trace every worker's"
             + " containerd pulls a generated single-layer image of this many MiB through its node, then removes it, so"
             + " the node JVMs start the trace warm, as long-running daemons are (0: none; default: ${DEFAULT-VALUE}).")
     int warmupMb;
+
+    @Option(names = "--class-archive", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Before the rows, one node pulls the warm-up image (without one: only starts) and writes the"
+                    + " classes it loaded to a CDS archive as it exits; every row's node and extender JVMs then map"
+                    + " it instead of loading those classes from the jar (default: on).")
+    boolean classArchive;
+
+    @Option(names = "--baseline-lanes", defaultValue = "2", description = "Baseline rows run this many at a time, each"
+            + " lane with its own registry and uplink (they are bound by the uplink; 1: one after the other; default:"
+            + " ${DEFAULT-VALUE}).")
+    int baselineLanes;
 
     @Mixin
     LauncherRunOptions launch = new LauncherRunOptions();
@@ -158,10 +169,14 @@ public final class TestbedBench implements Callable<Integer> {
     private final Map<String, Long> configBytes = new HashMap<>();
     /** The warm-up image as clients name it (through the uplink), or {@code null} without --warmup-mb. */
     private String warmupRef;
+    /** JVM options every row's node and extender get (the class archive), or empty. */
+    private String jvmOpts = "";
+    /** Deletions of finished rows' directories, which run while the next rows set up. */
+    private final List<CompletableFuture<Void>> deleting = new CopyOnWriteArrayList<>();
 
     /** One worker of a row: containerd, kubelet's image GC, its deployment queue and (swarm modes) its node. */
     private record Worker(String name, int cluster, Containerd containerd, KubeletImageGc gc, ExecutorService queue,
-                          LauncherNode node) {
+                          LauncherNode node, UplinkedRegistry registry) {
     }
 
     public static void main(String[] args) {
@@ -174,11 +189,12 @@ public final class TestbedBench implements Callable<Integer> {
                 || uplink.latencyMs < 0 || !(lanMbps > 0) || !(interMbps > 0) || interRttMs < 0
                 || (interRttMs > 0 && (delayLine == null || !Files.isRegularFile(delayLine)))
                 || slots < 1 || podWindow < 0 || requests < 0 || warmupMb < 0 || warmupMb > 1024
+                || baselineLanes < 1 || baselineLanes > 4
                 || !(cacheScale > 0) || Double.isInfinite(cacheScale) || !(rateScale > 0) || rateScale > 1
                 || !modes.stream().allMatch(MODES::contains)) {
             System.err.println("error: --clusters x --workers in 1..16, --uplink-mbps > 0, --uplink-latency-ms >= 0,"
                     + " --inter-cluster-rtt-ms >= 0 (> 0 needs --delay-line FILE),"
-                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --warmup-mb in 0..1024, --cache-scale > 0, --rate-scale in (0, 1],"
+                    + " --slots >= 1, --pod-window >= 0, --requests >= 0, --warmup-mb in 0..1024, --baseline-lanes in 1..4, --cache-scale > 0, --rate-scale in (0, 1],"
                     + " --modes of "
                     + String.join(",", MODES));
             return 2;
@@ -218,6 +234,9 @@ public final class TestbedBench implements Callable<Integer> {
         if (warmupMb > 0) {
             warmupRef = pushWarmupImage();
         }
+        if (classArchive) {
+            archiveNodeClasses();
+        }
         if (modes.contains("refactored")) {
             refactor(trace.stream().map(TraceEvent::image).distinct().toList());
         }
@@ -232,32 +251,105 @@ public final class TestbedBench implements Callable<Integer> {
                 trace.stream().map(TraceEvent::image).distinct().count(), distinct, rateScale, uplink.mbps * rateScale,
                 uplink.latencyMs, lanMbps * rateScale, interMbps * rateScale, interRttMs, netTag, slots, podWindow);
         System.out.println(TestbedRun.header());
-        List<TestbedRun> runs = new ArrayList<>();
+        List<TestbedRun> runs = new CopyOnWriteArrayList<>();
+        Map<Long, TestbedRun> baselines = new java.util.concurrent.ConcurrentHashMap<>();
         Long grid = gridCache == null ? null : ByteSize.parse(gridCache);
-        for (String c : caches) {
-            long nominal = ByteSize.parse(c);
+        List<Long> nominals = caches.stream().map(ByteSize::parse).sorted().toList();
+        if (modes.contains("baseline")) {
+            baselineRows(nominals, trace, corpus, runs, baselines);
+        }
+        for (long nominal : nominals) {
             long capacity = TestbedRun.scaled(nominal, cacheScale);
-            TestbedRun baseline = null;
             for (String mode : rowModes(modes, grid, nominal)) {
-                TestbedRun run = row(mode, nominal, capacity, trace);
                 if (mode.equals("baseline")) {
-                    baseline = run;
+                    continue;
                 }
+                TestbedRun run = row(mode, nominal, capacity, trace, registry);
                 runs.add(run);
-                System.out.println(run.row(baseline));
+                System.out.println(run.row(baselines.get(nominal)));
                 writeResults(runs); // after every row: a run stopped early keeps what it measured
+            }
+        }
+        pendingDeletes();
+        if (baselineLanes > 1 && modes.contains("baseline")) {
+            // the rows above printed as they finished; the table again in grid order
+            System.out.println();
+            System.out.println(TestbedRun.header());
+            for (TestbedRun r : ordered(runs)) {
+                System.out.println(r.row(baselines.get(r.nominal())));
             }
         }
         return runs.stream().anyMatch(r -> r.failures() > 0) ? 1 : 0;
     }
 
-    private void writeResults(List<TestbedRun> runs) throws IOException {
+    /**
+     * The baseline rows, {@code --baseline-lanes} at a time, each lane with a registry and uplink of its own
+     * (the seed's baseline had its own 100 Mbit/s uplink too). They are bound by the uplink and leave most of
+     * the CPU idle (64 % idle in a baseline row here), so two lanes cost the baselines little and the grid
+     * about 5 minutes less; {@code --baseline-lanes 1} runs them one after the other, to check that.
+     * The smallest cache (the longest row) gets a lane of its own; the rest share the others.
+     */
+    private void baselineRows(List<Long> nominals, List<TraceEvent> trace, Corpus corpus, List<TestbedRun> runs,
+                              Map<Long, TestbedRun> baselines) throws Exception {
+        int lanes = Math.min(baselineLanes, nominals.size());
+        List<List<Long>> plan = new ArrayList<>();
+        for (int i = 0; i < lanes; i++) {
+            plan.add(new ArrayList<>());
+        }
+        for (int i = 0; i < nominals.size(); i++) {
+            plan.get(lanes == 1 || i == 0 ? 0 : 1 + (i - 1) % (lanes - 1)).add(nominals.get(i));
+        }
+        List<CompletableFuture<Void>> running = new ArrayList<>();
+        for (int lane = 0; lane < lanes; lane++) {
+            UplinkedRegistry reg = registry;
+            if (lane > 0) {
+                reg = res.add(UplinkedRegistry.start(uplink.mbps * rateScale, Duration.ofMillis(uplink.latencyMs),
+                        java.net.InetAddress.getByName(network.registryAddress())));
+                reg.push(corpus);
+            }
+            UplinkedRegistry laneRegistry = reg;
+            List<Long> mine = plan.get(lane);
+            running.add(CompletableFuture.runAsync(() -> {
+                for (long nominal : mine) {
+                    try {
+                        TestbedRun run = row("baseline", nominal, TestbedRun.scaled(nominal, cacheScale), trace,
+                                laneRegistry);
+                        baselines.put(nominal, run);
+                        runs.add(run);
+                        System.out.println(run.row(run));
+                        writeResults(runs);
+                    } catch (Exception e) {
+                        throw new java.util.concurrent.CompletionException(e);
+                    }
+                }
+            }, res.pool()));
+        }
+        try {
+            CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof Exception x ? x : e;
+        }
+    }
+
+    /** Rows by cache size, then in the order of {@link #MODES}. */
+    static List<TestbedRun> ordered(List<TestbedRun> runs) {
+        return runs.stream().sorted(java.util.Comparator.comparingLong(TestbedRun::nominal)
+                .thenComparingInt(r -> MODES.indexOf(r.mode()))).toList();
+    }
+
+    private void pendingDeletes() {
+        for (CompletableFuture<Void> d : deleting) {
+            d.join();
+        }
+    }
+
+    private synchronized void writeResults(List<TestbedRun> runs) throws IOException {
         if (results == null) {
             return;
         }
         StringBuilder tsv = new StringBuilder("# nominal_mb\tmode\tmean_s\tp95_s\thit_ratio\tregistry_bytes"
                 + "\tcapacity_bytes\tinter_cluster_bytes\n");
-        for (TestbedRun r : runs) {
+        for (TestbedRun r : ordered(runs)) {
             tsv.append(String.format(Locale.ROOT, "%.0f\t%s\t%.3f\t%.3f\t%.4f\t%d\t%d\t%d%n", r.nominal() / 1e6,
                     r.mode(), r.mean(), r.p95(), r.hitRatio(), r.registryBytes(), r.capacity(),
                     r.peers().otherClusters()));
@@ -348,6 +440,54 @@ public final class TestbedBench implements Callable<Integer> {
                 warmupMb, (System.nanoTime() - start) / 1e9);
     }
 
+    /**
+     * Writes a CDS archive of the classes a node loads while it starts and serves one pull (JDK 17's dynamic
+     * archive, written as the JVM exits), so that the 8 node JVMs every row starts map those classes instead
+     * of loading and verifying them: 8 nodes starting at once here took 12 s and 22 CPU-s without it, 8 s and
+     * 16 CPU-s with a start-only archive. A node in production restarts with the archive it wrote before.
+     * Without a usable archive the JVMs fall back to the jar, so a failure here only costs speed.
+     */
+    private void archiveNodeClasses() throws Exception {
+        long start = System.nanoTime();
+        Path dir = Files.createDirectories(launch.work.resolve("class-archive"));
+        Path archive = launch.work.resolve("node.jsa");
+        // JVM warnings (an unusable archive) to stderr: the drivers read the processes' first stdout lines
+        String logOpts = " -Xlog:disable -Xlog:all=warning:stderr";
+        LauncherNode node = res.add(LauncherNode.start(network.exec(0, 0), network.address(0, 0), launch.launcher,
+                "archive", dir.resolve("node"), registry.url(), List.of("--node-name", "archive", "--insecure-upstream",
+                        registry.url()),
+                Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-XX:ArchiveClassesAtExit=" + archive + logOpts,
+                        "LAYERSWARM_LOG_LEVEL", "INFO"), res.pool()));
+        try {
+            if (warmupRef != null) {
+                Containerd ctd = res.add(Containerd.start(dir.resolve("containerd"), network.namespace(0, 0)));
+                try {
+                    ctd.mirror(registry.host(), URI.create(registry.url()), List.of(URI.create("http://" + node.mirror)));
+                    ctd.pull(warmupRef, Duration.ofMinutes(5));
+                } finally {
+                    res.close(ctd);
+                }
+            }
+        } finally {
+            res.close(node); // SIGTERM: the JVM writes the archive as it exits
+            Containerd.deleteTree(dir);
+        }
+        if (Files.isRegularFile(archive) && Files.size(archive) > 0) {
+            jvmOpts = "-XX:SharedArchiveFile=" + archive + logOpts;
+        }
+        System.err.printf(Locale.ROOT, "event=class_archive written=%s bytes=%d seconds=%.1f%n", !jvmOpts.isEmpty(),
+                Files.isRegularFile(archive) ? Files.size(archive) : 0, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Environment of a row's node or extender: {@code env} plus the class archive's JVM options. */
+    private Map<String, String> jvmEnv(Map<String, String> env) {
+        Map<String, String> m = new HashMap<>(env);
+        if (!jvmOpts.isEmpty()) {
+            m.merge("LAYERSWARM_JAVA_OPTS_EXTRA", jvmOpts, (a, b) -> a + " " + b);
+        }
+        return m;
+    }
+
     /** The modes of one cache size: all of them at the grid size (or without one), else the first and the last. */
     static List<String> rowModes(List<String> modes, Long grid, long nominal) {
         if (grid == null || grid == nominal || modes.size() <= 2) {
@@ -356,7 +496,9 @@ public final class TestbedBench implements Callable<Integer> {
         return List.of(modes.get(0), modes.get(modes.size() - 1));
     }
 
-    private TestbedRun row(String mode, long nominal, long capacity, List<TraceEvent> trace) throws Exception {
+    /** One row: its workers (and nodes, extender) started, the trace replayed, everything stopped; pulls from {@code reg}. */
+    private TestbedRun row(String mode, long nominal, long capacity, List<TraceEvent> trace, UplinkedRegistry reg)
+            throws Exception {
         Path dir = Files.createDirectories(launch.work.resolve(mode + "-" + capacity));
         boolean swarm = !mode.equals("baseline");
         List<Worker> workers = new ArrayList<>();
@@ -385,10 +527,10 @@ public final class TestbedBench implements Callable<Integer> {
                                     first.listen);
                             Containerd ctd = res.add(Containerd.start(dir.resolve("c" + cluster + index),
                                     network.namespace(cluster, index)));
-                            ctd.mirror(registry.host(), URI.create(registry.url()),
+                            ctd.mirror(reg.host(), URI.create(reg.url()),
                                     n == null ? List.of() : List.of(URI.create("http://" + n.mirror)));
                             return new Worker(name, cluster, ctd, new KubeletImageGc(capacity),
-                                    Executors.newSingleThreadExecutor(), n);
+                                    Executors.newSingleThreadExecutor(), n, reg);
                         } catch (IOException e) {
                             throw new java.io.UncheckedIOException(e);
                         }
@@ -418,9 +560,12 @@ public final class TestbedBench implements Callable<Integer> {
                             workers.size() - 1);
                 }
             }
-            if (swarm && warmupRef != null) {
-                warmUp(mode, capacity, workers);
-            }
+            // The extender starts while the nodes warm up: its JVM start-up overlaps the warm-up's wait on
+            // the uplink instead of adding ~6 s per row; the warm-up image is not in the trace, so the status
+            // records it shows up in change no decision.
+            CompletableFuture<Void> warming = swarm && warmupRef != null
+                    ? CompletableFuture.runAsync(() -> warmUp(mode, capacity, workers), res.pool())
+                    : CompletableFuture.completedFuture(null);
             ExtenderClient scheduler = null;
             if (mode.equals("full") || mode.equals("preheat") || mode.equals("refactored")) {
                 extender = startExtender(dir, workers, !mode.equals("full"));
@@ -432,8 +577,11 @@ public final class TestbedBench implements Callable<Integer> {
                             workers.size(), STATUS_WAIT.toSeconds());
                 }
             }
+            warming.join();
+            // the previous rows' files are gone before this row measures anything (the disk is shared)
+            pendingDeletes();
             replayed = System.nanoTime();
-            TestbedRun run = replay(mode, nominal, capacity, trace, workers, scheduler);
+            TestbedRun run = replay(mode, nominal, capacity, trace, workers, scheduler, reg);
             replayedEnd = System.nanoTime();
             return run;
         } finally {
@@ -466,7 +614,9 @@ public final class TestbedBench implements Callable<Integer> {
                     launch.keepLogs(dir, n);
                 }
             }
-            Containerd.deleteTree(dir);
+            // in the background, overlapping the next row's set-up (its 8 containerd roots and node stores
+            // took 4-10 s to delete here); the next row waits for it before its trace starts
+            deleting.add(CompletableFuture.runAsync(() -> Containerd.deleteTree(dir), res.pool()));
             if (closeFailed != null) {
                 throw closeFailed;
             }
@@ -498,7 +648,7 @@ public final class TestbedBench implements Callable<Integer> {
         // INFO: the blob_downloaded lines the bytes between clusters are added up from
         return res.add(LauncherNode.start(network.exec(cluster, index), network.address(cluster, index),
                 launch.launcher, name, dir.resolve(name), registry.url(), extra,
-                Map.of("LAYERSWARM_LOG_LEVEL", "INFO"), res.pool()));
+                jvmEnv(Map.of("LAYERSWARM_LOG_LEVEL", "INFO")), res.pool()));
     }
 
     /**
@@ -517,15 +667,15 @@ public final class TestbedBench implements Callable<Integer> {
             cmd.addAll(List.of("--bootstrap", w.node().listen));
         }
         LauncherNode.Started s = LauncherNode.startProcess("extender", cmd, d.resolve("stderr.log"),
-                Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-Xmx256m", "LAYERSWARM_LOG_LEVEL", "INFO"), res.pool(),
+                jvmEnv(Map.of("LAYERSWARM_JAVA_OPTS_EXTRA", "-Xmx256m", "LAYERSWARM_LOG_LEVEL", "INFO")), res.pool(),
                 "listening /", "extender http://");
         return res.add(LauncherNode.wrap("extender", s, s.lines().get(0).substring("listening ".length()),
                 s.lines().get(1).substring("extender ".length()), d.resolve("stderr.log")));
     }
 
     private TestbedRun replay(String mode, long nominal, long capacity, List<TraceEvent> trace, List<Worker> workers,
-                              ExtenderClient extender) throws Exception {
-        long registryBefore = registry.blobBytes();
+                              ExtenderClient extender, UplinkedRegistry reg) throws Exception {
+        long registryBefore = reg.blobBytes();
         Map<String, Long> logLinesBefore = logLines(workers);
         extenderErrors = 0;
         Map<String, Integer> running = new HashMap<>();
@@ -573,7 +723,7 @@ public final class TestbedBench implements Callable<Integer> {
                     + " were scheduled or bound without the extender (an ignorable extender)%n", mode, extenderErrors,
                     trace.size());
         }
-        return new TestbedRun(mode, nominal, capacity, seconds, phases, requested, registry.blobBytes() - registryBefore,
+        return new TestbedRun(mode, nominal, capacity, seconds, phases, requested, reg.blobBytes() - registryBefore,
                 peerBytes(workers, logLinesBefore), failures);
     }
 
@@ -616,7 +766,7 @@ public final class TestbedBench implements Callable<Integer> {
         Map<String, ? extends Number> scores = null;
         if (extender != null) {
             try {
-                scores = extender.scores(pod, registry.host() + "/" + image.ref(), names);
+                scores = extender.scores(pod, candidates.get(0).registry().host() + "/" + image.ref(), names);
             } catch (IOException e) {
                 // an ignorable extender: kube-scheduler goes on with its own plugins
                 extenderErrors++;
@@ -631,7 +781,7 @@ public final class TestbedBench implements Callable<Integer> {
                     view.put(new NodeStatus(w.name(), w.gc().layers(), Math.max(used, 1), 0, used, Map.of(), Map.of()));
                 }
             }
-            scores = new ImageLocalityScorer().score(podLayers(image), names, view);
+            scores = new ImageLocalityScorer().score(podLayers(image, candidates.get(0).registry()), names, view);
         }
         String pick = KubeScheduling.pick(names, scores, running, slots);
         if (pick == null) { // every worker full: kube-scheduler would queue; the testbed takes the least loaded
@@ -654,9 +804,9 @@ public final class TestbedBench implements Callable<Integer> {
         return candidates.stream().filter(w -> w.name().equals(p)).findFirst().orElseThrow();
     }
 
-    private PodLayers podLayers(Corpus.Image image) {
+    private static PodLayers podLayers(Corpus.Image image, UplinkedRegistry reg) {
         List<LayerInfo> layers = image.layers().stream().map(l -> new LayerInfo(l.digest(), l.size())).toList();
-        return PodLayers.of(List.of(new ImageLayers(image.ref(), registry.host(), image.manifestDigest(), layers)));
+        return PodLayers.of(List.of(new ImageLayers(image.ref(), reg.host(), image.manifestDigest(), layers)));
     }
 
     /** One finished deployment. */
@@ -668,7 +818,7 @@ public final class TestbedBench implements Callable<Integer> {
      * decision {@code decided} (nanoTime). One line per deployment goes to stderr.
      */
     private Deployed deploy(String id, Worker w, Corpus.Image image, long at, long decided, ExtenderClient extender) {
-        String ref = registry.host() + "/" + image.ref();
+        String ref = w.registry().host() + "/" + image.ref();
         long start = System.nanoTime();
         Containerd.Pull pull = w.containerd().pull(ref, Duration.ofMinutes(10));
         long pulled = System.nanoTime();
@@ -701,7 +851,7 @@ public final class TestbedBench implements Callable<Integer> {
             remove = w.gc().collect();
         }
         for (String r : remove) {
-            w.containerd().removeImage(registry.host() + "/" + r);
+            w.containerd().removeImage(w.registry().host() + "/" + r);
         }
         return new Deployed(seconds, phases);
     }
