@@ -21,7 +21,10 @@
 # Cache sizes are the seed's (0 / 500 MB / 1 GB / 2 GB per worker), scaled by --cache-scale because the
 # corpus images are smaller than the seed's (BENCHMARKS.md); every mode runs at --grid-cache (500MB), the
 # others only baseline and the full system (refactored). To fit the grid in 30 minutes here the first 29
-# of the trace's 40 requests are replayed (0-81 s of its 120 s; --requests 40 for all of them).
+# of the trace's 40 requests are replayed (0-81 s of its 120 s; --requests 40 for all of them), the baseline
+# rows run two at a time, each pair with a registry and uplink of its own (bound by the uplink, they leave
+# the CPU mostly idle; --baseline-lanes 1: one after the other), and the LayerSwarm rows' node JVMs map a
+# CDS archive of the node's classes written once before the rows (--no-class-archive: without).
 # Prints a Markdown table, writes target/testbed/results.tsv and target/testbed/deploy-time.png (gnuplot).
 #
 # Usage: scripts/bench/testbed.sh [--quick] [--seed N] [--caches 0,500MB,1GB,2GB] [--cache-scale F]

@@ -231,10 +231,11 @@ public final class TestbedBench implements Callable<Integer> {
                 java.net.InetAddress.getByName(network.registryAddress()));
         res.add(registry);
         registry.push(corpus);
-        if (warmupMb > 0) {
+        boolean nodes = modes.stream().anyMatch(m -> !m.equals("baseline")); // the baseline rows start none
+        if (warmupMb > 0 && nodes) {
             warmupRef = pushWarmupImage();
         }
-        if (classArchive) {
+        if (classArchive && nodes) {
             archiveNodeClasses();
         }
         if (modes.contains("refactored")) {
@@ -291,23 +292,19 @@ public final class TestbedBench implements Callable<Integer> {
      */
     private void baselineRows(List<Long> nominals, List<TraceEvent> trace, Corpus corpus, List<TestbedRun> runs,
                               Map<Long, TestbedRun> baselines) throws Exception {
-        int lanes = Math.min(baselineLanes, nominals.size());
-        List<List<Long>> plan = new ArrayList<>();
-        for (int i = 0; i < lanes; i++) {
-            plan.add(new ArrayList<>());
-        }
-        for (int i = 0; i < nominals.size(); i++) {
-            plan.get(lanes == 1 || i == 0 ? 0 : 1 + (i - 1) % (lanes - 1)).add(nominals.get(i));
+        List<List<Long>> plan = lanePlan(nominals, baselineLanes);
+        int lanes = plan.size();
+        // every lane's registry is filled before any lane starts: no push competes with a row
+        List<UplinkedRegistry> registries = new ArrayList<>(List.of(registry));
+        while (registries.size() < lanes) {
+            UplinkedRegistry reg = res.add(UplinkedRegistry.start(uplink.mbps * rateScale,
+                    Duration.ofMillis(uplink.latencyMs), java.net.InetAddress.getByName(network.registryAddress())));
+            reg.push(corpus);
+            registries.add(reg);
         }
         List<CompletableFuture<Void>> running = new ArrayList<>();
         for (int lane = 0; lane < lanes; lane++) {
-            UplinkedRegistry reg = registry;
-            if (lane > 0) {
-                reg = res.add(UplinkedRegistry.start(uplink.mbps * rateScale, Duration.ofMillis(uplink.latencyMs),
-                        java.net.InetAddress.getByName(network.registryAddress())));
-                reg.push(corpus);
-            }
-            UplinkedRegistry laneRegistry = reg;
+            UplinkedRegistry laneRegistry = registries.get(lane);
             List<Long> mine = plan.get(lane);
             running.add(CompletableFuture.runAsync(() -> {
                 for (long nominal : mine) {
@@ -329,6 +326,22 @@ public final class TestbedBench implements Callable<Integer> {
         } catch (java.util.concurrent.CompletionException e) {
             throw e.getCause() instanceof Exception x ? x : e;
         }
+    }
+
+    /**
+     * Which baseline rows each lane runs, in order: the first cache size (the smallest, whose row is the
+     * longest) alone in lane 0, the others dealt round-robin to the remaining lanes; never more lanes than rows.
+     */
+    static List<List<Long>> lanePlan(List<Long> nominals, int lanes) {
+        int n = Math.max(1, Math.min(lanes, nominals.size()));
+        List<List<Long>> plan = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            plan.add(new ArrayList<>());
+        }
+        for (int i = 0; i < nominals.size(); i++) {
+            plan.get(n == 1 || i == 0 ? 0 : 1 + (i - 1) % (n - 1)).add(nominals.get(i));
+        }
+        return plan;
     }
 
     /** Rows by cache size, then in the order of {@link #MODES}. */

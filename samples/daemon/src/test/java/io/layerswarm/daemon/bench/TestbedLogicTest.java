@@ -175,22 +175,54 @@ class TestbedLogicTest {
     }
 
     @Test
+    void theSmallestCacheGetsABaselineLaneToItselfAndTheOthersShareTheRest() {
+        List<Long> caches = List.of(0L, 500 * MB, 1000 * MB, 2000 * MB);
+        assertEquals(List.of(List.of(0L), List.of(500 * MB, 1000 * MB, 2000 * MB)), TestbedBench.lanePlan(caches, 2));
+        assertEquals(List.of(caches), TestbedBench.lanePlan(caches, 1));
+        assertEquals(List.of(List.of(0L), List.of(500 * MB, 2000 * MB), List.of(1000 * MB)),
+                TestbedBench.lanePlan(caches, 3));
+        assertEquals(List.of(List.of(0L), List.of(500 * MB)), TestbedBench.lanePlan(List.of(0L, 500 * MB), 4),
+                "no lane without a row");
+    }
+
+    @Test
+    void rowsAreReportedByCacheSizeThenInTheIssuesOrderOfModes() {
+        TestbedRun.Phases p = new TestbedRun.Phases(0, 0, 1, 0);
+        List<TestbedRun> finished = Stream.of("refactored@500", "baseline@1000", "baseline@500", "swarm@500",
+                "baseline@0").map(r -> new TestbedRun(r.split("@")[0], Long.parseLong(r.split("@")[1]) * MB,
+                1, List.of(1.0), List.of(p), 1, 0, PeerBytes.NONE, 0)).toList();
+        assertEquals(List.of("baseline@0", "baseline@500", "swarm@500", "refactored@500", "baseline@1000"),
+                TestbedBench.ordered(finished).stream().map(r -> r.mode() + "@" + r.nominal() / MB).toList());
+    }
+
+    @Test
+    void baselineLanesOutside1To4AreRefusedBeforeAnythingStarts() {
+        for (String bad : List.of("0", "5")) {
+            assertRefused("--baseline-lanes", bad, "--baseline-lanes in 1..4");
+        }
+    }
+
+    @Test
     void aWarmupSizeOutside0To1024MibIsRefusedBeforeAnythingStarts() {
         for (String bad : List.of("-1", "1025")) {
-            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-            java.io.PrintStream before = System.err;
-            int rc;
-            System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
-            try {
-                // paths that do not exist: the check must come before the corpus, trace or network are touched
-                rc = new picocli.CommandLine(new TestbedBench()).execute("--corpus", "/nonexistent/corpus", "--trace",
-                        "/nonexistent/trace.jsonl", "--launcher", "/nonexistent/layerswarm", "--work", "/nonexistent/work",
-                        "--inter-cluster-rtt-ms", "0", "--warmup-mb", bad); // no delay line needed: only the size is wrong
-            } finally {
-                System.setErr(before);
-            }
-            assertEquals(2, rc, bad);
-            assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains("--warmup-mb in 0..1024"), err::toString);
+            assertRefused("--warmup-mb", bad, "--warmup-mb in 0..1024");
         }
+    }
+
+    /** The driver exits with 2 and names the rule; paths that do not exist: the check comes before any is touched. */
+    private static void assertRefused(String option, String value, String rule) {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream before = System.err;
+        int rc;
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            rc = new picocli.CommandLine(new TestbedBench()).execute("--corpus", "/nonexistent/corpus", "--trace",
+                    "/nonexistent/trace.jsonl", "--launcher", "/nonexistent/layerswarm", "--work", "/nonexistent/work",
+                    "--inter-cluster-rtt-ms", "0", option, value); // no delay line needed: only the option is wrong
+        } finally {
+            System.setErr(before);
+        }
+        assertEquals(2, rc, option + " " + value);
+        assertTrue(err.toString(java.nio.charset.StandardCharsets.UTF_8).contains(rule), err::toString);
     }
 }
