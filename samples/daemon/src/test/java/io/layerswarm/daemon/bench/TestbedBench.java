@@ -58,6 +58,10 @@ import picocli.CommandLine.Option;
  * earlier requests). In every mode containerd's images are collected with kubelet's policy
  * ({@link KubeletImageGc}) at the row's cache size; the nodes' caches get the same capacity.
  *
+ * <p>Order: the baseline rows first, {@code --baseline-lanes} at a time (each lane with a registry and uplink
+ * of its own), then the LayerSwarm rows one at a time, each with fresh nodes that map a class archive written
+ * before the rows and pull a warm-up image before the trace.
+ *
  * <p>Run by {@code scripts/bench/testbed.sh}.
  */
 @Command(name = "testbed", mixinStandardHelpOptions = true,
