@@ -117,7 +117,8 @@ public final class RelayClient implements Transport, AutoCloseable {
     /**
      * Keeps a reservation on the relay: reserves now, refreshes periodically and re-reserves (with
      * back-off) after the relay connection dropped. The returned future completes with the first
-     * reservation (or its failure; retrying goes on).
+     * reservation (or its failure; retrying goes on, except when the peer declines the hop protocol: it
+     * runs no relay service and is dropped).
      */
     public CompletableFuture<Reservation> keepReservation(Multiaddr relayAddr) {
         kept.put(relayPeer(relayAddr), relayAddr);
