@@ -44,7 +44,12 @@ start_node() {
 await_started() {
   local deadline=$(( $(date +%s) + 60 ))
   while [ "$(grep -l "event=node_started" "$WORK"/$1*/err 2>/dev/null | wc -l)" -lt "$2" ]; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "error: nodes did not start in 60 s (logs in $WORK)" >&2; exit 1; }
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      # the work directory goes with the exit trap: show the end of each log now
+      echo "error: nodes did not start in 60 s" >&2
+      tail -n 5 "$WORK"/$1*/err >&2 || true
+      exit 1
+    fi
     sleep 0.1
   done
 }

@@ -461,8 +461,8 @@ public final class TestbedBench implements Callable<Integer> {
      * Writes a CDS archive of the classes a node loads while it starts and serves one pull (JDK 17's dynamic
      * archive, written as the JVM exits), so that the 8 node JVMs every row starts map those classes instead
      * of loading and verifying them: 8 nodes starting at once here took 12 s and 22 CPU-s without it, 8 s and
-     * 16 CPU-s with a start-only archive. A node in production restarts with the archive it wrote before.
-     * Without a usable archive the JVMs fall back to the jar, so a failure here only costs speed.
+     * 16 CPU-s with a start-only archive ({@code scripts/bench/node-start.sh}). Without a usable archive the
+     * JVMs fall back to the jar, so a failure here only costs speed.
      */
     private void archiveNodeClasses() throws Exception {
         long start = System.nanoTime();
